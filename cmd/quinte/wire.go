@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+
+	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/storage"
+	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/worker"
+)
+
+// Main wires quinte's pieces together for one role. Run starts them; Close stops them in reverse order.
+type Main struct {
+	Config config.Config
+	Role   config.Role
+	Log    *slog.Logger
+	Out    io.Writer
+
+	// Set by Run.
+	URL     string // base URL of the HTTP API
+	Store   *storage.Store
+	Queue   *worker.Queue
+	closers []func() error
+}
+
+// NewMain returns a Main that has not started anything.
+func NewMain(cfg config.Config, role config.Role, log *slog.Logger, out io.Writer) *Main {
+	return &Main{Config: cfg, Role: role, Log: log, Out: out}
+}
+
+// ReconcileEvery is how often API processes re-enqueue messages the queue lost.
+var ReconcileEvery = 5 * time.Minute
+
+// Run starts everything the role needs and returns once it is serving.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := &m.Config
+	if err := cfg.Validate(m.Role); err != nil {
+		return fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+
+	if m.Role == config.RoleRun {
+		if err := m.embed(ctx); err != nil {
+			return err
+		}
+	}
+
+	store, err := storage.New(cfg.S3)
+	if err != nil {
+		return err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = store.EnsureBucket(pingCtx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("S3 at %s (bucket %s) is not usable: check QUINTE_S3_ENDPOINT, the keys and that the server is up: %w", cfg.S3.Endpoint, cfg.S3.Bucket, err)
+	}
+	m.Store = store
+	m.closers = append(m.closers, store.Close)
+
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("QUINTE_REDIS_URL: %w", err)
+	}
+	m.Queue = worker.NewQueue(redisOpt, cfg.Worker)
+	m.closers = append(m.closers, m.Queue.Close)
+	if err := m.Queue.Ping(ctx); err != nil {
+		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
+	}
+
+	if m.Role != config.RoleAPI {
+		if err := m.startWorker(redisOpt); err != nil {
+			return err
+		}
+	}
+	if m.Role != config.RoleWorker {
+		if err := m.startAPI(ctx); err != nil {
+			return err
+		}
+		m.startReconciler(ctx)
+	}
+	if m.Role == config.RoleRun {
+		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
+			m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+	}
+	return nil
+}
+
+// embed starts the embedded S3 server and queue when none is configured, and makes a team token.
+func (m *Main) embed(ctx context.Context) error {
+	cfg := &m.Config
+	if cfg.S3.Endpoint == "" {
+		e, err := storage.StartEmbedded(ctx, cfg.DataDir, cfg.S3.EmbeddedAddr)
+		if err != nil {
+			return err
+		}
+		m.closers = append(m.closers, e.Close)
+		cfg.S3.Endpoint, cfg.S3.AccessKey, cfg.S3.SecretKey = e.Endpoint, e.AccessKey, e.SecretKey
+		m.Log.Info("embedded S3 started", "endpoint", e.Endpoint, "dir", e.Dir)
+	}
+	if cfg.RedisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("embedded queue: %w", err)
+		}
+		m.closers = append(m.closers, func() error { mr.Close(); return nil })
+		cfg.RedisURL = "redis://" + mr.Addr() + "/0"
+		m.Log.Info("embedded queue started (in memory; the reconciler refills it from S3 at start)", "addr", mr.Addr())
+	}
+	if cfg.TeamToken == "" {
+		tok, err := loadOrCreateToken(filepath.Join(cfg.DataDir, "team-token"))
+		if err != nil {
+			return err
+		}
+		cfg.TeamToken = tok
+	}
+	return nil
+}
+
+func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
+	cfg := m.Config
+	if cfg.Worker.TempDir == "" {
+		cfg.Worker.TempDir = os.TempDir()
+	}
+	if err := os.MkdirAll(cfg.Worker.TempDir, 0o750); err != nil {
+		return fmt.Errorf("worker temp dir: %w", err)
+	}
+	pipe := pipeline.New(cfg.Pipeline, m.Log)
+	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
+	srv := worker.NewServer(opt, cfg.Worker, m.Log)
+	if err := srv.Start(worker.Mux(h)); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	m.closers = append(m.closers, func() error { srv.Shutdown(); return nil })
+	return nil
+}
+
+func (m *Main) startAPI(ctx context.Context) error {
+	cfg := m.Config
+	api := uploader.New(cfg.Upload, cfg.TeamToken, m.Store, m.Queue, m.Log)
+	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	m.URL = "http://" + displayAddr(ln.Addr().String())
+	m.closers = append(m.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	m.Log.Info("API listening", "url", m.URL)
+	return nil
+}
+
+// startReconciler enqueues, now and then periodically, every message the queue does not hold.
+func (m *Main) startReconciler(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	m.closers = append(m.closers, func() error { cancel(); <-done; return nil })
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ReconcileEvery)
+		defer t.Stop()
+		for {
+			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Log)
+			if err != nil && ctx.Err() == nil {
+				m.Log.Warn("reconciler", "err", err)
+			} else if n > 0 {
+				m.Log.Info("reconciler re-enqueued messages", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Close stops everything Run started, last started first.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func loadOrCreateToken(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("team token: %w", err)
+	}
+	return tok, nil
+}
+
+// displayAddr turns a listener address into one a person can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…" + u[i:]
+		}
+	}
+	return u
+}

@@ -1,0 +1,267 @@
+package testenv
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Client talks to a running quinte API the way users' scripts do.
+type Client struct {
+	Base  string // http://host:port
+	Token string
+	HTTP  *http.Client
+}
+
+// Message is GET /v1/messages/{id}'s answer.
+type Message struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+	Error  *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Warnings []string `json:"warnings"`
+	Outputs  []Output `json:"outputs"`
+}
+
+// Output is one entry of a message's outputs.
+type Output struct {
+	Name        string  `json:"name"`
+	Role        string  `json:"role"`
+	Width       int     `json:"width"`
+	Height      int     `json:"height"`
+	Duration    float64 `json:"duration"`
+	ContentType string  `json:"content_type"`
+	Size        int64   `json:"size"`
+	Mode        string  `json:"mode"`
+	URL         string  `json:"url"`
+}
+
+// Output returns the output called name, or fails the test.
+func (m *Message) Output(t testing.TB, name string) Output {
+	t.Helper()
+	for _, o := range m.Outputs {
+		if o.Name == name {
+			return o
+		}
+	}
+	var names []string
+	for _, o := range m.Outputs {
+		names = append(names, o.Name)
+	}
+	t.Fatalf("message %s has no output %q (it has %v)", m.ID, name, names)
+	return Output{}
+}
+
+func (c *Client) http() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 5 * time.Minute}
+}
+
+// Do sends a request with the team token and returns the status and body.
+func (c *Client) Do(t testing.TB, method, path string, body io.Reader, header http.Header) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, c.Base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if c.Token != "" && req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+// Multipart uploads the file at path with POST /v1/messages and returns the status and answer.
+func (c *Client) Multipart(t testing.TB, path string, fields map[string]string) (int, map[string]any) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_ = mw.WriteField(k, fields[k])
+	}
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(fw, f)
+	f.Close()
+	mw.Close()
+	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
+	var out map[string]any
+	_ = json.Unmarshal(body, &out)
+	return status, out
+}
+
+// Upload uploads by multipart and returns the new message id, failing the test on anything but 202.
+func (c *Client) Upload(t testing.TB, path string, fields map[string]string) string {
+	t.Helper()
+	status, out := c.Multipart(t, path, fields)
+	if status != http.StatusAccepted {
+		t.Fatalf("upload %s: status %d: %v", filepath.Base(path), status, out)
+	}
+	return out["id"].(string)
+}
+
+// Tus uploads the file at path with tus 1.0 in chunks of chunk bytes and returns the message id the
+// last PATCH answers with.
+func (c *Client) Tus(t testing.TB, path string, meta map[string]string, chunk int) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md []string
+	for k, v := range meta {
+		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
+	}
+	sort.Strings(md)
+	h := http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Length": {strconv.Itoa(len(data))}, "Upload-Metadata": {strings.Join(md, ",")}}
+	req, _ := http.NewRequest("POST", c.Base+"/v1/uploads/", nil)
+	req.Header = h
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := c.http().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("tus create: status %d", resp.StatusCode)
+	}
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "http") {
+		loc = c.Base + loc
+	}
+	var id string
+	for off := 0; off < len(data); off += chunk {
+		end := min(off+chunk, len(data))
+		req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(data[off:end]))
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Upload-Offset", strconv.Itoa(off))
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+		resp, err := c.http().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("tus patch at %d: status %d: %s", off, resp.StatusCode, b)
+		}
+		id = resp.Header.Get("Quinte-Message-Id")
+	}
+	if id == "" {
+		t.Fatal("the last tus PATCH did not name the message (Quinte-Message-Id)")
+	}
+	return id
+}
+
+// Get returns a message.
+func (c *Client) Get(t testing.TB, id string) *Message {
+	t.Helper()
+	status, body, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET message %s: status %d: %s", id, status, body)
+	}
+	var m Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// Wait polls a message until it is ready or failed (or the time runs out) and returns it.
+func (c *Client) Wait(t testing.TB, id string, within time.Duration) *Message {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		m := c.Get(t, id)
+		if m.Status == "ready" || m.Status == "failed" {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s still %s after %s", id, m.Status, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// WaitReady waits for ready and fails the test if the message failed.
+func (c *Client) WaitReady(t testing.TB, id string, within time.Duration) *Message {
+	t.Helper()
+	m := c.Wait(t, id, within)
+	if m.Status != "ready" {
+		t.Fatalf("message %s failed: %+v", id, m.Error)
+	}
+	return m
+}
+
+// Download fetches an output by its URL into dir and returns the path and the response headers.
+func Download(t testing.TB, url, dir, name string) (string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("download %s: %v", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("download %s: status %d: %s", name, resp.StatusCode, b)
+	}
+	p := filepath.Join(dir, strings.ReplaceAll(name, "/", "_"))
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p, resp.Header
+}
+
+// Env builds a getenv function from a map.
+func Env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// Must fails the test on err.
+func Must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(fmt.Sprint(err))
+	}
+}

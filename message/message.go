@@ -1,0 +1,156 @@
+// Package message holds what quinte knows about one artist's message: its id, the keys of everything it
+// owns in S3, its status record and its manifest. S3 is the source of truth; this package only names and
+// (de)serialises, and must not know about HTTP, queues or ffmpeg.
+package message
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Kind is what the original is, as far as quinte is concerned.
+type Kind string
+
+const (
+	KindVideo Kind = "video"
+	KindImage Kind = "image"
+	KindAudio Kind = "audio"
+)
+
+// Status is where a message is in its life.
+type Status string
+
+const (
+	StatusQueued     Status = "queued"
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusFailed     Status = "failed"
+)
+
+// Terminal reports whether nothing more will happen to a message in this status.
+func (s Status) Terminal() bool { return s == StatusReady || s == StatusFailed }
+
+// Error is why a message failed, in words a person can act on.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Record is the status record stored at StatusKey.
+type Record struct {
+	ID        string    `json:"id"`
+	Kind      Kind      `json:"kind"`
+	Status    Status    `json:"status"`
+	Error     *Error    `json:"error,omitempty"`
+	Warnings  []string  `json:"warnings,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Meta describes the original as it arrived; it is stored at MetaKey next to the original. Filename is
+// kept only as data: it never becomes a path, a key or an argument.
+type Meta struct {
+	ID          string    `json:"id"`
+	Kind        Kind      `json:"kind"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	Filename    string    `json:"filename,omitempty"`
+	Artist      string    `json:"artist,omitempty"`
+	Title       string    `json:"title,omitempty"`
+	Consent     string    `json:"consent,omitempty"`
+	Via         string    `json:"via"` // "multipart" or "tus"
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Roles of outputs.
+const (
+	RoleRendition  = "rendition"
+	RolePoster     = "poster"
+	RoleThumbnail  = "thumbnail"
+	RoleCrop       = "crop"
+	RolePreview    = "preview"
+	RoleStoryboard = "storyboard"
+	RoleCaption    = "caption"
+	RoleImage      = "image"
+)
+
+// Output is one published file. Key is set in the manifest, URL only in API answers.
+type Output struct {
+	Name        string  `json:"name"`
+	Role        string  `json:"role"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+	Duration    float64 `json:"duration,omitempty"`
+	ContentType string  `json:"content_type"`
+	Size        int64   `json:"size"`
+	Mode        string  `json:"mode,omitempty"`
+	Key         string  `json:"key,omitempty"`
+	URL         string  `json:"url,omitempty"`
+}
+
+// Manifest is written last, at ManifestKey: its presence means every output it lists is in S3.
+type Manifest struct {
+	ID          string    `json:"id"`
+	Kind        Kind      `json:"kind"`
+	Outputs     []Output  `json:"outputs"`
+	Warnings    []string  `json:"warnings,omitempty"`
+	Probe       any       `json:"probe,omitempty"`
+	Plan        any       `json:"plan,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// Keys in the bucket. Everything a message owns is under one of two prefixes.
+const (
+	OriginalsPrefix = "originals/"
+	MessagesPrefix  = "messages/"
+)
+
+func OriginalKey(id string) string { return OriginalsPrefix + id + "/source" }
+func MetaKey(id string) string     { return OriginalsPrefix + id + "/meta.json" }
+func StatusKey(id string) string   { return MessagesPrefix + id + "/status.json" }
+func ManifestKey(id string) string { return MessagesPrefix + id + "/manifest.json" }
+
+// OutputKey is where an output called name (such as "rendition/720p") with extension ext is published.
+func OutputKey(id, name, ext string) string { return MessagesPrefix + id + "/" + name + ext }
+
+// OutputPrefix is the folder of a message's outputs.
+func OutputPrefix(id string) string { return MessagesPrefix + id + "/" }
+
+// NewID returns a new message id: 26 lower-case Crockford base32 characters, a millisecond timestamp
+// followed by 80 random bits, so ids sort by creation time and can be listed newest first.
+func NewID() string { return newID(time.Now()) }
+
+const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
+
+func newID(t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	// 128 bits as 26 base32 digits, most significant first (the top digit holds 3 bits).
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	var out [26]byte
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}
+
+var idPattern = regexp.MustCompile(`^[0-7][0-9abcdefghjkmnpqrstvwxyz]{25}$`)
+
+// ValidID reports whether s has the shape of a message id; anything else never reaches a key.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// IDFromUploadID returns the message id of a tus upload id, which the S3 store writes as
+// "<message id>+<multipart upload id>".
+func IDFromUploadID(uploadID string) string {
+	id, _, _ := strings.Cut(uploadID, "+")
+	return id
+}

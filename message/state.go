@@ -1,0 +1,63 @@
+package message
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+)
+
+// JSONStore reads and writes JSON documents by key. Missing keys give an error wrapping fs.ErrNotExist.
+type JSONStore interface {
+	GetJSON(ctx context.Context, key string, v any) error
+	PutJSON(ctx context.Context, key string, v any) error
+}
+
+// States reads and writes status records.
+type States struct {
+	Store JSONStore
+	Now   func() time.Time
+}
+
+func (s States) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Get returns the record of id; a missing one gives an error wrapping fs.ErrNotExist.
+func (s States) Get(ctx context.Context, id string) (Record, error) {
+	var r Record
+	err := s.Store.GetJSON(ctx, StatusKey(id), &r)
+	return r, err
+}
+
+// Create writes a new queued record.
+func (s States) Create(ctx context.Context, id string, kind Kind) (Record, error) {
+	now := s.now()
+	r := Record{ID: id, Kind: kind, Status: StatusQueued, CreatedAt: now, UpdatedAt: now}
+	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
+}
+
+// Update applies change to the record of id (creating it when missing) and writes it back.
+func (s States) Update(ctx context.Context, id string, change func(*Record)) (Record, error) {
+	r, err := s.Get(ctx, id)
+	if errors.Is(err, fs.ErrNotExist) {
+		r = Record{ID: id, CreatedAt: s.now()}
+	} else if err != nil {
+		return r, err
+	}
+	change(&r)
+	r.UpdatedAt = s.now()
+	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
+}
+
+// Fail marks id failed with a reason.
+func (s States) Fail(ctx context.Context, id, code, msg string) error {
+	_, err := s.Update(ctx, id, func(r *Record) {
+		r.Status = StatusFailed
+		r.Error = &Error{Code: code, Message: msg}
+	})
+	return err
+}

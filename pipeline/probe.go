@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ProbeResult is ffprobe's description of a file, as far as quinte reads it.
+type ProbeResult struct {
+	Format  ProbeFormat   `json:"format"`
+	Streams []ProbeStream `json:"streams"`
+}
+
+// ProbeFormat is ffprobe's "format" section.
+type ProbeFormat struct {
+	FormatName string `json:"format_name"`
+	Duration   string `json:"duration"`
+	Size       string `json:"size"`
+	BitRate    string `json:"bit_rate"`
+	NbStreams  int    `json:"nb_streams"`
+}
+
+// ProbeStream is one entry of ffprobe's "streams" section.
+type ProbeStream struct {
+	Index          int    `json:"index"`
+	CodecType      string `json:"codec_type"`
+	CodecName      string `json:"codec_name"`
+	Profile        string `json:"profile"`
+	Width          int    `json:"width"`
+	Height         int    `json:"height"`
+	SAR            string `json:"sample_aspect_ratio"`
+	PixFmt         string `json:"pix_fmt"`
+	ColorRange     string `json:"color_range"`
+	ColorSpace     string `json:"color_space"`
+	ColorTransfer  string `json:"color_transfer"`
+	ColorPrimaries string `json:"color_primaries"`
+	FieldOrder     string `json:"field_order"`
+	RFrameRate     string `json:"r_frame_rate"`
+	AvgFrameRate   string `json:"avg_frame_rate"`
+	Duration       string `json:"duration"`
+	NbFrames       string `json:"nb_frames"`
+	SampleRate     string `json:"sample_rate"`
+	Channels       int    `json:"channels"`
+	ChannelLayout  string `json:"channel_layout"`
+	Disposition    struct {
+		Default     int `json:"default"`
+		AttachedPic int `json:"attached_pic"`
+		StillImage  int `json:"still_image"`
+	} `json:"disposition"`
+	Tags     map[string]string `json:"tags"`
+	SideData []struct {
+		Type       string  `json:"side_data_type"`
+		Rotation   float64 `json:"rotation"`
+		DVProfile  int     `json:"dv_profile"`
+		DVBLCompat int     `json:"dv_bl_signal_compatibility_id"`
+	} `json:"side_data_list"`
+}
+
+// Probe runs ffprobe on the file at path. Only the file protocol is allowed, so a playlist or a
+// reference inside the file cannot make ffprobe read anything else.
+func (p *Pipeline) Probe(ctx context.Context, path string) (*ProbeResult, error) {
+	args := []string{
+		"-hide_banner", "-v", "error",
+		"-protocol_whitelist", "file",
+		"-show_format", "-show_streams", "-of", "json",
+		inputURL(path),
+	}
+	out, err := p.run.Output(ctx, p.cfg.FFprobe, args)
+	if err != nil {
+		return nil, err
+	}
+	return ParseProbe(out)
+}
+
+// ParseProbe reads ffprobe's JSON output.
+func ParseProbe(b []byte) (*ProbeResult, error) {
+	var r ProbeResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("ffprobe output: %w", err)
+	}
+	return &r, nil
+}
+
+// inputURL names a local file for ffmpeg so that nothing in its name is read as a protocol or an option.
+func inputURL(path string) string { return "file:" + path }
+
+// Rotation is the clockwise rotation, in degrees (0, 90, 180 or 270), to apply for display.
+func (s ProbeStream) Rotation() int {
+	for _, sd := range s.SideData {
+		if sd.Type == "Display Matrix" || sd.Rotation != 0 {
+			// ffprobe reports the counter-clockwise angle: -90 means "turn 90° clockwise".
+			r := int(math.Round(-sd.Rotation/90)) * 90
+			return ((r % 360) + 360) % 360
+		}
+	}
+	if v, ok := s.Tags["rotate"]; ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return ((n % 360) + 360) % 360
+		}
+	}
+	return 0
+}
+
+// SampleAspect is the pixel aspect ratio (1 when unknown or square).
+func (s ProbeStream) SampleAspect() float64 {
+	if r := parseRatio(s.SAR); r > 0 {
+		return r
+	}
+	return 1
+}
+
+// FrameRate is the stream's average frame rate, falling back to its base rate.
+func (s ProbeStream) FrameRate() float64 {
+	if r := parseRatio(s.AvgFrameRate); r > 0 && r < 1000 {
+		return r
+	}
+	return parseRatio(s.RFrameRate)
+}
+
+// Frames is the declared frame count, or 0 when the container does not say.
+func (s ProbeStream) Frames() int {
+	n, _ := strconv.Atoi(s.NbFrames)
+	return n
+}
+
+// DurationSeconds is the stream's declared duration, or 0.
+func (s ProbeStream) DurationSeconds() float64 { return parseFloat(s.Duration) }
+
+// DurationSeconds is the container's declared duration, or 0.
+func (f ProbeFormat) DurationSeconds() float64 { return parseFloat(f.Duration) }
+
+// HasFormat reports whether the demuxer's name list contains name.
+func (f ProbeFormat) HasFormat(name string) bool {
+	for _, n := range strings.Split(f.FormatName, ",") {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseFloat(s string) float64 {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0
+	}
+	return v
+}
+
+// parseRatio reads "30000/1001" or "3:2"; it returns 0 for "0/0", "N/A" and garbage.
+func parseRatio(s string) float64 {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok {
+		a, b, ok = strings.Cut(s, ":")
+	}
+	if !ok {
+		return parseFloat(s)
+	}
+	n, d := parseFloat(a), parseFloat(b)
+	if n == 0 || d == 0 {
+		return 0
+	}
+	return n / d
+}

@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// Publisher is the part of the bucket that publishing needs.
+type Publisher interface {
+	PutFile(ctx context.Context, key, path, contentType string) (int64, error)
+	PutJSON(ctx context.Context, key string, v any) error
+}
+
+// Publish uploads every output to its deterministic key, then writes the manifest. Until the manifest
+// exists nothing is visible, and a retried job overwrites the same keys with the same files.
+func Publish(ctx context.Context, s Publisher, id string, res *Result) (*message.Manifest, error) {
+	man := &message.Manifest{ID: id, Kind: res.Kind, Warnings: res.Warnings, Plan: res.Plan, PublishedAt: time.Now().UTC()}
+	if res.Media != nil {
+		man.Probe = res.Media
+	}
+	for _, f := range res.Files {
+		key := message.OutputKey(id, f.Name, f.Ext)
+		if _, err := s.PutFile(ctx, key, f.Path, f.ContentType); err != nil {
+			return nil, fmt.Errorf("publish %s: %w", f.Name, err)
+		}
+		o := f.Output
+		o.Key = key
+		man.Outputs = append(man.Outputs, o)
+	}
+	if err := s.PutJSON(ctx, message.ManifestKey(id), man); err != nil {
+		return nil, fmt.Errorf("publish manifest: %w", err)
+	}
+	return man, nil
+}

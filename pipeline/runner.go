@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrStalled is the cause of a run stopped by the watchdog because ffmpeg stopped making progress.
+var ErrStalled = errors.New("ffmpeg made no progress")
+
+// ExecError is a tool (ffmpeg, ffprobe) that did not exit cleanly, with the end of what it said.
+type ExecError struct {
+	Tool   string
+	Code   int    // exit code, or -1 when killed by a signal
+	Signal string // the signal that killed it, if any
+	Tail   string // the last lines of its stderr
+	Err    error
+}
+
+func (e *ExecError) Error() string {
+	how := "exit status " + strconv.Itoa(e.Code)
+	if e.Signal != "" {
+		how = "killed by " + e.Signal
+	}
+	if e.Tail == "" {
+		return fmt.Sprintf("%s: %s", e.Tool, how)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Tool, how, e.Tail)
+}
+
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// Progress is what ffmpeg reports on -progress.
+type Progress struct {
+	Frame   int64
+	OutTime time.Duration
+	Speed   string
+	Done    bool
+}
+
+// runner starts tools as argv slices (never through a shell) in their own process group, stops them
+// with SIGINT when the context ends (so MP4 muxers can finish cleanly) and kills them after Grace.
+type runner struct {
+	Grace time.Duration // between SIGINT and SIGKILL
+	Stall time.Duration // no progress for this long stops ffmpeg (0 = never)
+}
+
+const stderrTailBytes = 2048
+
+func (r runner) command(ctx context.Context, bin string, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error {
+		// The whole group, in case the tool started helpers.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	}
+	cmd.WaitDelay = r.Grace
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = 5 * time.Second
+	}
+	return cmd
+}
+
+// Output runs a tool that prints a bounded answer (ffprobe) and returns its stdout.
+func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, error) {
+	cmd := r.command(ctx, bin, args)
+	var stdout bytes.Buffer
+	stderr := newTail(stderrTailBytes)
+	cmd.Stdout = &limitedWriter{w: &stdout, n: 32 << 20}
+	cmd.Stderr = stderr
+	err := cmd.Run()
+	if err != nil {
+		return nil, r.wrap(ctx, bin, err, stderr.String())
+	}
+	return stdout.Bytes(), nil
+}
+
+// FFmpeg runs ffmpeg with -progress pipe:1 already in args, calling onProgress as it reports, and stops
+// it when ctx ends or when it stops making progress for r.Stall.
+func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	cmd := r.command(ctx, bin, args)
+	stderr := newTail(stderrTailBytes)
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return &ExecError{Tool: bin, Code: -1, Err: err}
+	}
+
+	moved := make(chan struct{}, 1)
+	go func() {
+		readProgress(stdout, func(p Progress) {
+			select {
+			case moved <- struct{}{}:
+			default:
+			}
+			if onProgress != nil {
+				onProgress(p)
+			}
+		})
+	}()
+	watchdogDone := make(chan struct{})
+	defer close(watchdogDone)
+	if r.Stall > 0 {
+		go func() {
+			t := time.NewTimer(r.Stall)
+			defer t.Stop()
+			for {
+				select {
+				case <-watchdogDone:
+					return
+				case <-moved:
+					t.Reset(r.Stall)
+				case <-t.C:
+					cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall))
+					return
+				}
+			}
+		}()
+	}
+	err = cmd.Wait()
+	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
+			return &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
+		}
+		return r.wrap(ctx, bin, err, stderr.String())
+	}
+	return nil
+}
+
+func (r runner) wrap(ctx context.Context, bin string, err error, tail string) error {
+	e := &ExecError{Tool: bin, Code: -1, Tail: tail, Err: err}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		e.Code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			e.Signal = ws.Signal().String()
+		}
+	}
+	if ctx.Err() != nil {
+		// Stopped on purpose: the caller's context says why.
+		e.Err = errors.Join(context.Cause(ctx), err)
+	}
+	return e
+}
+
+// readProgress parses ffmpeg's "key=value" progress blocks, each ended by a "progress=" line, and
+// reports one Progress whenever ffmpeg has moved since the last one.
+func readProgress(r io.Reader, report func(Progress)) {
+	sc := bufio.NewScanner(r)
+	var cur, last Progress
+	first := true
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "frame":
+			cur.Frame, _ = strconv.ParseInt(v, 10, 64)
+		case "out_time_us":
+			if us, err := strconv.ParseInt(v, 10, 64); err == nil {
+				cur.OutTime = time.Duration(us) * time.Microsecond
+			}
+		case "speed":
+			cur.Speed = strings.TrimSpace(v)
+		case "progress":
+			cur.Done = v == "end"
+			if first || cur.Frame != last.Frame || cur.OutTime != last.OutTime || cur.Done {
+				report(cur)
+				last, first = cur, false
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// tail keeps the last n bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+	n   int
+}
+
+func newTail(n int) *tail { return &tail{n: n} }
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.n {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := strings.TrimSpace(strings.ToValidUTF8(string(t.buf), "?"))
+	// Keep whole lines, and only the last few: the first cause is usually near the end.
+	lines := strings.Split(s, "\n")
+	if len(lines) > 6 {
+		lines = lines[len(lines)-6:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.n {
+		return 0, errors.New("output too large")
+	}
+	l.n -= int64(len(p))
+	return l.w.Write(p)
+}

@@ -1,0 +1,93 @@
+package uploader
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// register records a stored original and hands it to the queue: meta, then the queued status, then the
+// task. When the queue refuses, the message is still stored; the reconciler enqueues it later, so the
+// answer stays "accepted".
+func (s *Server) register(ctx context.Context, meta message.Meta) error {
+	if err := s.store.PutJSON(ctx, message.MetaKey(meta.ID), meta); err != nil {
+		return err
+	}
+	if _, err := s.states.Create(ctx, meta.ID, meta.Kind); err != nil {
+		return err
+	}
+	if err := s.queue.Enqueue(ctx, meta.ID); err != nil {
+		s.log.Error("enqueue failed; the reconciler will retry", "message_id", meta.ID, "err", err)
+	}
+	return nil
+}
+
+// storeOriginal streams one file to the original's key, refusing what is empty, is not media, or is
+// larger than the limit (counted while streaming, whatever the client declared).
+func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (kind message.Kind, ctype string, size int64, aerr *apiError) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	head, err := br.Peek(sniffLen)
+	if len(head) == 0 {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", "", 0, uploadReadError(err)
+		}
+		return "", "", 0, errorf(http.StatusBadRequest, "empty_file", "the file is empty")
+	}
+	kind, ctype, ok := Sniff(head)
+	if !ok {
+		return "", "", 0, errorf(http.StatusUnsupportedMediaType, "unsupported_media", "this is not a video, photo or audio file quinte accepts (MP4, MOV, WebM, MKV, MTS, JPEG, PNG, HEIC, AVIF, WebP, GIF, MP3, M4A, WAV, Opus)")
+	}
+	cr := &countingReader{r: br, limit: s.cfg.MaxBytes}
+	err = s.store.Put(ctx, message.OriginalKey(id), cr, -1, ctype)
+	switch {
+	case cr.over:
+		_ = s.store.Delete(context.WithoutCancel(ctx), message.OriginalKey(id))
+		return "", "", 0, tooLarge(s.cfg.MaxBytes)
+	case err != nil && cr.readErr != nil:
+		return "", "", 0, uploadReadError(cr.readErr)
+	case err != nil:
+		s.log.Error("storing original failed", "message_id", id, "err", err)
+		return "", "", 0, errorf(http.StatusServiceUnavailable, "storage_unavailable", "the file could not be stored; try again shortly")
+	}
+	return kind, ctype, cr.n, nil
+}
+
+func uploadReadError(err error) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	return errorf(http.StatusBadRequest, "upload_interrupted", "the upload was interrupted: %v", err)
+}
+
+func tooLarge(limit int64) *apiError {
+	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the %d MiB limit", limit>>20)
+}
+
+// countingReader counts bytes and fails once more than limit have been read.
+type countingReader struct {
+	r       io.Reader
+	n       int64
+	limit   int64
+	over    bool
+	readErr error
+}
+
+var errOverLimit = errors.New("upload over the size limit")
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.limit {
+		c.over = true
+		return n, errOverLimit
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.readErr = err
+	}
+	return n, err
+}

@@ -1,0 +1,148 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// messageView is a message as the API shows it.
+type messageView struct {
+	ID        string           `json:"id"`
+	Kind      message.Kind     `json:"kind"`
+	Status    message.Status   `json:"status"`
+	Error     *message.Error   `json:"error"`
+	Warnings  []string         `json:"warnings,omitempty"`
+	Artist    string           `json:"artist,omitempty"`
+	Title     string           `json:"title,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	Outputs   []message.Output `json:"outputs"`
+}
+
+// getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id.
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	id := message.IDFromUploadID(r.PathValue("id"))
+	if !message.ValidID(id) {
+		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
+		return
+	}
+	v, aerr := s.view(r.Context(), id)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// listMessages handles GET /v1/messages: newest first, `limit` (default 20, at most 100) per page,
+// `before` (an id) for the next page, `status` to keep only one status.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, errorf(http.StatusBadRequest, "bad_limit", "limit must be between 1 and 100"))
+			return
+		}
+		limit = n
+	}
+	before, status := q.Get("before"), message.Status(q.Get("status"))
+	ids, err := s.store.Folders(r.Context(), message.MessagesPrefix)
+	if err != nil {
+		writeError(w, storageDown(s, err))
+		return
+	}
+	slices.Reverse(ids) // ids sort by creation time
+	var page []string
+	for _, id := range ids {
+		if message.ValidID(id) && (before == "" || id < before) {
+			page = append(page, id)
+		}
+	}
+
+	// Read the records a page at a time, a few at once, until the page is full.
+	views := []*messageView{}
+	for len(page) > 0 && len(views) < limit {
+		batch := page[:min(len(page), limit)]
+		page = page[len(batch):]
+		got := make([]*messageView, len(batch))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for i, id := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				if v, aerr := s.view(r.Context(), id); aerr == nil {
+					got[i] = v
+				}
+			}()
+		}
+		wg.Wait()
+		for _, v := range got {
+			if v != nil && (status == "" || v.Status == status) && len(views) < limit {
+				views = append(views, v)
+			}
+		}
+	}
+	resp := map[string]any{"messages": views}
+	if len(views) == limit {
+		resp["next_before"] = views[len(views)-1].ID
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// view reads a message's record (and, once ready, its manifest) and signs a link to each output.
+func (s *Server) view(ctx context.Context, id string) (*messageView, *apiError) {
+	rec, err := s.states.Get(ctx, id)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errorf(http.StatusNotFound, "not_found", "no message has this id")
+	}
+	if err != nil {
+		return nil, storageDown(s, err)
+	}
+	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings,
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
+	var meta message.Meta
+	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
+		v.Artist, v.Title = meta.Artist, meta.Title
+	}
+	if rec.Status != message.StatusReady {
+		return v, nil
+	}
+	var man message.Manifest
+	if err := s.store.GetJSON(ctx, message.ManifestKey(id), &man); err != nil {
+		return nil, storageDown(s, err)
+	}
+	for _, o := range man.Outputs {
+		url, err := s.store.PresignGet(ctx, o.Key, downloadName(id, o), s.cfg.URLTTL)
+		if err != nil {
+			return nil, storageDown(s, err)
+		}
+		o.Key, o.URL = "", url
+		v.Outputs = append(v.Outputs, o)
+	}
+	return v, nil
+}
+
+// downloadName is the file name a browser saves an output as, e.g. quinte-<id>-crop-9x16.mp4.
+func downloadName(id string, o message.Output) string {
+	return "quinte-" + id + "-" + strings.ReplaceAll(o.Name, "/", "-") + path.Ext(o.Key)
+}
+
+func storageDown(s *Server, err error) *apiError {
+	s.log.Error("storage error", "err", err)
+	return errorf(http.StatusServiceUnavailable, "storage_unavailable", "storage is not answering; try again shortly")
+}

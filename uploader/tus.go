@@ -1,0 +1,132 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+	"github.com/tus/tusd/v2/pkg/s3store"
+	xslog "golang.org/x/exp/slog"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// tusPrefix is where unfinished resumable uploads live in the bucket.
+const tusPrefix = "uploads/"
+
+// EnableTus mounts tus 1.0 (creation, termination) at /v1/uploads/, storing chunks in the bucket
+// through tusd's S3 store. A finished upload becomes a message whose id is the upload's id (before the
+// "+" that the S3 store appends).
+func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
+	store := s3store.New(bucket, client)
+	store.ObjectPrefix = tusPrefix
+	store.TemporaryDirectory = os.TempDir()
+	composer := handler.NewStoreComposer()
+	store.UseIn(composer)
+	memorylocker.New().UseIn(composer)
+
+	h, err := handler.NewHandler(handler.Config{
+		BasePath:                  "/v1/uploads/",
+		StoreComposer:             composer,
+		MaxSize:                   s.cfg.MaxBytes,
+		DisableDownload:           true,
+		DisableConcatenation:      true,
+		Cors:                      &handler.CorsConfig{Disable: true},
+		NetworkTimeout:            60 * time.Second,
+		PreUploadCreateCallback:   s.tusCreate,
+		PreFinishResponseCallback: s.tusFinish,
+		Logger:                    xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
+	})
+	if err != nil {
+		return fmt.Errorf("tus: %w", err)
+	}
+	s.tus = h
+	return nil
+}
+
+// tusCreate refuses empty uploads and long metadata, and gives the upload a message id.
+func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	if !hook.Upload.SizeIsDeferred && hook.Upload.Size == 0 {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
+	}
+	for k, v := range hook.Upload.MetaData {
+		if len(k) > 64 || len(v) > 4<<10 {
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
+		}
+	}
+	if err := s.queue.Ping(hook.Context); err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
+	}
+	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: message.NewID()}, nil
+}
+
+// tusFinish runs when the last byte has arrived: sniff the content, move it to the original's key,
+// record the message and queue it. The final PATCH answers with the message id.
+func (s *Server) tusFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
+	ctx := context.WithoutCancel(hook.Context)
+	id := message.IDFromUploadID(hook.Upload.ID)
+	key := hook.Upload.Storage["Key"]
+	if !message.ValidID(id) || key != tusPrefix+id {
+		return handler.HTTPResponse{}, handler.NewError("ERR_UNKNOWN_UPLOAD", "this upload was not created by quinte", http.StatusBadRequest)
+	}
+	if hook.Upload.Size == 0 {
+		s.dropTus(ctx, id)
+		return handler.HTTPResponse{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
+	}
+	head, err := s.readHead(ctx, key)
+	if err != nil {
+		s.log.Error("reading finished upload failed", "message_id", id, "err", err)
+		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
+	}
+	kind, ctype, ok := Sniff(head)
+	if !ok {
+		s.dropTus(ctx, id)
+		return handler.HTTPResponse{}, handler.NewError("ERR_UNSUPPORTED_MEDIA", "this is not a video, photo or audio file quinte accepts", http.StatusUnsupportedMediaType)
+	}
+	if err := s.store.Copy(ctx, key, message.OriginalKey(id), ctype); err != nil {
+		s.log.Error("moving finished upload failed", "message_id", id, "err", err)
+		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
+	}
+	md := hook.Upload.MetaData
+	meta := message.Meta{
+		ID: id, Kind: kind, ContentType: ctype, Size: hook.Upload.Size, Via: "tus", CreatedAt: time.Now().UTC(),
+		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
+		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500),
+	}
+	if err := s.register(ctx, meta); err != nil {
+		s.log.Error("recording message failed", "message_id", id, "err", err)
+		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
+	}
+	s.dropTus(ctx, id)
+	s.log.Info("message accepted", "message_id", id, "via", "tus", "kind", kind, "bytes", hook.Upload.Size)
+	return handler.HTTPResponse{Header: handler.HTTPHeader{
+		"Quinte-Message-Id":       id,
+		"Quinte-Message-Location": "/v1/messages/" + id,
+	}}, nil
+}
+
+func (s *Server) readHead(ctx context.Context, key string) ([]byte, error) {
+	rc, err := s.store.Open(ctx, key, sniffLen)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, sniffLen))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b, nil
+}
+
+// dropTus removes the upload's object and its .info/.part companions.
+func (s *Server) dropTus(ctx context.Context, id string) {
+	if err := s.store.DeletePrefix(ctx, tusPrefix+id); err != nil {
+		s.log.Warn("removing finished upload failed", "message_id", id, "err", err)
+	}
+}

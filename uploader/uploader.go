@@ -1,0 +1,189 @@
+// Package uploader is quinte's HTTP API: intake of originals (plain multipart and resumable tus), the
+// status of messages and links to their outputs, and the health checks. An upload is streamed to S3,
+// recorded, and handed to the queue; nothing here decodes media or waits for processing.
+package uploader
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// Config tunes the API.
+type Config struct {
+	MaxBytes int64         `yaml:"max_bytes"` // largest original accepted
+	URLTTL   time.Duration `yaml:"url_ttl"`   // lifetime of presigned download links
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxBytes <= 0 {
+		errs = append(errs, errors.New("QUINTE_UPLOAD_MAX_BYTES must be positive"))
+	}
+	if c.URLTTL < time.Minute || c.URLTTL > 7*24*time.Hour {
+		errs = append(errs, errors.New("QUINTE_URL_TTL must be between 1m and 168h (the S3 limit)"))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the part of the bucket the API needs.
+type Store interface {
+	message.JSONStore
+	Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error
+	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
+	Exists(ctx context.Context, key string) (bool, error)
+	Copy(ctx context.Context, src, dst, contentType string) error
+	Delete(ctx context.Context, key string) error
+	DeletePrefix(ctx context.Context, prefix string) error
+	Folders(ctx context.Context, prefix string) ([]string, error)
+	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
+	Ping(ctx context.Context) error
+}
+
+// Queue is the part of the queue the API needs.
+type Queue interface {
+	Enqueue(ctx context.Context, id string) error
+	Ping(ctx context.Context) error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	token  string
+	store  Store
+	states message.States
+	queue  Queue
+	log    *slog.Logger
+	tus    http.Handler
+}
+
+// New returns the API. tus is the resumable upload handler (see NewTus), mounted at /v1/uploads/.
+func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
+	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store}, queue: queue, log: log}
+}
+
+// Handler routes every request.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	v1 := http.NewServeMux()
+	v1.HandleFunc("POST /v1/messages", s.createMessage)
+	v1.HandleFunc("GET /v1/messages", s.listMessages)
+	v1.HandleFunc("GET /v1/messages/{id}", s.getMessage)
+	if s.tus != nil {
+		v1.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tus))
+	}
+	mux.Handle("/v1/", s.requireTeam(v1))
+	return mux
+}
+
+// requireTeam lets through only requests that carry the team's Bearer token.
+func (s *Server) requireTeam(next http.Handler) http.Handler {
+	want := []byte("Bearer " + s.token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if s.token == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="quinte"`)
+			writeError(w, &apiError{http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <team token>"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when both Redis and S3 answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"queue": "ok", "storage": "ok"}
+	status := http.StatusOK
+	if err := s.queue.Ping(ctx); err != nil {
+		checks["queue"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		checks["storage"], status = "unreachable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}
+
+// apiError is an error with the HTTP status and the public message it maps to.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, format string, a ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "30")
+	}
+	writeJSON(w, e.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// cleanText keeps a client-supplied string as harmless data: valid UTF-8, no control characters, at
+// most n bytes.
+func cleanText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	for len(s) > n {
+		_, size := lastRune(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+func lastRune(s string) (rune, int) {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i]&0xC0 != 0x80 {
+			return rune(s[i]), len(s) - i
+		}
+	}
+	return 0, 1
+}
+
+// cleanFilename keeps only the last path element of a client filename, as text.
+func cleanFilename(s string) string {
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		s = s[i+1:]
+	}
+	return cleanText(s, 200)
+}

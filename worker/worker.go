@@ -1,0 +1,143 @@
+// Package worker owns the queue side of quinte: the asynq task that carries a message to the pipeline,
+// the handler that runs it, and the reconciler that rebuilds the queue from S3. The queue holds only
+// work; what a message is and where it stands lives in S3.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline"
+)
+
+// Task type and queue.
+const (
+	TypeProcess = "media:process"
+	QueueName   = "media"
+)
+
+// Config tunes the worker.
+type Config struct {
+	Concurrency     int           `yaml:"concurrency"`
+	MaxRetry        int           `yaml:"max_retry"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	MaxJobTime      time.Duration `yaml:"max_job_time"`
+	TempDir         string        `yaml:"temp_dir"`
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Concurrency < 0 {
+		errs = append(errs, errors.New("QUINTE_WORKER_CONCURRENCY must be 0 (automatic) or more"))
+	}
+	if c.MaxRetry < 0 || c.MaxRetry > 25 {
+		errs = append(errs, errors.New("QUINTE_WORKER_MAX_RETRY must be between 0 and 25"))
+	}
+	if c.MaxJobTime < time.Minute {
+		errs = append(errs, errors.New("QUINTE_WORKER_MAX_JOB_TIME must be at least 1m"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("QUINTE_WORKER_SHUTDOWN_TIMEOUT must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Payload is the body of a media:process task.
+type Payload struct {
+	MessageID   string `json:"message_id"`
+	OriginalKey string `json:"original_key"`
+}
+
+// NewTask returns the task that processes message id. Its TaskID is the message id, so enqueueing a
+// message that is already queued or running is a no-op.
+func NewTask(id string, cfg Config) (*asynq.Task, error) {
+	b, err := json.Marshal(Payload{MessageID: id, OriginalKey: message.OriginalKey(id)})
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeProcess, b,
+		asynq.TaskID(id), asynq.Queue(QueueName), asynq.MaxRetry(cfg.MaxRetry), asynq.Timeout(cfg.MaxJobTime),
+	), nil
+}
+
+// Queue enqueues messages. It is what the uploader and the reconciler hold.
+type Queue struct {
+	client *asynq.Client
+	cfg    Config
+}
+
+// NewQueue returns a Queue on the Redis at opt.
+func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
+	return &Queue{client: asynq.NewClient(opt), cfg: cfg}
+}
+
+// Enqueue queues message id; a message already in the queue is not an error.
+func (q *Queue) Enqueue(ctx context.Context, id string) error {
+	t, err := NewTask(id, q.cfg)
+	if err != nil {
+		return err
+	}
+	_, err = q.client.EnqueueContext(ctx, t)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(context.Context) error { return q.client.Ping() }
+
+// Close releases the connection.
+func (q *Queue) Close() error { return q.client.Close() }
+
+// RetryDelay backs off 10 s, 20 s, 40 s… up to 5 min: short enough that a storage outage of a minute
+// still ends in `ready`, long enough not to hammer it.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	return time.Duration(math.Min(10*math.Pow(2, float64(n-1)), 300)) * time.Second
+}
+
+// NewServer returns the asynq server that runs h.
+func NewServer(opt asynq.RedisConnOpt, cfg Config, log *slog.Logger) *asynq.Server {
+	conc := cfg.Concurrency
+	if conc == 0 {
+		conc = pipeline.DefaultConcurrency()
+	}
+	return asynq.NewServer(opt, asynq.Config{
+		Concurrency:       conc,
+		Queues:            map[string]int{QueueName: 1},
+		RetryDelayFunc:    RetryDelay,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		TaskCheckInterval: 200 * time.Millisecond,
+		Logger:            slogAdapter{log},
+		LogLevel:          asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			n, _ := asynq.GetRetryCount(ctx)
+			log.WarnContext(ctx, "task failed", "task_id", id, "message_id", id, "retry", n, "err", err)
+		}),
+	})
+}
+
+// Mux routes quinte's task types to h.
+func Mux(h *Handler) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Handle(TypeProcess, h)
+	return mux
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
