@@ -186,4 +186,3 @@ func (c *Config) Validate(role Role) error {
 	errs = append(errs, c.S3.Validate(), c.Upload.Validate(), c.Worker.Validate(), c.Pipeline.Validate())
 	return errors.Join(errs...)
 }
-
