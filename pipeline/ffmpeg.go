@@ -31,6 +31,7 @@ func mp4Args(e encodeSettings, audio bool) ffmpeg.KwArgs {
 		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high",
 		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709",
 		"color_range": "tv", "movflags": "+faststart", "map_metadata": "-1", "map_chapters": "-1",
+		"fflags": "+bitexact", "flags:v": "+bitexact",
 	}
 	if audio {
 		a["c:a"] = "aac"

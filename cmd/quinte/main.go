@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/quinte-media/quinte/config"
 )
@@ -28,12 +30,13 @@ func main() {
 	}
 }
 
-const usage = `usage: quinte [-config FILE] run|api|worker
+const usage = `usage: quinte [-config FILE] run|api|worker|health
 
   run     everything in one process: HTTP API, worker, and (unless configured) an embedded
           queue and S3 server keeping their data under QUINTE_DATA_DIR
   api     the HTTP API, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT
   worker  a worker, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT
+  health  exit 0 if the API at QUINTE_ADDR answers /healthz (for container health checks)
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -50,6 +53,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("say which role to run")
 	}
 	role := config.Role(fs.Arg(0))
+	if role == "health" {
+		cfg, err := config.Load(*file, getenv)
+		if err != nil {
+			return err
+		}
+		return healthCheck(ctx, cfg.Addr)
+	}
 	switch role {
 	case config.RoleRun, config.RoleAPI, config.RoleWorker:
 	default:
@@ -74,4 +84,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	<-ctx.Done()
 	log.Info("shutting down")
 	return m.Close()
+}
+
+// healthCheck asks the API on addr whether it is alive.
+func healthCheck(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+displayAddr(addr)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz: %s", resp.Status)
+	}
+	return nil
 }

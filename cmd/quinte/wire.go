@@ -236,6 +236,7 @@ func loadOrCreateToken(path string) (string, error) {
 
 // displayAddr turns a listener address into one a person can open.
 func displayAddr(addr string) string {
+	addr = strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr

@@ -45,7 +45,7 @@ func AspectRect(s Size, w, h int) Rect {
 		cw, ch = s.H*w/h, s.H
 	}
 	cw, ch = EvenInt(cw), EvenInt(ch)
-	return Rect{X: EvenInt((s.W - cw) / 2), Y: EvenInt((s.H - ch) / 2), W: cw, H: ch}
+	return Rect{X: ((s.W - cw) / 2) &^ 1, Y: ((s.H - ch) / 2) &^ 1, W: cw, H: ch}
 }
 
 // Even rounds x to the nearest integer, then down to an even number (at least 2).

@@ -1,0 +1,22 @@
+# quinte: one image for both container roles (`api` and `worker`).
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/quinte ./cmd/quinte
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/quinte --create-home quinte
+COPY --from=build /out/quinte /usr/local/bin/quinte
+COPY configs/ /etc/quinte/
+USER quinte
+WORKDIR /var/lib/quinte
+ENV QUINTE_CONFIG=/etc/quinte/docker.yaml
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/quinte"]
+CMD ["api"]

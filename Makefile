@@ -1,0 +1,33 @@
+# quinte: `make run` starts everything on this machine, `make test` runs the tests.
+GO      ?= go
+BIN     := bin/quinte
+
+.PHONY: run test bench build deps-run deps-test deps-bench vet fmt clean
+
+run: deps-run build
+	./$(BIN) run
+
+test: deps-test
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 45m ./...
+
+bench: deps-bench
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+
+build:
+	$(GO) build -o $(BIN) ./cmd/quinte
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+deps-bench:
+	@scripts/deps.sh bench
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin data

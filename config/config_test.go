@@ -1,0 +1,69 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsRunEmbedded(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.S3.Bucket != "quinte" || c.Upload.MaxBytes != 2<<30 || c.Upload.URLTTL != time.Hour {
+		t.Errorf("defaults: %+v", c)
+	}
+	if !filepath.IsAbs(c.DataDir) || filepath.Base(c.DataDir) != "data" {
+		t.Errorf("data dir %q is not ./data made absolute", c.DataDir)
+	}
+	if err := c.Validate(RoleRun); err != nil {
+		t.Errorf("the zero configuration must run embedded: %v", err)
+	}
+}
+
+func TestEnvironmentOverridesFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(f, []byte("addr: 0.0.0.0:9000\ns3:\n  bucket: from-file\nworker:\n  max_retry: 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(f, env(map[string]string{"QUINTE_S3_BUCKET": "from-env", "QUINTE_URL_TTL": "30m", "QUINTE_UPLOAD_MAX_BYTES": "1000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.S3.Bucket != "from-env" || c.Worker.MaxRetry != 5 || c.Upload.URLTTL != 30*time.Minute || c.Upload.MaxBytes != 1000 {
+		t.Errorf("got %+v", c)
+	}
+}
+
+// A configuration that cannot work fails at start with a message that names what to fix.
+func TestValidateSaysWhatToFix(t *testing.T) {
+	for _, c := range []struct {
+		role Role
+		env  map[string]string
+		want string
+	}{
+		{RoleAPI, nil, "QUINTE_REDIS_URL is required"},
+		{RoleWorker, map[string]string{"QUINTE_REDIS_URL": "redis://r:6379"}, "QUINTE_S3_ENDPOINT is required"},
+		{RoleAPI, map[string]string{"QUINTE_REDIS_URL": "redis://r:6379", "QUINTE_S3_ENDPOINT": "http://m:9000", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}, "QUINTE_TEAM_TOKEN is required"},
+		{RoleRun, map[string]string{"QUINTE_REDIS_URL": "localhost:6379"}, "is not a redis:// URL"},
+		{RoleRun, map[string]string{"QUINTE_S3_ENDPOINT": "minio:9000"}, "is not an http(s)://host:port URL"},
+		{RoleRun, map[string]string{"QUINTE_S3_ENDPOINT": "http://minio:9000"}, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required"},
+		{RoleRun, map[string]string{"QUINTE_ADDR": "8080"}, "is not host:port"},
+		{RoleRun, map[string]string{"QUINTE_TEAM_TOKEN": "short"}, "too short"},
+		{RoleRun, map[string]string{"QUINTE_URL_TTL": "30d"}, "want a duration"},
+		{RoleRun, map[string]string{"QUINTE_URL_TTL": "400h"}, "QUINTE_URL_TTL must be between"},
+	} {
+		cfg, err := Load("", env(c.env))
+		if err == nil {
+			err = cfg.Validate(c.role)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: error %v, want it to say %q", c.role, c.env, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package configs
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"gopkg.in/yaml.v3"
+)
+
+// These machines have no Docker engine: the compose file is loaded and validated with the same library
+// docker compose uses, and checked for what the operator relies on.
+func TestComposeFile(t *testing.T) {
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."), cli.WithName("quinte"),
+		cli.WithEnv([]string{"QUINTE_TEAM_TOKEN=test-token-0123456789abcdef"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load: %v", err)
+	}
+	svc := func(name string) types.ServiceConfig {
+		s, err := p.GetService(name)
+		if err != nil {
+			t.Fatalf("service %s: %v", name, err)
+		}
+		return s
+	}
+
+	redis := svc("redis")
+	cmd := strings.Join(redis.Command, " ")
+	if !strings.Contains(cmd, "--appendonly yes") || !strings.Contains(cmd, "--maxmemory-policy noeviction") {
+		t.Errorf("redis must run with AOF and noeviction: %q", cmd)
+	}
+	if !strings.HasPrefix(svc("minio").Image, "minio/minio") {
+		t.Errorf("minio image %q", svc("minio").Image)
+	}
+	if !strings.Contains(strings.Join(svc("minio-init").Entrypoint, " "), "mc mb --ignore-existing local/quinte") {
+		t.Error("the bucket is not created")
+	}
+	for _, role := range []string{"api", "worker"} {
+		s := svc(role)
+		if !slices.Equal(s.Command, types.ShellCommand{role}) {
+			t.Errorf("%s command = %v", role, s.Command)
+		}
+		if s.Image != "quinte:latest" {
+			t.Errorf("%s image = %q", role, s.Image)
+		}
+		for _, k := range []string{"QUINTE_REDIS_URL", "QUINTE_S3_ENDPOINT", "QUINTE_S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "QUINTE_TEAM_TOKEN"} {
+			if v := s.Environment[k]; v == nil || *v == "" {
+				t.Errorf("%s: %s is not set", role, k)
+			}
+		}
+		if *s.Environment["QUINTE_REDIS_URL"] != "redis://redis:6379/0" || *s.Environment["QUINTE_S3_ENDPOINT"] != "http://minio:9000" {
+			t.Errorf("%s does not point at the redis and minio services", role)
+		}
+	}
+	w := svc("worker")
+	if w.ContainerName != "" || len(w.Ports) != 0 {
+		t.Error("worker must not pin a container name or host ports, or --scale worker=3 fails")
+	}
+	if w.StopGracePeriod == nil || *w.StopGracePeriod <= types.Duration(25e9) {
+		t.Error("worker stop_grace_period must exceed its 25s shutdown timeout")
+	}
+	if len(svc("api").Ports) == 0 {
+		t.Error("api publishes no port")
+	}
+	if !strings.Contains(strings.Join(svc("asynqmon").Command, " "), "--redis-url=redis://redis:6379") {
+		t.Error("asynqmon does not watch the queue")
+	}
+}
+
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if strings.Count(s, "\nFROM ") < 1 || !strings.Contains(s, "AS build") || !strings.Contains(s, "COPY --from=build") {
+		t.Error("Dockerfile is not multi-stage")
+	}
+	for _, want := range []string{"ffmpeg", "USER quinte", "docker.yaml"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+}
+
+// Every configuration file parses, and docker.yaml only names keys that default.yaml has.
+func TestConfigFiles(t *testing.T) {
+	var def, dock map[string]any
+	if err := yaml.Unmarshal(Default, &def); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("docker.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &dock); err != nil {
+		t.Fatal(err)
+	}
+	var check func(prefix string, d, o map[string]any)
+	check = func(prefix string, d, o map[string]any) {
+		for k, v := range o {
+			dv, ok := d[k]
+			if !ok {
+				t.Errorf("docker.yaml: %s%s is not a configuration key", prefix, k)
+				continue
+			}
+			if om, ok := v.(map[string]any); ok {
+				dm, _ := dv.(map[string]any)
+				check(prefix+k+".", dm, om)
+			}
+		}
+	}
+	check("", def, dock)
+}

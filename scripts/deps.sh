@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs what quinte needs on a Debian machine, only what is missing.
+#   scripts/deps.sh run    ffmpeg (to run quinte)
+#   scripts/deps.sh test   ffmpeg, redis-server, versitygw and the test tools
+#   scripts/deps.sh bench  the test set plus libvips-tools (vipsthumbnail, for the comparison)
+# As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
+set -eu
+what=${1:-run}
+
+debs="ffmpeg"
+cmds="ffmpeg ffprobe"
+case "$what" in
+  test|bench) debs="$debs redis-server"; cmds="$cmds redis-server" ;;
+esac
+case "$what" in
+  bench) debs="$debs libvips-tools"; cmds="$cmds vipsthumbnail" ;;
+esac
+
+missing=""
+for c in $cmds; do
+  command -v "$c" >/dev/null 2>&1 || missing="yes"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deps: installing $debs"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $debs >/dev/null
+  else
+    echo "deps: quinte needs these Debian packages: $debs" >&2
+    echo "      install them (sudo apt-get install $debs) and run make again" >&2
+    exit 1
+  fi
+fi
+
+if [ "$what" != run ]; then
+  gobin=$(go env GOBIN)
+  [ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
+  if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$gobin/versitygw" ]; then
+    echo "deps: installing versitygw (the S3 server the tests run against; about 2 minutes the first time)"
+    go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  fi
+fi
