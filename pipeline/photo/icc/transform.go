@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
 )
 
 // Transform brings one profile's pixels to sRGB.
@@ -107,7 +107,7 @@ func (t *Transform) RGB(img *image.NRGBA) error {
 		return fmt.Errorf("%w: a %s profile on an RGB picture", ErrUnsupported, t.space)
 	}
 	b := img.Bounds()
-	rows(b.Dy(), func(y0, y1 int) {
+	par.Rows(b.Dy(), func(y0, y1 int) {
 		dev := make([]float64, 3)
 		buf := make([]float64, 8)
 		for y := y0; y < y1; y++ {
@@ -137,7 +137,7 @@ func (t *Transform) CMYK(img *image.CMYK) (*image.NRGBA, error) {
 	}
 	b := img.Bounds()
 	dst := image.NewNRGBA(b)
-	rows(b.Dy(), func(y0, y1 int) {
+	par.Rows(b.Dy(), func(y0, y1 int) {
 		dev := make([]float64, 4)
 		buf := make([]float64, 8)
 		cache := map[[4]uint8][3]uint8{} // press pictures repeat colours a lot
@@ -162,15 +162,4 @@ func (t *Transform) CMYK(img *image.CMYK) (*image.NRGBA, error) {
 		}
 	})
 	return dst, nil
-}
-
-// rows splits n rows over the cores.
-func rows(n int, f func(y0, y1 int)) {
-	parts := min(runtime.GOMAXPROCS(0), max(1, n/64))
-	var wg sync.WaitGroup
-	for p := range parts {
-		y0, y1 := n*p/parts, n*(p+1)/parts
-		wg.Go(func() { f(y0, y1) })
-	}
-	wg.Wait()
 }

@@ -6,8 +6,8 @@ package ycc
 
 import (
 	"image"
-	"runtime"
-	"sync"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
 )
 
 // Matrix is a Y'CbCr to R'G'B' conversion: the luma weights of red and blue, and whether the planes
@@ -87,7 +87,7 @@ func convert(src *image.YCbCr, alpha []byte, aStride int, m Matrix) *image.NRGBA
 	b := src.Rect
 	dst := image.NewNRGBA(b)
 	t := m.tables()
-	rows(b.Dy(), func(y0, y1 int) {
+	par.Rows(b.Dy(), func(y0, y1 int) {
 		for y := b.Min.Y + y0; y < b.Min.Y+y1; y++ {
 			d := dst.Pix[(y-b.Min.Y)*dst.Stride:]
 			for x := b.Min.X; x < b.Max.X; x++ {
@@ -107,19 +107,4 @@ func convert(src *image.YCbCr, alpha []byte, aStride int, m Matrix) *image.NRGBA
 		}
 	})
 	return dst
-}
-
-// rows splits n rows over the cores.
-func rows(n int, f func(y0, y1 int)) {
-	parts := min(runtime.GOMAXPROCS(0), max(1, n/64))
-	if parts <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		y0, y1 := n*p/parts, n*(p+1)/parts
-		wg.Go(func() { f(y0, y1) })
-	}
-	wg.Wait()
 }
