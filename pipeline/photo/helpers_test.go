@@ -131,3 +131,8 @@ type (
 	Size = geom.Size
 	Rect = geom.Rect
 )
+
+// blank is a picture of size s, for framers.
+func blank(s Size) image.Image { return image.NewGray(image.Rect(0, 0, s.W, s.H)) }
+
+func sz(w, h int) Size { return Size{W: w, H: h} }

@@ -112,7 +112,7 @@ func PlanFor(src Source, aspects []Aspect, crops []geom.Rect, maxLoop time.Durat
 	pair(nameThumb, nameWeb, fitLong(src.Shown, thumbLongSide))
 	for i, a := range aspects {
 		r := crops[i]
-		out := cropSize(r, a.Short)
+		out := cropSize(a, r)
 		from := "source"
 		if scaled := scaleRect(r, src.Shown, web); min(scaled.W, scaled.H) >= min(out.W, out.H) {
 			from = nameWeb // enough pixels there: cheaper, and the same quality
@@ -141,14 +141,14 @@ func fitLong(s geom.Size, long int) geom.Size {
 	return geom.Size{W: max(1, int(math.Round(float64(s.W)*f))), H: max(1, int(math.Round(float64(s.H)*f)))}
 }
 
-// cropSize is the output size of a crop region: short pixels on its short side, never upscaled.
-func cropSize(r geom.Rect, short int) geom.Size {
-	s := min(r.W, r.H)
-	if s <= short {
-		return geom.Size{W: r.W, H: r.H}
+// cropSize is the output size of an aspect's crop region r: exactly the aspect's shape, a.Short pixels
+// on its short side or fewer when r is smaller (never upscaled).
+func cropSize(a Aspect, r geom.Rect) geom.Size {
+	short := min(a.Short, r.W, r.H)
+	if a.W <= a.H {
+		return geom.Size{W: short, H: max(1, int(math.Round(float64(short)*float64(a.H)/float64(a.W))))}
 	}
-	f := float64(short) / float64(s)
-	return geom.Size{W: max(1, int(math.Round(float64(r.W)*f))), H: max(1, int(math.Round(float64(r.H)*f)))}
+	return geom.Size{W: max(1, int(math.Round(float64(short)*float64(a.W)/float64(a.H)))), H: short}
 }
 
 // scaleRect maps r from a picture of size from to one of size to.
