@@ -40,7 +40,7 @@ func toneMap(src *image.YCbCr, m ycc.Matrix, n heif.NCLX, maxCLL int) (*image.NR
 	if n.Transfer == transferHLG {
 		eotf, name = hlgEOTF, "HLG"
 	}
-	lin := transferTable(eotf)
+	lin := icc.Sample(eotf, 4097)
 	prim, primName, ok := primariesToSRGB(n.Primaries)
 	if !ok {
 		prim, primName = icc.Matrix{1, 0, 0, 0, 1, 0, 0, 0, 1}, "BT.709"
@@ -63,7 +63,7 @@ func toneMap(src *image.YCbCr, m ycc.Matrix, n heif.NCLX, maxCLL int) (*image.NR
 				r := Y + 2*(1-m.Kr)*cr
 				bl := Y + 2*(1-m.Kb)*cb
 				g := (Y - m.Kr*r - m.Kb*bl) / kg
-				v := prim.Apply([3]float64{lin.at(r), lin.at(g), lin.at(bl)})
+				v := prim.Apply([3]float64{lin.At(r), lin.At(g), lin.At(bl)})
 				sig := max(v[0], v[1], v[2], 1e-6)
 				k := hable(sig) / norm / sig
 				i := 4 * (x - b.Min.X)
@@ -98,29 +98,6 @@ func hlgEOTF(e float64) float64 {
 		s = (math.Exp((e-c)/a) + b) / 12
 	}
 	return 1000 * math.Pow(s, 1.2) / nominalPeak
-}
-
-// table samples a transfer function on 0..1 for fast reading with linear interpolation.
-type table []float64
-
-func transferTable(f func(float64) float64) table {
-	t := make(table, 4097)
-	for i := range t {
-		t[i] = f(float64(i) / 4096)
-	}
-	return t
-}
-
-func (t table) at(x float64) float64 {
-	if !(x > 0) {
-		return t[0]
-	}
-	if x >= 1 {
-		return t[len(t)-1]
-	}
-	f := x * float64(len(t)-1)
-	i := int(f)
-	return t[i] + (t[i+1]-t[i])*(f-float64(i))
 }
 
 // primariesToSRGB is the linear-light matrix from H.273 colour primaries to sRGB's (BT.709).

@@ -108,11 +108,11 @@ func parseCurve(t []byte) (curve, int, error) {
 			g := float64(binary.BigEndian.Uint16(t[12:])) / 256
 			return func(x float64) float64 { return math.Pow(x, g) }, size, nil
 		}
-		tab := make([]float64, n)
+		tab := make(Table, n)
 		for i := range tab {
 			tab[i] = float64(binary.BigEndian.Uint16(t[12+2*i:])) / 65535
 		}
-		return func(x float64) float64 { return interp(tab, x) }, size, nil
+		return tab.At, size, nil
 	case "para":
 		kind := int(binary.BigEndian.Uint16(t[8:]))
 		counts := []int{1, 3, 4, 5, 7}
@@ -162,15 +162,28 @@ func parseCurve(t []byte) (curve, int, error) {
 	return nil, 0, fmt.Errorf("%w: curve type %q", ErrUnsupported, t[:4])
 }
 
-// interp reads a table of evenly spaced samples at x in 0..1.
-func interp(tab []float64, x float64) float64 {
-	if x <= 0 {
-		return tab[0]
+// Table holds a function sampled at evenly spaced points on 0..1, read back with linear
+// interpolation: tone curves here, transfer functions in the HDR path.
+type Table []float64
+
+// Sample samples f at n points.
+func Sample(f func(float64) float64, n int) Table {
+	t := make(Table, n)
+	for i := range t {
+		t[i] = f(float64(i) / float64(n-1))
+	}
+	return t
+}
+
+// At reads the table at x, clamped to 0..1.
+func (t Table) At(x float64) float64 {
+	if !(x > 0) {
+		return t[0]
 	}
 	if x >= 1 {
-		return tab[len(tab)-1]
+		return t[len(t)-1]
 	}
-	f := x * float64(len(tab)-1)
+	f := x * float64(len(t)-1)
 	i := int(f)
-	return tab[i] + (tab[i+1]-tab[i])*(f-float64(i))
+	return t[i] + (t[i+1]-t[i])*(f-float64(i))
 }

@@ -50,11 +50,11 @@ func sample(t []byte, i, width int) float64 {
 }
 
 func tableCurve(t []byte, n, width int) curve {
-	tab := make([]float64, n)
+	tab := make(Table, n)
 	for i := range tab {
 		tab[i] = sample(t, i, width)
 	}
-	return func(x float64) float64 { return interp(tab, x) }
+	return tab.At
 }
 
 // parseMft reads lut8Type (width 1) and lut16Type (width 2).
