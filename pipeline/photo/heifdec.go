@@ -44,8 +44,11 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 		args = []string{"--quiet", "-q", "100", path, out}
 	}
 	if err := runTool(ctx, cfg.ToolTimeout, cfg.HeifConvert, args, nil); err != nil {
+		// Only a clean failure is the file's fault; a missing tool, a timeout or a kill (the OOM
+		// killer) is the machine's, and the job is retried.
 		var te *ToolError
-		if ctx.Err() != nil || errors.Is(err, exec.ErrNotFound) || !errors.As(err, &te) || errors.Is(err, context.DeadlineExceeded) {
+		var ee *exec.ExitError
+		if ctx.Err() != nil || !errors.As(err, &te) || !errors.As(err, &ee) || ee.ExitCode() < 0 || errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("decode %s: %w", h.Format, err)
 		}
 		return nil, &Error{Code: CodeUndecodable, Message: fmt.Sprintf("the %s photo could not be decoded (libheif: %s)", strings.ToUpper(h.Format), te.Tail), Err: err}
