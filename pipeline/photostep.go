@@ -8,9 +8,11 @@ import (
 	"github.com/quinte-media/quinte/pipeline/photo"
 )
 
-// photo is the step of an image message: package photo does the work.
+// photo is the step of an image message: package photo does the work (its other limits keep their
+// documented defaults).
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
-	plan, files, err := photo.Process(ctx, photo.Config{MaxPixels: p.cfg.MaxPhotoPixels}, j.in.Path, j.in.WorkDir)
+	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg}
+	plan, files, err := photo.Process(ctx, cfg, j.in.Path, j.in.WorkDir)
 	var pe *photo.Error
 	if errors.As(err, &pe) {
 		return &InputError{Code: pe.Code, Message: pe.Message, Err: pe.Err}

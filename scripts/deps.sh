@@ -1,19 +1,16 @@
 #!/bin/sh
 # Installs what quinte needs on a Debian machine, only what is missing.
-#   scripts/deps.sh run    ffmpeg (to run quinte)
-#   scripts/deps.sh test   ffmpeg, redis-server, versitygw and the test tools
-#   scripts/deps.sh bench  the test set plus libvips-tools (vipsthumbnail, for the comparison)
+#   scripts/deps.sh run    ffmpeg and libheif-examples (heif-convert decodes HEIC and AVIF photos)
+#   scripts/deps.sh test   the run set, redis-server, versitygw and libvips-tools (reference colours)
+#   scripts/deps.sh bench  the test set (vipsthumbnail is the photo benchmark's comparison)
 # As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
 set -eu
 what=${1:-run}
 
-debs="ffmpeg"
-cmds="ffmpeg ffprobe"
+debs="ffmpeg libheif-examples"
+cmds="ffmpeg ffprobe heif-convert"
 case "$what" in
-  test|bench) debs="$debs redis-server"; cmds="$cmds redis-server" ;;
-esac
-case "$what" in
-  bench) debs="$debs libvips-tools"; cmds="$cmds vipsthumbnail" ;;
+  test|bench) debs="$debs redis-server libvips-tools"; cmds="$cmds redis-server vips vipsthumbnail" ;;
 esac
 
 missing=""

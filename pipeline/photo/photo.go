@@ -1,48 +1,83 @@
-// Package photo makes a photo's outputs: it checks the header before decoding (size limits apply to what
-// the file claims), decodes once with EXIF orientation applied, and cuts every output from that one
-// picture. It writes files into a directory and knows nothing of S3 or the queue.
+// Package photo makes a photo's outputs. It checks what the file claims before decoding anything
+// (file size, pixel count, frame count: see guard.go), decodes once, brings the picture upright
+// (EXIF orientation; HEIF irot is applied by libheif), into sRGB (ICC profiles, CMYK press profiles,
+// HDR tone mapping) and opaque (alpha composited onto white), then cuts every output from that one
+// picture: image/web and image/thumb as JPEG and WebP, one crop per aspect, and for animations an MP4
+// loop. Encoders write no metadata, so no EXIF, GPS, XMP or ICC ever leaves.
+//
+// It writes files into a directory and knows nothing of S3 or the queue; subpackages hold the parts
+// that are not about outputs (anim, heif, icc, ycc).
 package photo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // registered decoders: the formats quinte accepts as photos
-	"image/jpeg"
-	_ "image/png"
 	"os"
-	"path/filepath"
-	"strings"
-
-	"github.com/disintegration/imaging"
-	_ "golang.org/x/image/webp"
+	"time"
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
-// Config limits what is decoded.
+// Config limits what is decoded and names the tools used. Zero fields take the documented defaults.
 type Config struct {
-	MaxPixels int64 // photos claiming more are refused before decoding
+	MaxPixels          int64         // photos claiming more are refused before decoding (50 MP)
+	MaxBytes           int64         // larger files are refused before reading (128 MiB)
+	MaxFrames          int           // animations with more frames are refused (1000)
+	MaxAnimationPixels int64         // frames × canvas pixels, the decoding work of a loop (1000 MP)
+	MaxLoop            time.Duration // the MP4 loop of a longer animation stops here (15 s)
+	Aspects            []Aspect      // social crops, in output order (1:1)
+	Framer             Framer        // where each crop sits (CentreFramer)
+	FFmpeg             string        // encodes WebP and the MP4 loop ("ffmpeg")
+	HeifConvert        string        // libheif's decoder for HEIC and AVIF ("heif-convert")
+	ToolTimeout        time.Duration // per run of ffmpeg or heif-convert (2 min)
 }
 
-// Plan lists a photo's outputs.
-type Plan struct {
-	Format  string      `json:"format"`
-	Source  geom.Size   `json:"source"` // after EXIF orientation
-	Outputs []OutputDef `json:"outputs"`
-	Why     []string    `json:"why"`
-}
+// Defaults.
+const (
+	DefaultMaxPixels          = 50_000_000
+	DefaultMaxBytes           = 128 << 20
+	DefaultMaxFrames          = 1000
+	DefaultMaxAnimationPixels = 1_000_000_000
+	DefaultMaxLoop            = 15 * time.Second
+	DefaultToolTimeout        = 2 * time.Minute
+)
 
-// OutputDef is one size of a photo.
-type OutputDef struct {
-	Name   string     `json:"name"`
-	Role   string     `json:"role"`
-	Crop   *geom.Rect `json:"crop,omitempty"`
-	Width  int        `json:"width"`
-	Height int        `json:"height"`
-	Mode   string     `json:"mode,omitempty"`
+// DefaultAspects are today's social crops; issue 4 adds 9x16, 4x5 and 16x9 here.
+var DefaultAspects = []Aspect{{Name: "1x1", W: 1, H: 1, Short: 1080}}
+
+func (c Config) withDefaults() Config {
+	set := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&c.MaxPixels, DefaultMaxPixels)
+	set(&c.MaxBytes, DefaultMaxBytes)
+	set(&c.MaxAnimationPixels, DefaultMaxAnimationPixels)
+	if c.MaxFrames <= 0 {
+		c.MaxFrames = DefaultMaxFrames
+	}
+	if c.MaxLoop <= 0 {
+		c.MaxLoop = DefaultMaxLoop
+	}
+	if c.ToolTimeout <= 0 {
+		c.ToolTimeout = DefaultToolTimeout
+	}
+	if c.Aspects == nil {
+		c.Aspects = DefaultAspects
+	}
+	if c.Framer == nil {
+		c.Framer = CentreFramer{}
+	}
+	if c.FFmpeg == "" {
+		c.FFmpeg = "ffmpeg"
+	}
+	if c.HeifConvert == "" {
+		c.HeifConvert = "heif-convert"
+	}
+	return c
 }
 
 // File is one output written to disk.
@@ -52,99 +87,55 @@ type File struct {
 	Ext  string
 }
 
-// Error is a photo that will never work, with a code and a reason a person can act on.
-type Error struct {
-	Code    string
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-const (
-	webLongSide = 2048
-	cropSide    = 1080
-)
-
-// PlanFor builds a photo's plan from its displayed size.
-func PlanFor(format string, src geom.Size) *Plan {
-	web := geom.FitLong(src, webLongSide)
-	sq := geom.AspectRect(src, 1, 1)
-	side := min(cropSide, sq.W)
-	return &Plan{
-		Format: format, Source: src,
-		Outputs: []OutputDef{
-			{Name: "image/web", Role: message.RoleImage, Width: web.W, Height: web.H},
-			{Name: "crop/1x1", Role: message.RoleCrop, Crop: &sq, Width: side, Height: side, Mode: "fill"},
-		},
-		Why: []string{fmt.Sprintf("%s photo, %dx%d after EXIF orientation", format, src.W, src.H)},
-	}
-}
-
-// Process makes every output of the photo at path into dir.
+// Process makes every output of the photo at path into dir (an absolute path).
 func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, error) {
+	cfg = cfg.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	hdr, format, err := image.DecodeConfig(f)
-	f.Close()
+	defer f.Close()
+	h, err := inspect(f, cfg)
 	if err != nil {
-		return nil, nil, &Error{Code: "unsupported_photo", Message: "the photo could not be read (JPEG, PNG, GIF and WebP are supported)", Err: err}
+		return nil, nil, err
 	}
-	if px := int64(hdr.Width) * int64(hdr.Height); px > cfg.MaxPixels || hdr.Width <= 0 || hdr.Height <= 0 {
-		return nil, nil, &Error{Code: "photo_too_large", Message: fmt.Sprintf("the photo claims %dx%d pixels (%.0f MP); the limit is %.0f MP", hdr.Width, hdr.Height, float64(px)/1e6, float64(cfg.MaxPixels)/1e6)}
-	}
-	img, err := imaging.Open(path, imaging.AutoOrientation(true))
+	pic, err := decode(ctx, cfg, f, path, dir, h)
 	if err != nil {
-		return nil, nil, &Error{Code: "undecodable_photo", Message: "the photo is damaged and could not be decoded", Err: err}
+		return nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	b := img.Bounds()
-	plan := PlanFor(format, geom.Size{W: b.Dx(), H: b.Dy()})
-	var files []File
-	for _, o := range plan.Outputs {
-		out := img
-		if o.Crop != nil {
-			out = imaging.Crop(out, image.Rect(o.Crop.X, o.Crop.Y, o.Crop.X+o.Crop.W, o.Crop.Y+o.Crop.H))
-		}
-		if ob := out.Bounds(); ob.Dx() != o.Width || ob.Dy() != o.Height {
-			out = imaging.Resize(out, o.Width, o.Height, imaging.Lanczos)
-		}
-		p := filepath.Join(dir, strings.ReplaceAll(o.Name, "/", "_")+".jpg")
-		if err := saveJPEG(p, out); err != nil {
-			return nil, nil, err
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		files = append(files, File{
-			Output: message.Output{Name: o.Name, Role: o.Role, Width: o.Width, Height: o.Height, Mode: o.Mode, ContentType: "image/jpeg", Size: fi.Size()},
-			Path:   p, Ext: ".jpg",
-		})
+	crops, err := frame(ctx, cfg, pic.img, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := pic.img.Bounds()
+	plan := PlanFor(Source{
+		Format: h.Format, Stored: h.Stored, Shown: geom.Size{W: b.Dx(), H: b.Dy()}, Orientation: h.Orientation,
+		Frames: h.Frames, Duration: h.Duration, Colour: pic.colour,
+	}, cfg.Aspects, crops, cfg.MaxLoop)
+	files, err := render(ctx, cfg, plan, pic.img, path, h, dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	return plan, files, nil
 }
 
-// saveJPEG writes img with no metadata at all (the encoder writes none).
-func saveJPEG(path string, img image.Image) error {
-	f, err := os.Create(path)
+// frame asks the framer where each crop sits and checks its answer.
+func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]geom.Rect, error) {
+	rects, err := cfg.Framer.Frame(ctx, img, cfg.Aspects)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("framing crops: %w", err)
 	}
-	if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 85}); err != nil {
-		f.Close()
-		return errors.Join(err, os.Remove(path))
+	if len(rects) != len(cfg.Aspects) {
+		return nil, fmt.Errorf("framing crops: %d regions for %d aspects", len(rects), len(cfg.Aspects))
 	}
-	return f.Close()
+	b := img.Bounds()
+	for i, r := range rects {
+		if r.W <= 0 || r.H <= 0 || r.X < 0 || r.Y < 0 || r.X+r.W > b.Dx() || r.Y+r.H > b.Dy() {
+			return nil, fmt.Errorf("framing crops: region %+v of crop %s is outside the %dx%d picture", r, cfg.Aspects[i].Name, b.Dx(), b.Dy())
+		}
+	}
+	return rects, nil
 }

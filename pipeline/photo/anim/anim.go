@@ -1,0 +1,104 @@
+// Package anim reads animated GIF and WebP files one frame at a time. Scan counts frames and adds up
+// their delays from the container's blocks alone, without decoding a pixel, so the photo guard can
+// refuse a frame flood cheaply; a Reader composes each frame onto the canvas as browsers do (offsets,
+// disposal, blending), so memory stays one canvas however long the animation is.
+//
+// It knows nothing of colour, outputs or ffmpeg.
+package anim
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"io"
+	"time"
+)
+
+// Info is what the blocks of an animation say, before any decoding.
+type Info struct {
+	Width, Height int           // the canvas
+	Frames        int           // image blocks (GIF) or ANMF chunks (WebP); 1 for a still
+	Duration      time.Duration // sum of the frame delays, as browsers play them
+}
+
+// ErrFormat is a file whose block structure is broken.
+var ErrFormat = errors.New("broken animation structure")
+
+// minDelay is what browsers do with the 0 and 10 ms delays of many GIFs: show the frame for 100 ms.
+const (
+	minDelay     = 20 * time.Millisecond
+	defaultDelay = 100 * time.Millisecond
+)
+
+func delayOf(d time.Duration) time.Duration {
+	if d < minDelay {
+		return defaultDelay
+	}
+	return d
+}
+
+// Reader yields the composed canvas of each frame in turn.
+type Reader interface {
+	// Next returns the canvas after the next frame and how long it shows, or io.EOF after the last.
+	// The canvas is reused by the following call: copy it to keep it.
+	Next() (*image.NRGBA, time.Duration, error)
+}
+
+// canvas applies a frame's disposal before the next one is drawn.
+type canvas struct {
+	img      *image.NRGBA
+	saved    *image.NRGBA    // the area under the last frame, for "restore to previous"
+	clear    image.Rectangle // the area to clear to transparent before the next frame
+	restore  image.Rectangle
+	disposed bool
+}
+
+func newCanvas(w, h int) *canvas {
+	return &canvas{img: image.NewNRGBA(image.Rect(0, 0, w, h))}
+}
+
+// dispose undoes what the previous frame asked to undo.
+func (c *canvas) dispose() {
+	if !c.clear.Empty() {
+		draw.Draw(c.img, c.clear, image.Transparent, image.Point{}, draw.Src)
+		c.clear = image.Rectangle{}
+	}
+	if !c.restore.Empty() && c.saved != nil {
+		draw.Draw(c.img, c.restore, c.saved, c.restore.Min, draw.Src)
+		c.restore = image.Rectangle{}
+	}
+}
+
+// draw puts a decoded frame at r, blending with what is below or replacing it.
+func (c *canvas) draw(frame image.Image, r image.Rectangle, blend bool) {
+	op := draw.Over
+	if !blend {
+		op = draw.Src
+	}
+	draw.Draw(c.img, r, frame, frame.Bounds().Min, op)
+}
+
+// keep saves the area r before a "restore to previous" frame covers it.
+func (c *canvas) keep(r image.Rectangle) {
+	if c.saved == nil {
+		c.saved = image.NewNRGBA(c.img.Bounds())
+	}
+	draw.Draw(c.saved, r, c.img, r.Min, draw.Src)
+	c.restore = r
+}
+
+func checkCanvas(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: canvas %dx%d", ErrFormat, w, h)
+	}
+	return nil
+}
+
+func readFull(r io.Reader, b []byte) error {
+	_, err := io.ReadFull(r, b)
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,45 @@
+package photo
+
+import "fmt"
+
+// Error is a photo that will never work, with a code and a reason a person can act on.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Codes of refused photos.
+const (
+	CodeEmpty          = "empty_photo"
+	CodeFileTooLarge   = "photo_file_too_large"
+	CodeUnsupported    = "unsupported_photo"
+	CodeUnreadable     = "unreadable_photo"
+	CodeTooLarge       = "photo_too_large"
+	CodeTooSmall       = "photo_too_small"
+	CodeTooManyFrames  = "too_many_frames"
+	CodeAnimationLarge = "animation_too_large"
+	CodeTruncated      = "truncated_photo"
+	CodeUndecodable    = "undecodable_photo"
+)
+
+func refuse(code, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// mp formats a pixel count in megapixels.
+func mp(px int64) string {
+	if px < 10_000_000 {
+		return fmt.Sprintf("%.1f MP", float64(px)/1e6)
+	}
+	return fmt.Sprintf("%.0f MP", float64(px)/1e6)
+}

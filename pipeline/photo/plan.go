@@ -1,0 +1,163 @@
+package photo
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"time"
+
+	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
+)
+
+// Plan lists a photo's outputs and why. It is a plain value, stored in the manifest.
+type Plan struct {
+	Format      string      `json:"format"`
+	Stored      geom.Size   `json:"stored"` // as in the file
+	Source      geom.Size   `json:"source"` // upright, as shown
+	Orientation int         `json:"orientation,omitempty"`
+	Frames      int         `json:"frames,omitempty"`
+	Colour      string      `json:"colour"`
+	Outputs     []OutputDef `json:"outputs"`
+	Why         []string    `json:"why"`
+}
+
+// OutputDef is one file cut from the decoded picture.
+type OutputDef struct {
+	Name   string     `json:"name"`
+	Role   string     `json:"role"`
+	Format string     `json:"format"` // jpg, webp or mp4
+	From   string     `json:"from"`   // "source" or the output whose pixels it is cut from
+	Crop   *geom.Rect `json:"crop,omitempty"`
+	Width  int        `json:"width"`
+	Height int        `json:"height"`
+	Mode   string     `json:"mode,omitempty"`
+}
+
+// Source is what PlanFor needs to know of a decoded photo.
+type Source struct {
+	Format      string
+	Stored      geom.Size
+	Shown       geom.Size // upright
+	Orientation int
+	Frames      int
+	Duration    time.Duration
+	Colour      string
+}
+
+// Aspect is one social crop: crop/<Name>, of shape W:H, Short pixels on its short side (never
+// upscaled).
+type Aspect struct {
+	Name  string `json:"name"`
+	W     int    `json:"w"`
+	H     int    `json:"h"`
+	Short int    `json:"short"`
+}
+
+// Framer chooses, for each aspect, the region of the upright picture its crop keeps, in that
+// picture's pixels. Face-aware framing (issue 4) replaces CentreFramer here.
+type Framer interface {
+	Frame(ctx context.Context, img image.Image, aspects []Aspect) ([]geom.Rect, error)
+}
+
+// CentreFramer keeps the largest centred region of each aspect.
+type CentreFramer struct{}
+
+// Frame implements Framer.
+func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []Aspect) ([]geom.Rect, error) {
+	b := img.Bounds()
+	rects := make([]geom.Rect, len(aspects))
+	for i, a := range aspects {
+		rects[i] = geom.AspectRect(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H)
+	}
+	return rects, nil
+}
+
+// Output sizes.
+const (
+	webLongSide   = 2048
+	thumbLongSide = 640
+	loopLongSide  = 1080
+)
+
+// Output names: each picture as JPEG under its name, and as WebP under name + "/webp" (as the video
+// outputs name poster and poster/webp).
+const (
+	nameWeb   = "image/web"
+	nameThumb = "image/thumb"
+	nameLoop  = "preview/mp4"
+	webpAlso  = "/webp"
+)
+
+// PlanFor builds a photo's plan: crops[i] is where aspects[i] sits in the upright picture.
+func PlanFor(src Source, aspects []Aspect, crops []geom.Rect, maxLoop time.Duration) *Plan {
+	p := &Plan{Format: src.Format, Stored: src.Stored, Source: src.Shown, Orientation: src.Orientation, Colour: src.Colour}
+	why := func(format string, a ...any) { p.Why = append(p.Why, fmt.Sprintf(format, a...)) }
+	why("%s photo, stored %dx%d, shown %dx%d", src.Format, src.Stored.W, src.Stored.H, src.Shown.W, src.Shown.H)
+	if src.Orientation > 1 {
+		why("EXIF orientation %d applied", src.Orientation)
+	}
+	why("colour: %s", src.Colour)
+	add := func(o OutputDef) { p.Outputs = append(p.Outputs, o) }
+	pair := func(name string, from string, s geom.Size) {
+		add(OutputDef{Name: name, Role: message.RoleImage, Format: "jpg", From: from, Width: s.W, Height: s.H})
+		add(OutputDef{Name: name + webpAlso, Role: message.RoleImage, Format: "webp", From: name, Width: s.W, Height: s.H})
+	}
+	web := fitLong(src.Shown, webLongSide)
+	pair(nameWeb, "source", web)
+	if web == src.Shown {
+		why("%s keeps %dx%d: the photo is not larger than %d (never upscaled)", nameWeb, web.W, web.H, webLongSide)
+	}
+	pair(nameThumb, nameWeb, fitLong(src.Shown, thumbLongSide))
+	for i, a := range aspects {
+		r := crops[i]
+		out := cropSize(a, r)
+		from := "source"
+		if scaled := scaleRect(r, src.Shown, web); min(scaled.W, scaled.H) >= min(out.W, out.H) {
+			from = nameWeb // enough pixels there: cheaper, and the same quality
+		}
+		add(OutputDef{Name: "crop/" + a.Name, Role: message.RoleCrop, Format: "jpg", From: from, Crop: &r, Width: out.W, Height: out.H, Mode: "fill"})
+	}
+	if src.Frames > 1 {
+		loop := evenSize(fitLong(src.Shown, loopLongSide))
+		add(OutputDef{Name: nameLoop, Role: message.RolePreview, Format: "mp4", From: "source", Width: loop.W, Height: loop.H})
+		why("animation of %d frames (%s): first frame as the still, H.264 loop as %s", src.Frames, src.Duration.Round(time.Millisecond), nameLoop)
+		if src.Duration > maxLoop {
+			why("the loop stops after %s", maxLoop)
+		}
+	}
+	return p
+}
+
+// fitLong scales s down so that its long side is at most long, keeping odd sizes (photos need no
+// even sides; only video does).
+func fitLong(s geom.Size, long int) geom.Size {
+	lg := max(s.W, s.H)
+	if lg <= long {
+		return s
+	}
+	f := float64(long) / float64(lg)
+	return geom.Size{W: max(1, int(math.Round(float64(s.W)*f))), H: max(1, int(math.Round(float64(s.H)*f)))}
+}
+
+// cropSize is the output size of an aspect's crop region r: exactly the aspect's shape, a.Short pixels
+// on its short side or fewer when r is smaller (never upscaled).
+func cropSize(a Aspect, r geom.Rect) geom.Size {
+	short := min(a.Short, r.W, r.H)
+	if a.W <= a.H {
+		return geom.Size{W: short, H: max(1, int(math.Round(float64(short)*float64(a.H)/float64(a.W))))}
+	}
+	return geom.Size{W: max(1, int(math.Round(float64(short)*float64(a.W)/float64(a.H)))), H: short}
+}
+
+// scaleRect maps r from a picture of size from to one of size to.
+func scaleRect(r geom.Rect, from, to geom.Size) geom.Rect {
+	fx, fy := float64(to.W)/float64(from.W), float64(to.H)/float64(from.H)
+	x0, y0 := int(math.Round(float64(r.X)*fx)), int(math.Round(float64(r.Y)*fy))
+	x1, y1 := int(math.Round(float64(r.X+r.W)*fx)), int(math.Round(float64(r.Y+r.H)*fy))
+	return geom.Rect{X: x0, Y: y0, W: max(1, min(x1, to.W)-x0), H: max(1, min(y1, to.H)-y0)}
+}
+
+// evenSize rounds down to even sides, as H.264 4:2:0 needs.
+func evenSize(s geom.Size) geom.Size { return geom.Size{W: geom.EvenInt(s.W), H: geom.EvenInt(s.H)} }
