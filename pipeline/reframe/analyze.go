@@ -57,10 +57,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 		return nil, fmt.Errorf("analyse %dx%d picture: too small", in.Display.W, in.Display.H)
 	}
 	size := analysisSize(in.Display, a.cfg.AnalysisLong)
-	rate := a.cfg.SampleRate
-	if in.Duration > 0 && in.Duration*rate > float64(a.cfg.MaxSamples) {
-		rate = float64(a.cfg.MaxSamples) / in.Duration
-	}
+	rate := sampleRate(a.cfg, in.Duration)
 	cutsFile := filepath.Join(in.WorkDir, "reframe_cuts.txt")
 	args := analysisArgs(in, size, rate, a.cfg.SceneThreshold, cutsFile)
 	cmd, stderr := command(ctx, in.FFmpeg, args)
@@ -98,6 +95,25 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	tr := buildTrack(size, rate, dur, cuts, obs, a.cfg)
 	tr.Upsampled = upsampled
 	return tr, nil
+}
+
+// maxSampleRate bounds the dense sampling of short clips: beyond it, frames barely differ.
+const maxSampleRate = 15
+
+// sampleRate is how many frames per second are analysed: the configured rate, raised for short clips
+// (a face turning within a second would otherwise be seen in 4 frames) and lowered for long ones.
+func sampleRate(cfg Config, duration float64) float64 {
+	rate := cfg.SampleRate
+	if duration <= 0 {
+		return rate
+	}
+	if duration*rate < float64(cfg.MinSamples) {
+		rate = math.Min(math.Max(rate, maxSampleRate), float64(cfg.MinSamples)/duration)
+	}
+	if duration*rate > float64(cfg.MaxSamples) {
+		rate = float64(cfg.MaxSamples) / duration
+	}
+	return math.Round(rate*1000) / 1000
 }
 
 // analysisSize is the display shape with its long side at most long, even sizes (4:2:0 planes).

@@ -65,9 +65,10 @@ func (s span) empty() bool { return s.lo > s.hi }
 
 func (s span) and(o span) span { return span{math.Max(s.lo, o.lo), math.Min(s.hi, o.hi)} }
 
-// corridor is where the crop may sit at one sample so that the subject is framed: its head inside,
-// its centre within the dead zone (horizontally) or in the upper part (vertically), and, on 9:16, its
-// face inside the safe band. When the rules cannot all hold, the weaker ones give way first.
+// corridor is where the crop may sit at one sample so that the subject is framed: its head inside
+// (or at least its face, on a close-up), its centre within the dead zone (horizontally) or in the upper
+// part (vertically), and, on 9:16, its face inside the safe band. When the rules cannot all hold, the
+// weaker ones give way first.
 func (fr framing) corridor(s Sample) (x, y span) {
 	subj, keep, faceBox := fr.subject(s)
 	W, H := float64(fr.work.W), float64(fr.work.H)
@@ -75,27 +76,34 @@ func (fr framing) corridor(s Sample) (x, y span) {
 	k := keep.Scale(fr.work)
 	c := subj.Scale(fr.work)
 	f := faceBox.Scale(fr.work)
+	if faceBox.Empty() {
+		f = c
+	}
 	cx, cy := (c.X0+c.X1)/2, (c.Y0+c.Y1)/2
 
-	x = fr.axis(W, cw, span{k.X1 - cw, k.X0}, span{cx - (0.5+fr.deadZone)*cw, cx - (0.5-fr.deadZone)*cw}, span{math.Inf(-1), math.Inf(1)}, cx)
+	x = fr.axis(W, cw, []span{{k.X1 - cw, k.X0}, {f.X1 - cw, f.X0}}, span{cx - (0.5+fr.deadZone)*cw, cx - (0.5-fr.deadZone)*cw}, span{math.Inf(-1), math.Inf(1)}, cx)
 	safe := span{math.Inf(-1), math.Inf(1)}
 	if fr.safe && !faceBox.Empty() {
 		safe = span{f.Y1 - (1-safeBottom)*ch, f.Y0 - safeTop*ch}
 	}
 	// Eyes near the upper third: the subject's centre between a quarter and a half of the crop height.
-	y = fr.axis(H, ch, span{k.Y1 - ch, k.Y0}, span{cy - 0.5*ch, cy - 0.25*ch}, safe, cy-0.38*ch+ch/2)
+	y = fr.axis(H, ch, []span{{k.Y1 - ch, k.Y0}, {f.Y1 - ch, f.Y0}}, span{cy - 0.5*ch, cy - 0.25*ch}, safe, cy-0.38*ch+ch/2)
 	return x, y
 }
 
-// axis combines one axis's rules: containment (keep), composition (zone) and the safe band (hard,
-// checked first), clipped to the picture. centre is where the crop's middle goes when nothing fits.
-func (fr framing) axis(n, c float64, keep, zone, safe span, centre float64) span {
+// axis combines one axis's rules: containment (the first of keeps that can hold), then the safe band
+// (hard), then composition (zone), clipped to the picture. centre is where the crop's middle goes when
+// nothing can be contained.
+func (fr framing) axis(n, c float64, keeps []span, zone, safe span, centre float64) span {
 	if c >= n {
 		return span{0, 0}
 	}
-	s := keep
-	if s.empty() {
-		s = span{centre - c/2, centre - c/2}
+	s := span{centre - c/2, centre - c/2}
+	for _, k := range keeps {
+		if !k.empty() {
+			s = k
+			break
+		}
 	}
 	if both := s.and(safe); !both.empty() {
 		s = both

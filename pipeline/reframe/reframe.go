@@ -106,6 +106,7 @@ func (b Box) Head() Box {
 // Config tunes the analysis and the camera. The zero value is not valid: start from DefaultConfig.
 type Config struct {
 	SampleRate     float64 `yaml:"sample_rate"`      // frames analysed per second
+	MinSamples     int     `yaml:"min_samples"`      // short clips are sampled more densely (up to 15/s) to reach this
 	MaxSamples     int     `yaml:"max_samples"`      // long clips are sampled more sparsely to stay under this
 	AnalysisLong   int     `yaml:"analysis_long"`    // long side of the analysed frames, pixels
 	Upsample       bool    `yaml:"upsample"`         // search again, at twice the size, frames where no face was found
@@ -121,7 +122,7 @@ type Config struct {
 // DefaultConfig is what quinte runs with.
 func DefaultConfig() Config {
 	return Config{
-		SampleRate: 4, MaxSamples: 1200, AnalysisLong: 640, Upsample: true, MaxUpsampled: 120,
+		SampleRate: 4, MinSamples: 24, MaxSamples: 1200, AnalysisLong: 640, Upsample: true, MaxUpsampled: 120,
 		HoldGap: 1.5, DeadZone: 0.15, MaxSpeed: 1.0, Ease: 0.5, SceneThreshold: 10, MinKeepNoFace: 0.4,
 	}
 }
@@ -132,8 +133,8 @@ func (c Config) Validate() error {
 	if c.SampleRate <= 0 || c.SampleRate > 30 {
 		errs = append(errs, fmt.Errorf("reframe sample_rate %g is outside (0, 30]", c.SampleRate))
 	}
-	if c.MaxSamples < 10 {
-		errs = append(errs, fmt.Errorf("reframe max_samples %d is below 10", c.MaxSamples))
+	if c.MaxSamples < 10 || c.MinSamples < 0 || c.MinSamples > c.MaxSamples {
+		errs = append(errs, fmt.Errorf("reframe min_samples %d and max_samples %d must satisfy 0 <= min <= max and max >= 10", c.MinSamples, c.MaxSamples))
 	}
 	if c.AnalysisLong < 160 || c.AnalysisLong > 1920 {
 		errs = append(errs, fmt.Errorf("reframe analysis_long %d is outside 160..1920", c.AnalysisLong))

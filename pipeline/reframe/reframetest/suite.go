@@ -1,0 +1,43 @@
+package reframetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
+)
+
+// Suite is every clip of the evaluation: three generated with a known trajectory and the two corpus
+// clips with a person (the Pixel selfie is rotated +90: it is read display-oriented, 1080x1440).
+func Suite(tb testing.TB, dir string, det *face.Detector) []Clip {
+	return []Clip{
+		GeneratePan(tb, dir, det),
+		GenerateCut(tb, dir, det),
+		GeneratePiP(tb, dir, det),
+		CorpusClip(tb, "video/person_asl_gesture_640x480.mkv", 0, geom.Size{W: 640, H: 480}, 30, det),
+		CorpusClip(tb, "video/pixel_motion_two_hevc_streams_rot90.mp4", 0, geom.Size{W: 1080, H: 1440}, 30, det),
+	}
+}
+
+// Result is one clip's evaluation.
+type Result struct {
+	Clip   Clip
+	Track  *reframe.Track
+	Plans  []reframe.CropPlan
+	Scores []Score
+}
+
+// Run analyses a clip as the service would (working picture = display size), plans every social
+// aspect and scores the plans against the clip's truth.
+func Run(tb testing.TB, an *reframe.Analyzer, c Clip, cfg reframe.Config, workDir string) Result {
+	tb.Helper()
+	tr, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: c.Path, VideoStream: c.VideoStream,
+		Display: c.Size, Duration: c.Duration, WorkDir: workDir})
+	if err != nil {
+		tb.Fatalf("%s: %v", c.Name, err)
+	}
+	plans := reframe.PlanCrops(tr, reframe.Frame{Work: c.Size, Source: c.Size}, reframe.SocialAspects(), cfg)
+	return Result{Clip: c, Track: tr, Plans: plans, Scores: Evaluate(c, plans, tr.Cuts)}
+}
