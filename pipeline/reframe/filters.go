@@ -90,7 +90,7 @@ func sendCommands(p Path, target string) string {
 			dt := n.T - k.T
 			ex, ey = linear(k.X, n.X, k.T, dt), linear(k.Y, n.Y, k.T, dt)
 		}
-		fmt.Fprintf(&b, "%s %s x '%s', %s y '%s';\n", strconv.FormatFloat(k.T, 'f', 3, 64), target, ex, target, ey)
+		fmt.Fprintf(&b, "%s %s x '%s', %s y '%s';\n", strconv.FormatFloat(k.T, 'f', 4, 64), target, ex, target, ey)
 	}
 	return b.String()
 }
@@ -101,7 +101,7 @@ func linear(a, b, t0, dt float64) string {
 		return num(a)
 	}
 	v := (b - a) / dt
-	return fmt.Sprintf("%s+(t-%s)*%s", num(a), strconv.FormatFloat(t0, 'f', 3, 64), strconv.FormatFloat(v, 'f', 3, 64))
+	return fmt.Sprintf("%s+(t-%s)*%s", num(a), strconv.FormatFloat(t0, 'f', 4, 64), strconv.FormatFloat(v, 'f', 6, 64))
 }
 
 // instance makes a filter instance name from an aspect name ("9x16" → "c9x16").

@@ -126,12 +126,14 @@ func dominant(tr *Track) Source {
 	return best
 }
 
-// fillSize is the published size of a fill: the aspect's size, or smaller when the crop has fewer
-// pixels in the source (or in the working picture), never upscaled.
+// fillSize is the published size of a fill: the aspect's size, or, when the crop has fewer pixels in
+// the source (or in the working picture), the crop's own size in those pixels: never upscaled.
 func fillSize(a Aspect, crop geom.Size, f Frame) geom.Size {
-	srcW := float64(crop.W) * math.Min(1, float64(f.Source.W)/float64(f.Work.W))
-	s := math.Min(1, srcW/float64(a.Out.W))
-	return geom.Size{W: geom.Even(float64(a.Out.W) * s), H: geom.Even(float64(a.Out.H) * s)}
+	k := math.Min(1, float64(f.Source.W)/float64(f.Work.W))
+	if float64(crop.W)*k >= float64(a.Out.W) {
+		return a.Out
+	}
+	return geom.Size{W: geom.Even(float64(crop.W) * k), H: geom.Even(float64(crop.H) * k)}
 }
 
 // fitSize is the published size of a fit and the size of the whole picture inside it: the aspect's
