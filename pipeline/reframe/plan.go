@@ -72,6 +72,9 @@ func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
 		if keep < cfg.MinKeepNoFace {
 			return fit(fmt.Sprintf("no face in most frames, and a %d:%d crop would keep only %.0f%% of the picture", a.W, a.H, 100*keep))
 		}
+		if p.Subject == SourceCentre {
+			return fill(fmt.Sprintf("no face and nothing salient: a centre crop, keeping %.0f%% of the picture", 100*keep))
+		}
 		return fill(fmt.Sprintf("no face in most frames: the crop follows the most salient region (skin, detail, colour) and keeps %.0f%% of the picture", 100*keep))
 	}
 	big, unsafe, faces := 0, 0, 0
