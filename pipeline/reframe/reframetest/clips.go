@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/disintegration/imaging"
@@ -107,30 +106,38 @@ func run(tb testing.TB, args ...string) {
 // even (4:2:0 chroma).
 func overlayPos(v float64) int { return int(v) &^ 1 }
 
-// encodeArgs encode generated clips nearly losslessly, so that the analysis sees the footage, not
-// compression artefacts.
-func encodeArgs() []string {
-	return strings.Fields("-c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -an")
+// encodeArgs encode generated clips quickly; CRF 16 is nearly lossless, so that the analysis sees the
+// footage rather than compression artefacts.
+func encodeArgs(crf int) []string {
+	return []string{"-c:v", "libx264", "-preset", "ultrafast", "-crf", strconv.Itoa(crf), "-pix_fmt", "yuv420p", "-an"}
 }
 
 // GeneratePan is a 16:9 clip (1280x720, 25 fps, 8 s) of the woman's head gliding left to right and
 // back while bobbing up and down, over the AVCHD footage (branches and stairs: a busy background).
 func GeneratePan(tb testing.TB, dir string, det *face.Detector) Clip {
-	patch, fb := headPatch(tb, det, 1.0)
+	return GeneratePanSized(tb, dir, det, geom.Size{W: 1280, H: 720}, 25, 8, 16)
+}
+
+// GeneratePanSized is GeneratePan at another size, rate, length and x264 CRF (the head is scaled with
+// the picture's height; the motion repeats every 8 s).
+func GeneratePanSized(tb testing.TB, dir string, det *face.Detector, size geom.Size, fps, dur float64, crf int) Clip {
+	patch, fb := headPatch(tb, det, float64(size.H)/720)
 	pp := filepath.Join(dir, "patch.png")
 	writePNG(tb, pp, patch)
-	W, H, fps, dur := 1280, 720, 25.0, 8.0
+	W, H := size.W, size.H
 	pw, ph := patch.Bounds().Dx(), patch.Bounds().Dy()
 	span := float64(W - pw - 120)
 	y0 := float64(H-ph) / 2
+	amp := 70 * float64(H) / 720
 	x := func(t float64) float64 { return 60 + span*(0.5-0.5*math.Cos(2*math.Pi*t/8)) }
-	y := func(t float64) float64 { return y0 + 70*math.Sin(2*math.Pi*t/5) }
-	out := filepath.Join(dir, "pan_16x9.mp4")
-	graph := fmt.Sprintf("[0:v]scale=%d:%d,setsar=1,fps=%g,format=yuv420p[bg];[bg][1:v]overlay=x='60+%g*(0.5-0.5*cos(2*PI*t/8))':y='%g+70*sin(2*PI*t/5)':eval=frame[v]",
-		W, H, fps, span, y0)
+	y := func(t float64) float64 { return y0 + amp*math.Sin(2*math.Pi*t/5) }
+	out := filepath.Join(dir, fmt.Sprintf("pan_%dx%d_%gs.mp4", W, H, dur))
+	graph := fmt.Sprintf("[0:v]scale=%d:%d,setsar=1,fps=%g,format=yuv420p[bg];[bg][1:v]overlay=x='60+%g*(0.5-0.5*cos(2*PI*t/8))':y='%g+%g*sin(2*PI*t/5)':eval=frame[v]",
+		W, H, fps, span, y0, amp)
+	enc := encodeArgs(crf)
 	run(tb, append([]string{"-stream_loop", "-1", "-i", testenv.Corpus(tb, "video/panasonic_avchd_1080_tff.mts"),
-		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(), out)...)...)
-	c := Clip{Name: "generated pan 16:9", Path: out, Size: geom.Size{W: W, H: H}, FPS: fps, Duration: dur,
+		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(enc, out)...)...)
+	c := Clip{Name: fmt.Sprintf("generated pan %dx%d", W, H), Path: out, Size: size, FPS: fps, Duration: dur,
 		TruthHow: "known trajectory of a head cut from progressive_faces (face box: detector on the still)"}
 	for n := 0; n < int(dur*fps); n++ {
 		t := float64(n) / fps
@@ -169,7 +176,7 @@ func GenerateCut(tb testing.TB, dir string, det *face.Detector) Clip {
 		W, H, fps, W, H, fps, cut, cut, cut, cut, y2, cut)
 	run(tb, append([]string{"-i", testenv.Corpus(tb, "video/chrome_mediarecorder_vp8_opus.webm"),
 		"-stream_loop", "-1", "-i", testenv.Corpus(tb, "video/panasonic_avchd_1080_tff.mts"),
-		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(), out)...)...)
+		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(16), out)...)...)
 	c := Clip{Name: "generated cut 4:3", Path: out, Size: geom.Size{W: W, H: H}, FPS: fps, Duration: dur, Cuts: []float64{cut},
 		TruthHow: "known trajectory of a head cut from progressive_faces (face box: detector on the still)"}
 	for n := 0; n < int(dur*fps); n++ {
@@ -191,7 +198,7 @@ func GeneratePiP(tb testing.TB, dir string, det *face.Detector) Clip {
 		"[bg][p]overlay=x='640*(0.5-0.5*cos(2*PI*t/6))':y=120:eval=frame[v]", W, H, fps, fps)
 	run(tb, append([]string{"-stream_loop", "-1", "-i", testenv.Corpus(tb, "video/panasonic_avchd_1080_tff.mts"),
 		"-stream_loop", "-1", "-i", testenv.Corpus(tb, "video/person_asl_gesture_640x480.mkv"),
-		"-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(), out)...)...)
+		"-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(16), out)...)...)
 	c := Clip{Name: "generated picture-in-picture 16:9", Path: out, Size: geom.Size{W: W, H: H}, FPS: fps, Duration: dur,
 		TruthHow: "detector (upsampled) on every full-size frame, inside the window's known position"}
 	c.Truth = make([]image.Rectangle, int(dur*fps))
@@ -274,3 +281,6 @@ func probeDuration(tb testing.TB, path string) float64 {
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// CorpusPath is the path of a corpus file.
+func CorpusPath(tb testing.TB, rel string) string { return testenv.Corpus(tb, rel) }
