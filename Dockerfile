@@ -13,7 +13,7 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/quinte ./cmd/quint
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg ca-certificates libdlib19.1 liblapack3 libblas3 \
+ && apt-get install -y --no-install-recommends ffmpeg ca-certificates libdlib19.1 liblapack3 libblas3 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/quinte --create-home quinte
 COPY --from=build /out/quinte /usr/local/bin/quinte

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Installs what quinte needs on a Debian machine, only what is missing.
-#   scripts/deps.sh run    ffmpeg and libdlib-dev (to build and run quinte: the face detector links dlib)
+#   scripts/deps.sh run    ffmpeg, libdlib-dev (the face detector links dlib) and fonts-dejavu-core (lower-thirds, captions)
 #   scripts/deps.sh test   the run set, redis-server, versitygw and the test tools
 #   scripts/deps.sh bench  the test set plus libvips-tools (vipsthumbnail, for the comparison)
 # As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
 set -eu
 what=${1:-run}
 
-debs="ffmpeg libdlib-dev"
+debs="ffmpeg libdlib-dev fonts-dejavu-core"
 cmds="ffmpeg ffprobe"
 case "$what" in
   test|bench) debs="$debs redis-server"; cmds="$cmds redis-server" ;;
@@ -21,7 +21,7 @@ for c in $cmds; do
   command -v "$c" >/dev/null 2>&1 || missing="yes"
 done
 # Libraries have no command to look for: ask dpkg.
-dpkg -s libdlib-dev >/dev/null 2>&1 || missing="yes"
+for p in libdlib-dev fonts-dejavu-core; do dpkg -s "$p" >/dev/null 2>&1 || missing="yes"; done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing $debs"
