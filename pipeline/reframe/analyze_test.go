@@ -39,3 +39,21 @@ func TestAnalyzeCorpusPeople(t *testing.T) {
 		}
 	}
 }
+
+// Broken input ends with an error that carries ffmpeg's own words, not a hang or a crash.
+func TestAnalyzeBrokenInput(t *testing.T) {
+	a := newAnalyzer(t)
+	for _, f := range []string{"malformed/truncated_mov_first_1024_bytes.mov", "malformed/corrupt_ebml_header.mkv"} {
+		_, err := a.Analyze(context.Background(), Input{FFmpeg: "ffmpeg", Path: testenv.Corpus(t, f), Display: geom.Size{W: 640, H: 480}, Duration: 2, WorkDir: t.TempDir()})
+		if err == nil {
+			t.Errorf("%s: analysed without error", f)
+			continue
+		}
+		t.Logf("%s: %v", f, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Analyze(ctx, Input{FFmpeg: "ffmpeg", Path: testenv.Corpus(t, "video/person_asl_gesture_640x480.mkv"), Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: t.TempDir()}); err == nil {
+		t.Error("a cancelled analysis succeeded")
+	}
+}

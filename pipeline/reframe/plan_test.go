@@ -172,3 +172,25 @@ func byAspect(ps []CropPlan, name string) CropPlan {
 	}
 	return CropPlan{}
 }
+
+// A still taken from the video is framed with the video's subject at that instant.
+func TestStillFromTheTrack(t *testing.T) {
+	tr := movingFace()
+	st := tr.Still(1.0)
+	if len(st.Samples) != 1 || st.Samples[0].Source != SourceFace {
+		t.Fatalf("still: %+v", st)
+	}
+	want, _ := tr.SubjectAt(1.0)
+	if st.Samples[0].Subject != want {
+		t.Errorf("still subject %v, track subject %v", st.Samples[0].Subject, want)
+	}
+	size := geom.Size{W: 1920, H: 1080}
+	p := PhotoCrops(st, size, SocialAspects(), DefaultConfig())[0]
+	f := want.Scale(size)
+	if p.Mode != Fill || float64(p.Rect.Min.X) > f.X0 || float64(p.Rect.Max.X) < f.X1 {
+		t.Errorf("poster 9:16 %v (%s) does not hold the face %.0f..%.0f", p.Rect, p.Mode, f.X0, f.X1)
+	}
+	if (&Track{}).Still(3).Samples != nil {
+		t.Error("an empty track has a still")
+	}
+}

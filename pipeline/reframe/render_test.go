@@ -51,6 +51,10 @@ func TestRenderAllAspectsOnePass(t *testing.T) {
 	}{
 		{"video/person_asl_gesture_640x480.mkv", 0, geom.Size{W: 640, H: 480}, geom.Size{W: 640, H: 480}, 1.633},
 		{"video/pixel_motion_two_hevc_streams_rot90.mp4", 0, geom.Size{W: 1080, H: 1440}, geom.Size{W: 1080, H: 1440}, 1.77},
+		// No face: a terminal recorded with non-square pixels (SAR 3:2, shown 1920x1080), worked at 1280x720.
+		{"video/anamorphic_sar3x2_1280x1080.mp4", 0, geom.Size{W: 1920, H: 1080}, geom.Size{W: 1280, H: 720}, 5.23},
+		// HDR HLG portrait from an iPhone, rotated -90: 720x1280 on screen.
+		{"video/iphone14pro_dolbyvision_hlg_portrait.mov", 0, geom.Size{W: 720, H: 1280}, geom.Size{W: 720, H: 1280}, 0.107},
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
@@ -70,6 +74,18 @@ func TestRenderAllAspectsOnePass(t *testing.T) {
 			}
 			for _, p := range plans {
 				t.Logf("%s: %s %v→%v: %s", p.Name, p.Mode, p.Crop, p.Out, p.Why)
+				if p.Mode == Fill {
+					// Smooth whatever drives it (faces or saliency): no step above the speed limit.
+					limit := DefaultConfig().MaxSpeed*float64(p.Crop.W)/30 + 2
+					px, py := p.Path.At(0)
+					for i := 1; float64(i)/30 <= c.duration; i++ {
+						x, y := p.Path.At(float64(i) / 30)
+						if dx, dy := x-px, y-py; dx*dx+dy*dy > limit*limit && tr.ShotOf(float64(i-1)/30) == tr.ShotOf(float64(i)/30) {
+							t.Errorf("%s: the crop moves %.1f px in one frame at %.2fs", p.Name, dx+dy, float64(i)/30)
+						}
+						px, py = x, y
+					}
+				}
 				w, h := testenv.Probe(t, files[p.Aspect.Name]).DisplaySize()
 				if w != p.Out.W || h != p.Out.H {
 					t.Errorf("%s is %dx%d, planned %v", p.Name, w, h, p.Out)

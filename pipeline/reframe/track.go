@@ -53,14 +53,11 @@ func (t *Track) FaceShare() float64 {
 
 // SubjectAt is the subject at time sec (the nearest sample's), for thumbnails and posters.
 func (t *Track) SubjectAt(sec float64) (Box, Source) {
-	if len(t.Samples) == 0 {
+	st := t.Still(sec)
+	if len(st.Samples) == 0 {
 		return Box{0.25, 0.25, 0.75, 0.75}, SourceCentre
 	}
-	i := sort.Search(len(t.Samples), func(i int) bool { return t.Samples[i].T >= sec })
-	if i == len(t.Samples) || (i > 0 && sec-t.Samples[i-1].T < t.Samples[i].T-sec) {
-		i--
-	}
-	return t.Samples[i].Subject, t.Samples[i].Source
+	return st.Samples[0].Subject, st.Samples[0].Source
 }
 
 // ShotOf is the index of the shot holding time sec.
@@ -174,3 +171,20 @@ func sortFaces(f []Box) {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+// Still is the track reduced to the one sample nearest sec, for a still taken from the video (the
+// poster, a thumbnail): PhotoCrops(tr.Still(t), ...) frames it with the same subject as the video.
+func (t *Track) Still(sec float64) *Track {
+	st := &Track{Size: t.Size, Rate: 1, Duration: 1}
+	if len(t.Samples) == 0 {
+		return st
+	}
+	i := sort.Search(len(t.Samples), func(i int) bool { return t.Samples[i].T >= sec })
+	if i == len(t.Samples) || (i > 0 && sec-t.Samples[i-1].T < t.Samples[i].T-sec) {
+		i--
+	}
+	s := t.Samples[i]
+	s.T, s.Shot = 0, 0
+	st.Samples = []Sample{s}
+	return st
+}
