@@ -1,12 +1,3 @@
-// Package reframe keeps the artist in frame when a picture is cut to a social aspect (9:16, 1:1, 4:5,
-// 16:9). It analyses a video once (faces on sampled grey frames, saliency when there is no face, shot
-// cuts), keeps ONE subject track, and plans from it, per aspect, a camera path (fill) or a letterboxed
-// picture over a blurred copy of itself (fit), with the reason. It renders inside the caller's single
-// ffmpeg pass: AppendFilters adds one aspect's filters to a branch of the working picture. Photos use the
-// same detector and rules through PhotoCrop.
-//
-// It owns subject analysis, camera paths and the crop/fit filters; it must not decide which outputs a
-// message gets, run the main encode or know about S3 and the queue.
 package reframe
 
 import (
