@@ -86,3 +86,44 @@ func TestPhotoCropsOnCorpus(t *testing.T) {
 }
 
 func sizeOf(b image.Rectangle) geom.Size { return geom.Size{W: b.Dx(), H: b.Dy()} }
+
+// Every plan renders at its planned size; a fit shows the whole photo in its middle.
+func TestRenderPhoto(t *testing.T) {
+	pool := face.NewPool(1)
+	defer pool.Close()
+	cfg := reframe.DefaultConfig()
+	img, err := imaging.Open(testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg"), imaging.AutoOrientation(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := reframe.NewAnalyzer(cfg, pool).PhotoTrack(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := reframetest.ArtifactDir(t, "crops")
+	fits := 0
+	for _, p := range reframe.PhotoCrops(tr, sizeOf(img.Bounds()), reframe.SocialAspects(), cfg) {
+		out := reframe.RenderPhoto(img, p)
+		if b := out.Bounds(); b.Dx() != p.Out.W || b.Dy() != p.Out.H {
+			t.Errorf("%s: rendered %v, planned %v", p.Name, b, p.Out)
+		}
+		if err := imaging.Save(out, filepath.Join(dir, "photo_landscape6_"+p.Aspect.Name+".jpg")); err != nil {
+			t.Fatal(err)
+		}
+		if p.Mode == reframe.Fit {
+			fits++
+			// The middle of the fit is the photo itself, not the darkened background.
+			mid := imaging.Resize(img, p.Inner.W, p.Inner.H, imaging.Lanczos)
+			c := out.At(p.Out.W/2, p.Out.H/2)
+			w := mid.At(p.Inner.W/2, p.Inner.H/2)
+			r1, g1, b1, _ := c.RGBA()
+			r2, g2, b2, _ := w.RGBA()
+			if d := int(r1>>8) - int(r2>>8) + int(g1>>8) - int(g2>>8) + int(b1>>8) - int(b2>>8); d > 12 || d < -12 {
+				t.Errorf("%s: the centre of the fit is %v, the photo's is %v", p.Name, c, w)
+			}
+		}
+	}
+	if fits == 0 {
+		t.Error("no fit among the plans of a landscape photo without a face")
+	}
+}
