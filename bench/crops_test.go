@@ -15,7 +15,6 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
-	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
@@ -26,15 +25,7 @@ import (
 // move of the crop between two frames outside shot cuts; then the corpus photo. Contact sheets are
 // written under $QUINTE_ARTIFACTS/crops (or testdata-out/crops).
 func BenchmarkCropsEvaluation(b *testing.B) {
-	det, err := face.NewDetector()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer det.Close()
-	pool := face.NewPool(2)
-	defer pool.Close()
-	cfg := reframe.DefaultConfig()
-	an := reframe.NewAnalyzer(cfg, pool)
+	det, an, cfg := reframetest.Setup(b)
 	dir := b.TempDir()
 	art := reframetest.ArtifactDir(b, "crops")
 	type agg struct{ in, centre, frames int }
@@ -78,24 +69,16 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 // same run: the foundation's one pass (rendition, poster, a 9:16 crop) and a pass with the rendition
 // and all four social crops rendered by reframe.
 func BenchmarkCropsAnalysisCost(b *testing.B) {
-	det, err := face.NewDetector()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer det.Close()
 	dir := b.TempDir()
-	clip := reframetest.GeneratePanSized(b, dir, det, geom.Size{W: 1920, H: 1080}, 30, 20, 20)
-	pool := face.NewPool(2)
-	defer pool.Close()
-	cfg := reframe.DefaultConfig()
-	an := reframe.NewAnalyzer(cfg, pool)
 	warm := time.Now()
+	det, an, cfg := reframetest.Setup(b)
 	// Create the pool's detectors first: a worker keeps them for its lifetime.
 	if _, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
 		Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: dir}); err != nil {
 		b.Fatal(err)
 	}
 	warmup := time.Since(warm)
+	clip := reframetest.GeneratePanSized(b, dir, det, geom.Size{W: 1920, H: 1080}, 30, 20, 20)
 
 	for range b.N {
 		start := time.Now()

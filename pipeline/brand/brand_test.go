@@ -14,6 +14,7 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
+	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
@@ -21,20 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pipeline/brand -run Golden -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs from the golden file (run with -update if the change is meant):\n--- want\n%s\n--- got\n%s", name, want, got)
-	}
+	testenv.Golden(t, filepath.Join("testdata", "golden"), name, got, *update)
 }
 
 const sampleSRT = "1\r\n00:00:00,200 --> 00:00:02,500\r\nGrazie a tutta la crew\r\n\r\n2\r\n00:00:02,600 --> 00:00:04,000\r\n{\\i1}dietro le quinte{\\i0}\r\n"

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
@@ -15,15 +14,7 @@ import (
 // least 95 % of the frames, the camera moves smoothly, cuts are found where they are. Contact sheets go
 // to testdata-out/crops (or $QUINTE_ARTIFACTS/crops).
 func TestCropsKeepTheFace(t *testing.T) {
-	det, err := face.NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer det.Close()
-	pool := face.NewPool(2)
-	defer pool.Close()
-	cfg := reframe.DefaultConfig()
-	an := reframe.NewAnalyzer(cfg, pool)
+	det, an, cfg := reframetest.Setup(t)
 	dir := t.TempDir()
 	art := reframetest.ArtifactDir(t, "crops")
 	var report strings.Builder

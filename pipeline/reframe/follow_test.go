@@ -9,7 +9,6 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
-	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
@@ -18,16 +17,10 @@ import (
 // cut at the path's window for that instant (within one 2 px chroma step), and not a window 24 px to
 // the side.
 func TestRenderedCropFollowsThePath(t *testing.T) {
-	det, err := face.NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer det.Close()
-	pool := face.NewPool(2)
-	defer pool.Close()
+	det, an, cfg := reframetest.Setup(t)
 	dir := t.TempDir()
 	c := reframetest.GeneratePan(t, dir, det)
-	r := reframetest.Run(t, reframe.NewAnalyzer(reframe.DefaultConfig(), pool), c, reframe.DefaultConfig(), dir)
+	r := reframetest.Run(t, an, c, cfg, dir)
 	p := r.Plans[0]
 	if p.Aspect.Name != "9x16" || p.Mode != reframe.Fill || p.Path.Still() || p.Out != p.Crop {
 		t.Fatalf("want a moving 9:16 fill at crop size, got %+v", p)

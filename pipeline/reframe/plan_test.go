@@ -10,6 +10,7 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
+	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
@@ -17,20 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pipeline/reframe -run Golden -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs from the golden file (run with -update if the change is meant):\n--- want\n%s\n--- got\n%s", name, want, got)
-	}
+	testenv.Golden(t, filepath.Join("testdata", "golden"), name, got, *update)
 }
 
 // movingFace is a synthetic track: a face (10 % of the width) crossing a 16:9 picture left to right

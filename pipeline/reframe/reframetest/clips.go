@@ -102,6 +102,17 @@ func run(tb testing.TB, args ...string) {
 	}
 }
 
+// trajectory is the true face box of each frame: the face's box in the patch, moved to where
+// ffmpeg's overlay put the patch.
+func trajectory(fb image.Rectangle, x, y func(float64) float64, fps, dur float64) []image.Rectangle {
+	var out []image.Rectangle
+	for n := 0; n < int(dur*fps); n++ {
+		t := float64(n) / fps
+		out = append(out, fb.Add(image.Pt(overlayPos(x(t)), overlayPos(y(t)))))
+	}
+	return out
+}
+
 // overlayPos is where ffmpeg's overlay puts a picture for an x or y expression value: truncated, then
 // even (4:2:0 chroma).
 func overlayPos(v float64) int { return int(v) &^ 1 }
@@ -139,10 +150,7 @@ func GeneratePanSized(tb testing.TB, dir string, det *face.Detector, size geom.S
 		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(enc, out)...)...)
 	c := Clip{Name: fmt.Sprintf("generated pan %dx%d", W, H), Path: out, Size: size, FPS: fps, Duration: dur,
 		TruthHow: "known trajectory of a head cut from progressive_faces (face box: detector on the still)"}
-	for n := 0; n < int(dur*fps); n++ {
-		t := float64(n) / fps
-		c.Truth = append(c.Truth, fb.Add(image.Pt(overlayPos(x(t)), overlayPos(y(t)))))
-	}
+	c.Truth = trajectory(fb, x, y, fps, dur)
 	return c
 }
 
@@ -179,10 +187,7 @@ func GenerateCut(tb testing.TB, dir string, det *face.Detector) Clip {
 		"-loop", "1", "-i", pp, "-filter_complex", graph, "-map", "[v]", "-t", num(dur), "-r", num(fps)}, append(encodeArgs(16), out)...)...)
 	c := Clip{Name: "generated cut 4:3", Path: out, Size: geom.Size{W: W, H: H}, FPS: fps, Duration: dur, Cuts: []float64{cut},
 		TruthHow: "known trajectory of a head cut from progressive_faces (face box: detector on the still)"}
-	for n := 0; n < int(dur*fps); n++ {
-		t := float64(n) / fps
-		c.Truth = append(c.Truth, fb.Add(image.Pt(overlayPos(x(t)), overlayPos(y(t)))))
-	}
+	c.Truth = trajectory(fb, x, y, fps, dur)
 	return c
 }
 
@@ -253,8 +258,18 @@ func largest(b []face.Box) image.Rectangle {
 // EachFrame decodes every frame of a video at size and fps (autorotated) as grey.
 func EachFrame(tb testing.TB, path string, stream int, size geom.Size, fps float64, fn func(int, *image.Gray)) {
 	tb.Helper()
+	rawFrames(tb, path, stream, fmt.Sprintf("fps=%g,scale=%d:%d", fps, size.W, size.H), "gray", size.W*size.H, func(n int, pix []byte) bool {
+		fn(n, &image.Gray{Pix: pix, Stride: size.W, Rect: image.Rect(0, 0, size.W, size.H)})
+		return true
+	})
+}
+
+// rawFrames runs ffmpeg with the filter vf and hands each raw frame (frameBytes long) to fn until fn
+// returns false or the video ends.
+func rawFrames(tb testing.TB, path string, stream int, vf, pixFmt string, frameBytes int, fn func(int, []byte) bool) {
+	tb.Helper()
 	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", path, "-map", "0:"+strconv.Itoa(stream),
-		"-vf", fmt.Sprintf("fps=%g,scale=%d:%d", fps, size.W, size.H), "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
+		"-vf", vf, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", pixFmt, "pipe:1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -264,12 +279,12 @@ func EachFrame(tb testing.TB, path string, stream int, size geom.Size, fps float
 	}
 	r := bufio.NewReaderSize(out, 1<<20)
 	for n := 0; ; n++ {
-		g := image.NewGray(image.Rect(0, 0, size.W, size.H))
-		if _, err := io.ReadFull(r, g.Pix); err != nil {
+		pix := make([]byte, frameBytes)
+		if _, err := io.ReadFull(r, pix); err != nil || !fn(n, pix) {
 			break
 		}
-		fn(n, g)
 	}
+	_, _ = io.Copy(io.Discard, r)
 	if err := cmd.Wait(); err != nil {
 		tb.Fatalf("decode %s: %v", path, err)
 	}

@@ -1,14 +1,11 @@
 package reframetest
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -154,28 +151,11 @@ func framesRGB(tb testing.TB, c Clip, idx []int) []*image.NRGBA {
 		sel = append(sel, "eq(n\\,"+strconv.Itoa(n)+")")
 	}
 	vf := fmt.Sprintf("fps=%g,scale=%d:%d,select=%s", c.FPS, c.Size.W, c.Size.H, strings.Join(sel, "+"))
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", c.Path, "-map", "0:"+strconv.Itoa(c.VideoStream),
-		"-vf", vf, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	r := bufio.NewReaderSize(out, 1<<20)
 	var frames []*image.NRGBA
-	for range idx {
-		f := image.NewNRGBA(image.Rect(0, 0, c.Size.W, c.Size.H))
-		if _, err := io.ReadFull(r, f.Pix); err != nil {
-			break
-		}
-		frames = append(frames, f)
-	}
-	_, _ = io.Copy(io.Discard, r)
-	if err := cmd.Wait(); err != nil {
-		tb.Fatalf("decode frames of %s: %v", c.Path, err)
-	}
+	rawFrames(tb, c.Path, c.VideoStream, vf, "rgba", 4*c.Size.W*c.Size.H, func(_ int, pix []byte) bool {
+		frames = append(frames, &image.NRGBA{Pix: pix, Stride: 4 * c.Size.W, Rect: image.Rect(0, 0, c.Size.W, c.Size.H)})
+		return len(frames) < len(idx)
+	})
 	if len(frames) != len(idx) {
 		tb.Fatalf("decoded %d of %d frames of %s", len(frames), len(idx), c.Path)
 	}

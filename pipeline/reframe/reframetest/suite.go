@@ -21,6 +21,21 @@ func Suite(tb testing.TB, dir string, det *face.Detector) []Clip {
 	}
 }
 
+// Setup gives a test a detector for the truth and an analyzer (with its own two-detector pool) for
+// the plans, closed when the test ends.
+func Setup(tb testing.TB) (*face.Detector, *reframe.Analyzer, reframe.Config) {
+	tb.Helper()
+	det, err := face.NewDetector()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(det.Close)
+	pool := face.NewPool(2)
+	tb.Cleanup(pool.Close)
+	cfg := reframe.DefaultConfig()
+	return det, reframe.NewAnalyzer(cfg, pool), cfg
+}
+
 // Result is one clip's evaluation.
 type Result struct {
 	Clip   Clip
