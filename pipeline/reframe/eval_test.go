@@ -20,7 +20,7 @@ func TestCropsKeepTheFace(t *testing.T) {
 	var report strings.Builder
 	for _, c := range reframetest.Suite(t, dir, det) {
 		r := reframetest.Run(t, an, c, cfg, dir)
-		reframetest.Report(&report, c, r.Track, r.Scores)
+		reframetest.Report(&report, c, r.Track, r.Scores, r.Saliency)
 		for _, p := range r.Plans {
 			report.WriteString("    " + p.Name + " " + string(p.Mode) + ": " + p.Why + "\n")
 		}

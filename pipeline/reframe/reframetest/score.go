@@ -125,15 +125,16 @@ func cutBetween(cuts []float64, a, b float64) bool {
 	return false
 }
 
-// Report prints one clip's scores as a table.
-func Report(w io.Writer, c Clip, tr *reframe.Track, scores []Score) {
+// Report prints one clip's scores as a table; saliency (may be nil) adds what the saliency fallback
+// alone achieves.
+func Report(w io.Writer, c Clip, tr *reframe.Track, scores, saliency []Score) {
 	fmt.Fprintf(w, "\n%s (%dx%d, %.1f s, %d frames with a face; truth: %s)\n", c.Name, c.Size.W, c.Size.H, c.Duration, c.Frames(), c.TruthHow)
 	if tr != nil {
 		fmt.Fprintf(w, "  track: %d samples at %.2g/s, face in %.0f%%, %d searched upsampled, cuts found %v (true %v)\n",
 			len(tr.Samples), tr.Rate, 100*tr.FaceShare(), tr.Upsampled, round2(tr.Cuts), c.Cuts)
 	}
-	fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s\n", "crop", "mode", "inside", "centre", "safe", "c.safe", "max move", "moving")
-	for _, s := range scores {
+	fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %14s\n", "crop", "mode", "inside", "centre", "safe", "c.safe", "max move", "moving", "saliency only")
+	for i, s := range scores {
 		safe, csafe := "-", "-"
 		if s.Safe >= 0 {
 			safe, csafe = pct(s.Safe), pct(s.CentreSafe)
@@ -142,7 +143,11 @@ func Report(w io.Writer, c Clip, tr *reframe.Track, scores []Score) {
 		if s.Mode == reframe.Fill {
 			move = fmt.Sprintf("%.0fpx/%.1f%%", s.MaxMove, 100*s.MaxMovePct)
 		}
-		fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s\n", s.Aspect, s.Mode, pct(s.Inside), pct(s.CentreInside), safe, csafe, move, pct(s.Moving))
+		sal := "-"
+		if i < len(saliency) {
+			sal = fmt.Sprintf("%s %s", saliency[i].Mode, pct(saliency[i].Inside))
+		}
+		fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %14s\n", s.Aspect, s.Mode, pct(s.Inside), pct(s.CentreInside), safe, csafe, move, pct(s.Moving), sal)
 	}
 }
 

@@ -2,6 +2,7 @@ package reframetest
 
 import (
 	"context"
+	"image"
 	"testing"
 
 	"github.com/quinte-media/quinte/pipeline/face"
@@ -38,11 +39,18 @@ func Setup(tb testing.TB) (*face.Detector, *reframe.Analyzer, reframe.Config) {
 
 // Result is one clip's evaluation.
 type Result struct {
-	Clip   Clip
-	Track  *reframe.Track
-	Plans  []reframe.CropPlan
-	Scores []Score
+	Clip     Clip
+	Track    *reframe.Track
+	Plans    []reframe.CropPlan
+	Scores   []Score
+	Saliency []Score // the same clip planned with the face detector switched off: the fallback alone
 }
+
+// blind is a face finder that never finds a face, to measure the saliency fallback on its own.
+type blind struct{}
+
+func (blind) Detect(context.Context, *image.Gray, bool) ([]face.Box, error) { return nil, nil }
+func (blind) Size() int                                                     { return 2 }
 
 // Run analyses a clip as the service would (working picture = display size), plans every social
 // aspect and scores the plans against the clip's truth.
@@ -53,6 +61,14 @@ func Run(tb testing.TB, an *reframe.Analyzer, c Clip, cfg reframe.Config, workDi
 	if err != nil {
 		tb.Fatalf("%s: %v", c.Name, err)
 	}
-	plans := reframe.PlanCrops(tr, reframe.Frame{Work: c.Size, Source: c.Size}, reframe.SocialAspects(), cfg)
-	return Result{Clip: c, Track: tr, Plans: plans, Scores: Evaluate(c, plans, tr.Cuts)}
+	f := reframe.Frame{Work: c.Size, Source: c.Size}
+	plans := reframe.PlanCrops(tr, f, reframe.SocialAspects(), cfg)
+	r := Result{Clip: c, Track: tr, Plans: plans, Scores: Evaluate(c, plans, tr.Cuts)}
+	str, err := reframe.NewAnalyzer(cfg, blind{}).Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: c.Path,
+		VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: workDir})
+	if err != nil {
+		tb.Fatalf("%s (saliency only): %v", c.Name, err)
+	}
+	r.Saliency = Evaluate(c, reframe.PlanCrops(str, f, reframe.SocialAspects(), cfg), str.Cuts)
+	return r
 }
