@@ -65,7 +65,7 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 			fmt.Printf("  %-5s no fill\n", a.Name)
 			continue
 		}
-		fmt.Printf("  %-5s %5.1f%%  vs %5.1f%%  (%d frames; %d clips made a fit instead)\n", a.Name, 100*float64(t.in)/float64(t.frames), 100*float64(t.centre)/float64(t.frames), t.frames, t.fits)
+		fmt.Printf("  %-5s %5.1f%%  vs %5.1f%%  (%d frames; clips made a fit instead: %d)\n", a.Name, 100*float64(t.in)/float64(t.frames), 100*float64(t.centre)/float64(t.frames), t.frames, t.fits)
 	}
 }
 

@@ -133,7 +133,7 @@ func Report(w io.Writer, c Clip, tr *reframe.Track, scores, saliency []Score) {
 		fmt.Fprintf(w, "  track: %d samples at %.2g/s, face in %.0f%%, %d searched upsampled, cuts found %v (true %v)\n",
 			len(tr.Samples), tr.Rate, 100*tr.FaceShare(), tr.Upsampled, round2(tr.Cuts), c.Cuts)
 	}
-	fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %14s\n", "crop", "mode", "inside", "centre", "safe", "c.safe", "max move", "moving", "saliency only")
+	fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %20s\n", "crop", "mode", "inside", "centre", "safe", "c.safe", "max move", "moving", "saliency only")
 	for i, s := range scores {
 		safe, csafe := "-", "-"
 		if s.Safe >= 0 {
@@ -146,8 +146,11 @@ func Report(w io.Writer, c Clip, tr *reframe.Track, scores, saliency []Score) {
 		sal := "-"
 		if i < len(saliency) {
 			sal = fmt.Sprintf("%s %s", saliency[i].Mode, pct(saliency[i].Inside))
+			if saliency[i].Mode == reframe.Fill {
+				sal += fmt.Sprintf(" %.0fpx", saliency[i].MaxMove)
+			}
 		}
-		fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %14s\n", s.Aspect, s.Mode, pct(s.Inside), pct(s.CentreInside), safe, csafe, move, pct(s.Moving), sal)
+		fmt.Fprintf(w, "  %-5s %-4s %8s %8s %8s %8s %10s %8s %20s\n", s.Aspect, s.Mode, pct(s.Inside), pct(s.CentreInside), safe, csafe, move, pct(s.Moving), sal)
 	}
 }
 
