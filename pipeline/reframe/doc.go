@@ -30,8 +30,8 @@
 //
 // The output name is plan.Name ("crop/9x16") and the manifest's mode is plan.Mode. Fill outputs are
 // never upscaled past the pixels of the working picture: size Work so that its 9:16 crop is 1920 px
-// tall when the source has them. The analysis is a second decode at 640 px: it measured 17 % of the
-// foundation's pass and 6 % of a pass that renders the four crops (bench/crops_test.go).
+// tall when the source has them. The analysis is a second decode at 640 px: it measured 8–17 % of the
+// foundation's pass and 5–6 % of a pass that renders the four crops (bench/crops_test.go, 20 s 1080p).
 //
 // # How the photo step uses it
 //
