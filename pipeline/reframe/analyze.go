@@ -1,0 +1,283 @@
+package reframe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/geom"
+)
+
+// FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
+// may run at once.
+type FaceFinder interface {
+	Detect(ctx context.Context, g *image.Gray, upsample bool) ([]face.Box, error)
+	Size() int
+}
+
+// Analyzer builds subject tracks. It is safe for concurrent use when its FaceFinder is.
+type Analyzer struct {
+	cfg   Config
+	faces FaceFinder
+}
+
+// NewAnalyzer returns an analyzer that finds faces with faces (a worker shares one face.Pool).
+func NewAnalyzer(cfg Config, faces FaceFinder) *Analyzer {
+	return &Analyzer{cfg: cfg, faces: faces}
+}
+
+// Input is the video to analyse.
+type Input struct {
+	FFmpeg      string    // the ffmpeg program
+	Path        string    // the original on local disk
+	VideoStream int       // index of the video stream to follow
+	Display     geom.Size // the picture as shown: rotation applied, square pixels
+	Duration    float64   // seconds, from the probe (0 if unknown: sampling then uses the configured rate)
+	WorkDir     string    // the job's scratch directory (ffmpeg writes the shot cuts there)
+}
+
+// Analyze decodes the video once more at low resolution, a few frames per second, and returns its
+// subject track. ffmpeg autorotates and scales to the display shape, so the track is in display
+// orientation; shot cuts come from ffmpeg's scdet run at the full frame rate in the same decode.
+func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
+	if in.Display.W < 16 || in.Display.H < 16 {
+		return nil, fmt.Errorf("analyse %dx%d picture: too small", in.Display.W, in.Display.H)
+	}
+	size := analysisSize(in.Display, a.cfg.AnalysisLong)
+	rate := sampleRate(a.cfg, in.Duration)
+	cutsFile := filepath.Join(in.WorkDir, "reframe_cuts.txt")
+	args := analysisArgs(in, size, rate, a.cfg.SceneThreshold, cutsFile)
+	cmd, stderr := command(ctx, in.FFmpeg, args)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", in.FFmpeg, err)
+	}
+	expected := int(math.Ceil(in.Duration * rate))
+	obs, upsampled, readErr := a.observe(ctx, bufio.NewReaderSize(out, 1<<20), size, rate, expected)
+	if readErr != nil {
+		_ = cmd.Cancel()
+	}
+	waitErr := cmd.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case readErr != nil:
+		return nil, fmt.Errorf("analyse frames: %w", readErr)
+	case waitErr != nil:
+		return nil, toolError("ffmpeg (subject analysis)", waitErr, stderr)
+	case len(obs) == 0:
+		return nil, errors.New("subject analysis: ffmpeg returned no frame")
+	}
+	cuts, err := readCuts(cutsFile)
+	if err != nil {
+		return nil, err
+	}
+	dur := in.Duration
+	if last := obs[len(obs)-1].T + 1/rate; dur <= 0 || dur < last-1/rate {
+		dur = last
+	}
+	tr := buildTrack(size, rate, dur, cuts, obs, a.cfg)
+	tr.Upsampled = upsampled
+	return tr, nil
+}
+
+// maxSampleRate bounds the dense sampling of short clips: beyond it, frames barely differ.
+const maxSampleRate = 15
+
+// sampleRate is how many frames per second are analysed: the configured rate, raised for short clips
+// (a face turning within a second would otherwise be seen in 4 frames) and lowered for long ones.
+func sampleRate(cfg Config, duration float64) float64 {
+	rate := cfg.SampleRate
+	if duration <= 0 {
+		return rate
+	}
+	if duration*rate < float64(cfg.MinSamples) {
+		rate = math.Min(math.Max(rate, maxSampleRate), float64(cfg.MinSamples)/duration)
+	}
+	if duration*rate > float64(cfg.MaxSamples) {
+		rate = float64(cfg.MaxSamples) / duration
+	}
+	return math.Round(rate*1000) / 1000
+}
+
+// analysisSize is the display shape with its long side at most long, even sizes (4:2:0 planes).
+func analysisSize(d geom.Size, long int) geom.Size {
+	return geom.FitLong(d, long)
+}
+
+// analysisArgs is the analysis decode: one branch sampled, scaled and written raw to stdout, one
+// branch at full rate, tiny, through scdet, whose cut times go to a file.
+func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cutsFile string) []string {
+	r := strconv.FormatFloat(rate, 'f', -1, 64)
+	graph := fmt.Sprintf("[0:%d]split=2[a][b];"+
+		"[a]fps=%s,scale=%d:%d:flags=area,format=yuv420p[s];"+
+		"[b]scale=160:90:flags=fast_bilinear,scdet=t=%s,metadata=mode=print:key=lavfi.scd.time:file=%s,nullsink",
+		in.VideoStream, r, size.W, size.H, strconv.FormatFloat(threshold, 'f', -1, 64), filterPath(cutsFile))
+	return []string{
+		"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
+		"-protocol_whitelist", "file", "-i", "file:" + in.Path,
+		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
+		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+	}
+}
+
+// filterPath quotes a path for a filter option: the filtergraph parser gives ':', '\' and quotes a
+// meaning. Job paths are made by quinte, but a temp dir may still hold any of them.
+func filterPath(p string) string {
+	r := strings.NewReplacer(`\`, `\\\\`, `'`, `\\\'`, `:`, `\\:`, `,`, `\,`, `;`, `\;`, `[`, `\[`, `]`, `\]`)
+	return r.Replace(p)
+}
+
+// observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int) ([]observation, int, error) {
+	frameBytes := size.W * size.H * 3 / 2
+	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
+	stride := 1
+	if a.cfg.MaxUpsampled > 0 && expected > a.cfg.MaxUpsampled {
+		stride = (expected + a.cfg.MaxUpsampled - 1) / a.cfg.MaxUpsampled
+	}
+	type job struct {
+		i   int
+		pix []byte
+	}
+	jobs := make(chan job, workers)
+	var (
+		mu        sync.Mutex
+		obs       = map[int]observation{}
+		firstErr  error
+		upsampled atomic.Int64
+		wg        sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				o, up, err := a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				o.T = float64(j.i) / rate
+				obs[j.i] = o
+				mu.Unlock()
+				if up {
+					upsampled.Add(1)
+				}
+			}
+		}()
+	}
+	var readErr error
+	for i := 0; ; i++ {
+		buf := make([]byte, frameBytes)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				readErr = err
+			}
+			break
+		}
+		select {
+		case jobs <- job{i, buf}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	// Drain what ffmpeg still writes so that it can exit.
+	_, _ = io.Copy(io.Discard, r)
+	if firstErr != nil {
+		return nil, 0, firstErr
+	}
+	if readErr != nil {
+		return nil, 0, readErr
+	}
+	out := make([]observation, 0, len(obs))
+	for _, o := range obs {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].T < out[j].T })
+	return out, int(upsampled.Load()), nil
+}
+
+// look finds the faces and the salient region of one frame. A frame with no face at the plain size is
+// searched again at twice the size when allowed (faces of 40 to 80 pixels).
+func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (observation, bool, error) {
+	g := &image.Gray{Pix: f.Pix[:f.W*f.H], Stride: f.W, Rect: image.Rect(0, 0, f.W, f.H)}
+	boxes, err := a.faces.Detect(ctx, g, false)
+	if err != nil {
+		return observation{}, false, err
+	}
+	up := false
+	if len(boxes) == 0 && a.cfg.Upsample && mayUpsample {
+		up = true
+		if boxes, err = a.faces.Detect(ctx, g, true); err != nil {
+			return observation{}, false, err
+		}
+	}
+	o := observation{Faces: normBoxes(boxes, f.W, f.H)}
+	if len(o.Faces) == 0 {
+		o.Saliency = saliency(f)
+	}
+	return o, up, nil
+}
+
+// normBoxes turns pixel boxes into fractions of the picture, largest first.
+func normBoxes(boxes []face.Box, w, h int) []Box {
+	out := make([]Box, 0, len(boxes))
+	for _, b := range boxes {
+		out = append(out, Box{
+			float64(b.Min.X) / float64(w), float64(b.Min.Y) / float64(h),
+			float64(b.Max.X) / float64(w), float64(b.Max.Y) / float64(h),
+		})
+	}
+	sortFaces(out)
+	return out
+}
+
+// readCuts reads the scene-change times that ffmpeg's metadata filter printed.
+func readCuts(path string) ([]float64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read shot cuts: %w", err)
+	}
+	var cuts []float64
+	for _, line := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "lavfi.scd.time=")
+		if !ok {
+			continue
+		}
+		t, err := strconv.ParseFloat(v, 64)
+		if err != nil || t <= 0 {
+			continue
+		}
+		if len(cuts) == 0 || t > cuts[len(cuts)-1] {
+			cuts = append(cuts, t)
+		}
+	}
+	return cuts, nil
+}

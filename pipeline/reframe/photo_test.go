@@ -1,0 +1,129 @@
+package reframe_test
+
+import (
+	"image"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
+)
+
+// Photos use the same detector and rules: on the corpus photo with two people, every fill keeps the
+// frontal face; the man's profile is not detected, so whether he stays is reported, not promised.
+func TestPhotoCropsKeepTheFace(t *testing.T) {
+	pool := face.NewPool(1)
+	defer pool.Close()
+	cfg := reframe.DefaultConfig()
+	an := reframe.NewAnalyzer(cfg, pool)
+	r := reframetest.RunPhoto(t, an, reframetest.FacesPhoto(), cfg)
+	var rep strings.Builder
+	reframetest.ReportPhoto(&rep, r)
+	t.Log(rep.String())
+	t.Logf("contact sheet: %s", reframetest.PhotoSheet(t, r, filepath.Join(reframetest.ArtifactDir(t, "crops"), "photo_progressive_faces.png")))
+	for _, p := range r.Plans {
+		if p.Mode == reframe.Fill && !r.Inside["woman (frontal)"][p.Aspect.Name][0] {
+			t.Errorf("%s cuts the frontal face: %v", p.Name, p.Rect)
+		}
+	}
+}
+
+// Every corpus photo gets four valid plans: fill rectangles inside the photo with the aspect's shape,
+// outputs never larger than the pixels they come from.
+func TestPhotoCropsOnCorpus(t *testing.T) {
+	pool := face.NewPool(1)
+	defer pool.Close()
+	cfg := reframe.DefaultConfig()
+	an := reframe.NewAnalyzer(cfg, pool)
+	for _, f := range []string{
+		"image/progressive_faces_840x700.jpg",
+		"image/exif-orientation/Landscape_6.jpg",
+		"image/cmyk_adobe_swop_profile.jpg",
+		"image/pixel8_ultrahdr_gainmap_gps.jpg",
+		"image/rgba_transparent_black_strokes.png",
+	} {
+		img, err := imaging.Open(testenv.Corpus(t, f), imaging.AutoOrientation(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := an.PhotoTrack(t.Context(), img)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		b := img.Bounds()
+		plans := reframe.PhotoCrops(tr, sizeOf(b), reframe.SocialAspects(), cfg)
+		if len(plans) != 4 {
+			t.Fatalf("%s: %d plans", f, len(plans))
+		}
+		for _, p := range plans {
+			t.Logf("%s %s: %s %v → %v (%s; subject %s)", filepath.Base(f), p.Name, p.Mode, p.Rect, p.Out, p.Why, tr.Samples[0].Source)
+			switch p.Mode {
+			case reframe.Fill:
+				if !p.Rect.In(image.Rect(0, 0, b.Dx(), b.Dy())) || p.Rect.Empty() {
+					t.Errorf("%s %s: rectangle %v outside the %dx%d photo", f, p.Name, p.Rect, b.Dx(), b.Dy())
+				}
+				if r, want := float64(p.Rect.Dx())/float64(p.Rect.Dy()), p.Aspect.Ratio(); r < want*0.98 || r > want*1.02 {
+					t.Errorf("%s %s: rectangle %v is not %d:%d", f, p.Name, p.Rect, p.Aspect.W, p.Aspect.H)
+				}
+				if p.Out.W > p.Rect.Dx() || p.Out.W > p.Aspect.Out.W {
+					t.Errorf("%s %s: output %v upscales the %v rectangle", f, p.Name, p.Out, p.Rect)
+				}
+			case reframe.Fit:
+				if p.Inner.W > b.Dx() || p.Inner.H > b.Dy() || p.Inner.W > p.Out.W || p.Inner.H > p.Out.H {
+					t.Errorf("%s %s: fit %v in %v from a %dx%d photo", f, p.Name, p.Inner, p.Out, b.Dx(), b.Dy())
+				}
+			default:
+				t.Errorf("%s %s: mode %q", f, p.Name, p.Mode)
+			}
+		}
+	}
+}
+
+func sizeOf(b image.Rectangle) geom.Size { return geom.Size{W: b.Dx(), H: b.Dy()} }
+
+// Every plan renders at its planned size; a fit shows the whole photo in its middle.
+func TestRenderPhoto(t *testing.T) {
+	pool := face.NewPool(1)
+	defer pool.Close()
+	cfg := reframe.DefaultConfig()
+	img, err := imaging.Open(testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg"), imaging.AutoOrientation(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := reframe.NewAnalyzer(cfg, pool).PhotoTrack(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := reframetest.ArtifactDir(t, "crops")
+	fits := 0
+	for _, p := range reframe.PhotoCrops(tr, sizeOf(img.Bounds()), reframe.SocialAspects(), cfg) {
+		out := reframe.RenderPhoto(img, p)
+		if b := out.Bounds(); b.Dx() != p.Out.W || b.Dy() != p.Out.H {
+			t.Errorf("%s: rendered %v, planned %v", p.Name, b, p.Out)
+		}
+		if err := imaging.Save(out, filepath.Join(dir, "photo_landscape6_"+p.Aspect.Name+".jpg")); err != nil {
+			t.Fatal(err)
+		}
+		if p.Mode == reframe.Fit {
+			fits++
+			// The middle of the fit is the photo itself, not the darkened background.
+			mid := imaging.Resize(img, p.Inner.W, p.Inner.H, imaging.Lanczos)
+			c := out.At(p.Out.W/2, p.Out.H/2)
+			w := mid.At(p.Inner.W/2, p.Inner.H/2)
+			r1, g1, b1, _ := c.RGBA()
+			r2, g2, b2, _ := w.RGBA()
+			if d := int(r1>>8) - int(r2>>8) + int(g1>>8) - int(g2>>8) + int(b1>>8) - int(b2>>8); d > 12 || d < -12 {
+				t.Errorf("%s: the centre of the fit is %v, the photo's is %v", p.Name, c, w)
+			}
+		}
+	}
+	if fits == 0 {
+		t.Error("no fit among the plans of a landscape photo without a face")
+	}
+}

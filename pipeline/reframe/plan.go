@@ -1,0 +1,155 @@
+package reframe
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/quinte-media/quinte/pipeline/geom"
+)
+
+// Frame is the picture the crops are cut from.
+type Frame struct {
+	Work   geom.Size `json:"work"`   // the working picture each branch receives (display orientation, square pixels)
+	Source geom.Size `json:"source"` // the source's displayed size: the pixels that really exist
+}
+
+// CropPlan is how one aspect is made, and why. It is plain data: printed in the job's plan, golden-tested,
+// and rendered by AppendFilters.
+type CropPlan struct {
+	Name    string    `json:"name"` // output name, "crop/9x16"
+	Aspect  Aspect    `json:"aspect"`
+	Mode    Mode      `json:"mode"`
+	Why     string    `json:"why"`
+	Subject Source    `json:"subject"`        // what mostly drove the framing
+	Work    geom.Size `json:"work"`           // the picture the branch receives
+	Crop    geom.Size `json:"crop,omitzero"`  // fill: the window cut from the working picture
+	Inner   geom.Size `json:"inner,omitzero"` // fit: the whole picture's size inside the output
+	Out     geom.Size `json:"out"`
+	Path    Path      `json:"path,omitempty"` // fill: where the window sits over time
+}
+
+// Fill rules: the head must fit, leave room around it, and on 9:16 stay in the safe band, in all but
+// this share of the frames that show a face.
+const (
+	tolerateMisses = 0.05
+	maxFaceShare   = 0.7 // a face taller than this share of the crop leaves a crop that is all face
+)
+
+// PlanCrops plans every aspect from the one track. track may be nil (no analysis): every aspect is
+// then a centre fill or a fit, by the share of the picture a crop keeps.
+func PlanCrops(track *Track, f Frame, aspects []Aspect, cfg Config) []CropPlan {
+	if track == nil {
+		track = &Track{Size: f.Work, Duration: 1, Samples: []Sample{{Subject: Box{0.25, 0.25, 0.75, 0.75}, Source: SourceCentre}}}
+	}
+	out := make([]CropPlan, 0, len(aspects))
+	for _, a := range aspects {
+		out = append(out, planAspect(track, f, a, cfg))
+	}
+	return out
+}
+
+func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
+	win := geom.AspectRect(f.Work, a.W, a.H)
+	crop := geom.Size{W: win.W, H: win.H}
+	p := CropPlan{Name: "crop/" + a.Name, Aspect: a, Work: f.Work, Subject: dominant(tr)}
+	fr := framing{work: f.Work, crop: crop, safe: a.W*16 == a.H*9, deadZone: cfg.DeadZone}
+	fill := func(why string) CropPlan {
+		p.Mode, p.Why, p.Crop = Fill, why, crop
+		p.Out = fillSize(a, crop, f)
+		p.Path = planPath(tr, fr, cfg)
+		return p
+	}
+	fit := func(why string) CropPlan {
+		p.Mode, p.Why = Fit, why
+		p.Out, p.Inner = fitSize(a, f)
+		return p
+	}
+	keep := float64(crop.W*crop.H) / float64(f.Work.W*f.Work.H)
+	if keep > 0.98 {
+		return fill(fmt.Sprintf("the picture is already %d:%d", a.W, a.H))
+	}
+	if tr.FaceShare() < 0.5 {
+		if keep < cfg.MinKeepNoFace {
+			return fit(fmt.Sprintf("no face in most frames, and a %d:%d crop would keep only %.0f%% of the picture", a.W, a.H, 100*keep))
+		}
+		if p.Subject == SourceCentre {
+			return fill(fmt.Sprintf("no face and nothing salient: a centre crop, keeping %.0f%% of the picture", 100*keep))
+		}
+		return fill(fmt.Sprintf("no face in most frames: the crop follows the most salient region (skin, detail, colour) and keeps %.0f%% of the picture", 100*keep))
+	}
+	big, unsafe, faces := 0, 0, 0
+	for _, s := range tr.Samples {
+		if s.Source != SourceFace && s.Source != SourceHeld {
+			continue
+		}
+		faces++
+		// The face itself must fit with a little room; hair and ears may be cut on a close-up.
+		h := s.Subject.Scale(f.Work)
+		if h.X1-h.X0 > 0.9*float64(crop.W) || h.Y1-h.Y0 > maxFaceShare*float64(crop.H) {
+			big++
+			continue
+		}
+		if fr.safe && !safeReachable(s.Subject.Scale(f.Work), crop, f.Work) {
+			unsafe++
+		}
+	}
+	switch {
+	case float64(big) > tolerateMisses*float64(faces):
+		return fit(fmt.Sprintf("the face is too large for a %d:%d crop in %.0f%% of the frames with a face: a fill would cut it or show only a face", a.W, a.H, 100*float64(big)/float64(faces)))
+	case float64(unsafe) > tolerateMisses*float64(faces):
+		return fit(fmt.Sprintf("a %d:%d crop would put the face under the apps' buttons (top %.0f%%, bottom %.0f%%) in %.0f%% of the frames with a face", a.W, a.H, 100*safeTop, 100*safeBottom, 100*float64(unsafe)/float64(faces)))
+	}
+	return fill(fmt.Sprintf("the face fits a %d:%d crop (%.0f%% of the picture) in %.0f%% of the frames with a face; the crop follows it", a.W, a.H, 100*keep, 100*(1-float64(big+unsafe)/float64(faces))))
+}
+
+// safeReachable reports whether some vertical position of the crop puts the face inside 9:16's safe band.
+func safeReachable(face Rectf, crop, work geom.Size) bool {
+	ch, h := float64(crop.H), float64(work.H)
+	lo := face.Y1 - (1-safeBottom)*ch // the crop's top may not be above this...
+	hi := face.Y0 - safeTop*ch        // ...nor below this
+	return face.Y1-face.Y0 <= (1-safeTop-safeBottom)*ch && math.Max(lo, 0) <= math.Min(hi, h-ch)
+}
+
+// dominant is the source that drove most samples.
+func dominant(tr *Track) Source {
+	n := map[Source]int{}
+	for _, s := range tr.Samples {
+		src := s.Source
+		if src == SourceHeld {
+			src = SourceFace
+		}
+		n[src]++
+	}
+	best := SourceCentre
+	for _, s := range []Source{SourceFace, SourceSaliency, SourceCentre} {
+		if n[s] > n[best] {
+			best = s
+		}
+	}
+	return best
+}
+
+// fillSize is the published size of a fill: the aspect's size, or, when the crop has fewer pixels in
+// the source (or in the working picture), the crop's own size in those pixels: never upscaled.
+func fillSize(a Aspect, crop geom.Size, f Frame) geom.Size {
+	k := math.Min(1, float64(f.Source.W)/float64(f.Work.W))
+	if float64(crop.W)*k >= float64(a.Out.W) {
+		return a.Out
+	}
+	return geom.Size{W: geom.Even(float64(crop.W) * k), H: geom.Even(float64(crop.H) * k)}
+}
+
+// fitSize is the published size of a fit and the size of the whole picture inside it: the aspect's
+// size, or smaller so that the picture inside is not upscaled past the source's pixels.
+func fitSize(a Aspect, f Frame) (out, inner geom.Size) {
+	src := geom.Size{W: min(f.Source.W, f.Work.W), H: min(f.Source.H, f.Work.H)}
+	scale := math.Min(float64(a.Out.W)/float64(src.W), float64(a.Out.H)/float64(src.H))
+	s := 1.0
+	if scale > 1 {
+		s = 1 / scale
+	}
+	out = geom.Size{W: geom.Even(float64(a.Out.W) * s), H: geom.Even(float64(a.Out.H) * s)}
+	k := math.Min(float64(out.W)/float64(f.Work.W), float64(out.H)/float64(f.Work.H))
+	inner = geom.Size{W: min(out.W, geom.Even(float64(f.Work.W)*k)), H: min(out.H, geom.Even(float64(f.Work.H)*k))}
+	return out, inner
+}
