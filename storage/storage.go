@@ -217,6 +217,16 @@ func (s *Store) Open(ctx context.Context, key string, n int64) (io.ReadCloser, e
 	return out.Body, nil
 }
 
+// Tail reads the last n bytes of key (all of it when it is shorter).
+func (s *Store) Tail(ctx context.Context, key string, n int64) ([]byte, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=-%d", n))})
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer out.Body.Close()
+	return io.ReadAll(io.LimitReader(out.Body, n))
+}
+
 // Download writes key to the file at path and returns its size.
 func (s *Store) Download(ctx context.Context, key, path string) (int64, error) {
 	rc, err := s.Open(ctx, key, -1)

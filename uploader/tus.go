@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -38,9 +39,10 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 		DisableDownload:           true,
 		DisableConcatenation:      true,
 		Cors:                      &handler.CorsConfig{Disable: true},
-		NetworkTimeout:            60 * time.Second,
-		PreUploadCreateCallback:   s.tusCreate,
-		PreFinishResponseCallback: s.tusFinish,
+		NetworkTimeout:             s.cfg.IdleTimeout,
+		PreUploadCreateCallback:    s.tusCreate,
+		PreFinishResponseCallback:  s.tusFinish,
+		PreUploadTerminateCallback: s.tusTerminate,
 		Logger:                    xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
 	})
 	if err != nil {
@@ -50,20 +52,60 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 	return nil
 }
 
-// tusCreate refuses empty uploads and long metadata, and gives the upload a message id.
+// inviteMetaKey is the upload metadata key that records which invite created a tus upload. Clients
+// cannot set it: tusCreate overwrites whatever they sent.
+const inviteMetaKey = "quinte_invite"
+
+// tusCreate refuses empty uploads and long metadata, gives the upload a message id and, for an invite,
+// takes one of its uploads.
 func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	none := handler.FileInfoChanges{}
 	if !hook.Upload.SizeIsDeferred && hook.Upload.Size == 0 {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
 	}
+	if len(hook.Upload.MetaData) > 16 {
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_METADATA_TOO_LONG", "too many upload metadata keys", http.StatusBadRequest)
+	}
+	md := handler.MetaData{}
 	for k, v := range hook.Upload.MetaData {
 		if len(k) > 64 || len(v) > 4<<10 {
-			return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
+			return handler.HTTPResponse{}, none, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
+		}
+		if k != inviteMetaKey {
+			md[k] = v
 		}
 	}
 	if err := s.queue.Ping(hook.Context); err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
 	}
-	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: message.NewID()}, nil
+	id := message.NewID()
+	if inv := callerFrom(hook.Context).invite; inv != nil {
+		if err := s.invites.Reserve(hook.Context, inv.ID, id); err != nil {
+			e := s.inviteRefused(err)
+			return handler.HTTPResponse{}, none, handler.NewError("ERR_"+strings.ToUpper(e.Code), e.Message, e.Status)
+		}
+		md[inviteMetaKey] = inv.ID
+	}
+	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: id, MetaData: md}, nil
+}
+
+// tusTerminate gives an invite its upload back when the artist cancels (DELETE).
+func (s *Server) tusTerminate(hook handler.HookEvent) (handler.HTTPResponse, error) {
+	s.releaseInvite(hook.Context, hook.Upload.MetaData[inviteMetaKey], message.IDFromUploadID(hook.Upload.ID))
+	return handler.HTTPResponse{}, nil
+}
+
+// tusOwnUploadsOnly keeps an invite to the uploads it created: tus itself lets anyone who knows an
+// upload's URL resume or delete it.
+func (s *Server) tusOwnUploadsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inv := callerFrom(r.Context()).invite
+		if inv != nil && r.URL.Path != "" && !inv.Owns(message.IDFromUploadID(r.URL.Path)) {
+			writeError(w, errorf(http.StatusNotFound, "not_found", "no upload of this invite has this id"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // tusFinish runs when the last byte has arrived: sniff the content, move it to the original's key,
@@ -75,19 +117,30 @@ func (s *Server) tusFinish(hook handler.HookEvent) (handler.HTTPResponse, error)
 	if !message.ValidID(id) || key != tusPrefix+id {
 		return handler.HTTPResponse{}, handler.NewError("ERR_UNKNOWN_UPLOAD", "this upload was not created by quinte", http.StatusBadRequest)
 	}
-	if hook.Upload.Size == 0 {
+	inviteID := hook.Upload.MetaData[inviteMetaKey]
+	refuse := func(err error) (handler.HTTPResponse, error) {
 		s.dropTus(ctx, id)
-		return handler.HTTPResponse{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
+		s.releaseInvite(ctx, inviteID, id)
+		return handler.HTTPResponse{}, err
+	}
+	if hook.Upload.Size == 0 {
+		return refuse(handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest))
 	}
 	head, err := s.readHead(ctx, key)
+	var tail []byte
+	if err == nil {
+		tail, err = s.store.Tail(ctx, key, zipTailLen)
+	}
 	if err != nil {
 		s.log.Error("reading finished upload failed", "message_id", id, "err", err)
 		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
 	}
 	kind, ctype, ok := Sniff(head)
 	if !ok {
-		s.dropTus(ctx, id)
-		return handler.HTTPResponse{}, handler.NewError("ERR_UNSUPPORTED_MEDIA", "this is not a video, photo or audio file quinte accepts", http.StatusUnsupportedMediaType)
+		return refuse(handler.NewError("ERR_UNSUPPORTED_MEDIA", unsupported(Refusal(head)).Message, http.StatusUnsupportedMediaType))
+	}
+	if what := PolyglotTail(tail); what != "" {
+		return refuse(handler.NewError("ERR_UNSUPPORTED_MEDIA", unsupported("a media file that also carries "+what+" (a polyglot)").Message, http.StatusUnsupportedMediaType))
 	}
 	if err := s.store.Copy(ctx, key, message.OriginalKey(id), ctype); err != nil {
 		s.log.Error("moving finished upload failed", "message_id", id, "err", err)
@@ -97,7 +150,7 @@ func (s *Server) tusFinish(hook handler.HookEvent) (handler.HTTPResponse, error)
 	meta := message.Meta{
 		ID: id, Kind: kind, ContentType: ctype, Size: hook.Upload.Size, Via: "tus", CreatedAt: time.Now().UTC(),
 		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
-		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500),
+		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500), InviteID: inviteID,
 	}
 	if err := s.register(ctx, meta); err != nil {
 		s.log.Error("recording message failed", "message_id", id, "err", err)

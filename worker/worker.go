@@ -31,6 +31,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	MaxJobTime      time.Duration `yaml:"max_job_time"`
 	TempDir         string        `yaml:"temp_dir"`
+	ReconcileEvery  time.Duration `yaml:"reconcile_every"`
 }
 
 // Validate checks the settings.
@@ -44,6 +45,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxJobTime < time.Minute {
 		errs = append(errs, errors.New("QUINTE_WORKER_MAX_JOB_TIME must be at least 1m"))
+	}
+	if c.ReconcileEvery < time.Second {
+		errs = append(errs, errors.New("QUINTE_RECONCILE_EVERY must be at least 1s"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("QUINTE_WORKER_SHUTDOWN_TIMEOUT must be positive"))

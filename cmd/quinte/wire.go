@@ -44,9 +44,6 @@ func NewMain(cfg config.Config, role config.Role, log *slog.Logger, out io.Write
 	return &Main{Config: cfg, Role: role, Log: log, Out: out}
 }
 
-// ReconcileEvery is how often API processes re-enqueue messages the queue lost.
-var ReconcileEvery = 5 * time.Minute
-
 // Run starts everything the role needs and returns once it is serving.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := &m.Config
@@ -191,7 +188,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 	m.closers = append(m.closers, func() error { cancel(); <-done; return nil })
 	go func() {
 		defer close(done)
-		t := time.NewTicker(ReconcileEvery)
+		t := time.NewTicker(m.Config.Worker.ReconcileEvery)
 		defer t.Stop()
 		for {
 			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Log)
