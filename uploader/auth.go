@@ -14,7 +14,7 @@ import (
 // of its own messages, and its own invite (the prompts to show). Everything else, including every
 // route added later, is the team's.
 var inviteRoutes = map[string]bool{
-	"POST /v1/messages":      true,
+	"POST /v1/messages":     true,
 	"GET /v1/messages/{id}": true,
 	"GET /v1/invite":        true,
 	"/v1/uploads/":          true,

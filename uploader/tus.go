@@ -33,17 +33,17 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 	memorylocker.New().UseIn(composer)
 
 	h, err := handler.NewHandler(handler.Config{
-		BasePath:                  "/v1/uploads/",
-		StoreComposer:             composer,
-		MaxSize:                   s.cfg.MaxBytes,
-		DisableDownload:           true,
-		DisableConcatenation:      true,
-		Cors:                      &handler.CorsConfig{Disable: true},
+		BasePath:                   "/v1/uploads/",
+		StoreComposer:              composer,
+		MaxSize:                    s.cfg.MaxBytes,
+		DisableDownload:            true,
+		DisableConcatenation:       true,
+		Cors:                       &handler.CorsConfig{Disable: true},
 		NetworkTimeout:             s.cfg.IdleTimeout,
 		PreUploadCreateCallback:    s.tusCreate,
 		PreFinishResponseCallback:  s.tusFinish,
 		PreUploadTerminateCallback: s.tusTerminate,
-		Logger:                    xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
+		Logger:                     xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("tus: %w", err)

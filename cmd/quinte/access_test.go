@@ -170,7 +170,9 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 				resp, err := http.DefaultClient.Do(req)
 				testenv.Must(t, err)
 				defer resp.Body.Close()
-				var e struct{ Error struct{ Code, Message string } }
+				var e struct {
+					Error struct{ Code, Message string }
+				}
 				_ = json.NewDecoder(resp.Body).Decode(&e)
 				if resp.StatusCode != want {
 					t.Errorf("%s %s with %s credentials: %d (%s), want %d", r.method, p, c.name, resp.StatusCode, e.Error.Code, want)
