@@ -257,6 +257,15 @@ func (s *Store) Size(ctx context.Context, key string) (int64, error) {
 	return aws.ToInt64(out.ContentLength), nil
 }
 
+// Modified returns when key was last written, or ErrNotFound.
+func (s *Store) Modified(ctx context.Context, key string) (time.Time, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return time.Time{}, translate(err)
+	}
+	return aws.ToTime(out.LastModified), nil
+}
+
 // Exists reports whether key exists.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	_, err := s.Size(ctx, key)

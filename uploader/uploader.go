@@ -54,6 +54,8 @@ type Store interface {
 	Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error
 	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
 	Exists(ctx context.Context, key string) (bool, error)
+	Modified(ctx context.Context, key string) (time.Time, error)
+	List(ctx context.Context, prefix string) ([]string, error)
 	Copy(ctx context.Context, src, dst, contentType string) error
 	Delete(ctx context.Context, key string) error
 	DeletePrefix(ctx context.Context, prefix string) error
@@ -76,8 +78,9 @@ type Server struct {
 	states  message.States
 	invites *invite.Book
 	queue   Queue
-	log     *slog.Logger
-	tus     http.Handler
+	log      *slog.Logger
+	tus      http.Handler
+	tusStore tusStore
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
@@ -103,7 +106,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("DELETE /v1/invites/{id}", s.disableInvite)
 	api.HandleFunc("GET /v1/invite", s.ownInvite)
 	if s.tus != nil {
-		api.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tusOwnUploadsOnly(s.tus)))
+		api.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tusGuard(s.tus)))
 	}
 	mux.Handle("/", s.authenticate(api))
 	return s.cors(mux)

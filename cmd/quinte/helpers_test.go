@@ -4,6 +4,7 @@ import (
 	"io"
 	"mime/multipart"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -30,3 +31,5 @@ func writeMultipart(t testing.TB, w io.Writer, path string) string {
 	testenv.Must(t, mw.Close())
 	return mw.FormDataContentType()
 }
+
+func execLookPath(name string) (string, error) { return exec.LookPath(name) }

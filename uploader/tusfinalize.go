@@ -1,0 +1,93 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// tusStore is the part of tusd's S3 store the reconciler uses to look at uploads outside a request.
+type tusStore interface {
+	GetUpload(ctx context.Context, id string) (handler.Upload, error)
+}
+
+// settleTime is how old a finished upload's record must be before FinalizeTus touches it: younger ones
+// are most likely still in their last PATCH, which finalizes them itself.
+const settleTime = 2 * time.Minute
+
+// FinalizeTus finds resumable uploads whose every byte arrived but that never became a message (the
+// API died between the last PATCH and recording it) and finishes them, so no original is ever lost. It
+// returns how many it turned into messages.
+func (s *Server) FinalizeTus(ctx context.Context) (int, error) {
+	if s.tusStore == nil {
+		return 0, nil
+	}
+	keys, err := s.store.List(ctx, tusPrefix)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ".info") {
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(k, tusPrefix), ".info")
+		if !message.ValidID(id) {
+			continue
+		}
+		done, err := s.finalizeOne(ctx, k)
+		if err != nil {
+			s.log.Warn("finishing an interrupted upload", "message_id", id, "err", err)
+			continue
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) {
+	modified, err := s.store.Modified(ctx, infoKey)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && time.Since(modified) < settleTime) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var saved handler.FileInfo
+	if err := s.store.GetJSON(ctx, infoKey, &saved); err != nil {
+		return false, err
+	}
+	up, err := s.tusStore.GetUpload(ctx, saved.ID)
+	if err != nil {
+		return false, err
+	}
+	info, err := up.GetInfo(ctx)
+	if err != nil {
+		return false, err
+	}
+	if info.SizeIsDeferred || info.Offset != info.Size {
+		return false, nil // still being uploaded, or abandoned halfway: the artist may resume it
+	}
+	// Every byte is there. If the S3 multipart upload was never completed, complete it now.
+	if ok, err := s.store.Exists(ctx, info.Storage["Key"]); err != nil {
+		return false, err
+	} else if !ok {
+		if err := up.FinishUpload(ctx); err != nil {
+			return false, err
+		}
+	}
+	if _, aerr := s.finishUpload(ctx, info); aerr != nil {
+		return false, aerr
+	}
+	s.log.Info("finished an upload whose last request was interrupted", "message_id", message.IDFromUploadID(info.ID))
+	return true, nil
+}
+
