@@ -90,4 +90,3 @@ func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) 
 	s.log.Info("finished an upload whose last request was interrupted", "message_id", message.IDFromUploadID(info.ID))
 	return true, nil
 }
-

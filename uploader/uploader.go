@@ -72,12 +72,12 @@ type Queue interface {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg     Config
-	token   string
-	store   Store
-	states  message.States
-	invites *invite.Book
-	queue   Queue
+	cfg      Config
+	token    string
+	store    Store
+	states   message.States
+	invites  *invite.Book
+	queue    Queue
 	log      *slog.Logger
 	tus      http.Handler
 	tusStore tusStore

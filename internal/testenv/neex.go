@@ -20,11 +20,11 @@ func NeexAVI(payload []byte) []byte {
 	avih := le(
 		uint32(40000), // microseconds per frame
 		uint32(0), uint32(0),
-		uint32(0x10),  // AVIF_HASINDEX off, TRUSTCKTYPE
-		uint32(1),     // total frames
-		uint32(0),     // initial frames
-		uint32(2),     // streams
-		uint32(0),     // suggested buffer size
+		uint32(0x10), // AVIF_HASINDEX off, TRUSTCKTYPE
+		uint32(1),    // total frames
+		uint32(0),    // initial frames
+		uint32(2),    // streams
+		uint32(0),    // suggested buffer size
 		uint32(w), uint32(h),
 		uint32(0), uint32(0), uint32(0), uint32(0),
 	)
