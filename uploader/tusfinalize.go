@@ -17,10 +17,6 @@ type tusStore interface {
 	GetUpload(ctx context.Context, id string) (handler.Upload, error)
 }
 
-// settleTime is how old a finished upload's record must be before FinalizeTus touches it: younger ones
-// are most likely still in their last PATCH, which finalizes them itself.
-const settleTime = 2 * time.Minute
-
 // FinalizeTus finds resumable uploads whose every byte arrived but that never became a message (the
 // API died between the last PATCH and recording it) and finishes them, so no original is ever lost. It
 // returns how many it turned into messages.
@@ -53,12 +49,18 @@ func (s *Server) FinalizeTus(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// finalizeOne finishes one upload if it is complete and settled: its record and its assembled object
+// (when there is one) are older than twice the idle timeout, so its last PATCH, which finishes it
+// itself, is over. Running it twice anyway is harmless: finishUpload is idempotent.
 func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) {
-	modified, err := s.store.Modified(ctx, infoKey)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && time.Since(modified) < settleTime) {
-		return false, nil
+	settled := func(key string) (bool, bool, error) {
+		modified, err := s.store.Modified(ctx, key)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, false, nil
+		}
+		return true, err == nil && time.Since(modified) > 2*s.cfg.IdleTimeout, err
 	}
-	if err != nil {
+	if _, ok, err := settled(infoKey); err != nil || !ok {
 		return false, err
 	}
 	var saved handler.FileInfo
@@ -77,12 +79,16 @@ func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) 
 		return false, nil // still being uploaded, or abandoned halfway: the artist may resume it
 	}
 	// Every byte is there. If the S3 multipart upload was never completed, complete it now.
-	if ok, err := s.store.Exists(ctx, info.Storage["Key"]); err != nil {
+	exists, ok, err := settled(info.Storage["Key"])
+	switch {
+	case err != nil:
 		return false, err
-	} else if !ok {
+	case !exists:
 		if err := up.FinishUpload(ctx); err != nil {
 			return false, err
 		}
+	case !ok:
+		return false, nil
 	}
 	if _, aerr := s.finishUpload(ctx, info); aerr != nil {
 		return false, aerr

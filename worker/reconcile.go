@@ -18,7 +18,7 @@ type ReconcileStore interface {
 
 // TaskQueue is the queue as the reconciler sees it.
 type TaskQueue interface {
-	Enqueue(ctx context.Context, id string) error
+	Add(ctx context.Context, id string) (added bool, err error)
 	Archived(ctx context.Context, id string) (lastErr string, archived bool, err error)
 }
 
@@ -26,7 +26,7 @@ type TaskQueue interface {
 // already failed for good. A queue that lost its tasks (a Redis flush, an embedded queue after a
 // restart) loses no message. A message whose task asynq archived behind the handler's back (its
 // worker died on every try) is marked failed, so nothing stays "processing" forever. It returns how
-// many it enqueued.
+// many messages it put back in the queue.
 func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, log *slog.Logger) (int, error) {
 	ids, err := s.Folders(ctx, message.OriginalsPrefix)
 	if err != nil {
@@ -76,8 +76,12 @@ func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, log *slog.Log
 			log.Warn("reconciler marked a message failed: its task was archived", "message_id", id, "last_error", lastErr)
 			continue
 		}
-		if err := q.Enqueue(ctx, id); err != nil {
+		added, err := q.Add(ctx, id)
+		if err != nil {
 			return n, err
+		}
+		if !added {
+			continue // queued or running already
 		}
 		n++
 		log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status)

@@ -101,15 +101,21 @@ func (q *Queue) Archived(_ context.Context, id string) (string, bool, error) {
 
 // Enqueue queues message id; a message already in the queue is not an error.
 func (q *Queue) Enqueue(ctx context.Context, id string) error {
+	_, err := q.Add(ctx, id)
+	return err
+}
+
+// Add queues message id and reports whether it was not in the queue already.
+func (q *Queue) Add(ctx context.Context, id string) (bool, error) {
 	t, err := NewTask(id, q.cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = q.client.EnqueueContext(ctx, t)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 // Ping checks that Redis answers.

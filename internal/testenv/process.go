@@ -205,8 +205,8 @@ func ReadMemory(pid int) Memory {
 	return m
 }
 
-// Processes returns the pids of the processes whose command line contains s (the test's own and its
-// parents' excluded).
+// Processes returns the pids of the live processes whose command line (arguments joined by spaces)
+// contains s, the test's own excluded.
 func Processes(s string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
@@ -220,7 +220,7 @@ func Processes(s string) []int {
 		if err != nil || len(b) == 0 {
 			continue
 		}
-		if bytes.Contains(b, []byte(s)) && !isZombie(pid) {
+		if bytes.Contains(bytes.ReplaceAll(b, []byte{0}, []byte{' '}), []byte(s)) && !isZombie(pid) {
 			pids = append(pids, pid)
 		}
 	}
