@@ -33,3 +33,10 @@ func writeMultipart(t testing.TB, w io.Writer, path string) string {
 }
 
 func execLookPath(name string) (string, error) { return exec.LookPath(name) }
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	testenv.Must(t, err)
+	return b
+}
