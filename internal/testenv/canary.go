@@ -93,13 +93,14 @@ func (c *Canary) watch(p string) {
 	}
 }
 
-// URLs are the addresses a hostile playlist points at.
+// URLs are the addresses a hostile playlist points at: each FIFO as a file:// URL, the first as a
+// plain path, and the HTTP canary.
 func (c *Canary) URLs() []string {
 	var out []string
 	for _, p := range c.FIFOs {
 		out = append(out, "file://"+p)
 	}
-	return append(out, c.FIFOs[0], c.HTTP+"/segment.ts", c.HTTP+"/canary.mp4")
+	return append(out, c.FIFOs[0], c.HTTP+"/segment.ts")
 }
 
 // Touched reports every open of a FIFO and every connection to the listener so far.
