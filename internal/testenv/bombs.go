@@ -154,7 +154,7 @@ func TenHourHeader(t testing.TB, dir string) string {
 	}
 	// Offsets from the box type: version+flags 4, then the fields.
 	movie := patch("mvhd", 4+4+4+4, 4+4+4+4+4, 0) // creation, modification, timescale, duration
-	patch("tkhd", 0, 4+4+4+4+4+4, movie)         // creation, modification, track id, reserved, duration (movie timescale)
+	patch("tkhd", 0, 4+4+4+4+4+4, movie)          // creation, modification, track id, reserved, duration (movie timescale)
 	patch("mdhd", 4+4+4+4, 4+4+4+4+4, 0)
 	Must(t, os.WriteFile(p, b, 0o644))
 	return p
