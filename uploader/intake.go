@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/quinte-media/quinte/message"
@@ -69,6 +70,10 @@ func uploadReadError(err error) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return errorf(http.StatusRequestTimeout, "upload_stalled", "the upload stopped sending data and was cut off; try again (resumable uploads at /v1/uploads/ pick up where they stopped)")
 	}
 	return errorf(http.StatusBadRequest, "upload_interrupted", "the upload was interrupted: %v", err)
 }
