@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,4 +218,32 @@ func TestRedisDownRefusesUploads(t *testing.T) {
 	c.Redis.Start()
 	c.StartWorker(nil)
 	c.Client.WaitReady(t, c.Client.Upload(t, testenv.Corpus(t, "audio/opus_stereo.opus"), nil), 2*time.Minute)
+}
+
+// A worker runs one job per two cores by default (each ffmpeg pass already uses every core), and what
+// QUINTE_WORKER_CONCURRENCY says otherwise; asynq reports what the running process really uses.
+func TestWorkerConcurrencyFitsTheCores(t *testing.T) {
+	c := newCluster(t, nil)
+	for _, tc := range []struct {
+		env  string
+		want int
+	}{{"", max(1, runtime.NumCPU()/2)}, {"3", 3}} {
+		w := c.StartWorker(map[string]string{"QUINTE_WORKER_CONCURRENCY": tc.env})
+		deadline := time.Now().Add(30 * time.Second)
+		got := -1
+		for got < 0 && time.Now().Before(deadline) {
+			servers, _ := c.inspector().Servers()
+			for _, s := range servers {
+				if s.PID == w.Pid() {
+					got = s.Concurrency
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got != tc.want {
+			t.Errorf("QUINTE_WORKER_CONCURRENCY=%q on %d cores: the worker runs %d jobs at once, want %d", tc.env, runtime.NumCPU(), got, tc.want)
+		}
+		w.Signal(syscall.SIGTERM)
+		w.Wait(time.Minute)
+	}
 }
