@@ -126,8 +126,12 @@ func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspect.C
 
 // RetryDelay backs off 10 s, 20 s, 40 s… up to 5 min: short enough that a storage outage of a minute
 // still ends in `ready`, long enough not to hammer it. n is how many times the task was retried so far
-// (0 on its first failure).
-func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+// (0 on its first failure). A task whose worker died (its lease expired) has already waited a minute
+// for asynq to notice: it goes back at once.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
 	return time.Duration(math.Min(10*math.Pow(2, float64(n)), 300)) * time.Second
 }
 

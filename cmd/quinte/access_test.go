@@ -42,13 +42,7 @@ func createInvite(t *testing.T, c *testenv.Client, body string) (string, string)
 // tusCreate starts a tus upload of n bytes with token and returns its path under the API.
 func tusCreate(t *testing.T, base, token string, n int) string {
 	t.Helper()
-	req, _ := http.NewRequest("POST", base+"/v1/uploads/", nil)
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Upload-Length", fmt.Sprint(n))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	testenv.Must(t, err)
-	resp.Body.Close()
+	resp, _ := tusRequest(t, "POST", base+"/v1/uploads/", token, nil, map[string]string{"Upload-Length": fmt.Sprint(n)})
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("tus create: %d", resp.StatusCode)
 	}

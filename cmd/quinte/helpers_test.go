@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"net/http"
 	"mime/multipart"
 	"os"
 	"os/exec"
@@ -39,4 +41,25 @@ func mustRead(t testing.TB, path string) []byte {
 	b, err := os.ReadFile(path)
 	testenv.Must(t, err)
 	return b
+}
+
+// tusRequest sends one tus 1.0 request with the Bearer token and the given headers; a PATCH body is
+// sent as application/offset+octet-stream. It returns the response with its body read.
+func tusRequest(t testing.TB, method, url, tok string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	testenv.Must(t, err)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if method == http.MethodPatch {
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	testenv.Must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
 }

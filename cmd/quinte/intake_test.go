@@ -23,37 +23,23 @@ import (
 )
 
 // tusUpload sends data by tus with the given metadata in chunks and returns the status of the last
-// answer (201 create failures included) and its error code.
+// answer (the creation's, if it failed) and, after the last PATCH, the message id (else the body).
 func tusUpload(t *testing.T, base, tok string, data []byte, meta map[string]string, chunk int) (int, string) {
 	t.Helper()
 	var md []string
 	for k, v := range meta {
 		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
 	}
-	req, _ := http.NewRequest("POST", base+"/v1/uploads/", nil)
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Upload-Length", strconv.Itoa(len(data)))
-	req.Header.Set("Upload-Metadata", strings.Join(md, ","))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	testenv.Must(t, err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, b := tusRequest(t, "POST", base+"/v1/uploads/", tok, nil, map[string]string{
+		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": strings.Join(md, ","),
+	})
 	if resp.StatusCode != http.StatusCreated {
 		return resp.StatusCode, string(b)
 	}
 	u, _ := url.Parse(resp.Header.Get("Location"))
 	for off := 0; off < len(data); off += chunk {
 		end := min(off+chunk, len(data))
-		req, _ := http.NewRequest("PATCH", base+u.Path, bytes.NewReader(data[off:end]))
-		req.Header.Set("Tus-Resumable", "1.0.0")
-		req.Header.Set("Upload-Offset", strconv.Itoa(off))
-		req.Header.Set("Content-Type", "application/offset+octet-stream")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		testenv.Must(t, err)
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := tusRequest(t, "PATCH", base+u.Path, tok, data[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
 		if resp.StatusCode != http.StatusNoContent {
 			return resp.StatusCode, string(b)
 		}
@@ -126,37 +112,22 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	}
 
 	// Declared too large: refused before a byte is read.
-	var buf bytes.Buffer
 	status, _ := multipartBytes(t, &testenv.Client{Base: m.URL, Token: token}, "big.jpg", big, nil)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("multipart with Content-Length over the limit: %d", status)
 	}
-	_ = buf
 
 	// tus: a declared length over the limit, and a deferred length that grows past it.
 	if status, body := tusUpload(t, m.URL, token, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("tus with Upload-Length over the limit: %d %s", status, body)
 	}
-	req, _ = http.NewRequest("POST", m.URL+"/v1/uploads/", nil)
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Upload-Defer-Length", "1")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err = http.DefaultClient.Do(req)
-	testenv.Must(t, err)
-	resp.Body.Close()
+	resp, _ = tusRequest(t, "POST", m.URL+"/v1/uploads/", token, nil, map[string]string{"Upload-Defer-Length": "1"})
 	if resp.StatusCode == http.StatusCreated {
 		u, _ := url.Parse(resp.Header.Get("Location"))
 		off, last := 0, 0
 		for off < len(big) && last != http.StatusRequestEntityTooLarge {
 			end := min(off+(512<<10), len(big))
-			req, _ := http.NewRequest("PATCH", m.URL+u.Path, bytes.NewReader(big[off:end]))
-			req.Header.Set("Tus-Resumable", "1.0.0")
-			req.Header.Set("Upload-Offset", strconv.Itoa(off))
-			req.Header.Set("Content-Type", "application/offset+octet-stream")
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
-			testenv.Must(t, err)
-			resp.Body.Close()
+			resp, _ := tusRequest(t, "PATCH", m.URL+u.Path, token, big[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
 			last, off = resp.StatusCode, end
 		}
 		if last != http.StatusRequestEntityTooLarge {
