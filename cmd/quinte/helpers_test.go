@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
-	"net/http"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
