@@ -57,7 +57,7 @@ func PolyglotTail(tail []byte) string {
 
 func sniffMagic(h []byte) (message.Kind, string) {
 	switch {
-	case len(h) >= 4 && bytes.HasPrefix(h, []byte{0xFF, 0xD8, 0xFF}) && (h[3] >= 0xC0 && h[3] != 0xFF):
+	case len(h) >= 4 && bytes.HasPrefix(h, []byte{0xFF, 0xD8, 0xFF}) && h[3] >= 0xC0: // SOI, then a marker (or fill bytes)
 		return message.KindImage, "image/jpeg"
 	case bytes.HasPrefix(h, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR")):
 		return message.KindImage, "image/png"
