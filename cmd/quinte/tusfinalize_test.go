@@ -58,7 +58,7 @@ func TestInterruptedTusUploadsAreFinished(t *testing.T) {
 	for _, id := range []string{notCompleted, completed} {
 		deadline := time.Now().Add(time.Minute)
 		for {
-			if ok, _ := m.Store.Exists(ctx, message.MetaKey(id)); ok {
+			if ok, _ := m.Store.Exists(ctx, message.StatusKey(id)); ok { // written after meta.json
 				break
 			}
 			if time.Now().After(deadline) {
