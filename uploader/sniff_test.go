@@ -10,7 +10,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 )
 
-func head(b []byte) []byte { return b[:min(len(b), sniffLen)] }
+func sniffHead(b []byte) []byte { return b[:min(len(b), sniffLen)] }
 
 func readCorpus(t *testing.T, rel string) []byte {
 	b, err := os.ReadFile(testenv.Corpus(t, rel))
@@ -18,7 +18,8 @@ func readCorpus(t *testing.T, rel string) []byte {
 	return b
 }
 
-// Every real phone, camera and browser file of the corpus is let in, as the kind it is.
+// Every real phone, camera and browser file of the corpus is let in, as the kind it is, and neither its
+// head nor its tail is taken for a polyglot.
 func TestSniffAcceptsTheCorpus(t *testing.T) {
 	want := map[string]message.Kind{"video": message.KindVideo, "image": message.KindImage, "audio": message.KindAudio}
 	for dir, kind := range want {
@@ -32,9 +33,9 @@ func TestSniffAcceptsTheCorpus(t *testing.T) {
 		for _, p := range files {
 			b, err := os.ReadFile(p)
 			testenv.Must(t, err)
-			k, ctype, ok := Sniff(head(b))
+			k, ctype, ok := Sniff(sniffHead(b))
 			if !ok {
-				t.Errorf("%s: refused as %s", filepath.Base(p), Refusal(head(b)))
+				t.Errorf("%s: refused as %s", filepath.Base(p), Refusal(sniffHead(b)))
 				continue
 			}
 			if what := PolyglotTail(b[max(0, len(b)-zipTailLen):]); what != "" {
@@ -49,18 +50,18 @@ func TestSniffAcceptsTheCorpus(t *testing.T) {
 }
 
 // What is not media, named as media or not, is refused with words that say what it looks like.
-func TestSniffRefusesWhatIsNotMedia(t *testing.T) {
+func TestSniffSaysWhatANonMediaFileIs(t *testing.T) {
 	wantWords := map[string]string{
 		"text named .mp4": "text", "HTML": "web page", "SVG with script": "SVG", "shell script": "script",
 		"ELF executable": "program", "Windows PE executable": "Windows program", "ZIP archive": "ZIP",
 		"PDF": "PDF", "HLS playlist": "playlist", "ffconcat list": "playlist", "AVI with an HLS playlist in a GAB2 subtitle chunk": "AVI",
 	}
 	for _, h := range testenv.NotMedia(t) {
-		if k, ct, ok := Sniff(head(h.Data)); ok {
+		if k, ct, ok := Sniff(sniffHead(h.Data)); ok {
 			t.Errorf("%s (%s): accepted as %s %s", h.Name, h.Why, k, ct)
 		}
-		if w, ok := wantWords[h.Why]; ok && !strings.Contains(Refusal(head(h.Data)), w) {
-			t.Errorf("%s: refusal %q does not say %q", h.Why, Refusal(head(h.Data)), w)
+		if w, ok := wantWords[h.Why]; ok && !strings.Contains(Refusal(sniffHead(h.Data)), w) {
+			t.Errorf("%s: refusal %q does not say %q", h.Why, Refusal(sniffHead(h.Data)), w)
 		}
 	}
 	if k, _, ok := Sniff(nil); ok || k != "" {
@@ -74,7 +75,7 @@ func TestSniffRefusesPolyglots(t *testing.T) {
 	gif := readCorpus(t, "image/animated_people_480x270.gif")
 	mp4 := readCorpus(t, "video/iphone4s_h264_rotated.mov")
 	for _, h := range testenv.Polyglots(t, jpeg, gif, mp4) {
-		_, _, ok := Sniff(head(h.Data))
+		_, _, ok := Sniff(sniffHead(h.Data))
 		tail := PolyglotTail(h.Data[max(0, len(h.Data)-zipTailLen):])
 		if ok && tail == "" {
 			t.Errorf("%s (%s) is accepted", h.Name, h.Why)
@@ -82,8 +83,8 @@ func TestSniffRefusesPolyglots(t *testing.T) {
 		if ok && !strings.Contains(tail, "ZIP") {
 			t.Errorf("%s: tail says %q", h.Why, tail)
 		}
-		if !ok && !strings.Contains(Refusal(head(h.Data)), "polyglot") {
-			t.Errorf("%s: refusal %q does not say polyglot", h.Why, Refusal(head(h.Data)))
+		if !ok && !strings.Contains(Refusal(sniffHead(h.Data)), "polyglot") {
+			t.Errorf("%s: refusal %q does not say polyglot", h.Why, Refusal(sniffHead(h.Data)))
 		}
 	}
 }
