@@ -2,7 +2,7 @@ module github.com/quinte-media/quinte
 
 go 1.26.8
 
-toolchain go1.26.11
+toolchain go1.26.10
 
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
