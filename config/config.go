@@ -83,6 +83,9 @@ func (c *Config) env() []envVar {
 		{"QUINTE_S3_EMBEDDED_ADDR", &c.S3.EmbeddedAddr},
 		{"QUINTE_UPLOAD_MAX_BYTES", &c.Upload.MaxBytes},
 		{"QUINTE_URL_TTL", &c.Upload.URLTTL},
+		{"QUINTE_CORS_ORIGINS", &c.Upload.CORSOrigins},
+		{"QUINTE_UPLOAD_IDLE_TIMEOUT", &c.Upload.IdleTimeout},
+		{"QUINTE_RECONCILE_EVERY", &c.Worker.ReconcileEvery},
 		{"QUINTE_WORKER_CONCURRENCY", &c.Worker.Concurrency},
 		{"QUINTE_WORKER_MAX_RETRY", &c.Worker.MaxRetry},
 		{"QUINTE_WORKER_SHUTDOWN_TIMEOUT", &c.Worker.ShutdownTimeout},
@@ -132,6 +135,13 @@ func set(dst any, v string) error {
 			return fmt.Errorf("want a whole number")
 		}
 		*d = n
+	case *[]string:
+		*d = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				*d = append(*d, f)
+			}
+		}
 	case *time.Duration:
 		n, err := time.ParseDuration(v)
 		if err != nil {

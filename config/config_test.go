@@ -67,3 +67,43 @@ func TestValidateSaysWhatToFix(t *testing.T) {
 		}
 	}
 }
+
+func TestHardeningSettings(t *testing.T) {
+	c, err := Load("", env(map[string]string{
+		"QUINTE_CORS_ORIGINS":        " https://artists.example.org , http://localhost:5173,",
+		"QUINTE_RECONCILE_EVERY":     "2s",
+		"QUINTE_UPLOAD_IDLE_TIMEOUT": "30s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Upload.CORSOrigins, "|") != "https://artists.example.org|http://localhost:5173" ||
+		c.Worker.ReconcileEvery != 2*time.Second || c.Upload.IdleTimeout != 30*time.Second {
+		t.Errorf("got origins %q, reconcile %s, idle %s", c.Upload.CORSOrigins, c.Worker.ReconcileEvery, c.Upload.IdleTimeout)
+	}
+	if err := c.Validate(RoleRun); err != nil {
+		t.Errorf("valid settings refused: %v", err)
+	}
+	def, _ := Load("", env(nil))
+	if len(def.Upload.CORSOrigins) != 0 || def.Worker.ReconcileEvery != 5*time.Minute || def.Upload.IdleTimeout != time.Minute {
+		t.Errorf("defaults: origins %q, reconcile %s, idle %s", def.Upload.CORSOrigins, def.Worker.ReconcileEvery, def.Upload.IdleTimeout)
+	}
+	for _, bad := range []string{"*", "https://*.example.org", "artists.example.org", "https://a.example.org/path", "https://a.example.org/"} {
+		c, err := Load("", env(map[string]string{"QUINTE_CORS_ORIGINS": bad}))
+		if err == nil {
+			err = c.Validate(RoleRun)
+		}
+		if err == nil || !strings.Contains(err.Error(), "QUINTE_CORS_ORIGINS") {
+			t.Errorf("origin %q: %v", bad, err)
+		}
+	}
+	for k, v := range map[string]string{"QUINTE_RECONCILE_EVERY": "10ms", "QUINTE_UPLOAD_IDLE_TIMEOUT": "0s"} {
+		c, err := Load("", env(map[string]string{k: v}))
+		if err == nil {
+			err = c.Validate(RoleRun)
+		}
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}

@@ -61,7 +61,8 @@ type Meta struct {
 	Artist      string    `json:"artist,omitempty"`
 	Title       string    `json:"title,omitempty"`
 	Consent     string    `json:"consent,omitempty"`
-	Via         string    `json:"via"` // "multipart" or "tus"
+	Via         string    `json:"via"`                 // "multipart" or "tus"
+	InviteID    string    `json:"invite_id,omitempty"` // the invite it was uploaded with; empty for the team
 	CreatedAt   time.Time `json:"created_at"`
 }
 

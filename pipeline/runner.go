@@ -79,6 +79,7 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 	cmd.Stdout = &limitedWriter{w: &stdout, n: 32 << 20}
 	cmd.Stderr = stderr
 	err := cmd.Run()
+	killGroup(cmd)
 	if err != nil {
 		return nil, r.wrap(ctx, bin, err, stderr.String())
 	}
@@ -133,6 +134,7 @@ func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgres
 		}()
 	}
 	err = cmd.Wait()
+	killGroup(cmd)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
 			return &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}

@@ -217,6 +217,16 @@ func (s *Store) Open(ctx context.Context, key string, n int64) (io.ReadCloser, e
 	return out.Body, nil
 }
 
+// Tail reads the last n bytes of key (all of it when it is shorter).
+func (s *Store) Tail(ctx context.Context, key string, n int64) ([]byte, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=-%d", n))})
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer out.Body.Close()
+	return io.ReadAll(io.LimitReader(out.Body, n))
+}
+
 // Download writes key to the file at path and returns its size.
 func (s *Store) Download(ctx context.Context, key, path string) (int64, error) {
 	rc, err := s.Open(ctx, key, -1)
@@ -245,6 +255,15 @@ func (s *Store) Size(ctx context.Context, key string) (int64, error) {
 		return 0, translate(err)
 	}
 	return aws.ToInt64(out.ContentLength), nil
+}
+
+// Modified returns when key was last written, or ErrNotFound.
+func (s *Store) Modified(ctx context.Context, key string) (time.Time, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return time.Time{}, translate(err)
+	}
+	return aws.ToTime(out.LastModified), nil
 }
 
 // Exists reports whether key exists.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/quinte-media/quinte/message"
@@ -39,9 +40,9 @@ func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (
 	}
 	kind, ctype, ok := Sniff(head)
 	if !ok {
-		return "", "", 0, errorf(http.StatusUnsupportedMediaType, "unsupported_media", "this is not a video, photo or audio file quinte accepts (MP4, MOV, WebM, MKV, MTS, JPEG, PNG, HEIC, AVIF, WebP, GIF, MP3, M4A, WAV, Opus)")
+		return "", "", 0, unsupported(Refusal(head))
 	}
-	cr := &countingReader{r: br, limit: s.cfg.MaxBytes}
+	cr := &countingReader{r: br, limit: s.cfg.MaxBytes, tail: make([]byte, 0, zipTailLen)}
 	err = s.store.Put(ctx, message.OriginalKey(id), cr, -1, ctype)
 	switch {
 	case cr.over:
@@ -53,13 +54,26 @@ func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (
 		s.log.Error("storing original failed", "message_id", id, "err", err)
 		return "", "", 0, errorf(http.StatusServiceUnavailable, "storage_unavailable", "the file could not be stored; try again shortly")
 	}
+	if what := PolyglotTail(cr.tail); what != "" {
+		_ = s.store.Delete(context.WithoutCancel(ctx), message.OriginalKey(id))
+		return "", "", 0, unsupported("a media file that also carries " + what + " (a polyglot)")
+	}
 	return kind, ctype, cr.n, nil
+}
+
+// unsupported is the 415 answer, saying what the file looked like.
+func unsupported(what string) *apiError {
+	return errorf(http.StatusUnsupportedMediaType, "unsupported_media", "this looks like %s, not a video, photo or audio file quinte accepts (MP4, MOV, WebM, MKV, MTS, JPEG, PNG, HEIC, AVIF, WebP, GIF, MP3, M4A, WAV, Opus)", what)
 }
 
 func uploadReadError(err error) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return errorf(http.StatusRequestTimeout, "upload_stalled", "the upload stopped sending data and was cut off; try again (resumable uploads at /v1/uploads/ pick up where they stopped)")
 	}
 	return errorf(http.StatusBadRequest, "upload_interrupted", "the upload was interrupted: %v", err)
 }
@@ -68,13 +82,15 @@ func tooLarge(limit int64) *apiError {
 	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the %d MiB limit", limit>>20)
 }
 
-// countingReader counts bytes and fails once more than limit have been read.
+// countingReader counts bytes, fails once more than limit have been read, and keeps the last
+// cap(tail) bytes (where a ZIP hides in a polyglot).
 type countingReader struct {
 	r       io.Reader
 	n       int64
 	limit   int64
 	over    bool
 	readErr error
+	tail    []byte
 }
 
 var errOverLimit = errors.New("upload over the size limit")
@@ -82,6 +98,7 @@ var errOverLimit = errors.New("upload over the size limit")
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.keepTail(p[:n])
 	if c.n > c.limit {
 		c.over = true
 		return n, errOverLimit
@@ -90,4 +107,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.readErr = err
 	}
 	return n, err
+}
+
+func (c *countingReader) keepTail(p []byte) {
+	if cap(c.tail) == 0 {
+		return
+	}
+	if len(p) >= cap(c.tail) {
+		c.tail = append(c.tail[:0], p[len(p)-cap(c.tail):]...)
+		return
+	}
+	if drop := len(c.tail) + len(p) - cap(c.tail); drop > 0 {
+		c.tail = append(c.tail[:0], c.tail[drop:]...)
+	}
+	c.tail = append(c.tail, p...)
 }

@@ -24,15 +24,18 @@ type messageView struct {
 	Warnings  []string         `json:"warnings,omitempty"`
 	Artist    string           `json:"artist,omitempty"`
 	Title     string           `json:"title,omitempty"`
+	InviteID  string           `json:"invite_id,omitempty"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
 	Outputs   []message.Output `json:"outputs"`
 }
 
-// getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id.
+// getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
+// the messages uploaded with it, and only their status: the outputs are the team's to download.
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	id := message.IDFromUploadID(r.PathValue("id"))
-	if !message.ValidID(id) {
+	inv := callerFrom(r.Context()).invite
+	if !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	}
@@ -40,6 +43,9 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		writeError(w, aerr)
 		return
+	}
+	if inv != nil {
+		v.Outputs, v.InviteID = []message.Output{}, ""
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -117,7 +123,7 @@ func (s *Server) view(ctx context.Context, id string) (*messageView, *apiError) 
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
-		v.Artist, v.Title = meta.Artist, meta.Title
+		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID
 	}
 	if rec.Status != message.StatusReady {
 		return v, nil

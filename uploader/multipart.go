@@ -31,15 +31,28 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusServiceUnavailable, "queue_unavailable", "quinte cannot take uploads right now; try again shortly"))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBytes+formOverhead)
+	id := message.NewID()
+	meta := message.Meta{ID: id, Via: "multipart", CreatedAt: time.Now().UTC()}
+	if inv := callerFrom(ctx).invite; inv != nil {
+		if err := s.invites.Reserve(ctx, inv.ID, id); err != nil {
+			writeError(w, s.inviteRefused(err))
+			return
+		}
+		meta.InviteID = inv.ID
+	}
+	accepted := false
+	defer func() {
+		if !accepted {
+			s.releaseInvite(ctx, meta.InviteID, id)
+		}
+	}()
+
+	r.Body = http.MaxBytesReader(w, idleLimited(w, r.Body, s.cfg.IdleTimeout), s.cfg.MaxBytes+formOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeError(w, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body could not be read: %v", err))
 		return
 	}
-
-	id := message.NewID()
-	meta := message.Meta{ID: id, Via: "multipart", CreatedAt: time.Now().UTC()}
 	stored := false
 	for {
 		part, err := mr.NextPart()
@@ -97,7 +110,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusServiceUnavailable, "storage_unavailable", "the message could not be recorded; try again shortly"))
 		return
 	}
-	s.log.Info("message accepted", "message_id", id, "via", "multipart", "kind", meta.Kind, "bytes", meta.Size)
+	accepted = true
+	s.log.Info("message accepted", "message_id", id, "via", "multipart", "kind", meta.Kind, "bytes", meta.Size, "invite_id", meta.InviteID)
 	w.Header().Set("Location", "/v1/messages/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": string(message.StatusQueued)})
 }

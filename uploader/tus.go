@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -27,21 +29,23 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 	store := s3store.New(bucket, client)
 	store.ObjectPrefix = tusPrefix
 	store.TemporaryDirectory = os.TempDir()
+	s.tusStore = store
 	composer := handler.NewStoreComposer()
 	store.UseIn(composer)
 	memorylocker.New().UseIn(composer)
 
 	h, err := handler.NewHandler(handler.Config{
-		BasePath:                  "/v1/uploads/",
-		StoreComposer:             composer,
-		MaxSize:                   s.cfg.MaxBytes,
-		DisableDownload:           true,
-		DisableConcatenation:      true,
-		Cors:                      &handler.CorsConfig{Disable: true},
-		NetworkTimeout:            60 * time.Second,
-		PreUploadCreateCallback:   s.tusCreate,
-		PreFinishResponseCallback: s.tusFinish,
-		Logger:                    xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
+		BasePath:                   "/v1/uploads/",
+		StoreComposer:              composer,
+		MaxSize:                    s.cfg.MaxBytes,
+		DisableDownload:            true,
+		DisableConcatenation:       true,
+		Cors:                       &handler.CorsConfig{Disable: true},
+		NetworkTimeout:             s.cfg.IdleTimeout,
+		PreUploadCreateCallback:    s.tusCreate,
+		PreFinishResponseCallback:  s.tusFinish,
+		PreUploadTerminateCallback: s.tusTerminate,
+		Logger:                     xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("tus: %w", err)
@@ -50,65 +54,140 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 	return nil
 }
 
-// tusCreate refuses empty uploads and long metadata, and gives the upload a message id.
+// inviteMetaKey is the upload metadata key that records which invite created a tus upload. Clients
+// cannot set it: tusCreate overwrites whatever they sent.
+const inviteMetaKey = "quinte_invite"
+
+// tusCreate refuses empty uploads and long metadata, gives the upload a message id and, for an invite,
+// takes one of its uploads.
 func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	none := handler.FileInfoChanges{}
 	if !hook.Upload.SizeIsDeferred && hook.Upload.Size == 0 {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
 	}
+	if len(hook.Upload.MetaData) > 16 {
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_METADATA_TOO_LONG", "too many upload metadata keys", http.StatusBadRequest)
+	}
+	md := handler.MetaData{}
 	for k, v := range hook.Upload.MetaData {
 		if len(k) > 64 || len(v) > 4<<10 {
-			return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
+			return handler.HTTPResponse{}, none, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
+		}
+		if k != inviteMetaKey {
+			md[k] = v
 		}
 	}
 	if err := s.queue.Ping(hook.Context); err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
 	}
-	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: message.NewID()}, nil
+	id := message.NewID()
+	if inv := callerFrom(hook.Context).invite; inv != nil {
+		if err := s.invites.Reserve(hook.Context, inv.ID, id); err != nil {
+			e := s.inviteRefused(err)
+			return handler.HTTPResponse{}, none, handler.NewError("ERR_"+strings.ToUpper(e.Code), e.Message, e.Status)
+		}
+		md[inviteMetaKey] = inv.ID
+	}
+	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: id, MetaData: md}, nil
+}
+
+// tusTerminate gives an invite its upload back when the artist cancels (DELETE).
+func (s *Server) tusTerminate(hook handler.HookEvent) (handler.HTTPResponse, error) {
+	s.releaseInvite(hook.Context, hook.Upload.MetaData[inviteMetaKey], message.IDFromUploadID(hook.Upload.ID))
+	return handler.HTTPResponse{}, nil
+}
+
+// tusGuard keeps an invite to the uploads it created (tus itself lets anyone who knows an upload's URL
+// resume or delete it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1
+// trusts a PATCH's Content-Length over its MaxSize for those.
+func (s *Server) tusGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inv := callerFrom(r.Context()).invite
+		if inv != nil && r.URL.Path != "" && !inv.Owns(message.IDFromUploadID(r.URL.Path)) {
+			writeError(w, errorf(http.StatusNotFound, "not_found", "no upload of this invite has this id"))
+			return
+		}
+		if r.Method == http.MethodPatch && r.ContentLength > 0 {
+			off, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
+			if err == nil && (off < 0 || off+r.ContentLength > s.cfg.MaxBytes) {
+				writeError(w, tooLarge(s.cfg.MaxBytes))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // tusFinish runs when the last byte has arrived: sniff the content, move it to the original's key,
 // record the message and queue it. The final PATCH answers with the message id.
 func (s *Server) tusFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
-	ctx := context.WithoutCancel(hook.Context)
-	id := message.IDFromUploadID(hook.Upload.ID)
-	key := hook.Upload.Storage["Key"]
-	if !message.ValidID(id) || key != tusPrefix+id {
-		return handler.HTTPResponse{}, handler.NewError("ERR_UNKNOWN_UPLOAD", "this upload was not created by quinte", http.StatusBadRequest)
+	id, aerr := s.finishUpload(context.WithoutCancel(hook.Context), hook.Upload)
+	if aerr != nil {
+		return handler.HTTPResponse{}, handler.NewError("ERR_"+strings.ToUpper(aerr.Code), aerr.Message, aerr.Status)
 	}
-	if hook.Upload.Size == 0 {
-		s.dropTus(ctx, id)
-		return handler.HTTPResponse{}, handler.NewError("ERR_EMPTY_FILE", "the file is empty", http.StatusBadRequest)
-	}
-	head, err := s.readHead(ctx, key)
-	if err != nil {
-		s.log.Error("reading finished upload failed", "message_id", id, "err", err)
-		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
-	}
-	kind, ctype, ok := Sniff(head)
-	if !ok {
-		s.dropTus(ctx, id)
-		return handler.HTTPResponse{}, handler.NewError("ERR_UNSUPPORTED_MEDIA", "this is not a video, photo or audio file quinte accepts", http.StatusUnsupportedMediaType)
-	}
-	if err := s.store.Copy(ctx, key, message.OriginalKey(id), ctype); err != nil {
-		s.log.Error("moving finished upload failed", "message_id", id, "err", err)
-		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
-	}
-	md := hook.Upload.MetaData
-	meta := message.Meta{
-		ID: id, Kind: kind, ContentType: ctype, Size: hook.Upload.Size, Via: "tus", CreatedAt: time.Now().UTC(),
-		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
-		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500),
-	}
-	if err := s.register(ctx, meta); err != nil {
-		s.log.Error("recording message failed", "message_id", id, "err", err)
-		return handler.HTTPResponse{}, handler.NewError("ERR_STORAGE", "storage is not answering; try the last chunk again shortly", http.StatusServiceUnavailable)
-	}
-	s.dropTus(ctx, id)
-	s.log.Info("message accepted", "message_id", id, "via", "tus", "kind", kind, "bytes", hook.Upload.Size)
 	return handler.HTTPResponse{Header: handler.HTTPHeader{
 		"Quinte-Message-Id":       id,
 		"Quinte-Message-Location": "/v1/messages/" + id,
 	}}, nil
+}
+
+// finishUpload turns a finished tus upload into a message, or refuses it (and removes it). It is safe
+// to run twice on the same upload: the reconciler also runs it on uploads whose last PATCH died halfway.
+func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string, *apiError) {
+	id := message.IDFromUploadID(up.ID)
+	key := up.Storage["Key"]
+	if !message.ValidID(id) || key != tusPrefix+id {
+		return "", errorf(http.StatusBadRequest, "unknown_upload", "this upload was not created by quinte")
+	}
+	inviteID := up.MetaData[inviteMetaKey]
+	refuse := func(e *apiError) (string, *apiError) {
+		s.dropTus(ctx, id)
+		s.releaseInvite(ctx, inviteID, id)
+		return "", e
+	}
+	storageTrouble := func(what string, err error) (string, *apiError) {
+		s.log.Error(what, "message_id", id, "err", err)
+		return "", errorf(http.StatusServiceUnavailable, "storage", "storage is not answering; try the last chunk again shortly")
+	}
+	if up.Size == 0 {
+		return refuse(errorf(http.StatusBadRequest, "empty_file", "the file is empty"))
+	}
+	if done, err := s.store.Exists(ctx, message.MetaKey(id)); err != nil {
+		return storageTrouble("checking for a finished upload failed", err)
+	} else if done {
+		s.dropTus(ctx, id) // recorded by an earlier run; only the leftovers remain
+		return id, nil
+	}
+	head, err := s.readHead(ctx, key)
+	var tail []byte
+	if err == nil {
+		tail, err = s.store.Tail(ctx, key, zipTailLen)
+	}
+	if err != nil {
+		return storageTrouble("reading finished upload failed", err)
+	}
+	kind, ctype, ok := Sniff(head)
+	if !ok {
+		return refuse(unsupported(Refusal(head)))
+	}
+	if what := PolyglotTail(tail); what != "" {
+		return refuse(unsupported("a media file that also carries " + what + " (a polyglot)"))
+	}
+	if err := s.store.Copy(ctx, key, message.OriginalKey(id), ctype); err != nil {
+		return storageTrouble("moving finished upload failed", err)
+	}
+	md := up.MetaData
+	meta := message.Meta{
+		ID: id, Kind: kind, ContentType: ctype, Size: up.Size, Via: "tus", CreatedAt: time.Now().UTC(),
+		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
+		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500), InviteID: inviteID,
+	}
+	if err := s.register(ctx, meta); err != nil {
+		return storageTrouble("recording message failed", err)
+	}
+	s.dropTus(ctx, id)
+	s.log.Info("message accepted", "message_id", id, "via", "tus", "kind", kind, "bytes", up.Size, "invite_id", inviteID)
+	return id, nil
 }
 
 func (s *Server) readHead(ctx context.Context, key string) ([]byte, error) {

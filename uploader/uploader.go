@@ -5,7 +5,6 @@ package uploader
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,13 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quinte-media/quinte/invite"
 	"github.com/quinte-media/quinte/message"
 )
 
 // Config tunes the API.
 type Config struct {
-	MaxBytes int64         `yaml:"max_bytes"` // largest original accepted
-	URLTTL   time.Duration `yaml:"url_ttl"`   // lifetime of presigned download links
+	MaxBytes    int64         `yaml:"max_bytes"`    // largest original accepted
+	URLTTL      time.Duration `yaml:"url_ttl"`      // lifetime of presigned download links
+	CORSOrigins []string      `yaml:"cors_origins"` // browser origins allowed to call the API; none by default
+	IdleTimeout time.Duration `yaml:"idle_timeout"` // an upload that sends nothing for this long is cut off
 }
 
 // Validate checks the settings.
@@ -33,15 +35,27 @@ func (c Config) Validate() error {
 	if c.URLTTL < time.Minute || c.URLTTL > 7*24*time.Hour {
 		errs = append(errs, errors.New("QUINTE_URL_TTL must be between 1m and 168h (the S3 limit)"))
 	}
+	if c.IdleTimeout < time.Second {
+		errs = append(errs, errors.New("QUINTE_UPLOAD_IDLE_TIMEOUT must be at least 1s"))
+	}
+	for _, o := range c.CORSOrigins {
+		if !validOrigin(o) {
+			errs = append(errs, fmt.Errorf("QUINTE_CORS_ORIGINS: %q is not an origin such as https://artists.example.org (scheme, host and port only; no * and no path)", o))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // Store is the part of the bucket the API needs.
 type Store interface {
 	message.JSONStore
+	invite.Store
+	Tail(ctx context.Context, key string, n int64) ([]byte, error)
 	Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error
 	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
 	Exists(ctx context.Context, key string) (bool, error)
+	Modified(ctx context.Context, key string) (time.Time, error)
+	List(ctx context.Context, prefix string) ([]string, error)
 	Copy(ctx context.Context, src, dst, contentType string) error
 	Delete(ctx context.Context, key string) error
 	DeletePrefix(ctx context.Context, prefix string) error
@@ -58,49 +72,44 @@ type Queue interface {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	token  string
-	store  Store
-	states message.States
-	queue  Queue
-	log    *slog.Logger
-	tus    http.Handler
+	cfg      Config
+	token    string
+	store    Store
+	states   message.States
+	invites  *invite.Book
+	queue    Queue
+	log      *slog.Logger
+	tus      http.Handler
+	tusStore tusStore
 }
 
-// New returns the API. tus is the resumable upload handler (see NewTus), mounted at /v1/uploads/.
+// New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
 func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
-	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store}, queue: queue, log: log}
+	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
+		invites: &invite.Book{Store: store}, queue: queue, log: log}
 }
 
-// Handler routes every request.
+// Handler routes every request. Only the health checks are public; every other route needs the team
+// token, and an invite token reaches only the routes listed in inviteRoutes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
-	v1 := http.NewServeMux()
-	v1.HandleFunc("POST /v1/messages", s.createMessage)
-	v1.HandleFunc("GET /v1/messages", s.listMessages)
-	v1.HandleFunc("GET /v1/messages/{id}", s.getMessage)
+	api := http.NewServeMux()
+	api.HandleFunc("POST /v1/messages", s.createMessage)
+	api.HandleFunc("GET /v1/messages", s.listMessages)
+	api.HandleFunc("GET /v1/messages/{id}", s.getMessage)
+	api.HandleFunc("POST /v1/invites", s.createInvite)
+	api.HandleFunc("GET /v1/invites", s.listInvites)
+	api.HandleFunc("GET /v1/invites/{id}", s.getInvite)
+	api.HandleFunc("DELETE /v1/invites/{id}", s.disableInvite)
+	api.HandleFunc("GET /v1/invite", s.ownInvite)
 	if s.tus != nil {
-		v1.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tus))
+		api.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tusGuard(s.tus)))
 	}
-	mux.Handle("/v1/", s.requireTeam(v1))
-	return mux
-}
-
-// requireTeam lets through only requests that carry the team's Bearer token.
-func (s *Server) requireTeam(next http.Handler) http.Handler {
-	want := []byte("Bearer " + s.token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if s.token == "" || subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="quinte"`)
-			writeError(w, &apiError{http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <team token>"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	mux.Handle("/", s.authenticate(api))
+	return s.cors(mux)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -32,11 +32,29 @@ type Handler struct {
 	pipe   *pipeline.Pipeline
 	cfg    Config
 	log    *slog.Logger
+	active sync.WaitGroup
+
+	// PublishPatience is how long publishing keeps retrying a storage that does not answer before the
+	// job gives up and asynq retries it: a short S3 outage then costs a pause, not a new transcode.
+	PublishPatience time.Duration
 }
 
 // NewHandler returns a handler.
 func NewHandler(store Store, pipe *pipeline.Pipeline, cfg Config, log *slog.Logger) *Handler {
-	return &Handler{store: store, states: message.States{Store: store}, pipe: pipe, cfg: cfg, log: log}
+	return &Handler{store: store, states: message.States{Store: store}, pipe: pipe, cfg: cfg, log: log,
+		PublishPatience: 2 * time.Minute}
+}
+
+// Wait waits until no job is running, or for at most d; it reports whether they all ended.
+func (h *Handler) Wait(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { h.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 // ProcessTask implements asynq.Handler. The error it returns decides the task's fate: wrapped
@@ -47,6 +65,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || !message.ValidID(p.MessageID) || p.OriginalKey != message.OriginalKey(p.MessageID) {
 		return fmt.Errorf("malformed task payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
+	h.active.Add(1)
+	defer h.active.Done()
 	id := p.MessageID
 	log := h.log.With("message_id", id, "task_id", id)
 	start := time.Now()
@@ -79,30 +99,61 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 
-	dir, err := os.MkdirTemp(h.cfg.TempDir, "quinte-"+id+"-")
+	dir, err := newJobDir(h.cfg.TempDir, id)
 	if err != nil {
-		return fmt.Errorf("job directory: %w", err)
+		return err
 	}
-	defer os.RemoveAll(dir)
-	src := filepath.Join(dir, "source")
+	defer func() {
+		if err := dir.Remove(); err != nil {
+			log.Warn("removing the job directory", "dir", dir.Path, "err", err)
+		}
+	}()
+	src := filepath.Join(dir.Path, "source")
 	if _, err := h.store.Download(ctx, p.OriginalKey, src); err != nil {
 		return err
 	}
-	res, err := h.pipe.Process(ctx, pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir})
+	res, err := h.pipe.Process(ctx, pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path})
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
-	man, err := pipeline.Publish(ctx, h.store, id, res)
+	var man *message.Manifest
+	err = h.patiently(ctx, log, "publish", func() error {
+		man, err = pipeline.Publish(ctx, h.store, id, res)
+		return err
+	})
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
-	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
-		r.Status, r.Kind, r.Error, r.Warnings = message.StatusReady, res.Kind, nil, res.Warnings
+	if err := h.patiently(ctx, log, "record ready", func() error {
+		_, err := h.states.Update(ctx, id, func(r *message.Record) {
+			r.Status, r.Kind, r.Error, r.Warnings = message.StatusReady, res.Kind, nil, res.Warnings
+		})
+		return err
 	}); err != nil {
 		return err
 	}
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// patiently runs a storage step again, backing off from 1 s to 15 s, until it works or PublishPatience
+// is spent. The outputs stay in the job directory meanwhile; only the context ending stops it early.
+func (h *Handler) patiently(ctx context.Context, log *slog.Logger, what string, step func() error) error {
+	deadline := time.Now().Add(h.PublishPatience)
+	wait := time.Second
+	for {
+		err := step()
+		if err == nil || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		log.Warn("storage step failed; trying again", "step", what, "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
 }
 
 // fail records why a job failed when nothing more will be tried (bad input, or the last retry), and

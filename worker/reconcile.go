@@ -16,15 +16,18 @@ type ReconcileStore interface {
 	Folders(ctx context.Context, prefix string) ([]string, error)
 }
 
-// Enqueuer puts a message on the queue.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, id string) error
+// TaskQueue is the queue as the reconciler sees it.
+type TaskQueue interface {
+	Add(ctx context.Context, id string) (added bool, err error)
+	Archived(ctx context.Context, id string) (lastErr string, archived bool, err error)
 }
 
 // Reconcile enqueues every message whose original is in S3 but whose manifest is not, unless it has
 // already failed for good. A queue that lost its tasks (a Redis flush, an embedded queue after a
-// restart) loses no message. It returns how many it enqueued.
-func Reconcile(ctx context.Context, s ReconcileStore, q Enqueuer, log *slog.Logger) (int, error) {
+// restart) loses no message. A message whose task asynq archived behind the handler's back (its
+// worker died on every try) is marked failed, so nothing stays "processing" forever. It returns how
+// many messages it put back in the queue.
+func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, log *slog.Logger) (int, error) {
 	ids, err := s.Folders(ctx, message.OriginalsPrefix)
 	if err != nil {
 		return 0, err
@@ -63,8 +66,22 @@ func Reconcile(ctx context.Context, s ReconcileStore, q Enqueuer, log *slog.Logg
 		case rec.Status == message.StatusFailed:
 			continue
 		}
-		if err := q.Enqueue(ctx, id); err != nil {
+		if lastErr, archived, err := q.Archived(ctx, id); err != nil {
 			return n, err
+		} else if archived {
+			msg := "processing stopped on every try (the worker died or was stopped each time); the last error was: " + lastErr
+			if err := states.Fail(ctx, id, "processing_failed", msg); err != nil {
+				return n, err
+			}
+			log.Warn("reconciler marked a message failed: its task was archived", "message_id", id, "last_error", lastErr)
+			continue
+		}
+		added, err := q.Add(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if !added {
+			continue // queued or running already
 		}
 		n++
 		log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status)

@@ -31,6 +31,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	MaxJobTime      time.Duration `yaml:"max_job_time"`
 	TempDir         string        `yaml:"temp_dir"`
+	ReconcileEvery  time.Duration `yaml:"reconcile_every"`
 }
 
 // Validate checks the settings.
@@ -44,6 +45,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxJobTime < time.Minute {
 		errs = append(errs, errors.New("QUINTE_WORKER_MAX_JOB_TIME must be at least 1m"))
+	}
+	if c.ReconcileEvery < time.Second {
+		errs = append(errs, errors.New("QUINTE_RECONCILE_EVERY must be at least 1s"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("QUINTE_WORKER_SHUTDOWN_TIMEOUT must be positive"))
@@ -71,42 +75,70 @@ func NewTask(id string, cfg Config) (*asynq.Task, error) {
 
 // Queue enqueues messages. It is what the uploader and the reconciler hold.
 type Queue struct {
-	client *asynq.Client
-	cfg    Config
+	client  *asynq.Client
+	inspect *asynq.Inspector
+	cfg     Config
 }
 
 // NewQueue returns a Queue on the Redis at opt.
 func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
-	return &Queue{client: asynq.NewClient(opt), cfg: cfg}
+	return &Queue{client: asynq.NewClient(opt), inspect: asynq.NewInspector(opt), cfg: cfg}
+}
+
+// Archived reports whether asynq gave up on message id (retries spent), and its last error. That
+// happens without the handler's knowledge when the worker died on every try: asynq's recoverer
+// archives the task after MaxRetry lost leases.
+func (q *Queue) Archived(_ context.Context, id string) (string, bool, error) {
+	info, err := q.inspect.GetTaskInfo(QueueName, id)
+	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return info.LastErr, info.State == asynq.TaskStateArchived, nil
 }
 
 // Enqueue queues message id; a message already in the queue is not an error.
 func (q *Queue) Enqueue(ctx context.Context, id string) error {
+	_, err := q.Add(ctx, id)
+	return err
+}
+
+// Add queues message id and reports whether it was not in the queue already.
+func (q *Queue) Add(ctx context.Context, id string) (bool, error) {
 	t, err := NewTask(id, q.cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = q.client.EnqueueContext(ctx, t)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 // Ping checks that Redis answers.
 func (q *Queue) Ping(context.Context) error { return q.client.Ping() }
 
-// Close releases the connection.
-func (q *Queue) Close() error { return q.client.Close() }
+// Close releases the connections.
+func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspect.Close()) }
 
 // RetryDelay backs off 10 s, 20 s, 40 s… up to 5 min: short enough that a storage outage of a minute
-// still ends in `ready`, long enough not to hammer it.
-func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
-	return time.Duration(math.Min(10*math.Pow(2, float64(n-1)), 300)) * time.Second
+// still ends in `ready`, long enough not to hammer it. n is how many times the task was retried so far
+// (0 on its first failure). A task whose worker died (its lease expired) has already waited a minute
+// for asynq to notice: it goes back at once.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
+	return time.Duration(math.Min(10*math.Pow(2, float64(n)), 300)) * time.Second
 }
 
-// NewServer returns the asynq server that runs h.
-func NewServer(opt asynq.RedisConnOpt, cfg Config, log *slog.Logger) *asynq.Server {
+// NewServer returns the asynq server that runs h. Every job's context derives from base: cancelling it
+// after Shutdown stops the jobs asynq gave up waiting for (their ffmpeg gets SIGINT, their directory is
+// removed) instead of leaving them to die with the process.
+func NewServer(opt asynq.RedisConnOpt, cfg Config, base context.Context, log *slog.Logger) *asynq.Server {
 	conc := cfg.Concurrency
 	if conc == 0 {
 		conc = pipeline.DefaultConcurrency()
@@ -116,6 +148,7 @@ func NewServer(opt asynq.RedisConnOpt, cfg Config, log *slog.Logger) *asynq.Serv
 		Queues:            map[string]int{QueueName: 1},
 		RetryDelayFunc:    RetryDelay,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
+		BaseContext:       func() context.Context { return base },
 		TaskCheckInterval: 200 * time.Millisecond,
 		Logger:            slogAdapter{log},
 		LogLevel:          asynq.WarnLevel,

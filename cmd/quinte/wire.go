@@ -36,6 +36,7 @@ type Main struct {
 	URL     string // base URL of the HTTP API
 	Store   *storage.Store
 	Queue   *worker.Queue
+	API     *uploader.Server
 	closers []func() error
 }
 
@@ -43,9 +44,6 @@ type Main struct {
 func NewMain(cfg config.Config, role config.Role, log *slog.Logger, out io.Writer) *Main {
 	return &Main{Config: cfg, Role: role, Log: log, Out: out}
 }
-
-// ReconcileEvery is how often API processes re-enqueue messages the queue lost.
-var ReconcileEvery = 5 * time.Minute
 
 // Run starts everything the role needs and returns once it is serving.
 func (m *Main) Run(ctx context.Context) error {
@@ -143,13 +141,26 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	if err := os.MkdirAll(cfg.Worker.TempDir, 0o750); err != nil {
 		return fmt.Errorf("worker temp dir: %w", err)
 	}
+	worker.SweepJobDirs(cfg.Worker.TempDir, m.Log)
 	pipe := pipeline.New(cfg.Pipeline, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
-	srv := worker.NewServer(opt, cfg.Worker, m.Log)
+	base, cancel := context.WithCancel(context.Background())
+	srv := worker.NewServer(opt, cfg.Worker, base, m.Log)
 	if err := srv.Start(worker.Mux(h)); err != nil {
+		cancel()
 		return fmt.Errorf("worker: %w", err)
 	}
-	m.closers = append(m.closers, func() error { srv.Shutdown(); return nil })
+	m.closers = append(m.closers, func() error {
+		// asynq stops fetching, waits ShutdownTimeout for running jobs and puts the others back in the
+		// queue (without spending a retry). Those are then stopped here, so their ffmpeg does not
+		// outlive the worker and their scratch directories are removed.
+		srv.Shutdown()
+		cancel()
+		if !h.Wait(10 * time.Second) {
+			m.Log.Warn("jobs still stopping after 10s; the next worker start sweeps their directories")
+		}
+		return nil
+	})
 	return nil
 }
 
@@ -159,6 +170,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
 		return err
 	}
+	m.API = api
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
@@ -184,16 +196,22 @@ func (m *Main) startAPI(ctx context.Context) error {
 	return nil
 }
 
-// startReconciler enqueues, now and then periodically, every message the queue does not hold.
+// startReconciler, now and then every QUINTE_RECONCILE_EVERY, finishes resumable uploads whose last
+// request died and enqueues every message the queue does not hold.
 func (m *Main) startReconciler(ctx context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	m.closers = append(m.closers, func() error { cancel(); <-done; return nil })
 	go func() {
 		defer close(done)
-		t := time.NewTicker(ReconcileEvery)
+		t := time.NewTicker(m.Config.Worker.ReconcileEvery)
 		defer t.Stop()
 		for {
+			if n, err := m.API.FinalizeTus(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Warn("finishing interrupted uploads", "err", err)
+			} else if n > 0 {
+				m.Log.Info("finished interrupted uploads", "count", n)
+			}
 			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Log)
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("reconciler", "err", err)

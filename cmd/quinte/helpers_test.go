@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.RemoveBuilds()
+	os.Exit(code)
+}
+
+// writeMultipart writes a form holding the file at path to w and returns its Content-Type.
+func writeMultipart(t testing.TB, w io.Writer, path string) string {
+	t.Helper()
+	mw := multipart.NewWriter(w)
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	testenv.Must(t, err)
+	f, err := os.Open(path)
+	testenv.Must(t, err)
+	defer f.Close()
+	_, err = io.Copy(fw, f)
+	testenv.Must(t, err)
+	testenv.Must(t, mw.Close())
+	return mw.FormDataContentType()
+}
+
+func execLookPath(name string) (string, error) { return exec.LookPath(name) }
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	testenv.Must(t, err)
+	return b
+}
+
+// tusRequest sends one tus 1.0 request with the Bearer token and the given headers; a PATCH body is
+// sent as application/offset+octet-stream. It returns the response with its body read.
+func tusRequest(t testing.TB, method, url, tok string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	testenv.Must(t, err)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if method == http.MethodPatch {
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	testenv.Must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/message"
+)
+
+// tusUpload sends data by tus with the given metadata in chunks and returns the status of the last
+// answer (the creation's, if it failed) and, after the last PATCH, the message id (else the body).
+func tusUpload(t *testing.T, base, tok string, data []byte, meta map[string]string, chunk int) (int, string) {
+	t.Helper()
+	var md []string
+	for k, v := range meta {
+		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
+	}
+	resp, b := tusRequest(t, "POST", base+"/v1/uploads/", tok, nil, map[string]string{
+		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": strings.Join(md, ","),
+	})
+	if resp.StatusCode != http.StatusCreated {
+		return resp.StatusCode, string(b)
+	}
+	u, _ := url.Parse(resp.Header.Get("Location"))
+	for off := 0; off < len(data); off += chunk {
+		end := min(off+chunk, len(data))
+		resp, b := tusRequest(t, "PATCH", base+u.Path, tok, data[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
+		if resp.StatusCode != http.StatusNoContent {
+			return resp.StatusCode, string(b)
+		}
+		if end == len(data) {
+			return resp.StatusCode, resp.Header.Get("Quinte-Message-Id")
+		}
+	}
+	return 0, ""
+}
+
+// multipartBytes posts data as the file field with the given file name and fields.
+func multipartBytes(t *testing.T, c *testenv.Client, name string, data []byte, fields map[string]string) (int, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		testenv.Must(t, mw.WriteField(k, v))
+	}
+	fw, err := mw.CreateFormFile("file", name)
+	testenv.Must(t, err)
+	_, _ = fw.Write(data)
+	testenv.Must(t, mw.Close())
+	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
+	return status, string(body)
+}
+
+// bucketKeys lists every key under prefix.
+func bucketKeys(t *testing.T, m *Main, prefix string) []string {
+	t.Helper()
+	keys, err := m.Store.List(t.Context(), prefix)
+	testenv.Must(t, err)
+	return keys
+}
+
+// The size limit holds while streaming: a body with no Content-Length that goes past it is cut at the
+// limit with 413, and nothing is stored. Same for tus, declared or deferred length.
+func TestSizeLimitWhileStreaming(t *testing.T) {
+	env := realEnv(t)
+	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
+	m := startMain(t, config.RoleRun, env)
+	jpeg, err := os.ReadFile(testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
+	testenv.Must(t, err)
+	big := append(append([]byte{}, jpeg...), bytes.Repeat([]byte{0}, 3<<20)...)
+
+	// Multipart, chunked: the client never says how big it is.
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	sent := make(chan int64, 1)
+	go func() {
+		fw, _ := mw.CreateFormFile("file", "big.jpg")
+		n, _ := io.Copy(fw, bytes.NewReader(big))
+		mw.Close()
+		pw.Close()
+		sent <- n
+	}()
+	req, _ := http.NewRequest("POST", m.URL+"/v1/messages", pr)
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	testenv.Must(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	pr.CloseWithError(io.ErrClosedPipe)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "too_large") {
+		t.Errorf("chunked multipart over the limit: %d %s", resp.StatusCode, b)
+	}
+	if req.TransferEncoding = nil; len(req.Header.Values("Content-Length")) > 0 {
+		t.Error("the request carried a Content-Length")
+	}
+
+	// Declared too large: refused before a byte is read.
+	status, _ := multipartBytes(t, &testenv.Client{Base: m.URL, Token: token}, "big.jpg", big, nil)
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("multipart with Content-Length over the limit: %d", status)
+	}
+
+	// tus: a declared length over the limit, and a deferred length that grows past it.
+	if status, body := tusUpload(t, m.URL, token, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("tus with Upload-Length over the limit: %d %s", status, body)
+	}
+	resp, _ = tusRequest(t, "POST", m.URL+"/v1/uploads/", token, nil, map[string]string{"Upload-Defer-Length": "1"})
+	if resp.StatusCode == http.StatusCreated {
+		u, _ := url.Parse(resp.Header.Get("Location"))
+		off, last := 0, 0
+		for off < len(big) && last != http.StatusRequestEntityTooLarge {
+			end := min(off+(512<<10), len(big))
+			resp, _ := tusRequest(t, "PATCH", m.URL+u.Path, token, big[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
+			last, off = resp.StatusCode, end
+		}
+		if last != http.StatusRequestEntityTooLarge {
+			t.Errorf("tus with a deferred length past the limit: last PATCH %d after %d bytes", last, off)
+		}
+	} else if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("tus with a deferred length: %d", resp.StatusCode)
+	}
+
+	if keys := bucketKeys(t, m, message.OriginalsPrefix); len(keys) != 0 {
+		t.Errorf("refused uploads left originals: %v", keys)
+	}
+	if keys := bucketKeys(t, m, message.MessagesPrefix); len(keys) != 0 {
+		t.Errorf("refused uploads left messages: %v", keys)
+	}
+}
+
+// Everything that is not media, or not only media, is refused at the door (415, or 400 when empty) by
+// multipart and by tus, and leaves nothing in the bucket.
+func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
+	m := startMain(t, config.RoleRun, realEnv(t))
+	c := &testenv.Client{Base: m.URL, Token: token}
+	read := func(rel string) []byte {
+		b, err := os.ReadFile(testenv.Corpus(t, rel))
+		testenv.Must(t, err)
+		return b
+	}
+	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
+	for _, h := range files {
+		status, body := multipartBytes(t, c, h.Name, h.Data, nil)
+		if status != http.StatusUnsupportedMediaType || !strings.Contains(body, "unsupported_media") {
+			t.Errorf("multipart %s (%s): %d %s", h.Name, h.Why, status, body)
+		}
+		status, body = tusUpload(t, m.URL, token, h.Data, map[string]string{"filename": h.Name}, 256<<10)
+		if status != http.StatusUnsupportedMediaType {
+			t.Errorf("tus %s (%s): %d %s", h.Name, h.Why, status, body)
+		}
+	}
+	if status, body := multipartBytes(t, c, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
+		t.Errorf("empty multipart file: %d %s", status, body)
+	}
+	if status, body := tusUpload(t, m.URL, token, nil, nil, 1); status != http.StatusBadRequest {
+		t.Errorf("empty tus upload: %d %s", status, body)
+	}
+	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix, "uploads/"} {
+		if keys := bucketKeys(t, m, prefix); len(keys) != 0 {
+			t.Errorf("refused uploads left %d keys under %s: %v", len(keys), prefix, keys[:min(len(keys), 5)])
+		}
+	}
+}
+
+// argvLogger is a stand-in for ffmpeg or ffprobe that writes its argv to log, one argument per line,
+// then runs the real program.
+func argvLogger(t *testing.T, dir, real, log string) string {
+	t.Helper()
+	bin, err := execLookPath(real)
+	testenv.Must(t, err)
+	p := filepath.Join(dir, real+"-logged")
+	script := fmt.Sprintf("#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\" >> %q; done\nexec %q \"$@\"\n", log, bin)
+	testenv.Must(t, os.WriteFile(p, []byte(script), 0o755))
+	return p
+}
+
+// A client's file name, artist and title are data: they never reach a key, a path or an argument of
+// ffmpeg, and they are stored as plain text.
+func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
+	env := realEnv(t)
+	dir, argv := t.TempDir(), filepath.Join(t.TempDir(), "argv.log")
+	env["QUINTE_FFMPEG"] = argvLogger(t, dir, "ffmpeg", argv)
+	env["QUINTE_FFPROBE"] = argvLogger(t, dir, "ffprobe", argv)
+	m := startMain(t, config.RoleRun, env)
+	c := &testenv.Client{Base: m.URL, Token: token}
+	clip, err := os.ReadFile(testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
+	testenv.Must(t, err)
+
+	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
+	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
+	hostile := []string{"../../x.mp4", "-i http://127.0.0.1:9/x.mp4", unicode, "a\x00b.mp4", "$(touch pwned).mov", "x.mov\r\nX-Evil: 1", `C:\Windows\x.mov`, "-y"}
+	if status, body := multipartBytes(t, c, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
+		t.Errorf("multipart file name with a NUL: %d %s, want 400 (a malformed part header)", status, body)
+	}
+	var ids []string
+	for i, name := range hostile {
+		fields := map[string]string{"artist": name, "title": "-f lavfi -i " + name, "consent": name}
+		var id string
+		if i%2 == 0 {
+			status, body := multipartBytes(t, c, name, clip, fields)
+			if status != http.StatusAccepted {
+				t.Fatalf("multipart named %q: %d %s", name, status, body)
+			}
+			var out struct{ ID string }
+			testenv.Must(t, json.Unmarshal([]byte(body), &out))
+			id = out.ID
+		} else {
+			fields["filename"] = name
+			status, got := tusUpload(t, m.URL, token, clip, fields, 32<<10)
+			if status != http.StatusNoContent {
+				t.Fatalf("tus named %q: %d %s", name, status, got)
+			}
+			id = got
+		}
+		ids = append(ids, id)
+	}
+	for i, id := range ids {
+		c.WaitReady(t, id, 2*time.Minute)
+		var meta message.Meta
+		testenv.Must(t, m.Store.GetJSON(t.Context(), message.MetaKey(id), &meta))
+		for what, v := range map[string]string{"filename": meta.Filename, "artist": meta.Artist, "title": meta.Title} {
+			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || len(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
+				t.Errorf("message %d: stored %s %q is not clean text", i, what, v)
+			}
+		}
+	}
+	keys := bucketKeys(t, m, "")
+	b, err := os.ReadFile(argv)
+	testenv.Must(t, err)
+	args := string(b)
+	if !strings.Contains(args, "protocol_whitelist") {
+		t.Fatalf("the argv log is empty or wrong: %.200s", args)
+	}
+	for _, name := range hostile {
+		for _, frag := range []string{"x.mp4", "127.0.0.1:9", "a\x00b", "é🎬", "pwned", "X-Evil", "Windows", "lavfi"} {
+			if !strings.Contains(name, frag) && !strings.Contains("-f lavfi -i", frag) {
+				continue
+			}
+			if strings.Contains(args, frag) {
+				t.Errorf("ffmpeg/ffprobe argv contains the client string %q", frag)
+			}
+			for _, k := range keys {
+				if strings.Contains(k, frag) {
+					t.Errorf("bucket key %q contains the client string %q", k, frag)
+				}
+			}
+		}
+	}
+	for _, k := range keys {
+		parts := strings.Split(k, "/")
+		if len(parts) < 3 || (parts[0] != "originals" && parts[0] != "messages") || !message.ValidID(parts[1]) {
+			t.Errorf("unexpected key %q", k)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package uploader
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/quinte-media/quinte/invite"
+)
+
+// inviteRoutes are the only routes an invite token reaches: uploading (multipart and tus), the status
+// of its own messages, and its own invite (the prompts to show). Everything else, including every
+// route added later, is the team's.
+var inviteRoutes = map[string]bool{
+	"POST /v1/messages":     true,
+	"GET /v1/messages/{id}": true,
+	"GET /v1/invite":        true,
+	"/v1/uploads/":          true,
+}
+
+// caller is who sent a request: the team, or an artist holding an invite.
+type caller struct {
+	invite *invite.Invite // nil for the team
+}
+
+type callerKey struct{}
+
+func callerFrom(ctx context.Context) caller {
+	c, _ := ctx.Value(callerKey{}).(caller)
+	return c
+}
+
+// authenticate lets through requests with the team token, and requests with a valid invite token to
+// the routes in inviteRoutes. It answers 401 to everything else, whatever the path, so nothing about
+// the routes leaks to someone without a token.
+func (s *Server) authenticate(routes *http.ServeMux) http.Handler {
+	team := []byte(s.token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		switch {
+		case ok && s.token != "" && subtle.ConstantTimeCompare([]byte(tok), team) == 1:
+			routes.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{})))
+		case ok && invite.IsToken(tok):
+			inv, err := s.invites.Authenticate(r.Context(), tok)
+			if err != nil {
+				e := s.inviteRefused(err)
+				if e.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="quinte", error="invalid_token"`)
+				}
+				writeError(w, e)
+				return
+			}
+			if _, pattern := routes.Handler(r); !inviteRoutes[pattern] {
+				writeError(w, errorf(http.StatusForbidden, "forbidden", "an invite can only upload and read the status of its own messages"))
+				return
+			}
+			routes.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{invite: inv})))
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="quinte"`)
+			writeError(w, errorf(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <team token or invite token>"))
+		}
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
+// inviteRefused turns why an invite cannot be used into an answer the artist can act on.
+func (s *Server) inviteRefused(err error) *apiError {
+	switch {
+	case errors.Is(err, invite.ErrUnknown):
+		return errorf(http.StatusUnauthorized, "unauthorized", "%v", err)
+	case errors.Is(err, invite.ErrExpired):
+		return errorf(http.StatusUnauthorized, "invite_expired", "%v", err)
+	case errors.Is(err, invite.ErrDisabled):
+		return errorf(http.StatusUnauthorized, "invite_disabled", "%v", err)
+	case errors.Is(err, invite.ErrUsedUp):
+		return errorf(http.StatusForbidden, "invite_used_up", "%v", err)
+	}
+	return storageDown(s, err)
+}

@@ -1,0 +1,199 @@
+package uploader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/quinte-media/quinte/invite"
+)
+
+// Invite limits: long enough for a tour, small enough that a leaked link does little.
+const (
+	defaultInviteTTL     = 7 * 24 * time.Hour
+	maxInviteTTL         = 90 * 24 * time.Hour
+	defaultInviteUploads = 5
+	maxInviteUploads     = 1000
+	maxPrompts           = 20
+)
+
+// inviteRequest is POST /v1/invites's body.
+type inviteRequest struct {
+	Label      string    `json:"label"`
+	Prompts    []string  `json:"prompts"`
+	MaxUploads *int      `json:"max_uploads"`
+	ExpiresIn  string    `json:"expires_in"` // a Go duration such as "72h"
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// inviteView is an invite as the team sees it: never the token (shown once, at creation) nor its hash.
+type inviteView struct {
+	ID         string     `json:"id"`
+	Token      string     `json:"token,omitempty"`
+	Status     string     `json:"status"` // active, expired, disabled or used_up
+	Label      string     `json:"label,omitempty"`
+	Prompts    []string   `json:"prompts"`
+	MaxUploads int        `json:"max_uploads"`
+	Remaining  int        `json:"remaining"`
+	Messages   []string   `json:"messages"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+func viewInvite(inv *invite.Invite, now time.Time) inviteView {
+	status := "active"
+	switch err := inv.Usable(now); {
+	case errors.Is(err, invite.ErrDisabled):
+		status = "disabled"
+	case errors.Is(err, invite.ErrExpired):
+		status = "expired"
+	case inv.Remaining() == 0:
+		status = "used_up"
+	}
+	prompts := inv.Prompts
+	if prompts == nil {
+		prompts = []string{}
+	}
+	return inviteView{ID: inv.ID, Status: status, Label: inv.Label, Prompts: prompts, MaxUploads: inv.MaxUploads,
+		Remaining: inv.Remaining(), Messages: inv.Uploads, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
+		DisabledAt: inv.DisabledAt}
+}
+
+// createInvite handles POST /v1/invites (team only).
+func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
+	var req inviteRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, errorf(http.StatusBadRequest, "bad_invite", "send JSON such as {\"label\": \"Ada\", \"max_uploads\": 3, \"expires_in\": \"72h\", \"prompts\": [\"…\"]}: %v", err))
+		return
+	}
+	spec, aerr := req.spec(time.Now())
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	inv, tok, err := s.invites.Create(r.Context(), spec)
+	if err != nil {
+		writeError(w, storageDown(s, err))
+		return
+	}
+	s.log.Info("invite created", "invite_id", inv.ID, "max_uploads", inv.MaxUploads, "expires_at", inv.ExpiresAt)
+	v := viewInvite(inv, time.Now())
+	v.Token = tok
+	w.Header().Set("Location", "/v1/invites/"+inv.ID)
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (req inviteRequest) spec(now time.Time) (invite.Spec, *apiError) {
+	spec := invite.Spec{Label: cleanText(req.Label, 200), MaxUploads: defaultInviteUploads, TTL: defaultInviteTTL}
+	if req.MaxUploads != nil {
+		spec.MaxUploads = *req.MaxUploads
+	}
+	if spec.MaxUploads < 1 || spec.MaxUploads > maxInviteUploads {
+		return spec, errorf(http.StatusBadRequest, "bad_invite", "max_uploads must be between 1 and %d", maxInviteUploads)
+	}
+	switch {
+	case req.ExpiresIn != "" && !req.ExpiresAt.IsZero():
+		return spec, errorf(http.StatusBadRequest, "bad_invite", "give expires_in or expires_at, not both")
+	case req.ExpiresIn != "":
+		d, err := time.ParseDuration(req.ExpiresIn)
+		if err != nil {
+			return spec, errorf(http.StatusBadRequest, "bad_invite", "expires_in %q is not a duration such as 72h", req.ExpiresIn)
+		}
+		spec.TTL = d
+	case !req.ExpiresAt.IsZero():
+		spec.TTL = req.ExpiresAt.Sub(now)
+	}
+	if spec.TTL < time.Minute || spec.TTL > maxInviteTTL {
+		return spec, errorf(http.StatusBadRequest, "bad_invite", "an invite must expire between one minute and %d days from now", int(maxInviteTTL.Hours()/24))
+	}
+	if len(req.Prompts) > maxPrompts {
+		return spec, errorf(http.StatusBadRequest, "bad_invite", "at most %d prompts", maxPrompts)
+	}
+	for _, p := range req.Prompts {
+		if p = cleanText(p, 1000); p != "" {
+			spec.Prompts = append(spec.Prompts, p)
+		}
+	}
+	return spec, nil
+}
+
+// listInvites handles GET /v1/invites (team only), newest first.
+func (s *Server) listInvites(w http.ResponseWriter, r *http.Request) {
+	list, err := s.invites.List(r.Context())
+	if err != nil {
+		writeError(w, storageDown(s, err))
+		return
+	}
+	now := time.Now()
+	views := make([]inviteView, 0, len(list))
+	for _, inv := range list {
+		views = append(views, viewInvite(inv, now))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invites": views})
+}
+
+// getInvite handles GET /v1/invites/{id} (team only).
+func (s *Server) getInvite(w http.ResponseWriter, r *http.Request) {
+	inv, aerr := s.loadInvite(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
+}
+
+// disableInvite handles DELETE /v1/invites/{id} (team only): the token stops working at once; what was
+// already uploaded with it stays.
+func (s *Server) disableInvite(w http.ResponseWriter, r *http.Request) {
+	if _, aerr := s.loadInvite(r); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	inv, err := s.invites.Disable(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, storageDown(s, err))
+		return
+	}
+	s.log.Info("invite disabled", "invite_id", inv.ID)
+	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
+}
+
+func (s *Server) loadInvite(r *http.Request) (*invite.Invite, *apiError) {
+	inv, err := s.invites.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errorf(http.StatusNotFound, "not_found", "no invite has this id")
+	}
+	if err != nil {
+		return nil, storageDown(s, err)
+	}
+	return inv, nil
+}
+
+// ownInvite handles GET /v1/invite: what the holder of an invite token may know about it (the prompts
+// to show, how many uploads are left, until when). The team has no invite of its own.
+func (s *Server) ownInvite(w http.ResponseWriter, r *http.Request) {
+	inv := callerFrom(r.Context()).invite
+	if inv == nil {
+		writeError(w, errorf(http.StatusNotFound, "not_an_invite", "this route answers invite tokens; the team uses /v1/invites"))
+		return
+	}
+	v := viewInvite(inv, time.Now())
+	v.Label = "" // the team's note, not the artist's business
+	writeJSON(w, http.StatusOK, v)
+}
+
+// releaseInvite gives back the invite slot of an upload that did not become a message.
+func (s *Server) releaseInvite(ctx context.Context, inviteID, id string) {
+	if inviteID == "" {
+		return
+	}
+	if err := s.invites.Release(context.WithoutCancel(ctx), inviteID, id); err != nil {
+		s.log.Warn("could not give back an invite upload", "invite_id", inviteID, "message_id", id, "err", err)
+	}
+}
