@@ -3,7 +3,7 @@
 FROM golang:1.26-bookworm AS build
 # The face detector (pipeline/face) is dlib through cgo.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libdlib-dev \
+ && apt-get install -y --no-install-recommends libdlib-dev liblapack-dev libblas-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -2,6 +2,13 @@
 GO      ?= go
 BIN     := bin/quinte
 
+# Build, test and scan with the toolchain go.mod names (fetched once from the Go module proxy when this
+# machine's Go is older): older 1.26 releases have reachable standard-library vulnerabilities.
+TOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
+ifneq ($(TOOLCHAIN),)
+export GOTOOLCHAIN := $(TOOLCHAIN)
+endif
+
 .PHONY: run test bench build deps-run deps-test deps-bench vet fmt clean
 
 run: deps-run build

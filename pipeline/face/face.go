@@ -7,7 +7,7 @@ package face
 
 /*
 #cgo CXXFLAGS: -O3 -std=c++14 -DDLIB_NO_GUI_SUPPORT
-#cgo LDFLAGS: -ldlib -l:liblapack.so.3 -l:libblas.so.3
+#cgo LDFLAGS: -ldlib -llapack -lblas
 #include <stdlib.h>
 #include "detector.h"
 */
