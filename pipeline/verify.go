@@ -5,28 +5,51 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
-// verify probes every output, so the manifest states what was really written, not what was meant.
+// verify probes every output, so the manifest states what was really written, not what was meant. A
+// planned output that is missing or empty fails the job (a bug or a full disk, retried), never a
+// silently shorter manifest.
 func (p *Pipeline) verify(ctx context.Context, j *job) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for i := range j.res.Files {
 		f := &j.res.Files[i]
-		fi, err := os.Stat(f.Path)
-		if err != nil || fi.Size() == 0 {
-			return fmt.Errorf("output %s was not written", f.Name)
+		g.Go(func() error { return p.verifyFile(gctx, f, j.res.Media.Duration) })
+	}
+	return g.Wait()
+}
+
+func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) error {
+	fi, err := os.Stat(f.Path)
+	if err != nil || fi.Size() == 0 {
+		return fmt.Errorf("output %s was not written", f.Name)
+	}
+	f.Size = fi.Size()
+	for _, part := range f.Parts {
+		if pi, err := os.Stat(part.Path); err != nil || pi.Size() == 0 {
+			return fmt.Errorf("output %s: part %s was not written", f.Name, part.Name)
 		}
-		f.Size = fi.Size()
-		pr, err := p.Probe(ctx, f.Path)
-		if err != nil {
-			return fmt.Errorf("output %s: %w", f.Name, err)
-		}
-		m := Classify(pr)
-		if m.Video != nil {
-			f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
-		}
-		if f.Ext != ".jpg" && f.Ext != ".webp" {
-			f.Duration = round3(m.Duration)
-		}
+	}
+	switch f.Ext {
+	case ".vtt":
+		return nil
+	case ".m3u8":
+		f.Duration = round3(duration)
+		return nil
+	}
+	pr, err := p.ProbeOutput(ctx, f.Path)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", f.Name, err)
+	}
+	m := Classify(pr)
+	if m.Video != nil {
+		f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
+	}
+	if f.Ext == ".mp4" || f.Ext == ".m4a" || f.Name == "preview/webp" {
+		f.Duration = round3(m.Duration)
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"rendition/720p", 720, 1280, "h264", "aac"},
 		{"crop/9x16", 1080, 1920, "h264", "aac"},
-		{"poster", 720, 1280, "mjpeg", ""},
+		{"poster", 1080, 1920, "mjpeg", ""}, // full size: the largest rendition's (poster/640 is the small one)
 	} {
 		o := v.Output(t, want.name)
 		path, hdr := testenv.Download(t, o.URL, dir, videoID+"-"+want.name)
@@ -211,7 +211,8 @@ func TestEmbeddedRunSurvivesRestart(t *testing.T) {
 	if again.Status != "ready" || len(again.Outputs) != len(first.Outputs) {
 		t.Fatalf("after restart: %+v", again)
 	}
-	p, _ := testenv.Download(t, again.Output(t, "rendition/720p").URL, t.TempDir(), "r.mp4")
+	// 320x568 is below the ladder's 480: one rendition at the source's own size.
+	p, _ := testenv.Download(t, again.Output(t, "rendition/source").URL, t.TempDir(), "r.mp4")
 	if w, h := testenv.Probe(t, p).DisplaySize(); w != 320 || h != 568 {
 		t.Errorf("iPhone 4S clip after restart: %dx%d, want 320x568 portrait", w, h)
 	}
