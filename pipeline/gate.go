@@ -91,7 +91,18 @@ func clock(s float64) string {
 	return fmt.Sprintf("%.1fs", s)
 }
 
-var detectedAs = regexp.MustCompile(`\[(\w+) @ 0x[0-9a-f]+\] Format not on whitelist`)
+var (
+	detectedAs  = regexp.MustCompile(`\[(\w+) @ 0x[0-9a-f]+\] Format not on whitelist`)
+	codecNamed  = regexp.MustCompile(`Codec \((\w+)\) not on whitelist`)
+	logPrefix   = regexp.MustCompile(`\[[\w,]+ @ 0x[0-9a-f]+\] `)
+	fileURLPath = regexp.MustCompile(`file:/\S*?: `)
+)
+
+// cleanTail is ffmpeg's complaint without what means nothing to a person (log prefixes, the job's
+// paths).
+func cleanTail(tail string) string {
+	return strings.TrimSpace(fileURLPath.ReplaceAllString(logPrefix.ReplaceAllString(tail, ""), ""))
+}
 
 // probeError turns ffprobe's complaint about an upload into a reason a person can act on.
 func probeError(tail string) *InputError {
@@ -102,15 +113,22 @@ func probeError(tail string) *InputError {
 		if m := detectedAs.FindStringSubmatch(tail); m != nil {
 			name = m[1]
 		}
+		if slices.Contains([]string{"hls", "concat", "image2", "dash", "ffmetadata", "tee"}, name) {
+			return &InputError{Code: "unsupported_format", Message: fmt.Sprintf("the file is a %s list of other files, not media: upload the video or audio file itself", name)}
+		}
 		return &InputError{Code: "unsupported_format", Message: fmt.Sprintf("the file reads as %s, which quinte does not accept (accepted: MP4/MOV, WebM/MKV, MPEG-TS, AVI, MP3, Ogg/Opus, WAV, FLAC, AAC); if it is an MP3 or a video, its beginning is damaged: export it again", name)}
 	case has("not on whitelist"):
-		return &InputError{Code: "unsupported_codec", Message: "the file uses a codec quinte does not accept (" + tail + "): export it as H.264/HEVC video with AAC audio"}
+		name := "a codec"
+		if m := codecNamed.FindStringSubmatch(tail); m != nil {
+			name = m[1]
+		}
+		return &InputError{Code: "unsupported_codec", Message: fmt.Sprintf("the file holds a %s stream, which quinte does not decode: export it as H.264 or HEVC video with AAC audio", name)}
 	case has("moov atom not found"):
 		return &InputError{Code: "mp4_index_missing", Message: "the MP4/MOV file has no index (moov atom): the recording was interrupted or the file was not copied in full; export it again from the phone or camera"}
 	case has("EBML header parsing failed"):
 		return &InputError{Code: "corrupt_container", Message: "the Matroska/WebM header is damaged (EBML header parsing failed): record or export the file again"}
 	case has("error reading header"), has("truncated"), has("End of file"):
-		return &InputError{Code: "truncated_file", Message: "the file is cut short or damaged (" + tail + "): upload the complete file"}
+		return &InputError{Code: "truncated_file", Message: "the file is cut short or damaged (" + cleanTail(tail) + "): upload the complete file"}
 	}
-	return &InputError{Code: "unreadable_media", Message: "the file could not be read as video or audio (" + tail + ")"}
+	return &InputError{Code: "unreadable_media", Message: "the file could not be read as video or audio (" + cleanTail(tail) + ")"}
 }

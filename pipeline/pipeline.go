@@ -202,9 +202,9 @@ func classifyFFmpeg(ctx context.Context, err error) error {
 		return err
 	}
 	if ee.Code == 69 {
-		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + ee.Tail + ")"}
+		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + cleanTail(ee.Tail) + ")"}
 	}
-	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + ee.Tail + ")"}
+	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + cleanTail(ee.Tail) + ")"}
 }
 
 func isResourceTrouble(tail string) bool {
