@@ -119,6 +119,7 @@ func (p *Pipeline) scanPackets(ctx context.Context, path string, m *Media) error
 			return Reject("undecodable_video", "the video stream holds no frames")
 		}
 		v.Frames = len(st.pts)
+		v.Duration = math.Round((st.end-math.Max(0, st.start))*1000) / 1000
 		if rate, vfr, ok := frameTiming(st.pts); ok {
 			v.VFR = vfr
 			// The container's average rate when it has one (field-coded H.264 has a packet per field,

@@ -28,6 +28,9 @@ import (
 // hlsDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
 const hlsDir = "hls"
 
+// prepareDir makes the job directory's subdirectories (the hls muxer does not).
+func prepareDir(dir string) error { return os.MkdirAll(jobFile(dir, hlsDir), 0o755) }
+
 // finishCommand is the finishing pass's argv.
 func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, e encodeSettings) []string {
 	var outs []*ffmpeg.Stream
@@ -156,7 +159,7 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	if err := os.MkdirAll(jobFile(dir, hlsDir), 0o755); err != nil {
+	if err := prepareDir(dir); err != nil {
 		return err
 	}
 	if _, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings()), nil); err != nil {

@@ -33,6 +33,7 @@ type VideoInfo struct {
 	SAR           float64    `json:"sar"`
 	FrameRate     float64    `json:"frame_rate"` // measured from packet times when they are known
 	VFR           bool       `json:"vfr,omitempty"`
+	Duration      float64    `json:"duration,omitempty"` // of the video stream alone (the sound may last longer)
 	Frames        int        `json:"frames,omitempty"`
 	PixFmt        string     `json:"pix_fmt"`
 	Transfer      string     `json:"transfer,omitempty"`

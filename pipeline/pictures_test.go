@@ -126,3 +126,19 @@ func TestStoryboardVTT(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestSoundLongerThanPicture: stills are placed on the picture's own length, so a clip whose sound runs
+// on after the last frame still gets every still, and its outputs last as long as the sound.
+func TestSoundLongerThanPicture(t *testing.T) {
+	src := lavfi(t, "long_sound.mp4", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=1", "-f", "lavfi", "-i", "sine=f=440:d=3",
+		"-c:v", "libx264", "-c:a", "aac", "-pix_fmt", "yuv420p")
+	res := process(t, src)
+	for _, f := range res.Files {
+		if f.Name == "rendition/source" && math.Abs(f.Duration-3) > 0.1 {
+			t.Errorf("rendition lasts %.3f s, the sound 3 s", f.Duration)
+		}
+	}
+	if v := res.Plan.Video; v.Frames > 26 {
+		t.Errorf("planned %d frames for 1 s at 25 fps", v.Frames)
+	}
+}

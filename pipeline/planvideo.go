@@ -149,7 +149,12 @@ func planVideo(m Media) (*Plan, error) {
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
 	}
 	rate := parseRatio(vp.FrameRate)
-	vp.Frames = max(1, int(math.Round(m.Duration*rate)))
+	// Frames are counted on the video's own length: the sound may run on after the picture stops.
+	videoSeconds := m.Duration
+	if v.Duration > 0 {
+		videoSeconds = math.Min(m.Duration, v.Duration)
+	}
+	vp.Frames = max(1, int(math.Round(videoSeconds*rate)))
 	planColour(pl, vp, v)
 
 	if m.Audio != nil {

@@ -14,12 +14,29 @@ const (
 	greyFile       = "analysis_grey.raw"     // small grey frames, raw, for scoring in Go
 )
 
+// passParts are the stills a pass writes besides its encodes (a job's pass writes them all; the
+// benchmark's one-process-per-output baseline writes them one kind at a time).
+type passParts struct{ thumbnails, candidates, storyboard, grey bool }
+
 // videoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every
 // encode and still. It returns the argv (without the binary).
 func videoCommand(vp *VideoPlan, in, dir string, e encodeSettings) []string {
+	return passCommand(vp, in, dir, e, passParts{true, true, true, true})
+}
+
+func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passParts) []string {
 	src := sourceInput(in, nil)
 	work := apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...)
-	branches := splitN(work, len(vp.Encodes)+len(vp.Thumbnails)+3, false)
+	n := len(vp.Encodes)
+	for _, on := range []bool{parts.candidates, parts.storyboard, parts.grey} {
+		if on {
+			n++
+		}
+	}
+	if parts.thumbnails {
+		n += len(vp.Thumbnails)
+	}
+	branches := splitN(work, n, false)
 	next := func() *ffmpeg.Stream { s := branches[0]; branches = branches[1:]; return s }
 
 	// Audio: the source's (or a silent track), then one chain per loudness target, split to the files.
@@ -93,24 +110,33 @@ func videoCommand(vp *VideoPlan, in, dir string, e encodeSettings) []string {
 	}
 
 	for _, t := range vp.Thumbnails {
+		if !parts.thumbnails {
+			break
+		}
 		s := toJPEG(apply(next(), filt{"select", selectFrames([]int{t.Frame})}), Size{W: t.Width, H: t.Height})
 		outs = append(outs, s.Output(outputFile(dir, t.Name, ".jpg"), jpegArgs(3)))
 	}
 
-	cands := apply(next(), filt{"select", selectFrames(vp.Poster.Candidates)}, filt{"scale", size(vp.Poster.Full.W, vp.Poster.Full.H) + ":flags=lanczos"})
-	outs = append(outs, cands.Output(jobFile(dir, candidatesFile), merge(ffmpeg.KwArgs{"f": "yuv4mpegpipe", "fps_mode": "passthrough"}, cleanArgs())))
+	if parts.candidates {
+		cands := apply(next(), filt{"select", selectFrames(vp.Poster.Candidates)}, filt{"scale", size(vp.Poster.Full.W, vp.Poster.Full.H) + ":flags=lanczos"})
+		outs = append(outs, cands.Output(jobFile(dir, candidatesFile), merge(ffmpeg.KwArgs{"f": "yuv4mpegpipe", "fps_mode": "passthrough"}, cleanArgs())))
+	}
 
-	sb := vp.Storyboard
-	tiles := apply(next(),
-		filt{"select", fmt.Sprintf("not(mod(n,%d))*lt(n,%d)", sb.Every, sb.Count*sb.Every)},
-		filt{"scale", size(sb.Tile.W, sb.Tile.H) + ":flags=bilinear"},
-		filt{"tile", fmt.Sprintf("%dx%d", sb.Cols, sb.Rows)})
-	tiles = toJPEG(tiles, Size{W: sb.Cols * sb.Tile.W, H: sb.Rows * sb.Tile.H})
-	outs = append(outs, tiles.Output(outputFile(dir, "storyboard/sprite", ".jpg"), jpegArgs(4)))
+	if parts.storyboard {
+		sb := vp.Storyboard
+		tiles := apply(next(),
+			filt{"select", fmt.Sprintf("not(mod(n,%d))*lt(n,%d)", sb.Every, sb.Count*sb.Every)},
+			filt{"scale", size(sb.Tile.W, sb.Tile.H) + ":flags=bilinear"},
+			filt{"tile", fmt.Sprintf("%dx%d", sb.Cols, sb.Rows)})
+		tiles = toJPEG(tiles, Size{W: sb.Cols * sb.Tile.W, H: sb.Rows * sb.Tile.H})
+		outs = append(outs, tiles.Output(outputFile(dir, "storyboard/sprite", ".jpg"), jpegArgs(4)))
+	}
 
-	g := vp.Grey
-	grey := apply(next(), filt{"select", fmt.Sprintf("not(mod(n,%d))", g.Every)}, filt{"scale", size(g.Size.W, g.Size.H) + ":flags=area"}, filt{"format", "gray"})
-	outs = append(outs, grey.Output(jobFile(dir, greyFile), merge(ffmpeg.KwArgs{"f": "rawvideo", "fps_mode": "passthrough"}, cleanArgs())))
+	if parts.grey {
+		g := vp.Grey
+		grey := apply(next(), filt{"select", fmt.Sprintf("not(mod(n,%d))", g.Every)}, filt{"scale", size(g.Size.W, g.Size.H) + ":flags=area"}, filt{"format", "gray"})
+		outs = append(outs, grey.Output(jobFile(dir, greyFile), merge(ffmpeg.KwArgs{"f": "rawvideo", "fps_mode": "passthrough"}, cleanArgs())))
+	}
 
 	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
 }
