@@ -13,11 +13,8 @@ import (
 // it prepares) they write the same files. The benchmark runs them bare to measure what quinte adds
 // around ffmpeg (probe, analysis, scoring, verification).
 func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
-	vp := res.Plan.Video
-	if vp == nil || vp.Chosen == nil {
-		return nil, fmt.Errorf("not a finished video job")
-	}
-	if err := prepareDir(dir); err != nil {
+	vp, err := finishedVideo(res, dir)
+	if err != nil {
 		return nil, err
 	}
 	poster := slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame)
@@ -30,11 +27,8 @@ func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
 // per thumbnail (seeking, as such tools do), then the same finishing pass. It exists as the benchmark's
 // baseline; run in order in dir (which it prepares), they write every output.
 func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string, error) {
-	vp := res.Plan.Video
-	if vp == nil || vp.Chosen == nil {
-		return nil, fmt.Errorf("not a finished video job")
-	}
-	if err := prepareDir(dir); err != nil {
+	vp, err := finishedVideo(res, dir)
+	if err != nil {
 		return nil, err
 	}
 	e := p.settings()
@@ -63,4 +57,12 @@ func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string,
 	poster := slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame)
 	cmds = append(cmds, finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, e))
 	return cmds, nil
+}
+
+// finishedVideo is the plan of a finished video job, with dir prepared to run its commands in.
+func finishedVideo(res *Result, dir string) (*VideoPlan, error) {
+	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Plan.Video.Chosen == nil {
+		return nil, fmt.Errorf("not a finished video job")
+	}
+	return res.Plan.Video, prepareDir(dir)
 }

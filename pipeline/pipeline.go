@@ -1,6 +1,13 @@
-// Package pipeline turns one original into its published outputs: probe the input, build a plan (which
-// outputs, which filters, and why), execute it (one ffmpeg pass for video, one decode for photos),
-// verify every output, then publish them to S3 with the manifest written last.
+// Package pipeline turns one original into its published outputs. For video and audio:
+//
+//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
+//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
+//	plan     a pure function of the probe and the analysis, golden-tested, stored in the manifest
+//	encode   the one pass that decodes the source: every encode and still from one ffmpeg
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files
+//	verify   every output probed, so the manifest says what was written
+//
+// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo.
 //
 // It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
 package pipeline
