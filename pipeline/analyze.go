@@ -93,6 +93,7 @@ func (p *Pipeline) scanPackets(ctx context.Context, path string, m *Media) error
 		return err
 	}
 	t := parsePackets(string(out))
+	mainByPackets(m, t)
 	var used []int
 	if m.Video != nil {
 		used = append(used, m.Video.Stream)
@@ -130,6 +131,27 @@ func (p *Pipeline) scanPackets(ctx context.Context, path string, m *Media) error
 		}
 	}
 	return nil
+}
+
+// mainByPackets makes the video stream with the most packets the main one, when there are several: the
+// probe's frame counts are missing in Matroska, and frame rates say nothing about how long a stream runs.
+func mainByPackets(m *Media, t map[int]*streamTimes) {
+	if len(m.videos) < 2 || m.Video == nil {
+		return
+	}
+	best, most := m.Video.Stream, -1
+	if st := t[best]; st != nil {
+		most = len(st.pts)
+	}
+	var chosen *ProbeStream
+	for i, s := range m.videos {
+		if st := t[s.Index]; st != nil && len(st.pts) > most {
+			best, most, chosen = s.Index, len(st.pts), &m.videos[i]
+		}
+	}
+	if chosen != nil {
+		m.Video = videoInfo(*chosen)
+	}
 }
 
 // streamTimes is one stream's packet timeline.

@@ -19,6 +19,8 @@ type Media struct {
 	Video        *VideoInfo   `json:"video,omitempty"`
 	Audio        *AudioInfo   `json:"audio,omitempty"`
 	Cover        *CoverInfo   `json:"cover,omitempty"` // the cover art of an audio file
+
+	videos []ProbeStream // every stream that could be the main video, for the packet scan to settle
 }
 
 // VideoInfo describes the main video stream.
@@ -81,6 +83,11 @@ func Classify(p *ProbeResult) Media {
 		m.Video = videoInfo(*v)
 	}
 	for _, s := range p.Streams {
+		if isPicture(s) {
+			m.videos = append(m.videos, s)
+		}
+	}
+	for _, s := range p.Streams {
 		if s.CodecType == "audio" && s.Channels > 0 {
 			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout}
 			break
@@ -114,13 +121,19 @@ func durationIsEstimate(container string) bool {
 	return slices.Contains(names, "mp3") || slices.Contains(names, "aac")
 }
 
+// isPicture reports whether s is a video stream that could be the main video (not cover art).
+func isPicture(s ProbeStream) bool {
+	return s.CodecType == "video" && s.Disposition.AttachedPic == 0 && s.Width > 0 && s.Height > 0
+}
+
 // mainVideo is the stream that really moves: not cover art, and of several video streams the one with
-// the most frames (a phone's motion photo carries a second, two-frame "top shot" track).
+// the most frames (a phone's motion photo carries a second, two-frame "top shot" track). Containers that
+// do not count frames are settled later by the packet scan (mainByPackets).
 func mainVideo(streams []ProbeStream) *ProbeStream {
 	var best *ProbeStream
 	for i := range streams {
 		s := &streams[i]
-		if s.CodecType != "video" || s.Disposition.AttachedPic == 1 || s.Width <= 0 || s.Height <= 0 {
+		if !isPicture(*s) {
 			continue
 		}
 		if best == nil || moves(s) > moves(best) {

@@ -142,3 +142,14 @@ func TestSoundLongerThanPicture(t *testing.T) {
 		t.Errorf("planned %d frames for 1 s at 25 fps", v.Frames)
 	}
 }
+
+// TestMainVideoIsTheOneThatMoves: of two video streams in a Matroska file (which counts no frames), the
+// main one is the stream with the most frames, not the one with the higher rate.
+func TestMainVideoIsTheOneThatMoves(t *testing.T) {
+	src := lavfi(t, "two_videos.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-f", "lavfi", "-i", "testsrc2=s=256x144:r=25:d=2",
+		"-map", "0", "-map", "1", "-c:v", "libx264")
+	j := analysed(t, testPipeline(), src)
+	if v := j.res.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
+		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
+	}
+}
