@@ -153,3 +153,36 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
 	}
 }
+
+// TestRotationSign: a display matrix of -90 (iPhone) means a quarter turn clockwise, +90 (Pixel) a
+// quarter turn counter-clockwise. Each rendition matches the source turned that way by hand (ffmpeg's
+// own rotation switched off), and not the source turned the other way.
+func TestRotationSign(t *testing.T) {
+	for _, c := range []struct{ file, right, wrong string }{
+		{"video/iphone4s_h264_rotated.mov", "clock", "cclock"},
+		{"video/pixel_motion_two_hevc_streams_rot90.mp4", "cclock", "clock"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src := testenv.Corpus(t, c.file)
+			res := process(t, src)
+			out := res.Files[0].Path // the largest rendition
+			grey := func(path string, noRotate bool, vf string) []byte {
+				args := []string{"-v", "error"}
+				if noRotate {
+					args = append(args, "-noautorotate")
+				}
+				args = append(args, "-ss", "0.5", "-i", path, "-map", "0:v:0", "-frames:v", "1", "-vf", vf+"scale=48:48,format=gray", "-f", "rawvideo", "-")
+				b, err := exec.Command("ffmpeg", args...).Output()
+				testenv.Must(t, err)
+				return b
+			}
+			got := grey(out, false, "")
+			right := meanAbsDiff(got, grey(src, true, "transpose="+c.right+","))
+			wrong := meanAbsDiff(got, grey(src, true, "transpose="+c.wrong+","))
+			t.Logf("difference from the source turned %s: %.1f, turned %s: %.1f", c.right, right, c.wrong, wrong)
+			if right > 12 || wrong < 2*right {
+				t.Errorf("the rendition does not look like the source turned %s", c.right)
+			}
+		})
+	}
+}
