@@ -97,3 +97,20 @@ func TestParseIdet(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyPicksUsableStreams: cover art is not the video, and the audio is the first stream quinte
+// can decode.
+func TestClassifyPicksUsableStreams(t *testing.T) {
+	p := &ProbeResult{Streams: []ProbeStream{
+		{Index: 0, CodecType: "audio", CodecName: "wmapro", Channels: 2},
+		{Index: 1, CodecType: "audio", CodecName: "aac", Channels: 2},
+		{Index: 2, CodecType: "audio", CodecName: "opus", Channels: 2},
+		{Index: 3, CodecType: "video", CodecName: "mjpeg", Width: 600, Height: 600},
+		{Index: 4, CodecType: "data"},
+	}}
+	p.Streams[3].Disposition.AttachedPic = 1
+	m := Classify(p)
+	if m.Kind != "audio" || m.Audio.Stream != 1 || m.Cover == nil || m.Cover.Stream != 3 || m.Video != nil {
+		t.Errorf("got %+v", m)
+	}
+}

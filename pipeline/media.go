@@ -87,10 +87,10 @@ func Classify(p *ProbeResult) Media {
 			m.videos = append(m.videos, s)
 		}
 	}
+	// The first audio stream quinte can decode, or else the first one (which the gate then refuses).
 	for _, s := range p.Streams {
-		if s.CodecType == "audio" && s.Channels > 0 {
+		if s.CodecType == "audio" && s.Channels > 0 && (m.Audio == nil || !slices.Contains(allowedAudioCodecs, m.Audio.Codec)) {
 			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout}
-			break
 		}
 	}
 	for _, s := range p.Streams {
