@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,14 +49,40 @@ func generated(b *testing.B, ext string, args ...string) string {
 	return path
 }
 
-// timed runs f and returns how long it took.
-func timed(b *testing.B, f func() error) time.Duration {
+// cost is what running something took: wall time, and CPU time of this process and of the programs it
+// ran (CPU time suffers less from the other work on a shared machine).
+type cost struct{ wall, cpu time.Duration }
+
+// measure runs f and returns its cost.
+func measure(b *testing.B, f func() error) cost {
 	b.Helper()
-	start := time.Now()
+	cpu0, start := cpuTime(), time.Now()
 	if err := f(); err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(start)
+	return cost{wall: time.Since(start), cpu: cpuTime() - cpu0}
+}
+
+// best keeps, of several measurements of the same work, the fastest wall time and the least CPU: what
+// the work costs when the machine's other users got least in the way.
+func best(cs ...cost) cost {
+	m := cs[0]
+	for _, c := range cs[1:] {
+		m.wall, m.cpu = min(m.wall, c.wall), min(m.cpu, c.cpu)
+	}
+	return m
+}
+
+// cpuTime is the user and system time of this process and of its waited-for children so far.
+func cpuTime() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
 }
 
 // run runs one program with args, failing the benchmark with its output if it fails.
@@ -75,7 +102,7 @@ func run(name string, args []string) error {
 func table(title string, rows [][3]string) {
 	fmt.Printf("\n%s\n", title)
 	for _, r := range rows {
-		fmt.Printf("  %-58s %10s   %s\n", r[0], r[1], r[2])
+		fmt.Printf("  %-58s %16s   %s\n", r[0], r[1], r[2])
 	}
 	fmt.Println()
 }

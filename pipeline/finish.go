@@ -24,6 +24,10 @@ import (
 //     only; the tee muxer could write the segments during the main pass instead, but a remux keeps the
 //     main command the same whether or not HLS is wanted, and the hls muxer then writes the master
 //     playlist with every variant's bandwidth and resolution.
+//
+// The motion that places the preview and the scores that pick the poster come from the small grey frames
+// the main pass writes as it goes (score.go): measuring them in a pre-analysis would decode the video a
+// second time.
 
 // hlsDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
 const hlsDir = "hls"
