@@ -94,4 +94,3 @@ func secs(c cost) string { return fmt.Sprintf("%.1f s (%.0f)", c.wall.Seconds(),
 func ratio(a, b cost) string {
 	return fmt.Sprintf("%.2f (%.2f)", a.wall.Seconds()/b.wall.Seconds(), a.cpu.Seconds()/b.cpu.Seconds())
 }
-
