@@ -21,28 +21,41 @@ import (
 
 // analyze measures m's streams in place.
 func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
-	if err := p.scanPackets(ctx, path, m); err != nil {
-		return err
+	// The loudness of a short clip is measured looped, so it needs the real duration first, unless the
+	// container's can be trusted; then the three run side by side.
+	trusted := m.Duration > 0 && !durationIsEstimate(m.Container)
+	if !trusted {
+		if err := p.scanPackets(ctx, path, m); err != nil {
+			return err
+		}
 	}
-	if err := p.cfg.checkLimits(m, m.Streams); err != nil {
-		return err
-	}
+	duration, audio, video := m.Duration, m.Audio, m.Video // the packet scan may replace m.Video
 	g, gctx := errgroup.WithContext(ctx)
-	if a := m.Audio; a != nil {
+	if trusted {
+		g.Go(func() error { return p.scanPackets(gctx, path, m) })
+	}
+	if a := audio; a != nil {
 		g.Go(func() error {
-			l, err := p.measureLoudness(gctx, path, a.Stream, m.Duration, nil)
+			l, err := p.measureLoudness(gctx, path, a.Stream, duration, nil)
 			a.Loudness = l
 			return err
 		})
 	}
-	if v := m.Video; v != nil && v.mayBeInterlaced() {
+	if v := video; v != nil && v.mayBeInterlaced() {
+		stream := v.Stream
 		g.Go(func() error {
-			il, err := p.detectInterlace(gctx, path, v.Stream)
-			v.Interlace = il
+			il, err := p.detectInterlace(gctx, path, stream)
+			m.interlace = il
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return err
+	}
+	if m.Video != nil {
+		m.Video.Interlace = m.interlace
+	}
+	if err := p.cfg.checkLimits(m, m.Streams); err != nil {
 		return err
 	}
 	return p.correctLoudness(ctx, path, m)

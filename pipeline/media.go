@@ -20,7 +20,8 @@ type Media struct {
 	Audio        *AudioInfo   `json:"audio,omitempty"`
 	Cover        *CoverInfo   `json:"cover,omitempty"` // the cover art of an audio file
 
-	videos []ProbeStream // every stream that could be the main video, for the packet scan to settle
+	videos    []ProbeStream // every stream that could be the main video, for the packet scan to settle
+	interlace *Interlace    // idet's count, kept aside while the packet scan may replace Video
 }
 
 // VideoInfo describes the main video stream.

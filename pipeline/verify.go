@@ -3,9 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"os"
 	"strings"
 
+	"golang.org/x/image/webp"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -39,6 +42,14 @@ func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) er
 	case ".m3u8":
 		f.Duration = round3(duration)
 		return nil
+	case ".jpg", ".webp":
+		// Stills are read by their headers in Go: a dozen ffprobe runs cost more than the checks.
+		c, err := stillSize(f.Path, f.Ext)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", f.Name, err)
+		}
+		f.Width, f.Height = c.Width, c.Height
+		return nil
 	}
 	pr, err := p.ProbeOutput(ctx, f.Path)
 	if err != nil {
@@ -48,10 +59,21 @@ func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) er
 	if m.Video != nil {
 		f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
 	}
-	if f.Ext == ".mp4" || f.Ext == ".m4a" || f.Name == "preview/webp" {
-		f.Duration = round3(m.Duration)
-	}
+	f.Duration = round3(m.Duration)
 	return nil
+}
+
+// stillSize reads a JPEG's or a WebP's size from its header.
+func stillSize(path, ext string) (image.Config, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, err
+	}
+	defer r.Close()
+	if ext == ".webp" {
+		return webp.DecodeConfig(r)
+	}
+	return jpeg.DecodeConfig(r)
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
