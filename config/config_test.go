@@ -57,6 +57,9 @@ func TestValidateSaysWhatToFix(t *testing.T) {
 		{RoleRun, map[string]string{"QUINTE_TEAM_TOKEN": "short"}, "too short"},
 		{RoleRun, map[string]string{"QUINTE_URL_TTL": "30d"}, "want a duration"},
 		{RoleRun, map[string]string{"QUINTE_URL_TTL": "400h"}, "QUINTE_URL_TTL must be between"},
+		{RoleRun, map[string]string{"QUINTE_MAX_DURATION": "500ms"}, "QUINTE_MAX_DURATION 500ms must be at least 1s"},
+		{RoleRun, map[string]string{"QUINTE_MAX_VIDEO_SIDE": "100"}, "QUINTE_MAX_VIDEO_SIDE 100 must be at least 480"},
+		{RoleRun, map[string]string{"QUINTE_MAX_FRAME_RATE": "ten"}, "want a whole number"},
 	} {
 		cfg, err := Load("", env(c.env))
 		if err == nil {

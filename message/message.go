@@ -76,6 +76,8 @@ const (
 	RoleStoryboard = "storyboard"
 	RoleCaption    = "caption"
 	RoleImage      = "image"
+	RoleHLS        = "hls"       // an HLS master playlist; its variants and segments are its Parts
+	RoleAudiogram  = "audiogram" // a waveform video made from an audio-only message
 )
 
 // Output is one published file. Key is set in the manifest, URL only in API answers.
@@ -90,6 +92,11 @@ type Output struct {
 	Mode        string  `json:"mode,omitempty"`
 	Key         string  `json:"key,omitempty"`
 	URL         string  `json:"url,omitempty"`
+	// Parts are the keys of the other files of a multi-file output (an HLS master's variant playlists,
+	// init and media segments). They sit next to Key and the playlists name them by relative path, so a
+	// player that can fetch Key's folder (public read on the prefix, or an API that signs each part)
+	// plays them.
+	Parts []string `json:"parts,omitempty"`
 }
 
 // Manifest is written last, at ManifestKey: its presence means every output it lists is in S3.

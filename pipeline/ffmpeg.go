@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,13 +10,77 @@ import (
 )
 
 // globalArgs come before everything else on every ffmpeg command line: no prompts, no banner, only
-// errors on stderr (their tail goes into error messages), progress as key=value lines on stdout.
-var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-progress", "pipe:1", "-y"}
+// errors on stderr (their tail goes into error messages, their count tells a broken input), progress as
+// key=value lines on stdout, and a non-zero exit when more than a tenth of the frames fail to decode.
+var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-progress", "pipe:1", "-y", "-max_error_rate", "0.1"}
 
-// inputArgs are the options of every untrusted input: only plain files may be opened, whatever the file
-// says (an HLS playlist or a concat list cannot make ffmpeg read another file or the network).
-func inputArgs() ffmpeg.KwArgs {
-	return ffmpeg.KwArgs{"protocol_whitelist": "file"}
+// sourceInput is an untrusted upload opened with the input gate's allowlists.
+func sourceInput(path string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
+	kw := ffmpeg.KwArgs{}
+	g := sourceArgs()
+	for i := 0; i+1 < len(g); i += 2 {
+		kw[strings.TrimPrefix(g[i], "-")] = g[i+1]
+	}
+	for k, v := range extra {
+		kw[k] = v
+	}
+	return ffmpeg.Input(inputURL(path), kw)
+}
+
+// ownInput is a file quinte wrote itself in this job (still only the file protocol, and only its format).
+func ownInput(path, format string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
+	kw := ffmpeg.KwArgs{"protocol_whitelist": "file", "format_whitelist": format}
+	for k, v := range extra {
+		kw[k] = v
+	}
+	return ffmpeg.Input(inputURL(path), kw)
+}
+
+// filt is one filter of a chain: a name and its option string.
+type filt struct{ name, args string }
+
+func (f filt) String() string {
+	if f.args == "" {
+		return f.name
+	}
+	return f.name + "=" + f.args
+}
+
+// chain renders filters as an -af/-vf graph.
+func chain(fs []filt) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// apply appends filters to a stream of the graph.
+func apply(s *ffmpeg.Stream, fs ...filt) *ffmpeg.Stream {
+	for _, f := range fs {
+		var args ffmpeg.Args
+		if f.args != "" {
+			args = ffmpeg.Args{f.args}
+		}
+		s = s.Filter(f.name, args)
+	}
+	return s
+}
+
+// splitN splits s into n branches (none needed for one).
+func splitN(s *ffmpeg.Stream, n int, audio bool) []*ffmpeg.Stream {
+	if n == 1 {
+		return []*ffmpeg.Stream{s}
+	}
+	node := s.Split()
+	if audio {
+		node = s.ASplit()
+	}
+	out := make([]*ffmpeg.Stream, n)
+	for i := range out {
+		out[i] = node.Get(strconv.Itoa(i))
+	}
+	return out
 }
 
 // encodeSettings are the x264 settings of every MP4 output.
@@ -24,83 +89,66 @@ type encodeSettings struct {
 	CRF    int
 }
 
-// mp4Args are the output options of every MP4: H.264 High, BT.709 SDR, AAC-LC 48 kHz stereo, moov before
-// mdat, and none of the source's metadata (location, device, creation time).
-func mp4Args(e encodeSettings, audio bool) ffmpeg.KwArgs {
-	a := ffmpeg.KwArgs{
+// videoArgs are the video encoder options of every MP4: H.264 High, yuv420p, BT.709 SDR tags, a
+// keyframe every 2 s (HLS variants cut at the same instants), CRF capped at maxRate kb/s.
+func videoArgs(e encodeSettings, maxRate int) ffmpeg.KwArgs {
+	return ffmpeg.KwArgs{
 		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high",
-		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709",
-		"color_range": "tv", "movflags": "+faststart", "map_metadata": "-1", "map_chapters": "-1",
-		"fflags": "+bitexact", "flags:v": "+bitexact",
+		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
+		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", keyframeEvery),
+		"maxrate":          strconv.Itoa(maxRate) + "k", "bufsize": strconv.Itoa(2*maxRate) + "k",
 	}
-	if audio {
-		a["c:a"] = "aac"
-		a["b:a"] = "128k"
-		a["ar"] = "48000"
-		a["ac"] = "2"
-		a["flags:a"] = "+bitexact"
-	}
-	return a
 }
 
-// videoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every output.
-// It returns the argv (without the binary) and the file each output is written to.
-func videoCommand(vp *VideoPlan, in, outDir string, e encodeSettings) ([]string, map[string]string) {
-	src := ffmpeg.Input(inputURL(in), inputArgs())
-	work := src.Get(strconv.Itoa(vp.VideoStream)).
-		Filter("fps", ffmpeg.Args{vp.FrameRate}).
-		Filter("scale", ffmpeg.Args{strconv.Itoa(vp.Work.W), strconv.Itoa(vp.Work.H)}, ffmpeg.KwArgs{
-			"flags": "lanczos", "out_color_matrix": "bt709", "out_range": "tv",
-		}).
-		Filter("setsar", ffmpeg.Args{"1"}).
-		Filter("format", ffmpeg.Args{"yuv420p"})
-	split := work.Split()
-
-	files := map[string]string{}
-	var outs []*ffmpeg.Stream
-	for i, o := range vp.Outputs {
-		s := split.Get(strconv.Itoa(i))
-		if o.Crop != nil {
-			c := o.Crop
-			s = s.Filter("crop", ffmpeg.Args{strconv.Itoa(c.W), strconv.Itoa(c.H), strconv.Itoa(c.X), strconv.Itoa(c.Y)})
-		}
-		file := filepath.Join(outDir, fileName(o.Name, "."+o.Format))
-		files[o.Name] = file
-		switch o.Format {
-		case "jpg":
-			s = s.Filter("thumbnail", ffmpeg.Args{"30"}).
-				Filter("scale", ffmpeg.Args{strconv.Itoa(o.Width), strconv.Itoa(o.Height)}, ffmpeg.KwArgs{"flags": "lanczos", "out_range": "pc"}).
-				Filter("format", ffmpeg.Args{"yuvj420p"})
-			outs = append(outs, s.Output(file, ffmpeg.KwArgs{"frames:v": "1", "q:v": "3", "update": "1", "fflags": "+bitexact", "flags:v": "+bitexact", "map_metadata": "-1"}))
-		default:
-			if o.Width != vp.Work.W || o.Height != vp.Work.H || o.Crop != nil {
-				s = s.Filter("scale", ffmpeg.Args{strconv.Itoa(o.Width), strconv.Itoa(o.Height)}, ffmpeg.KwArgs{"flags": "lanczos"})
-			}
-			streams := []*ffmpeg.Stream{s}
-			if vp.AudioStream >= 0 {
-				streams = append(streams, src.Get(strconv.Itoa(vp.AudioStream)))
-			}
-			outs = append(outs, ffmpeg.Output(streams, file, mp4Args(e, vp.AudioStream >= 0)))
-		}
-	}
-	args := append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
-	return args, files
+// audioArgs are the audio encoder options: AAC-LC 48 kHz stereo.
+func audioArgs() ffmpeg.KwArgs {
+	return ffmpeg.KwArgs{"c:a": "aac", "b:a": "128k", "ar": "48000", "ac": "2"}
 }
 
-// audioCommand transcodes an audio-only message to AAC in MP4 (m4a).
-func audioCommand(ap *AudioPlan, in, outDir string, e encodeSettings) ([]string, string) {
-	src := ffmpeg.Input(inputURL(in), inputArgs())
-	file := filepath.Join(outDir, fileName(ap.Name, ".m4a"))
-	a := mp4Args(e, true)
-	for _, k := range []string{"c:v", "preset", "crf", "profile:v", "pix_fmt", "colorspace", "color_primaries", "color_trc", "color_range", "flags:v"} {
-		delete(a, k)
+// cleanArgs strip everything of the source's (location, device, creation time, chapters) and keep the
+// files reproducible.
+func cleanArgs() ffmpeg.KwArgs {
+	return ffmpeg.KwArgs{"map_metadata": "-1", "map_chapters": "-1", "fflags": "+bitexact"}
+}
+
+func merge(kws ...ffmpeg.KwArgs) ffmpeg.KwArgs {
+	out := ffmpeg.KwArgs{}
+	for _, kw := range kws {
+		for k, v := range kw {
+			out[k] = v
+		}
 	}
-	a["vn"] = ""
-	out := ffmpeg.Output([]*ffmpeg.Stream{src.Get(strconv.Itoa(ap.AudioStream))}, file, a)
-	return append(append([]string{}, globalArgs...), out.GetArgs()...), file
+	return out
+}
+
+// jpegArgs write one JPEG still.
+func jpegArgs(q int) ffmpeg.KwArgs {
+	return merge(ffmpeg.KwArgs{"frames:v": "1", "update": "1", "q:v": strconv.Itoa(q), "fps_mode": "passthrough", "flags:v": "+bitexact"}, cleanArgs())
+}
+
+// toJPEGRange converts yuv420p (TV range) to what the MJPEG encoder takes, at size.
+func toJPEG(s *ffmpeg.Stream, size Size) *ffmpeg.Stream {
+	return apply(s, filt{"scale", fmt.Sprintf("%d:%d:flags=lanczos:out_range=pc", size.W, size.H)}, filt{"format", "yuvj420p"}, filt{"setsar", "1"})
 }
 
 // fileName turns an output name ("rendition/720p") into a flat file name in the job's directory.
 func fileName(name, ext string) string {
 	return strings.ReplaceAll(name, "/", "_") + ext
 }
+
+// jobFile is a working file of the job.
+func jobFile(dir, name string) string { return filepath.Join(dir, name) }
+
+// outputFile is where the job writes the output called name.
+func outputFile(dir, name, ext string) string { return filepath.Join(dir, fileName(name, ext)) }
+
+// selectFrames is a select expression keeping the listed frame numbers.
+func selectFrames(frames []int) string {
+	terms := make([]string, len(frames))
+	for i, f := range frames {
+		terms[i] = fmt.Sprintf("eq(n,%d)", f)
+	}
+	return strings.Join(terms, "+")
+}
+
+func size(w, h int) string { return fmt.Sprintf("%d:%d", w, h) }

@@ -120,12 +120,14 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 			if o.Width <= 0 || o.Height <= 0 || (o.Format == "mp4" && (o.Width%2 != 0 || o.Height%2 != 0)) {
 				t.Fatalf("output %s is %dx%d", o.Name, o.Width, o.Height)
 			}
-			if c := o.Crop; c != nil && (c.X < 0 || c.Y < 0 || c.W <= 0 || c.H <= 0 || c.X+c.W > vp.Work.W || c.Y+c.H > vp.Work.H) {
-				t.Fatalf("output %s crops %+v out of %dx%d", o.Name, *c, vp.Work.W, vp.Work.H)
+		}
+		for _, e := range vp.Encodes {
+			if c := e.Crop; c != nil && (c.X < 0 || c.Y < 0 || c.W <= 0 || c.H <= 0 || c.X+c.W > vp.Work.W || c.Y+c.H > vp.Work.H) {
+				t.Fatalf("encode %v crops %+v out of %dx%d", e.Files, *c, vp.Work.W, vp.Work.H)
 			}
 		}
 	}
-	if ap := plan.Audio; ap != nil && (ap.AudioStream < 0 || ap.Name == "") {
+	if ap := plan.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
 		t.Fatalf("audio plan %+v", ap)
 	}
 }

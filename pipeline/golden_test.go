@@ -31,40 +31,63 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// TestGoldenPlansAndCommands probes real corpus files and pins the plan and the exact ffmpeg argv
-// built from it, so any change to what quinte runs is seen in review.
+// analysed probes and analyses a corpus file the way a job does, up to its plan.
+func analysed(t *testing.T, p *Pipeline, path string) *job {
+	t.Helper()
+	j := &job{in: Input{ID: "golden", Path: path, WorkDir: t.TempDir()}, res: &Result{}}
+	ctx := context.Background()
+	for _, step := range []func(context.Context, *job) error{p.probe, p.analyzeStep, p.plan} {
+		testenv.Must(t, step(ctx, j))
+	}
+	return j
+}
+
+// goldenFiles are the corpus files whose plan and argv are pinned: one per kind of decision.
+var goldenFiles = []string{
+	"video/android_portrait_4k60_h264.mp4",           // 4K60 portrait: ladder, shared 9:16 encode
+	"video/iphone4s_h264_rotated.mov",                // small: rendition/source, audio stream first
+	"video/anamorphic_sar3x2_1280x1080.mp4",          // non-square pixels, odd rate
+	"video/pixel_motion_two_hevc_streams_rot90.mp4",  // two video streams, +90 rotation, VFR, no audio
+	"video/iphone14pro_dolbyvision_hlg_portrait.mov", // Dolby Vision 8.4 / HLG tone mapping
+	"video/av1_hdr10_pq_720x1280.mp4",                // PQ tone mapping
+	"video/panasonic_avchd_1080_tff.mts",             // flagged interlaced, measured progressive
+	"video/chrome_mediarecorder_vp8_opus.webm",       // no duration in the container
+	"audio/mp3_with_cover_art.mp3",                   // audiogram over the cover art
+	"audio/opus_stereo.opus",                         // audiogram over the branded still
+}
+
+// TestGoldenPlansAndCommands probes and analyses real corpus files and pins the plan and the exact
+// ffmpeg argv built from it, so any change to what quinte runs is seen in review.
 func TestGoldenPlansAndCommands(t *testing.T) {
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, nil)
-	for _, f := range []string{
-		"video/android_portrait_4k60_h264.mp4",
-		"video/iphone4s_h264_rotated.mov",
-		"video/anamorphic_sar3x2_1280x1080.mp4",
-		"video/pixel_motion_two_hevc_streams_rot90.mp4",
-		"audio/mp3_with_cover_art.mp3",
-	} {
+	for _, f := range goldenFiles {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			pr, err := p.Probe(context.Background(), testenv.Corpus(t, f))
-			testenv.Must(t, err)
-			m := Classify(pr)
-			plan, err := PlanMedia(m)
-			testenv.Must(t, err)
+			t.Parallel()
+			j := analysed(t, p, testenv.Corpus(t, f))
 			b, err := json.MarshalIndent(struct {
 				Media *Media `json:"media"`
 				Plan  *Plan  `json:"plan"`
-			}{&m, plan}, "", "  ")
+			}{j.res.Media, j.res.Plan}, "", "  ")
 			testenv.Must(t, err)
 			base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 			golden(t, base+".plan.json", append(b, '\n'))
 
-			var args []string
+			var cmds [][]string
 			e := encodeSettings{Preset: "veryfast", CRF: 23}
-			switch {
+			switch plan := j.res.Plan; {
 			case plan.Video != nil:
-				args, _ = videoCommand(plan.Video, "/job/source", "/job", e)
+				cmds = append(cmds, videoCommand(plan.Video, "/job/source", "/job", e), finishCommand(plan.Video, "/job", 0, 0, e))
 			case plan.Audio != nil:
-				args, _ = audioCommand(plan.Audio, "/job/source", "/job", e)
+				cmds = append(cmds, audioCommand(plan.Audio, "/job/source", "/job", e))
 			}
-			golden(t, base+".argv.txt", []byte(strings.Join(args, "\n")+"\n"))
+			var out strings.Builder
+			for i, args := range cmds {
+				if i > 0 {
+					out.WriteString("\n# finishing pass\n")
+				}
+				out.WriteString(strings.Join(args, "\n") + "\n")
+			}
+			golden(t, base+".argv.txt", []byte(out.String()))
 		})
 	}
 }

@@ -1,6 +1,13 @@
-// Package pipeline turns one original into its published outputs: probe the input, build a plan (which
-// outputs, which filters, and why), execute it (one ffmpeg pass for video, one decode for photos),
-// verify every output, then publish them to S3 with the manifest written last.
+// Package pipeline turns one original into its published outputs. For video and audio:
+//
+//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
+//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
+//	plan     a pure function of the probe and the analysis, golden-tested, stored in the manifest
+//	encode   the one pass that decodes the source: every encode and still from one ffmpeg
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files
+//	verify   every output probed, so the manifest says what was written
+//
+// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo.
 //
 // It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
 package pipeline
@@ -15,31 +22,6 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 )
-
-// Config tunes the pipeline.
-type Config struct {
-	FFmpeg         string        `yaml:"ffmpeg"`
-	FFprobe        string        `yaml:"ffprobe"`
-	Preset         string        `yaml:"preset"`
-	CRF            int           `yaml:"crf"`
-	MaxPhotoPixels int64         `yaml:"max_photo_pixels"`
-	StallTimeout   time.Duration `yaml:"stall_timeout"`
-}
-
-// Validate checks the settings.
-func (c Config) Validate() error {
-	var errs []error
-	if c.FFmpeg == "" || c.FFprobe == "" {
-		errs = append(errs, errors.New("QUINTE_FFMPEG and QUINTE_FFPROBE must name the ffmpeg and ffprobe programs"))
-	}
-	if c.CRF < 0 || c.CRF > 51 {
-		errs = append(errs, fmt.Errorf("QUINTE_X264_CRF %d is outside 0..51", c.CRF))
-	}
-	if c.MaxPhotoPixels <= 0 {
-		errs = append(errs, errors.New("QUINTE_MAX_PHOTO_PIXELS must be positive"))
-	}
-	return errors.Join(errs...)
-}
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act on.
 type InputError struct {
@@ -69,11 +51,12 @@ type Pipeline struct {
 	log *slog.Logger
 }
 
-// New returns a pipeline.
+// New returns a pipeline; limits left at zero get their defaults.
 func New(cfg Config, log *slog.Logger) *Pipeline {
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg = cfg.withDefaults()
 	return &Pipeline{cfg: cfg, run: runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log}
 }
 
@@ -88,8 +71,17 @@ type Input struct {
 // File is one output on local disk, ready to publish.
 type File struct {
 	message.Output
-	Path string
-	Ext  string
+	Path  string
+	Ext   string
+	Parts []Part // the other files of a multi-file output (HLS)
+}
+
+// Part is one file of a multi-file output. Name is its path under the message's folder
+// ("hls/720p_000.m4s").
+type Part struct {
+	Name        string
+	Path        string
+	ContentType string
 }
 
 // Result is everything a job produced.
@@ -113,20 +105,22 @@ type step struct {
 	run  func(context.Context, *job) error
 }
 
-// Process runs every step of the job in order, checking for cancellation between steps.
+// Process runs every step of the job in order, checking for cancellation between steps. For video and
+// audio: probe and gate, analyse (cheap passes), plan, the one decoding pass, the finishing pass (from
+// the main pass's files), verify.
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	j := &job{in: in, res: &Result{Kind: in.Kind}}
 	var steps []step
 	if in.Kind == message.KindImage {
 		steps = []step{{"photo", p.photo}}
 	} else {
-		steps = []step{{"probe", p.probe}, {"encode", p.encode}, {"verify", p.verify}}
+		steps = []step{{"probe", p.probe}, {"analyze", p.analyzeStep}, {"plan", p.plan}, {"encode", p.encode}, {"finish", p.finish}, {"verify", p.verify}}
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if s.name == "encode" && j.res.Media != nil {
+		if s.name == "analyze" && j.res.Media != nil {
 			// Once the duration is known, the job gets a deadline that grows with it.
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, JobTimeout(j.res.Media.Duration))
@@ -141,48 +135,64 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	return j.res, nil
 }
 
+// probe reads the container and refuses, before any decoding, what the gate does not let through.
 func (p *Pipeline) probe(ctx context.Context, j *job) error {
 	pr, err := p.Probe(ctx, j.in.Path)
 	if err != nil {
 		var ee *ExecError
-		if errors.As(err, &ee) && ctx.Err() == nil {
-			return &InputError{Code: "unreadable_media", Message: "the file could not be read as video or audio (" + ee.Tail + ")"}
+		if errors.As(err, &ee) && ctx.Err() == nil && ee.Signal == "" {
+			return probeError(ee.Tail)
 		}
 		return err
 	}
 	m := Classify(pr)
-	plan, err := PlanMedia(m)
-	if err != nil {
+	if m.Kind == "" {
+		return Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
+	}
+	if err := p.cfg.checkLimits(&m, len(pr.Streams)); err != nil {
 		return err
 	}
-	j.res.Media, j.res.Plan, j.res.Kind = &m, plan, plan.Kind
+	j.res.Media, j.res.Kind = &m, m.Kind
 	return nil
 }
 
-func (p *Pipeline) encode(ctx context.Context, j *job) error {
-	e := encodeSettings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
-	plan := j.res.Plan
-	var args []string
-	switch {
-	case plan.Video != nil:
-		var files map[string]string
-		args, files = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, e)
-		for _, o := range plan.Video.Outputs {
-			j.res.Files = append(j.res.Files, File{
-				Output: message.Output{Name: o.Name, Role: o.Role, Mode: o.Mode, ContentType: contentType(o.Format)},
-				Path:   files[o.Name], Ext: "." + o.Format,
-			})
-		}
-	case plan.Audio != nil:
-		var file string
-		args, file = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, e)
-		j.res.Files = append(j.res.Files, File{
-			Output: message.Output{Name: plan.Audio.Name, Role: message.RoleRendition, ContentType: "audio/mp4"},
-			Path:   file, Ext: ".m4a",
-		})
+func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
+	return classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media))
+}
+
+func (p *Pipeline) plan(_ context.Context, j *job) error {
+	plan, err := PlanMedia(*j.res.Media)
+	if err != nil {
+		return err
 	}
-	err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, args, nil)
-	return classifyFFmpeg(ctx, err)
+	j.res.Plan, j.res.Kind = plan, plan.Kind
+	j.res.Warnings = append(j.res.Warnings, plan.Warnings...)
+	return nil
+}
+
+func (p *Pipeline) settings() encodeSettings {
+	return encodeSettings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
+}
+
+// encode is the one pass that decodes the source.
+func (p *Pipeline) encode(ctx context.Context, j *job) error {
+	var args []string
+	frames := 0
+	switch plan := j.res.Plan; {
+	case plan.Video != nil:
+		args, frames = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, p.settings()), plan.Video.Frames
+	case plan.Audio != nil:
+		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
+	}
+	errs, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, args, nil)
+	if err != nil {
+		return classifyFFmpeg(ctx, err)
+	}
+	// A clean exit is not proof: a misread stream can "decode" with hundreds of errors and exit 0.
+	if errs > max(20, frames/50) {
+		return Reject("corrupt_stream", "the file decoded with %d errors: it is damaged; export or record it again", errs)
+	}
+	return nil
 }
 
 // classifyFFmpeg decides whether a failed ffmpeg run is the input's fault (never retried) or the
@@ -198,7 +208,10 @@ func classifyFFmpeg(ctx context.Context, err error) error {
 	if ee.Signal != "" || isResourceTrouble(ee.Tail) {
 		return err
 	}
-	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + ee.Tail + ")"}
+	if ee.Code == 69 {
+		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + cleanTail(ee.Tail) + ")"}
+	}
+	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + cleanTail(ee.Tail) + ")"}
 }
 
 func isResourceTrouble(tail string) bool {

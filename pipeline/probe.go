@@ -56,19 +56,26 @@ type ProbeStream struct {
 		Type       string  `json:"side_data_type"`
 		Rotation   float64 `json:"rotation"`
 		DVProfile  int     `json:"dv_profile"`
+		DVLevel    int     `json:"dv_level"`
 		DVBLCompat int     `json:"dv_bl_signal_compatibility_id"`
 	} `json:"side_data_list"`
 }
 
-// Probe runs ffprobe on the file at path. Only the file protocol is allowed, so a playlist or a
-// reference inside the file cannot make ffprobe read anything else.
+// Probe runs ffprobe on an upload at path, with the input gate's allowlists: only the file itself, only
+// the containers and decoders quinte accepts.
 func (p *Pipeline) Probe(ctx context.Context, path string) (*ProbeResult, error) {
-	args := []string{
-		"-hide_banner", "-v", "error",
-		"-protocol_whitelist", "file",
-		"-show_format", "-show_streams", "-of", "json",
-		inputURL(path),
-	}
+	return p.ffprobe(ctx, path, sourceArgs())
+}
+
+// ProbeOutput runs ffprobe on a file quinte wrote itself (image and playlist formats are not on the
+// upload allowlist, but files are still the only protocol).
+func (p *Pipeline) ProbeOutput(ctx context.Context, path string) (*ProbeResult, error) {
+	return p.ffprobe(ctx, path, []string{"-protocol_whitelist", "file"})
+}
+
+func (p *Pipeline) ffprobe(ctx context.Context, path string, gate []string) (*ProbeResult, error) {
+	args := append([]string{"-hide_banner", "-v", "error"}, gate...)
+	args = append(args, "-show_format", "-show_streams", "-of", "json", inputURL(path))
 	out, err := p.run.Output(ctx, p.cfg.FFprobe, args)
 	if err != nil {
 		return nil, err

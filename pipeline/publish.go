@@ -22,12 +22,19 @@ func Publish(ctx context.Context, s Publisher, id string, res *Result) (*message
 		man.Probe = res.Media
 	}
 	for _, f := range res.Files {
-		key := message.OutputKey(id, f.Name, f.Ext)
-		if _, err := s.PutFile(ctx, key, f.Path, f.ContentType); err != nil {
+		o := f.Output
+		// The parts first (segments, variant playlists), the file that names them last.
+		for _, part := range f.Parts {
+			key := message.OutputPrefix(id) + part.Name
+			if _, err := s.PutFile(ctx, key, part.Path, part.ContentType); err != nil {
+				return nil, fmt.Errorf("publish %s: %w", part.Name, err)
+			}
+			o.Parts = append(o.Parts, key)
+		}
+		o.Key = message.OutputKey(id, f.Name, f.Ext)
+		if _, err := s.PutFile(ctx, o.Key, f.Path, f.ContentType); err != nil {
 			return nil, fmt.Errorf("publish %s: %w", f.Name, err)
 		}
-		o := f.Output
-		o.Key = key
 		man.Outputs = append(man.Outputs, o)
 	}
 	if err := s.PutJSON(ctx, message.ManifestKey(id), man); err != nil {

@@ -86,9 +86,22 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 	return stdout.Bytes(), nil
 }
 
+// Log runs a tool for what it prints on stderr (ffmpeg's analysis filters report there) and returns the
+// last maxBytes of it.
+func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int) (string, error) {
+	cmd := r.command(ctx, bin, args)
+	stderr := newTail(maxBytes)
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		return "", r.wrap(ctx, bin, err, stderr.String())
+	}
+	return stderr.Raw(), nil
+}
+
 // FFmpeg runs ffmpeg with -progress pipe:1 already in args, calling onProgress as it reports, and stops
-// it when ctx ends or when it stops making progress for r.Stall.
-func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress)) error {
+// it when ctx ends or when it stops making progress for r.Stall. It returns how many lines ffmpeg wrote
+// on stderr: with -v error each is an error, and a run can exit 0 after hundreds of them.
+func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress)) (errorLines int, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
@@ -96,10 +109,10 @@ func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgres
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return &ExecError{Tool: bin, Code: -1, Err: err}
+		return 0, &ExecError{Tool: bin, Code: -1, Err: err}
 	}
 
 	moved := make(chan struct{}, 1)
@@ -137,11 +150,11 @@ func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgres
 	killGroup(cmd)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
-			return &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
+			return stderr.Lines(), &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
 		}
-		return r.wrap(ctx, bin, err, stderr.String())
+		return stderr.Lines(), r.wrap(ctx, bin, err, stderr.String())
 	}
-	return nil
+	return stderr.Lines(), nil
 }
 
 func (r runner) wrap(ctx context.Context, bin string, err error, tail string) error {
@@ -191,11 +204,12 @@ func readProgress(r io.Reader, report func(Progress)) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-// tail keeps the last n bytes written to it.
+// tail keeps the last n bytes written to it, and counts the lines.
 type tail struct {
-	mu  sync.Mutex
-	buf []byte
-	n   int
+	mu    sync.Mutex
+	buf   []byte
+	n     int
+	lines int
 }
 
 func newTail(n int) *tail { return &tail{n: n} }
@@ -203,6 +217,7 @@ func newTail(n int) *tail { return &tail{n: n} }
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.lines += bytes.Count(p, []byte{'\n'})
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.n {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
@@ -210,6 +225,21 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Lines is how many lines were written.
+func (t *tail) Lines() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lines
+}
+
+// Raw is the kept bytes as they are.
+func (t *tail) Raw() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// String is the last few lines, joined, for error messages.
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -3,32 +3,77 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"os"
 	"strings"
+
+	"golang.org/x/image/webp"
+	"golang.org/x/sync/errgroup"
 )
 
-// verify probes every output, so the manifest states what was really written, not what was meant.
+// verify probes every output, so the manifest states what was really written, not what was meant. A
+// planned output that is missing or empty fails the job (a bug or a full disk, retried), never a
+// silently shorter manifest.
 func (p *Pipeline) verify(ctx context.Context, j *job) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for i := range j.res.Files {
 		f := &j.res.Files[i]
-		fi, err := os.Stat(f.Path)
-		if err != nil || fi.Size() == 0 {
-			return fmt.Errorf("output %s was not written", f.Name)
+		g.Go(func() error { return p.verifyFile(gctx, f, j.res.Media.Duration) })
+	}
+	return g.Wait()
+}
+
+func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) error {
+	fi, err := os.Stat(f.Path)
+	if err != nil || fi.Size() == 0 {
+		return fmt.Errorf("output %s was not written", f.Name)
+	}
+	f.Size = fi.Size()
+	for _, part := range f.Parts {
+		if pi, err := os.Stat(part.Path); err != nil || pi.Size() == 0 {
+			return fmt.Errorf("output %s: part %s was not written", f.Name, part.Name)
 		}
-		f.Size = fi.Size()
-		pr, err := p.Probe(ctx, f.Path)
+	}
+	switch f.Ext {
+	case ".vtt":
+		return nil
+	case ".m3u8":
+		f.Duration = round3(duration)
+		return nil
+	case ".jpg", ".webp":
+		// Stills are read by their headers in Go: a dozen ffprobe runs cost more than the checks.
+		c, err := stillSize(f.Path, f.Ext)
 		if err != nil {
 			return fmt.Errorf("output %s: %w", f.Name, err)
 		}
-		m := Classify(pr)
-		if m.Video != nil {
-			f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
-		}
-		if f.Ext != ".jpg" && f.Ext != ".webp" {
-			f.Duration = round3(m.Duration)
-		}
+		f.Width, f.Height = c.Width, c.Height
+		return nil
 	}
+	pr, err := p.ProbeOutput(ctx, f.Path)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", f.Name, err)
+	}
+	m := Classify(pr)
+	if m.Video != nil {
+		f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
+	}
+	f.Duration = round3(m.Duration)
 	return nil
+}
+
+// stillSize reads a JPEG's or a WebP's size from its header.
+func stillSize(path, ext string) (image.Config, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, err
+	}
+	defer r.Close()
+	if ext == ".webp" {
+		return webp.DecodeConfig(r)
+	}
+	return jpeg.DecodeConfig(r)
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

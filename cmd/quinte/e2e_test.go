@@ -86,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"rendition/720p", 720, 1280, "h264", "aac"},
 		{"crop/9x16", 1080, 1920, "h264", "aac"},
-		{"poster", 720, 1280, "mjpeg", ""},
+		{"poster", 1080, 1920, "mjpeg", ""}, // full size: the largest rendition's (poster/640 is the small one)
 	} {
 		o := v.Output(t, want.name)
 		path, hdr := testenv.Download(t, o.URL, dir, videoID+"-"+want.name)
@@ -122,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("%s: container tag %q carried over", want.name, k)
 			}
 		}
-		if moovBeforeMdat(t, path) != true {
+		if !testenv.MoovBeforeMdat(t, path) {
 			t.Errorf("%s: moov is not before mdat (no faststart)", want.name)
 		}
 	}
@@ -150,29 +150,6 @@ func TestEndToEnd(t *testing.T) {
 	if ok, err := m.Store.Exists(context.Background(), message.OriginalKey(photoID)); err != nil || !ok {
 		t.Errorf("original of the tus upload is not at %s: %v", message.OriginalKey(photoID), err)
 	}
-}
-
-// moovBeforeMdat reads the top-level MP4 boxes.
-func moovBeforeMdat(t *testing.T, path string) bool {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for off := 0; off+8 <= len(b); {
-		size := int(b[off])<<24 | int(b[off+1])<<16 | int(b[off+2])<<8 | int(b[off+3])
-		switch string(b[off+4 : off+8]) {
-		case "moov":
-			return true
-		case "mdat":
-			return false
-		}
-		if size < 8 {
-			return false
-		}
-		off += size
-	}
-	return false
 }
 
 // TestEmbeddedRunSurvivesRestart is `quinte run` with nothing configured: embedded queue and S3 on the
@@ -211,7 +188,8 @@ func TestEmbeddedRunSurvivesRestart(t *testing.T) {
 	if again.Status != "ready" || len(again.Outputs) != len(first.Outputs) {
 		t.Fatalf("after restart: %+v", again)
 	}
-	p, _ := testenv.Download(t, again.Output(t, "rendition/720p").URL, t.TempDir(), "r.mp4")
+	// 320x568 is below the ladder's 480: one rendition at the source's own size.
+	p, _ := testenv.Download(t, again.Output(t, "rendition/source").URL, t.TempDir(), "r.mp4")
 	if w, h := testenv.Probe(t, p).DisplaySize(); w != 320 || h != 568 {
 		t.Errorf("iPhone 4S clip after restart: %dx%d, want 320x568 portrait", w, h)
 	}

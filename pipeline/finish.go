@@ -1,0 +1,198 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/quinte-media/quinte/message"
+)
+
+// The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
+// decoding the source again:
+//   - the poster: the best-scoring candidate frame (kept raw at full size by the main pass), as JPEG and
+//     WebP, full size and 640;
+//   - the preview: the liveliest 3 seconds cut from the smallest rendition (at most 480p, so decoding
+//     3 seconds of it costs far less than one more pass over a 4K HDR source would);
+//   - HLS: the rendition MP4s remuxed (-c copy) into fMP4 segments. A remux reads and writes bytes
+//     only; the tee muxer could write the segments during the main pass instead, but a remux keeps the
+//     main command the same whether or not HLS is wanted, and the hls muxer then writes the master
+//     playlist with every variant's bandwidth and resolution.
+//
+// The motion that places the preview and the scores that pick the poster come from the small grey frames
+// the main pass writes as it goes (score.go): measuring them in a pre-analysis would decode the video a
+// second time.
+
+// hlsDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
+const hlsDir = "hls"
+
+// prepareDir makes the job directory's subdirectories (the hls muxer does not).
+func prepareDir(dir string) error { return os.MkdirAll(jobFile(dir, hlsDir), 0o755) }
+
+// finishCommand is the finishing pass's argv.
+func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, e encodeSettings) []string {
+	var outs []*ffmpeg.Stream
+
+	cands := ownInput(jobFile(dir, candidatesFile), "yuv4mpegpipe", ffmpeg.KwArgs{"f": "yuv4mpegpipe"})
+	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
+	sizes := splitN(p, 2, false)
+	for i, sz := range []Size{vp.Poster.Full, vp.Poster.Small} {
+		name := "poster"
+		if i == 1 {
+			name = "poster/640"
+		}
+		s := sizes[i]
+		if sz != vp.Poster.Full {
+			s = apply(s, filt{"scale", size(sz.W, sz.H) + ":flags=lanczos"}, filt{"setsar", "1"})
+		}
+		both := splitN(s, 2, false)
+		outs = append(outs,
+			toJPEG(both[0], sz).Output(outputFile(dir, name, ".jpg"), jpegArgs(2)),
+			both[1].Output(outputFile(dir, name, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
+	}
+
+	from := ownInput(outputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
+		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})
+	pv := splitN(from.Get("0"), 2, false)
+	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
+	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*parseRatio(vp.FrameRate))))
+	outs = append(outs, pv[0].Output(outputFile(dir, "preview/mp4", ".mp4"),
+		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames})))
+	w := vp.Preview.WebP
+	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
+	outs = append(outs, webp.Output(outputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))
+
+	var hls []*ffmpeg.Stream
+	var vmap []string
+	for i, name := range vp.HLS.Variants {
+		in := ownInput(outputFile(dir, name, ".mp4"), "mov", nil)
+		hls = append(hls, in.Get("0"), in.Get("1"))
+		vmap = append(vmap, fmt.Sprintf("v:%d,a:%d,name:%s", i, i, strings.TrimPrefix(name, "rendition/")))
+	}
+	hd := jobFile(dir, hlsDir)
+	outs = append(outs, ffmpeg.Output(hls, filepath.Join(hd, "%v.m3u8"), merge(cleanArgs(), ffmpeg.KwArgs{
+		"c": "copy", "f": "hls", "hls_time": strconv.Itoa(vp.HLS.SegmentSeconds), "hls_playlist_type": "vod",
+		"hls_segment_type": "fmp4", "hls_flags": "independent_segments", "master_pl_name": "master.m3u8",
+		"var_stream_map": strings.Join(vmap, " "), "hls_fmp4_init_filename": "init.mp4",
+		"hls_segment_filename": filepath.Join(hd, "%v_%03d.m4s"),
+	})))
+	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+}
+
+// webpArgs write a lossy WebP at quality q, without metadata.
+func webpArgs(q int) ffmpeg.KwArgs {
+	return merge(ffmpeg.KwArgs{"c:v": "libwebp", "quality": strconv.Itoa(q), "lossless": "0", "compression_level": "4"}, cleanArgs())
+}
+
+// storyboardVTT is the WebVTT that maps each stretch of the clip to its tile of the sprite (players such
+// as video.js and Plyr read "sprite.jpg#xywh=x,y,w,h"). The sprite is named relative to the VTT: both are
+// published under messages/{id}/storyboard/.
+func storyboardVTT(sb StoryboardPlan, duration float64) []byte {
+	var b strings.Builder
+	b.WriteString("WEBVTT\n")
+	for i := 0; i < sb.Count; i++ {
+		start := float64(i) * sb.Interval
+		if start >= duration && i > 0 {
+			break
+		}
+		end := min(duration, start+sb.Interval)
+		x, y := (i%sb.Cols)*sb.Tile.W, (i/sb.Cols)*sb.Tile.H
+		fmt.Fprintf(&b, "\n%s --> %s\nsprite.jpg#xywh=%d,%d,%d,%d\n", vttTime(start), vttTime(end), x, y, sb.Tile.W, sb.Tile.H)
+	}
+	return []byte(b.String())
+}
+
+func vttTime(s float64) string {
+	ms := int64(s*1000 + 0.5)
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
+
+// hlsParts lists the HLS files the finishing pass wrote, other than the master playlist, with their
+// content types.
+func hlsParts(dir string) ([]Part, error) {
+	entries, err := os.ReadDir(jobFile(dir, hlsDir))
+	if err != nil {
+		return nil, err
+	}
+	var parts []Part
+	for _, e := range entries {
+		name := e.Name()
+		if name == "master.m3u8" || e.IsDir() {
+			continue
+		}
+		ct := map[string]string{".m3u8": "application/vnd.apple.mpegurl", ".mp4": "video/mp4", ".m4s": "video/iso.segment"}[filepath.Ext(name)]
+		if ct == "" {
+			return nil, fmt.Errorf("unexpected HLS file %s", name)
+		}
+		parts = append(parts, Part{Name: hlsDir + "/" + name, Path: filepath.Join(dir, hlsDir, name), ContentType: ct})
+	}
+	return parts, nil
+}
+
+// Chosen is what the finishing step decided from the main pass's analysis frames.
+type Chosen struct {
+	PosterFrame  int       `json:"poster_frame"`
+	PosterScores []float64 `json:"poster_scores"`
+	PreviewStart float64   `json:"preview_start"`
+}
+
+// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and lists the
+// job's files.
+func (p *Pipeline) finish(ctx context.Context, j *job) error {
+	plan, dir := j.res.Plan, j.in.WorkDir
+	if plan.Audio != nil {
+		j.res.Files = plannedFiles(plan.Audio.Outputs, dir)
+		return nil
+	}
+	vp := plan.Video
+	stats, err := readGrey(jobFile(dir, greyFile), vp.Grey)
+	if err != nil {
+		return err
+	}
+	choice := pickPoster(stats, vp.Poster.Candidates)
+	if choice.Dark {
+		j.res.Warnings = append(j.res.Warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
+	}
+	rate := parseRatio(vp.FrameRate)
+	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
+	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
+
+	if err := prepareDir(dir); err != nil {
+		return err
+	}
+	if _, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings()), nil); err != nil {
+		return err // the inputs are quinte's own files: a failure here is not the upload's fault
+	}
+	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
+		return err
+	}
+	j.res.Files = plannedFiles(vp.Outputs, dir)
+	for i := range j.res.Files {
+		f := &j.res.Files[i]
+		if f.Role == message.RoleHLS {
+			f.Path = filepath.Join(dir, hlsDir, "master.m3u8")
+			if f.Parts, err = hlsParts(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// plannedFiles are the outputs of a plan as files of the job's directory.
+func plannedFiles(outs []PlannedOutput, dir string) []File {
+	var files []File
+	for _, o := range outs {
+		files = append(files, File{
+			Output: message.Output{Name: o.Name, Role: o.Role, Mode: o.Mode, Width: o.Width, Height: o.Height, ContentType: contentType(o.Format)},
+			Path:   outputFile(dir, o.Name, "."+o.Format), Ext: "." + o.Format,
+		})
+	}
+	return files
+}

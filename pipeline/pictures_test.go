@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+)
+
+// TestInterlacedIsDeinterlaced: a truly interlaced clip is measured so by idet and goes through bwdif
+// (and comes out progressive); the AVCHD clip that is only flagged interlaced is left alone.
+func TestInterlacedIsDeinterlaced(t *testing.T) {
+	src := lavfi(t, "interlaced.mp4", "-f", "lavfi", "-i", "testsrc2=s=720x576:r=50:d=2,tinterlace=mode=interleave_top,setfield=tff",
+		"-c:v", "libx264", "-flags", "+ildct+ilme", "-x264opts", "tff=1")
+	res := process(t, src)
+	if v := res.Plan.Video; v.Deinterlace != "tff" || res.Media.Video.Interlace == nil || res.Media.Video.Interlace.Verdict != "tff" {
+		t.Fatalf("interlaced clip: plan deinterlace %q, idet %+v", v.Deinterlace, res.Media.Video.Interlace)
+	}
+	for _, f := range res.Files {
+		if f.Name == "rendition/480p" {
+			out, err := exec.Command("ffmpeg", "-hide_banner", "-nostats", "-i", f.Path, "-vf", "idet", "-f", "null", "-").CombinedOutput()
+			testenv.Must(t, err)
+			il, err := parseIdet(string(out))
+			testenv.Must(t, err)
+			if il.Verdict != "progressive" {
+				t.Errorf("the rendition still looks interlaced: %+v", il)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(videoCommand(res.Plan.Video, "/s", "/d", encodeSettings{"veryfast", 23}), " "), "bwdif=mode=send_frame:parity=tff") {
+		t.Error("the command has no bwdif")
+	}
+
+	j := analysed(t, testPipeline(), testenv.Corpus(t, "video/panasonic_avchd_1080_tff.mts"))
+	if il := j.res.Media.Video.Interlace; j.res.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
+		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.res.Plan.Video.Deinterlace, il)
+	}
+}
+
+// TestPosterAvoidsBlackAndBlur: of a clip that is black, then blurred, then sharp, the poster comes
+// from the sharp part; a clip dark throughout still gets a poster, and a warning.
+func TestPosterAvoidsBlackAndBlur(t *testing.T) {
+	src := lavfi(t, "poster.mp4", "-f", "lavfi", "-i",
+		"color=black:s=320x240:r=25:d=2[a];testsrc2=s=320x240:r=25:d=3,gblur=sigma=8[b];testsrc2=s=320x240:r=25:d=3[c];[a][b][c]concat=n=3",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p")
+	res := process(t, src)
+	c := res.Plan.Video.Chosen
+	at := float64(c.PosterFrame) / parseRatio(res.Plan.Video.FrameRate)
+	if at < 5 {
+		t.Errorf("poster at %.2f s (scores %v); the sharp part starts at 5 s", at, c.PosterScores)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "dark") {
+			t.Errorf("unexpected warning %q", w)
+		}
+	}
+
+	dark := process(t, testenv.Corpus(t, "video/iphone14pro_hlg_rotated_nearblack_noaudio.mov"))
+	warned := false
+	for _, w := range dark.Warnings {
+		warned = warned || strings.Contains(w, "dark throughout")
+	}
+	if !warned {
+		t.Errorf("near-black clip: warnings %q, want one saying it is dark throughout", dark.Warnings)
+	}
+}
+
+// TestPickPosterAvoidsTransitions: a frame caught in a cross-fade (different from both neighbours)
+// loses to a steady one even when its edges measure sharper (a double exposure has twice the edges).
+func TestPickPosterAvoidsTransitions(t *testing.T) {
+	stats := []frameStats{
+		{Frame: 0, Mean: 120, P98: 200, Std: 50, Sharp: 100, Diff: 0},
+		{Frame: 5, Mean: 120, P98: 200, Std: 50, Sharp: 100, Diff: 2},
+		{Frame: 10, Mean: 120, P98: 200, Std: 50, Sharp: 160, Diff: 40}, // in the fade
+		{Frame: 15, Mean: 120, P98: 200, Std: 50, Sharp: 100, Diff: 40},
+		{Frame: 20, Mean: 120, P98: 200, Std: 50, Sharp: 120, Diff: 2},
+		{Frame: 25, Mean: 10, P98: 30, Std: 5, Sharp: 500, Diff: 2}, // noisy black
+		{Frame: 30, Mean: 120, P98: 200, Std: 50, Sharp: 120, Diff: 2},
+	}
+	c := pickPoster(stats, []int{10, 20, 25})
+	if c.Frame != 20 || c.Dark {
+		t.Errorf("picked frame %d (scores %v, dark %v), want 20", c.Frame, c.Scores, c.Dark)
+	}
+}
+
+// TestPreviewIsTheLiveliestPart: of a clip that is still, then moving, then still, the preview starts
+// where the movement does.
+func TestPreviewIsTheLiveliestPart(t *testing.T) {
+	src := lavfi(t, "preview.mp4", "-f", "lavfi", "-i",
+		"smptebars=s=320x240:r=25:d=4[a];testsrc2=s=320x240:r=25:d=3[b];smptebars=s=320x240:r=25:d=4[c];[a][b][c]concat=n=3",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p")
+	res := process(t, src)
+	if start := res.Plan.Video.Chosen.PreviewStart; math.Abs(start-4) > 0.5 {
+		t.Errorf("preview starts at %.2f s; the movement is from 4 to 7 s", start)
+	}
+}
+
+// TestLiveliestWindow is the window arithmetic on made-up motion.
+func TestLiveliestWindow(t *testing.T) {
+	var stats []frameStats
+	for f := 0; f <= 300; f += 5 { // 10 s at 30 fps, an analysis frame every 5
+		d := 1.0
+		if f > 180 && f <= 270 {
+			d = 10
+		}
+		if f == 60 {
+			d = 200 // a cut: one big change must not outweigh three seconds of movement
+		}
+		stats = append(stats, frameStats{Frame: f, Diff: d})
+	}
+	if got := liveliest(stats, 30, 3, 10); math.Abs(got-6) > 0.2 {
+		t.Errorf("window starts at %.2f s, want 6", got)
+	}
+	if got := liveliest(stats, 30, 3, 2.5); got != 0 {
+		t.Errorf("a clip shorter than the preview starts at %.2f, want 0", got)
+	}
+}
+
+// TestStoryboardVTT covers the clip with consecutive cues pointing into the sprite.
+func TestStoryboardVTT(t *testing.T) {
+	sb := StoryboardPlan{Every: 30, Interval: 1, Count: 3, Cols: 2, Rows: 2, Tile: Size{W: 160, H: 90}}
+	want := "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nsprite.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nsprite.jpg#xywh=160,0,160,90\n\n00:00:02.000 --> 00:00:02.500\nsprite.jpg#xywh=0,90,160,90\n"
+	if got := string(storyboardVTT(sb, 2.5)); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestSoundLongerThanPicture: stills are placed on the picture's own length, so a clip whose sound runs
+// on after the last frame still gets every still, and its outputs last as long as the sound.
+func TestSoundLongerThanPicture(t *testing.T) {
+	src := lavfi(t, "long_sound.mp4", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=1", "-f", "lavfi", "-i", "sine=f=440:d=3",
+		"-c:v", "libx264", "-c:a", "aac", "-pix_fmt", "yuv420p")
+	res := process(t, src)
+	for _, f := range res.Files {
+		if f.Name == "rendition/source" && math.Abs(f.Duration-3) > 0.1 {
+			t.Errorf("rendition lasts %.3f s, the sound 3 s", f.Duration)
+		}
+	}
+	if v := res.Plan.Video; v.Frames > 26 {
+		t.Errorf("planned %d frames for 1 s at 25 fps", v.Frames)
+	}
+}
+
+// TestMainVideoIsTheOneThatMoves: of two video streams in a Matroska file (which counts no frames), the
+// main one is the stream with the most frames, not the one with the higher rate.
+func TestMainVideoIsTheOneThatMoves(t *testing.T) {
+	src := lavfi(t, "two_videos.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-f", "lavfi", "-i", "testsrc2=s=256x144:r=25:d=2",
+		"-map", "0", "-map", "1", "-c:v", "libx264")
+	j := analysed(t, testPipeline(), src)
+	if v := j.res.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
+		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
+	}
+}
+
+// TestRotationSign: a display matrix of -90 (iPhone) means a quarter turn clockwise, +90 (Pixel) a
+// quarter turn counter-clockwise. Each rendition matches the source turned that way by hand (ffmpeg's
+// own rotation switched off), and not the source turned the other way.
+func TestRotationSign(t *testing.T) {
+	for _, c := range []struct{ file, right, wrong string }{
+		{"video/iphone4s_h264_rotated.mov", "clock", "cclock"},
+		{"video/pixel_motion_two_hevc_streams_rot90.mp4", "cclock", "clock"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src := testenv.Corpus(t, c.file)
+			res := process(t, src)
+			out := res.Files[0].Path // the largest rendition
+			grey := func(path string, noRotate bool, vf string) []byte {
+				args := []string{"-v", "error"}
+				if noRotate {
+					args = append(args, "-noautorotate")
+				}
+				args = append(args, "-ss", "0.5", "-i", path, "-map", "0:v:0", "-frames:v", "1", "-vf", vf+"scale=48:48,format=gray", "-f", "rawvideo", "-")
+				b, err := exec.Command("ffmpeg", args...).Output()
+				testenv.Must(t, err)
+				return b
+			}
+			got := grey(out, false, "")
+			right := meanAbsDiff(got, grey(src, true, "transpose="+c.right+","))
+			wrong := meanAbsDiff(got, grey(src, true, "transpose="+c.wrong+","))
+			t.Logf("difference from the source turned %s: %.1f, turned %s: %.1f", c.right, right, c.wrong, wrong)
+			if right > 12 || wrong < 2*right {
+				t.Errorf("the rendition does not look like the source turned %s", c.right)
+			}
+		})
+	}
+}

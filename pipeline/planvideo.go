@@ -1,0 +1,341 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
+)
+
+// VideoPlan is one ffmpeg pass: the main video stream is decoded once, brought to Work (deinterlaced when
+// really interlaced, constant frame rate, display orientation, square pixels, SDR BT.709 yuv420p), split,
+// and each branch is cropped and scaled to one encode or still. What needs the whole clip first (the
+// poster's choice, the preview's window, HLS) is finished from the pass's own files afterwards.
+type VideoPlan struct {
+	VideoStream int     `json:"video_stream"`
+	AudioStream int     `json:"audio_stream"` // -1: a silent track is generated
+	Duration    float64 `json:"duration"`
+	FrameRate   string  `json:"frame_rate"`
+	Frames      int     `json:"frames"` // after the rate conversion, as far as known in advance
+	Deinterlace string  `json:"deinterlace,omitempty"`
+	ToneMap     *HDRIn  `json:"tone_map,omitempty"`
+	InMatrix    string  `json:"in_matrix,omitempty"` // swscale's name for an SDR source matrix that is not BT.709
+	Work        Size    `json:"work"`
+
+	Rendition AudioChain `json:"rendition_audio"`
+	Social    AudioChain `json:"social_audio"`
+
+	Encodes    []Encode        `json:"encodes"`
+	Thumbnails []Still         `json:"thumbnails"`
+	Poster     PosterPlan      `json:"poster"`
+	Storyboard StoryboardPlan  `json:"storyboard"`
+	Grey       GreyPlan        `json:"grey"`
+	Preview    PreviewPlan     `json:"preview"`
+	HLS        HLSPlan         `json:"hls"`
+	Outputs    []PlannedOutput `json:"outputs"`
+	Chosen     *Chosen         `json:"chosen,omitempty"` // filled in by the finishing step
+}
+
+// HDRIn is the colour of an HDR source, given to zscale explicitly (what the decoder tags on frames is
+// not always right: read from the frames, the iPhone's Dolby Vision HLG turns cyan).
+type HDRIn struct {
+	Transfer  string `json:"transfer"`  // zscale's name: smpte2084 or arib-std-b67
+	Primaries string `json:"primaries"` // 2020
+	Matrix    string `json:"matrix"`    // 2020_ncl
+	Range     string `json:"range"`     // limited or full
+}
+
+// Encode is one x264 encode of the working picture. Every file it lists carries these same video bits
+// (the tee muxer writes them all), each with its own audio loudness.
+type Encode struct {
+	Crop    *Rect        `json:"crop,omitempty"`
+	Width   int          `json:"width"`
+	Height  int          `json:"height"`
+	MaxRate int          `json:"max_rate"` // kb/s, caps CRF on busy scenes so renditions stream
+	Files   []EncodeFile `json:"files"`
+}
+
+// EncodeFile is one MP4 written from an Encode.
+type EncodeFile struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Mode   string `json:"mode,omitempty"`
+	Social bool   `json:"social,omitempty"` // social loudness (-14 LUFS) instead of the renditions' (-16)
+}
+
+// Still is one picture cut at a frame.
+type Still struct {
+	Name   string `json:"name"`
+	Frame  int    `json:"frame"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// PosterPlan: candidate frames are kept at full size during the pass and scored on their grey copies;
+// the best becomes the poster.
+type PosterPlan struct {
+	Candidates []int `json:"candidates"`
+	Full       Size  `json:"full"`
+	Small      Size  `json:"small"`
+}
+
+// StoryboardPlan: one frame every Every frames, Count tiles of Tile in a Cols×Rows sprite.
+type StoryboardPlan struct {
+	Every    int     `json:"every"`
+	Interval float64 `json:"interval"` // seconds
+	Count    int     `json:"count"`
+	Cols     int     `json:"cols"`
+	Rows     int     `json:"rows"`
+	Tile     Size    `json:"tile"`
+}
+
+// GreyPlan: every Every-th frame, shrunk to Size grey pixels, written raw for scoring in Go.
+type GreyPlan struct {
+	Every int  `json:"every"`
+	Size  Size `json:"size"`
+}
+
+// PreviewPlan: Seconds from the liveliest part, cut from the From rendition after the pass.
+type PreviewPlan struct {
+	From    string  `json:"from"`
+	Seconds float64 `json:"seconds"`
+	MP4     Size    `json:"mp4"`
+	WebP    Size    `json:"webp"`
+	WebPFPS int     `json:"webp_fps"`
+}
+
+// HLSPlan: the rendition MP4s remuxed (no encode) into fMP4 HLS segments.
+type HLSPlan struct {
+	Variants       []string `json:"variants"`
+	SegmentSeconds int      `json:"segment_seconds"`
+}
+
+// PlannedOutput is one published output, as the manifest will list it.
+type PlannedOutput struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Format string `json:"format"` // file extension
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+func planVideo(m Media) (*Plan, error) {
+	v := m.Video
+	disp := Size{W: v.DisplayWidth, H: v.DisplayHeight}
+	if disp.W < minVideoSide || disp.H < minVideoSide {
+		return nil, Reject("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, minVideoSide, minVideoSide)
+	}
+	p := &Plan{Kind: message.KindVideo}
+	pl := planner{p}
+	vp := &VideoPlan{VideoStream: v.Stream, AudioStream: -1, Duration: m.Duration}
+	p.Video = vp
+
+	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, clock(m.Duration), m.DurationFrom)
+	if v.Rotation != 0 {
+		pl.why("rotated %d° clockwise for display: %dx%d", v.Rotation, disp.W, disp.H)
+	}
+	if v.SAR != 1 {
+		pl.why("non-square pixels (SAR %.3g) stretched to square: %dx%d", v.SAR, disp.W, disp.H)
+	}
+	planInterlace(pl, vp, v)
+	vp.FrameRate = outputRate(v.FrameRate)
+	switch {
+	case v.FrameRate > maxOutputFPS+0.5:
+		pl.why("frame rate %.2f capped to %s", v.FrameRate, vp.FrameRate)
+	case v.VFR:
+		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
+	}
+	rate := parseRatio(vp.FrameRate)
+	// Frames are counted on the video's own length: the sound may run on after the picture stops.
+	videoSeconds := m.Duration
+	if v.Duration > 0 {
+		videoSeconds = math.Min(m.Duration, v.Duration)
+	}
+	vp.Frames = max(1, int(math.Round(videoSeconds*rate)))
+	planColour(pl, vp, v)
+
+	if m.Audio != nil {
+		vp.AudioStream = m.Audio.Stream
+		pl.why("audio stream %d (%s, %d channels) to AAC-LC 48 kHz stereo", m.Audio.Stream, m.Audio.Codec, m.Audio.Channels)
+	}
+	vp.Rendition, vp.Social = pl.loudness(m)
+
+	planPictures(pl, vp, disp)
+	planStills(vp, rate)
+	return p, nil
+}
+
+// planInterlace deinterlaces only what idet found interlaced: a field-order flag alone is not enough
+// (Panasonic's AVCHD says "top field first" over progressive frames).
+func planInterlace(pl planner, vp *VideoPlan, v *VideoInfo) {
+	il := v.Interlace
+	switch {
+	case il == nil:
+		return
+	case il.Verdict == "progressive":
+		pl.why("flagged %s but idet counted %d progressive and %d interlaced frames: not deinterlaced", v.FieldOrder, il.Progressive, il.TFF+il.BFF)
+	default:
+		vp.Deinterlace = il.Verdict
+		pl.why("interlaced (%s; idet: %d top-first, %d bottom-first, %d progressive): bwdif deinterlaces it", il.Verdict, il.TFF, il.BFF, il.Progressive)
+	}
+}
+
+// planColour decides how the source's colours reach SDR BT.709.
+func planColour(pl planner, vp *VideoPlan, v *VideoInfo) {
+	if v.HDR != "" {
+		tin := map[string]string{"pq": "smpte2084", "hlg": "arib-std-b67"}[v.HDR]
+		rng := "limited"
+		if v.Range == "pc" {
+			rng = "full"
+		}
+		vp.ToneMap = &HDRIn{Transfer: tin, Primaries: "2020", Matrix: "2020_ncl", Range: rng}
+		what := strings.ToUpper(v.HDR)
+		if v.DolbyVision != "" {
+			what = "Dolby Vision " + v.DolbyVision + " (" + what + " base layer)"
+		}
+		pl.why("HDR %s tone-mapped to SDR BT.709 (zscale to linear light, hable, no desaturation)", what)
+		if v.DolbyVision != "" && !strings.HasSuffix(v.DolbyVision, ".1") && !strings.HasSuffix(v.DolbyVision, ".4") {
+			pl.warn("Dolby Vision profile %s has no standard base layer: colours may be off", v.DolbyVision)
+		}
+		return
+	}
+	switch v.Matrix {
+	case "bt2020nc", "bt2020c":
+		vp.InMatrix = "bt2020"
+	case "smpte170m", "bt470bg":
+		vp.InMatrix = "smpte170m"
+	}
+	if vp.InMatrix != "" {
+		pl.why("SDR %s colours converted to BT.709", v.Matrix)
+	}
+}
+
+// planPictures sizes the working picture, the encodes (ladder and 9:16 crop) and the outputs that come
+// from them.
+func planPictures(pl planner, vp *VideoPlan, disp Size) {
+	short := min(disp.W, disp.H)
+	var rungs []int
+	for _, r := range ladder {
+		if short >= r {
+			rungs = append(rungs, r)
+		}
+	}
+	// The working picture is the display picture brought down to what the largest output needs.
+	need := float64(short)
+	if len(rungs) > 0 {
+		need = float64(rungs[0])
+	}
+	crop := geom.AspectRect(disp, 9, 16)
+	cropOut := geom.FitLong(Size{W: crop.W, H: crop.H}, cropLongSide)
+	factor := math.Min(1, math.Max(need/float64(short), float64(cropOut.W)/float64(crop.W)))
+	work := Size{W: geom.Even(float64(disp.W) * factor), H: geom.Even(float64(disp.H) * factor)}
+	vp.Work = work
+	pl.why("decoded once, brought to %dx%d and split to every output", work.W, work.H)
+
+	if len(rungs) == 0 {
+		s := Size{W: geom.EvenInt(work.W), H: geom.EvenInt(work.H)}
+		vp.Encodes = append(vp.Encodes, Encode{Width: s.W, Height: s.H, Files: []EncodeFile{{Name: "rendition/source", Role: message.RoleRendition}}})
+		vp.HLS.Variants = append(vp.HLS.Variants, "rendition/source")
+		pl.why("short side %d is below %d: one rendition at the source's size, never upscaled", short, ladder[len(ladder)-1])
+	} else {
+		var names []string
+		for _, r := range rungs {
+			s := geom.ShortSide(work, r)
+			name := fmt.Sprintf("rendition/%dp", r)
+			vp.Encodes = append(vp.Encodes, Encode{Width: s.W, Height: s.H, Files: []EncodeFile{{Name: name, Role: message.RoleRendition}}})
+			vp.HLS.Variants = append(vp.HLS.Variants, name)
+			names = append(names, fmt.Sprintf("%dp", r))
+		}
+		pl.why("ladder %s by the short side (only sizes the source fills)", strings.Join(names, ", "))
+	}
+
+	c := geom.AspectRect(work, 9, 16)
+	cs := geom.FitLong(Size{W: c.W, H: c.H}, cropLongSide)
+	crop916 := EncodeFile{Name: "crop/9x16", Role: message.RoleCrop, Mode: "fill", Social: true}
+	shared := false
+	if c.X == 0 && c.Y == 0 && c.W == work.W && c.H == work.H {
+		for i := range vp.Encodes {
+			if e := &vp.Encodes[i]; e.Width == cs.W && e.Height == cs.H {
+				e.Files = append(e.Files, crop916)
+				pl.why("crop/9x16 is the %s picture: encoded once, written twice (the crop with social loudness)", e.Files[0].Name)
+				shared = true
+				break
+			}
+		}
+	}
+	if !shared {
+		vp.Encodes = append(vp.Encodes, Encode{Crop: &c, Width: cs.W, Height: cs.H, Files: []EncodeFile{crop916}})
+	}
+	rate := parseRatio(vp.FrameRate)
+	for i := range vp.Encodes {
+		e := &vp.Encodes[i]
+		// About 0.1 bit per pixel at the output rate, and never below 500 kb/s.
+		e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+		for _, f := range e.Files {
+			vp.Outputs = append(vp.Outputs, PlannedOutput{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
+		}
+	}
+
+	full := Size{W: vp.Encodes[0].Width, H: vp.Encodes[0].Height}
+	vp.Poster.Full, vp.Poster.Small = full, geom.FitLong(full, posterSmallLong)
+	smallest := vp.Encodes[len(vp.HLS.Variants)-1]
+	vp.Preview = PreviewPlan{From: vp.HLS.Variants[len(vp.HLS.Variants)-1], Seconds: previewSeconds,
+		MP4: Size{W: smallest.Width, H: smallest.Height}, WebP: geom.FitLong(Size{W: smallest.Width, H: smallest.Height}, previewWebPLong), WebPFPS: previewWebPFPS}
+	vp.HLS.SegmentSeconds = hlsSegment
+	pl.why("HLS (%d s fMP4 segments) remuxed from the rendition files, not encoded again", hlsSegment)
+}
+
+// planStills places the thumbnails, the poster candidates, the storyboard and the grey analysis frames
+// on the output frame numbers (after the rate conversion).
+func planStills(vp *VideoPlan, rate float64) {
+	last := max(0, vp.Frames-2) // the last frame number is an estimate: stay clear of it
+	thumb := geom.FitLong(vp.Work, thumbnailLong)
+	for i := 1; i <= thumbnailCount; i++ {
+		f := int(math.Round((float64(i) - 0.5) / thumbnailCount * float64(last)))
+		vp.Thumbnails = append(vp.Thumbnails, Still{Name: fmt.Sprintf("thumbnail/%d", i), Frame: f, Width: thumb.W, Height: thumb.H})
+	}
+
+	vp.Grey = GreyPlan{Every: max(1, int(math.Round(rate/greyPerSecond))), Size: Size{W: greySide, H: greySide}}
+	samples := last/vp.Grey.Every + 1
+	n := min(posterMaxCands, samples)
+	seen := map[int]bool{}
+	for k := 0; k < n; k++ {
+		pos := 0.5
+		if n > 1 {
+			pos = 0.05 + 0.9*float64(k)/float64(n-1)
+		}
+		f := int(math.Round(pos*float64(samples-1))) * vp.Grey.Every
+		if !seen[f] {
+			seen[f] = true
+			vp.Poster.Candidates = append(vp.Poster.Candidates, f)
+		}
+	}
+
+	interval := math.Max(1, math.Ceil(vp.Duration/storyboardMax))
+	every := max(1, int(math.Round(interval*rate)))
+	count := max(1, (vp.Frames+every-1)/every)
+	cols := min(count, storyboardCols)
+	vp.Storyboard = StoryboardPlan{Every: every, Interval: float64(every) / rate, Count: count, Cols: cols, Rows: (count + cols - 1) / cols,
+		Tile: geom.FitLong(vp.Work, storyboardLong)}
+
+	add := func(o PlannedOutput) { vp.Outputs = append(vp.Outputs, o) }
+	for _, f := range []string{"jpg", "webp"} {
+		add(PlannedOutput{Name: "poster", Role: message.RolePoster, Format: f, Width: vp.Poster.Full.W, Height: vp.Poster.Full.H})
+	}
+	for _, f := range []string{"jpg", "webp"} {
+		add(PlannedOutput{Name: "poster/640", Role: message.RolePoster, Format: f, Width: vp.Poster.Small.W, Height: vp.Poster.Small.H})
+	}
+	for _, t := range vp.Thumbnails {
+		add(PlannedOutput{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})
+	}
+	sb := vp.Storyboard
+	add(PlannedOutput{Name: "storyboard/sprite", Role: message.RoleStoryboard, Format: "jpg", Width: sb.Cols * sb.Tile.W, Height: sb.Rows * sb.Tile.H})
+	add(PlannedOutput{Name: "storyboard/vtt", Role: message.RoleStoryboard, Format: "vtt"})
+	add(PlannedOutput{Name: "preview/mp4", Role: message.RolePreview, Format: "mp4", Width: vp.Preview.MP4.W, Height: vp.Preview.MP4.H})
+	add(PlannedOutput{Name: "preview/webp", Role: message.RolePreview, Format: "webp", Width: vp.Preview.WebP.W, Height: vp.Preview.WebP.H})
+	top := vp.Encodes[0]
+	add(PlannedOutput{Name: "hls/master", Role: message.RoleHLS, Format: "m3u8", Width: top.Width, Height: top.Height})
+}
