@@ -239,7 +239,7 @@ func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int,
 		fs = append(fs, c.filters()...)
 	}
 	fs = append(fs, filt{"ebur128", "peak=true:framelog=verbose"})
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info"}
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
 	args = append(args, sourceArgs()...)
 	if loops > 1 {
 		args = append(args, "-stream_loop", strconv.Itoa(loops-1))
@@ -264,7 +264,7 @@ var idetLine = regexp.MustCompile(`Multi frame detection: TFF:\s*(\d+)\s+BFF:\s*
 
 // detectInterlace runs idet over the first 10 seconds of the video stream.
 func (p *Pipeline) detectInterlace(ctx context.Context, path string, stream int) (*Interlace, error) {
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info"}
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
 	args = append(args, sourceArgs()...)
 	args = append(args, "-t", "10", "-i", inputURL(path), "-map", "0:"+strconv.Itoa(stream), "-vf", "idet", "-f", "null", "-")
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)

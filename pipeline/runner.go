@@ -86,14 +86,13 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 	return stdout.Bytes(), nil
 }
 
-// Log runs a tool for what it prints on stderr (ffmpeg's analysis filters report there) and returns the
-// last maxBytes of it.
+// Log runs an ffmpeg analysis pass (-progress pipe:1 in args) for what it prints on stderr (ffmpeg's
+// analysis filters report there) and returns the last maxBytes of it. The stall watchdog and the
+// process-group cleanup are the same as FFmpeg's.
 func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int) (string, error) {
-	cmd := r.command(ctx, bin, args)
-	stderr := newTail(maxBytes)
-	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		return "", r.wrap(ctx, bin, err, stderr.String())
+	stderr, _, err := r.ffmpeg(ctx, bin, args, nil, maxBytes)
+	if err != nil {
+		return "", err
 	}
 	return stderr.Raw(), nil
 }
@@ -102,17 +101,23 @@ func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int
 // it when ctx ends or when it stops making progress for r.Stall. It returns how many lines ffmpeg wrote
 // on stderr: with -v error each is an error, and a run can exit 0 after hundreds of them.
 func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress)) (errorLines int, err error) {
+	_, errorLines, err = r.ffmpeg(ctx, bin, args, onProgress, stderrTailBytes)
+	return errorLines, err
+}
+
+// ffmpeg is FFmpeg and Log: it keeps the last stderrMax bytes of stderr.
+func (r runner) ffmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress), stderrMax int) (*tail, int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
-	stderr := newTail(stderrTailBytes)
+	stderr := newTail(stderrMax)
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, err
+		return stderr, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, &ExecError{Tool: bin, Code: -1, Err: err}
+		return stderr, 0, &ExecError{Tool: bin, Code: -1, Err: err}
 	}
 
 	moved := make(chan struct{}, 1)
@@ -150,11 +155,11 @@ func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgres
 	killGroup(cmd)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
-			return stderr.Lines(), &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
+			return stderr, stderr.Lines(), &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
 		}
-		return stderr.Lines(), r.wrap(ctx, bin, err, stderr.String())
+		return stderr, stderr.Lines(), r.wrap(ctx, bin, err, stderr.String())
 	}
-	return stderr.Lines(), nil
+	return stderr, stderr.Lines(), nil
 }
 
 func (r runner) wrap(ctx context.Context, bin string, err error, tail string) error {
