@@ -63,6 +63,8 @@ type Meta struct {
 	Consent     string    `json:"consent,omitempty"`
 	Via         string    `json:"via"`                 // "multipart" or "tus"
 	InviteID    string    `json:"invite_id,omitempty"` // the invite it was uploaded with; empty for the team
+	Campaign    string    `json:"campaign,omitempty"`  // a campaign name (configs/campaigns/{name}.yaml); see ValidCampaign
+	Captions    string    `json:"captions,omitempty"`  // CaptionsKey(ID) when a .srt/.vtt was supplied
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -118,6 +120,7 @@ const (
 
 func OriginalKey(id string) string { return OriginalsPrefix + id + "/source" }
 func MetaKey(id string) string     { return OriginalsPrefix + id + "/meta.json" }
+func CaptionsKey(id string) string { return OriginalsPrefix + id + "/captions" }
 func StatusKey(id string) string   { return MessagesPrefix + id + "/status.json" }
 func ManifestKey(id string) string { return MessagesPrefix + id + "/manifest.json" }
 
@@ -155,6 +158,13 @@ var idPattern = regexp.MustCompile(`^[0-7][0-9abcdefghjkmnpqrstvwxyz]{25}$`)
 
 // ValidID reports whether s has the shape of a message id; anything else never reaches a key.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+var campaignPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
+
+// ValidCampaign reports whether s can name a campaign: lower-case letters, digits and inner dashes, at
+// most 64 characters. Such a name is safe as a file name (configs/campaigns/{name}.yaml); whether the
+// campaign exists is the worker's to say.
+func ValidCampaign(s string) bool { return campaignPattern.MatchString(s) }
 
 // IDFromUploadID returns the message id of a tus upload id, which the S3 store writes as
 // "<message id>+<multipart upload id>".

@@ -2,6 +2,7 @@ package message
 
 import (
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +36,17 @@ func TestValidIDRejectsHostileStrings(t *testing.T) {
 func TestIDFromUploadID(t *testing.T) {
 	if got := IDFromUploadID("01jf0000000000000000000000+abc.def"); got != "01jf0000000000000000000000" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestValidCampaign(t *testing.T) {
+	for s, want := range map[string]bool{
+		"spring-tour": true, "crew2026": true, "a": true, strings.Repeat("a", 64): true,
+		"": false, "Spring": false, "-tour": false, "tour-": false, "../etc": false, "a/b": false,
+		"tour.yaml": false, "a b": false, strings.Repeat("a", 65): false, "été": false,
+	} {
+		if got := ValidCampaign(s); got != want {
+			t.Errorf("ValidCampaign(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
