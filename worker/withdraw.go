@@ -8,42 +8,39 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// ErrStillRunning says a message's task was asked to stop but is still running.
-var ErrStillRunning = errors.New("the message is being processed and did not stop in time")
-
 // Withdraw takes message id's task out of the queue, whatever its state, so that the message can be
 // queued afresh (the task id is the message id: asynq refuses a second task with the id of one it
 // still holds, archived ones included). A pending, scheduled, retrying or archived task is deleted; a
 // running one is cancelled (its job gets a cancelled context: ffmpeg stopped, scratch removed) and
-// deleted once asynq has let go of it. It gives up with ErrStillRunning after wait.
-func (q *Queue) Withdraw(ctx context.Context, id string, wait time.Duration) error {
+// deleted once asynq has let go of it. It reports false if the task is still running after wait.
+func (q *Queue) Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error) {
 	deadline := time.Now().Add(wait)
 	cancelled := false
 	for {
 		info, err := q.inspect.GetTaskInfo(QueueName, id)
 		if taskGone(err) {
-			return nil
+			return true, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if info.State != asynq.TaskStateActive {
 			// Between the two calls a worker may have taken it: then look again.
 			if err := q.inspect.DeleteTask(QueueName, id); err == nil || taskGone(err) {
-				return nil
+				return true, nil
 			}
 		} else if !cancelled {
 			if err := q.inspect.CancelProcessing(id); err != nil {
-				return err
+				return false, err
 			}
 			cancelled = true
 		}
 		if time.Now().After(deadline) {
-			return ErrStillRunning
+			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -34,6 +34,14 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 		testenv.Must(t, err)
 		return info.State.String()
 	}
+	withdraw := func(id string, wait time.Duration) {
+		t.Helper()
+		out, err := q.Withdraw(ctx, id, wait)
+		testenv.Must(t, err)
+		if !out {
+			t.Fatalf("task %s still running after %s", id, wait)
+		}
+	}
 
 	// Pending (no worker yet).
 	pending := message.NewID()
@@ -41,12 +49,12 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	if s := state(pending); s != "pending" {
 		t.Fatalf("enqueued task is %s", s)
 	}
-	testenv.Must(t, q.Withdraw(ctx, pending, time.Second))
+	withdraw(pending, time.Second)
 	if s := state(pending); s != "gone" {
 		t.Errorf("after Withdraw the pending task is %s", s)
 	}
 	// Nothing to withdraw is not an error.
-	testenv.Must(t, q.Withdraw(ctx, message.NewID(), time.Second))
+	withdraw(message.NewID(), time.Second)
 
 	// A worker: one id fails for good (archived), another blocks until its context ends.
 	archived, running := message.NewID(), message.NewID()
@@ -75,7 +83,7 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	if added, err := q.Add(ctx, archived); err != nil || added {
 		t.Fatalf("enqueueing an archived id: added %v, %v; want a silent no-op (that is why Withdraw exists)", added, err)
 	}
-	testenv.Must(t, q.Withdraw(ctx, archived, time.Second))
+	withdraw(archived, time.Second)
 	if added, err := q.Add(ctx, archived); err != nil || !added {
 		t.Errorf("after Withdraw the archived id cannot be queued again: added %v, %v", added, err)
 	}
@@ -86,7 +94,7 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the blocking task never started")
 	}
-	testenv.Must(t, q.Withdraw(ctx, running, 30*time.Second))
+	withdraw(running, 30*time.Second)
 	select {
 	case err := <-stopped:
 		if !errors.Is(err, context.Canceled) {
