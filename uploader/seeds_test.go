@@ -39,6 +39,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		{"webm", []string{"-f", "lavfi", "-i", "testsrc=s=32x32:d=0.2", "-c:v", "libvpx"}},
 		{"mkv", []string{"-f", "lavfi", "-i", "testsrc=s=32x32:d=0.2", "-c:v", "libx264"}},
 		{"ts", []string{"-f", "lavfi", "-i", "testsrc=s=32x32:d=0.2", "-c:v", "libx264", "-f", "mpegts"}},
+		{"avi", []string{"-f", "lavfi", "-i", "testsrc=s=32x32:d=0.2", "-c:v", "mjpeg"}},
+		{"mpg", []string{"-f", "lavfi", "-i", "testsrc=s=32x32:d=0.2", "-c:v", "mpeg2video", "-f", "vob"}},
 		{"m4a", []string{"-f", "lavfi", "-i", "sine=d=0.2", "-c:a", "aac"}},
 		{"mp3", []string{"-f", "lavfi", "-i", "sine=d=0.2", "-c:a", "libmp3lame", "-write_xing", "0", "-id3v2_version", "0"}},
 		{"aac", []string{"-f", "lavfi", "-i", "sine=d=0.2", "-c:a", "aac", "-f", "adts"}},

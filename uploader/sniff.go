@@ -21,9 +21,15 @@ const zipTailLen = 22 + 65535
 
 // Sniff names what the first bytes of a file are, by their magic numbers alone: never by the file's name
 // or the Content-Type the client sent. Anything not on the list (HTML, SVG, scripts, executables,
-// archives, playlists, AVI) is refused, and so is media whose first bytes also hold a web page, a PDF
-// or a playlist (a polyglot). ffprobe and the image decoder confirm later; this only keeps what is
-// plainly not media away from them.
+// archives, playlists) is refused, and so is media whose first bytes also hold a web page, a PDF or a
+// playlist (a polyglot). ffprobe and the image decoder confirm later; this only keeps what is plainly
+// not media away from them.
+//
+// AVI and MPEG program streams (old camcorders and cameras write them) are let in: what made AVI
+// dangerous, a GAB2 subtitle chunk carrying a playlist that ffmpeg would follow (Neex, 2017), is closed
+// where it happens, in the worker: ffmpeg 5.1 only hands GAB2 payloads to the SRT and ASS demuxers,
+// and the worker's ffmpeg runs with -protocol_whitelist file and a demuxer allowlist without hls or
+// concat (pipeline/gate.go). A playlist in the first kilobyte is still refused here as a polyglot.
 func Sniff(head []byte) (kind message.Kind, contentType string, ok bool) {
 	kind, contentType = sniffMagic(head)
 	if kind == "" || hiddenFormat(head) != "" {
@@ -83,6 +89,10 @@ func sniffMagic(h []byte) (message.Kind, string) {
 		return message.KindAudio, "audio/aac"
 	case isMPEGTS(h):
 		return message.KindVideo, "video/mp2t"
+	case riff(h, "AVI "):
+		return message.KindVideo, "video/x-msvideo"
+	case isMPEGPS(h):
+		return message.KindVideo, "video/mpeg"
 	}
 	return "", ""
 }
@@ -232,6 +242,12 @@ func isMPEGTS(h []byte) bool {
 	return false
 }
 
+// isMPEGPS checks an MPEG program stream's pack header (DVD and tape camcorders, .mpg, .vob): the start
+// code 00 00 01 BA, then the marker bits of MPEG-2 ('01' … 1) or MPEG-1 ('0010' … 1).
+func isMPEGPS(h []byte) bool {
+	return len(h) >= 12 && bytes.HasPrefix(h, []byte{0, 0, 1, 0xBA}) && (h[4]&0xC4 == 0x44 || h[4]&0xF1 == 0x21)
+}
+
 // hiddenFormat looks in the first bytes of media for another format's markers: the pieces that let a
 // browser render a page, a PDF reader open a document or ffmpeg follow a playlist.
 func hiddenFormat(h []byte) string {
@@ -265,10 +281,8 @@ func describe(h []byte) string {
 		return "a ZIP archive"
 	case bytes.HasPrefix(h, []byte("%PDF")):
 		return "a PDF document"
-	case riff(h, "AVI "):
-		return "an AVI video, which quinte does not accept (send MP4, MOV, WebM or MKV)"
 	case bytes.HasPrefix(h, []byte{0, 0, 1, 0xBA}):
-		return "an MPEG program stream, which quinte does not accept (send MP4, MOV, WebM or MKV)"
+		return "an MPEG program stream whose header is damaged"
 	case bytes.Contains(lower, []byte("<svg")):
 		return "an SVG drawing"
 	case bytes.HasPrefix(trimmed, []byte("<")) && (bytes.Contains(lower, []byte("<html")) || bytes.Contains(lower, []byte("<!doctype"))):

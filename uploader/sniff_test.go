@@ -54,7 +54,7 @@ func TestSniffSaysWhatANonMediaFileIs(t *testing.T) {
 	wantWords := map[string]string{
 		"text named .mp4": "text", "HTML": "web page", "SVG with script": "SVG", "shell script": "script",
 		"ELF executable": "program", "Windows PE executable": "Windows program", "ZIP archive": "ZIP",
-		"PDF": "PDF", "HLS playlist": "playlist", "ffconcat list": "playlist", "AVI with an HLS playlist in a GAB2 subtitle chunk": "AVI",
+		"PDF": "PDF", "HLS playlist": "playlist", "ffconcat list": "playlist", "AVI with an HLS playlist in a GAB2 subtitle chunk": "playlist",
 	}
 	for _, h := range testenv.NotMedia(t) {
 		if k, ct, ok := Sniff(sniffHead(h.Data)); ok {
@@ -86,6 +86,37 @@ func TestSniffRefusesPolyglots(t *testing.T) {
 		if !ok && !strings.Contains(Refusal(sniffHead(h.Data)), "polyglot") {
 			t.Errorf("%s: refusal %q does not say polyglot", h.Why, Refusal(sniffHead(h.Data)))
 		}
+	}
+}
+
+// Old camcorders and cameras write AVI (Motion JPEG or MPEG-4 with PCM or MP3) and MPEG program
+// streams (MPEG-2, .mpg/.vob): both are video. A program stream's pack header must have its marker
+// bits; an AVI whose head carries a playlist (Neex's GAB2 trick in its classic layout) is a polyglot.
+func TestSniffAcceptsCamcorderFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, ctype string
+		args        []string
+	}{
+		{"mjpeg.avi", "video/x-msvideo", []string{"-c:v", "mjpeg", "-c:a", "pcm_s16le"}},
+		{"xvid.avi", "video/x-msvideo", []string{"-c:v", "mpeg4", "-vtag", "XVID", "-c:a", "libmp3lame"}},
+		{"dvd.mpg", "video/mpeg", []string{"-c:v", "mpeg2video", "-c:a", "mp2", "-f", "vob"}},
+		{"mpeg1.mpg", "video/mpeg", []string{"-c:v", "mpeg1video", "-c:a", "mp2", "-f", "mpeg"}},
+	} {
+		p := filepath.Join(dir, c.name)
+		testenv.FFmpeg(t, append(append([]string{"-f", "lavfi", "-i", "testsrc=s=64x48:d=0.5", "-f", "lavfi", "-i", "sine=d=0.5"}, c.args...), "-shortest", p)...)
+		b, err := os.ReadFile(p)
+		testenv.Must(t, err)
+		if k, ct, ok := Sniff(sniffHead(b)); !ok || k != message.KindVideo || ct != c.ctype {
+			t.Errorf("%s: sniffed %v %s %s (%s), want video %s", c.name, ok, k, ct, Refusal(sniffHead(b)), c.ctype)
+		}
+	}
+	if _, _, ok := Sniff(append([]byte{0, 0, 1, 0xBA, 0xFF, 0xFF}, make([]byte, 64)...)); ok {
+		t.Error("a pack start code without its marker bits is accepted")
+	}
+	neex := testenv.NeexAVI(testenv.HLSPlaylist("file:///etc/passwd"))
+	if _, _, ok := Sniff(sniffHead(neex)); ok || !strings.Contains(Refusal(sniffHead(neex)), "playlist") {
+		t.Errorf("Neex's AVI with its playlist in the head: accepted %v, refusal %q", ok, Refusal(sniffHead(neex)))
 	}
 }
 

@@ -13,7 +13,14 @@ import (
 //
 // Layout (RIFF, little-endian): RIFF 'AVI ' { LIST 'hdrl' { avih, LIST 'strl' {strh vids, strf
 // BITMAPINFOHEADER}, LIST 'strl' {strh txts, strf} }, LIST 'movi' { '00db' frame, '01tx' GAB2 } }.
-func NeexAVI(payload []byte) []byte {
+func NeexAVI(payload []byte) []byte { return neexAVI(payload, 0) }
+
+// NeexAVIPastTheSniffer is the same attack with a JUNK chunk (which AVI readers skip) before the
+// payload, so that the playlist lies past the first 4 KiB an upload sniffer reads: a file the API's
+// door lets through as an AVI, for the worker's own gate to face.
+func NeexAVIPastTheSniffer(payload []byte) []byte { return neexAVI(payload, 4096) }
+
+func neexAVI(payload []byte, junk int) []byte {
 	const w, h = 16, 16
 	frame := make([]byte, w*h*3) // one black 24-bit DIB frame
 
@@ -54,6 +61,9 @@ func NeexAVI(payload []byte) []byte {
 		list("strl", chunk("strh", strh("vids", "DIB ", 1, 25, 1)), chunk("strf", bih)),
 		list("strl", chunk("strh", strh("txts", "\x00\x00\x00\x00", 1, 1000, 1)), chunk("strf", []byte{})),
 	)
+	if junk > 0 {
+		hdrl = append(hdrl, chunk("JUNK", make([]byte, junk))...)
+	}
 	movi := list("movi", chunk("01tx", gab2), chunk("00db", frame))
 	body := append([]byte("AVI "), hdrl...)
 	body = append(body, movi...)
