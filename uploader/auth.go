@@ -11,13 +11,15 @@ import (
 )
 
 // inviteRoutes are the only routes an invite token reaches: uploading (multipart and tus), the status
-// of its own messages, and its own invite (the prompts to show). Everything else, including every
-// route added later, is the team's.
+// and the captions of its own messages, and its own invite (the prompts to show). Everything else,
+// including every route added later, is the team's.
 var inviteRoutes = map[string]bool{
-	"POST /v1/messages":     true,
-	"GET /v1/messages/{id}": true,
-	"GET /v1/invite":        true,
-	"/v1/uploads/":          true,
+	"POST /v1/messages":                 true,
+	"GET /v1/messages/{id}":             true,
+	"PUT /v1/messages/{id}/captions":    true,
+	"DELETE /v1/messages/{id}/captions": true,
+	"GET /v1/invite":                    true,
+	"/v1/uploads/":                      true,
 }
 
 // caller is who sent a request: the team, or an artist holding an invite.

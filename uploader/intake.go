@@ -21,10 +21,16 @@ func (s *Server) register(ctx context.Context, meta message.Meta) error {
 	if _, err := s.states.Create(ctx, meta.ID, meta.Kind); err != nil {
 		return err
 	}
-	if err := s.queue.Enqueue(ctx, meta.ID); err != nil {
-		s.log.Error("enqueue failed; the reconciler will retry", "message_id", meta.ID, "err", err)
-	}
+	s.enqueue(ctx, meta.ID)
 	return nil
+}
+
+// enqueue hands a recorded message to the queue. When the queue refuses, the reconciler enqueues it
+// later.
+func (s *Server) enqueue(ctx context.Context, id string) {
+	if err := s.queue.Enqueue(ctx, id); err != nil {
+		s.log.Error("enqueue failed; the reconciler will retry", "message_id", id, "err", err)
+	}
 }
 
 // storeOriginal streams one file to the original's key, refusing what is empty, is not media, or is
@@ -63,7 +69,7 @@ func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (
 
 // unsupported is the 415 answer, saying what the file looked like.
 func unsupported(what string) *apiError {
-	return errorf(http.StatusUnsupportedMediaType, "unsupported_media", "this looks like %s, not a video, photo or audio file quinte accepts (MP4, MOV, WebM, MKV, MTS, JPEG, PNG, HEIC, AVIF, WebP, GIF, MP3, M4A, WAV, Opus)", what)
+	return errorf(http.StatusUnsupportedMediaType, "unsupported_media", "this looks like %s, not a video, photo or audio file quinte accepts (MP4, MOV, WebM, MKV, MTS, AVI, MPG, JPEG, PNG, HEIC, AVIF, WebP, GIF, MP3, M4A, WAV, Opus)", what)
 }
 
 func uploadReadError(err error) *apiError {

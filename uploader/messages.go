@@ -25,6 +25,8 @@ type messageView struct {
 	Artist    string           `json:"artist,omitempty"`
 	Title     string           `json:"title,omitempty"`
 	InviteID  string           `json:"invite_id,omitempty"`
+	Campaign  string           `json:"campaign,omitempty"`
+	Captions  bool             `json:"captions,omitempty"` // a .srt/.vtt was supplied (PUT /v1/messages/{id}/captions)
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
 	Outputs   []message.Output `json:"outputs"`
@@ -39,7 +41,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	}
-	v, aerr := s.view(r.Context(), id)
+	v, aerr := s.view(r.Context(), id, requestBase(r))
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -78,6 +80,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Read the records a page at a time, a few at once, until the page is full.
+	base := requestBase(r)
 	views := []*messageView{}
 	for len(page) > 0 && len(views) < limit {
 		batch := page[:min(len(page), limit)]
@@ -91,7 +94,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				if v, aerr := s.view(r.Context(), id); aerr == nil {
+				if v, aerr := s.view(r.Context(), id, base); aerr == nil {
 					got[i] = v
 				}
 			}()
@@ -110,8 +113,9 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// view reads a message's record (and, once ready, its manifest) and signs a link to each output.
-func (s *Server) view(ctx context.Context, id string) (*messageView, *apiError) {
+// view reads a message's record (and, once ready, its manifest) and signs a link to each output: a
+// presigned S3 URL, or for HLS a signed link to this API (base) that players can follow.
+func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiError) {
 	rec, err := s.states.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errorf(http.StatusNotFound, "not_found", "no message has this id")
@@ -124,18 +128,26 @@ func (s *Server) view(ctx context.Context, id string) (*messageView, *apiError) 
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID
+		v.Campaign, v.Captions = meta.Campaign, meta.Captions != ""
 	}
 	if rec.Status != message.StatusReady {
 		return v, nil
 	}
 	var man message.Manifest
-	if err := s.store.GetJSON(ctx, message.ManifestKey(id), &man); err != nil {
+	if err := s.store.GetJSON(ctx, message.ManifestKey(id), &man); errors.Is(err, fs.ErrNotExist) {
+		// Being processed again (PUT …/captions deletes the manifest first): say so until it is done.
+		v.Status = message.StatusQueued
+		return v, nil
+	} else if err != nil {
 		return nil, storageDown(s, err)
 	}
 	for _, o := range man.Outputs {
 		url, err := s.store.PresignGet(ctx, o.Key, downloadName(id, o), s.cfg.URLTTL)
 		if err != nil {
 			return nil, storageDown(s, err)
+		}
+		if o.Role == message.RoleHLS && len(s.linkKey) > 0 {
+			url = s.playbackURL(base, id, o)
 		}
 		o.Key, o.URL = "", url
 		v.Outputs = append(v.Outputs, o)

@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"mime"
@@ -14,7 +15,9 @@ import (
 const formOverhead = 1 << 20
 
 // createMessage handles POST /v1/messages: multipart/form-data with a "file" and optional "artist",
-// "title" and "consent". The file is streamed to S3, never held in memory or on local disk.
+// "title", "consent", "campaign" (a campaign's name) and "captions" (a .srt or .vtt). The file is
+// streamed to S3, never held in memory or on local disk; the captions (at most 512 KiB) are checked in
+// memory and stored once the file is.
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
@@ -40,10 +43,15 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		}
 		meta.InviteID = inv.ID
 	}
-	accepted := false
+	// Until the message is recorded, a refusal takes back everything: the invite's slot, and what was
+	// stored under the original's folder (the file, the captions).
+	accepted, stored := false, false
 	defer func() {
 		if !accepted {
 			s.releaseInvite(ctx, meta.InviteID, id)
+		}
+		if !accepted && stored {
+			_ = s.store.DeletePrefix(context.WithoutCancel(ctx), message.OriginalsPrefix+id+"/")
 		}
 	}()
 
@@ -53,41 +61,38 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body could not be read: %v", err))
 		return
 	}
-	stored := false
+	var captions []byte
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if stored {
-				_ = s.store.Delete(ctx, message.OriginalKey(id))
-			}
 			writeError(w, uploadReadError(err))
 			return
 		}
-		switch part.FormName() {
+		var aerr *apiError
+		switch name := part.FormName(); name {
 		case "file":
 			if stored {
-				_ = s.store.Delete(ctx, message.OriginalKey(id))
 				writeError(w, errorf(http.StatusBadRequest, "one_file_only", "send one file per message"))
 				return
 			}
-			kind, ctype, size, aerr := s.storeOriginal(ctx, id, part)
-			if aerr != nil {
-				writeError(w, aerr)
-				return
-			}
-			stored = true
-			meta.Kind, meta.ContentType, meta.Size, meta.Filename = kind, ctype, size, cleanFilename(part.FileName())
-		case "artist", "title", "consent":
+			meta.Kind, meta.ContentType, meta.Size, aerr = s.storeOriginal(ctx, id, part)
+			stored = aerr == nil
+			meta.Filename = cleanFilename(part.FileName())
+		case "captions":
+			captions, aerr = readCaptions(part)
+		case "campaign", "artist", "title", "consent":
 			b, err := io.ReadAll(io.LimitReader(part, 4<<10))
 			if err != nil {
 				writeError(w, uploadReadError(err))
 				return
 			}
 			v := cleanText(string(b), 500)
-			switch part.FormName() {
+			switch name {
+			case "campaign":
+				meta.Campaign, aerr = campaignName(v)
 			case "artist":
 				meta.Artist = v
 			case "title":
@@ -98,15 +103,29 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, formOverhead))
 		}
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
 		part.Close()
 	}
 	if !stored {
 		writeError(w, errorf(http.StatusBadRequest, "no_file", "the form has no field called file"))
 		return
 	}
+	if captions != nil {
+		if aerr := captionsFor(meta.Kind); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		if err := s.store.Put(ctx, message.CaptionsKey(id), bytes.NewReader(captions), int64(len(captions)), captionsType(captions)); err != nil {
+			writeError(w, storageDown(s, err))
+			return
+		}
+		meta.Captions = message.CaptionsKey(id)
+	}
 	if err := s.register(ctx, meta); err != nil {
 		s.log.Error("recording message failed", "message_id", id, "err", err)
-		_ = s.store.Delete(context.WithoutCancel(ctx), message.OriginalKey(id))
 		writeError(w, errorf(http.StatusServiceUnavailable, "storage_unavailable", "the message could not be recorded; try again shortly"))
 		return
 	}

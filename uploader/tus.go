@@ -77,6 +77,9 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 			md[k] = v
 		}
 	}
+	if _, aerr := campaignName(cleanText(md["campaign"], 500)); aerr != nil {
+		return handler.HTTPResponse{}, none, handler.NewError("ERR_BAD_CAMPAIGN", aerr.Message, aerr.Status)
+	}
 	if err := s.queue.Ping(hook.Context); err != nil {
 		return handler.HTTPResponse{}, none, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
 	}
@@ -182,6 +185,8 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
 		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500), InviteID: inviteID,
 	}
+	// Checked at creation; an upload created before campaigns existed may carry anything.
+	meta.Campaign, _ = campaignName(cleanText(md["campaign"], 500))
 	if err := s.register(ctx, meta); err != nil {
 		return storageTrouble("recording message failed", err)
 	}

@@ -64,9 +64,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// Queue is the part of the queue the API needs.
+// Queue is the part of the queue the API needs. Withdraw takes a message's task out of the queue
+// (stopping it if it runs) before the message is processed again; it reports false if the task is
+// still running after wait.
 type Queue interface {
 	Enqueue(ctx context.Context, id string) error
+	Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error)
 	Ping(ctx context.Context) error
 }
 
@@ -81,12 +84,13 @@ type Server struct {
 	log      *slog.Logger
 	tus      http.Handler
 	tusStore tusStore
+	linkKey  []byte // signs HLS playback links; see hls.go
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
 func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
 	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
-		invites: &invite.Book{Store: store}, queue: queue, log: log}
+		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken)}
 }
 
 // Handler routes every request. Only the health checks are public; every other route needs the team
@@ -100,15 +104,21 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /v1/messages", s.createMessage)
 	api.HandleFunc("GET /v1/messages", s.listMessages)
 	api.HandleFunc("GET /v1/messages/{id}", s.getMessage)
+	api.HandleFunc("PUT /v1/messages/{id}/captions", s.putCaptions)
+	api.HandleFunc("DELETE /v1/messages/{id}/captions", s.deleteCaptions)
 	api.HandleFunc("POST /v1/invites", s.createInvite)
 	api.HandleFunc("GET /v1/invites", s.listInvites)
 	api.HandleFunc("GET /v1/invites/{id}", s.getInvite)
 	api.HandleFunc("DELETE /v1/invites/{id}", s.disableInvite)
 	api.HandleFunc("GET /v1/invite", s.ownInvite)
+	api.HandleFunc("GET /v1/messages/{id}/hls/{file...}", s.teamHLS)
 	if s.tus != nil {
 		api.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tusGuard(s.tus)))
 	}
-	mux.Handle("/", s.authenticate(api))
+	authenticated := s.authenticate(api)
+	// Players fetch HLS without a Bearer header: a signed link opens that route on its own.
+	mux.Handle("GET /v1/messages/{id}/hls/{file...}", s.signedHLS(authenticated))
+	mux.Handle("/", authenticated)
 	return s.cors(mux)
 }
 

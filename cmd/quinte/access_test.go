@@ -83,6 +83,7 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 		header http.Header
 		invite int // status with the valid invite
 		team   int // status with the team token
+		others int // status with every other credential, when not 401
 	}
 	fixed := func(p string) func(string) string { return func(string) string { return p } }
 	multipartBody := func() (string, []byte) {
@@ -109,12 +110,30 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 		return "/v1/invites/" + id
 	}
 	patch := func() (string, []byte) { return "application/offset+octet-stream", []byte("0123") }
+	captions := func() (string, []byte) { return "application/x-subrip", []byte(srtCaptions) }
+	// withCaptions gives message id captions before the invite's and the team's DELETE.
+	withCaptions := func(id string) func(string) string {
+		return func(cred string) string {
+			if cred == "invite" || cred == "team" {
+				if status, body := putCaptions(t, m.URL, token, id, []byte(srtCaptions)); status != http.StatusAccepted {
+					t.Fatalf("PUT captions: %d %s", status, body)
+				}
+			}
+			return "/v1/messages/" + id + "/captions"
+		}
+	}
 	routes := []route{
 		{method: "POST", path: fixed("/v1/messages"), body: multipartBody, invite: 202, team: 202},
 		{method: "GET", path: fixed("/v1/messages"), invite: 403, team: 200},
 		{method: "GET", path: fixed("/v1/messages/" + teamMsg), invite: 404, team: 200},
 		{method: "GET", path: fixed("/v1/messages/" + invMsg), invite: 200, team: 200},
 		{method: "GET", path: fixed("/v1/messages/" + message.NewID()), invite: 404, team: 404},
+		{method: "PUT", path: fixed("/v1/messages/" + invMsg + "/captions"), body: captions, invite: 202, team: 202},
+		{method: "PUT", path: fixed("/v1/messages/" + teamMsg + "/captions"), body: captions, invite: 404, team: 202},
+		{method: "DELETE", path: withCaptions(invMsg), invite: 202, team: 202},
+		{method: "DELETE", path: withCaptions(teamMsg), invite: 404, team: 202},
+		{method: "GET", path: fixed("/v1/messages/" + invMsg + "/hls/master.m3u8"), invite: 403, team: 404}, // audio: no HLS
+		{method: "GET", path: fixed("/v1/messages/" + invMsg + "/hls/master.m3u8?exp=9999999999&sig=forged"), invite: 403, team: 403, others: 403},
 		{method: "POST", path: fixed("/v1/invites"), body: jsonBody(`{"max_uploads":2}`), invite: 403, team: 201},
 		{method: "GET", path: fixed("/v1/invites"), invite: 403, team: 200},
 		{method: "GET", path: fixed("/v1/invites/" + invID), invite: 403, team: 200},
@@ -135,6 +154,9 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 	for _, r := range routes {
 		for _, c := range creds {
 			want := http.StatusUnauthorized
+			if r.others != 0 {
+				want = r.others
+			}
 			switch c.name {
 			case "invite":
 				want = r.invite
@@ -142,7 +164,7 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 				want = r.team
 			}
 			p := r.path(c.name)
-			t.Run(r.method+"_"+strings.ReplaceAll(p, "/", "_")+"_"+c.name, func(t *testing.T) {
+			t.Run(r.method+"_"+strings.NewReplacer("/", "_", "?", "_", "&", "_").Replace(p)+"_"+c.name, func(t *testing.T) {
 				var body *bytes.Reader
 				h := http.Header{}
 				for k, v := range r.header {
