@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/message"
+)
+
+// An invite's slot is taken when a tus upload is created (so a leaked invite cannot start more uploads
+// than it allows) and given back when the upload is cancelled (tus DELETE) or refused; an upload
+// abandoned halfway keeps its slot, since the artist may still resume it, until the invite expires.
+// An upload refused at creation (a bad campaign) takes no slot.
+func TestInviteSlotsOfResumableUploads(t *testing.T) {
+	m := startMain(t, config.RoleRun, realEnv(t))
+	team := &testenv.Client{Base: m.URL, Token: token}
+	invID, invTok := createInvite(t, team, `{"max_uploads":2}`)
+	artist := &testenv.Client{Base: m.URL, Token: invTok}
+	remaining := func() int {
+		t.Helper()
+		status, b, _ := artist.Do(t, "GET", "/v1/invite", nil, nil)
+		var v struct{ Remaining int }
+		if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
+			t.Fatalf("GET /v1/invite: %d %s", status, b)
+		}
+		return v.Remaining
+	}
+	clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
+
+	// Refused at creation: no slot.
+	resp, body := tusRequest(t, "POST", m.URL+"/v1/uploads/", invTok, nil, map[string]string{
+		"Upload-Length": strconv.Itoa(len(clip)), "Upload-Metadata": "campaign " + base64.StdEncoding.EncodeToString([]byte("No Such/Name")),
+	})
+	if resp.StatusCode != http.StatusBadRequest || remaining() != 2 {
+		t.Errorf("tus with a bad campaign: %d %s, %d uploads left", resp.StatusCode, body, remaining())
+	}
+
+	// Abandoned halfway: the slot stays taken.
+	abandoned := tusCreate(t, m.URL, invTok, len(clip))
+	resp, _ = tusRequest(t, "PATCH", m.URL+abandoned, invTok, clip[:len(clip)/2], map[string]string{"Upload-Offset": "0"})
+	if resp.StatusCode != http.StatusNoContent || remaining() != 1 {
+		t.Fatalf("half an upload: %d, %d uploads left; want 204 and 1", resp.StatusCode, remaining())
+	}
+
+	// Cancelled: the slot comes back and the partial upload is gone from the bucket.
+	cancelled := tusCreate(t, m.URL, invTok, len(clip))
+	resp, _ = tusRequest(t, "PATCH", m.URL+cancelled, invTok, clip[:len(clip)/3], map[string]string{"Upload-Offset": "0"})
+	if resp.StatusCode != http.StatusNoContent || remaining() != 0 {
+		t.Fatalf("second upload: %d, %d uploads left; want 204 and 0", resp.StatusCode, remaining())
+	}
+	if resp, body := tusRequest(t, "POST", m.URL+"/v1/uploads/", invTok, nil, map[string]string{"Upload-Length": "10"}); resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "no uploads left") {
+		t.Errorf("a third upload on a used-up invite: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := tusRequest(t, "DELETE", m.URL+cancelled, invTok, nil, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("tus DELETE: %d", resp.StatusCode)
+	}
+	if n := remaining(); n != 1 {
+		t.Errorf("after tus DELETE: %d uploads left, want 1", n)
+	}
+	u, _ := url.Parse(cancelled)
+	cancelledID := message.IDFromUploadID(strings.TrimPrefix(u.Path, "/v1/uploads/"))
+	for _, k := range bucketKeys(t, m, "uploads/") {
+		if strings.HasPrefix(k, "uploads/"+cancelledID) {
+			t.Errorf("the cancelled upload left %s", k)
+		}
+	}
+	if resp, _ := tusRequest(t, "HEAD", m.URL+cancelled, invTok, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("HEAD on the cancelled upload: %d", resp.StatusCode)
+	}
+
+	// The abandoned one can still be finished with its slot, and becomes a message of the invite.
+	resp, _ = tusRequest(t, "PATCH", m.URL+abandoned, invTok, clip[len(clip)/2:], map[string]string{"Upload-Offset": strconv.Itoa(len(clip) / 2)})
+	id := resp.Header.Get("Quinte-Message-Id")
+	if resp.StatusCode != http.StatusNoContent || !message.ValidID(id) {
+		t.Fatalf("resuming the abandoned upload: %d", resp.StatusCode)
+	}
+	if meta := metaOf(t, m, id); meta.InviteID != invID || remaining() != 1 {
+		t.Errorf("resumed upload: invite %q, %d uploads left; want %s and 1", meta.InviteID, remaining(), invID)
+	}
+	team.WaitReady(t, id, 2*time.Minute)
+}
