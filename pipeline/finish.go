@@ -43,9 +43,9 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
 	sizes := splitN(p, 2, false)
 	for i, sz := range []Size{vp.Poster.Full, vp.Poster.Small} {
-		name := "poster"
+		name := posterName
 		if i == 1 {
-			name = "poster/640"
+			name = posterSmallName
 		}
 		s := sizes[i]
 		if sz != vp.Poster.Full {
@@ -54,7 +54,7 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 		both := splitN(s, 2, false)
 		outs = append(outs,
 			toJPEG(both[0], sz).Output(outputFile(dir, name, ".jpg"), jpegArgs(2)),
-			both[1].Output(outputFile(dir, name, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
+			both[1].Output(outputFile(dir, name+webpAlso, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
 	}
 
 	from := ownInput(outputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{

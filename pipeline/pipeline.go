@@ -132,6 +132,9 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		}
 		p.log.DebugContext(ctx, "step done", "message_id", in.ID, "step", s.name, "took", time.Since(start))
 	}
+	if err := uniqueNames(j.res.Files); err != nil {
+		return nil, err // a bug: two outputs would overwrite each other's manifest entry
+	}
 	return j.res, nil
 }
 

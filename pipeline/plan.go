@@ -51,6 +51,14 @@ const (
 	keyframeEvery   = 2
 )
 
+// Output names. Every name in a manifest is unique: a picture published in two formats is the JPEG under
+// its name and the WebP under name + "/webp", as photos name image/web and image/web/webp.
+const (
+	posterName      = "poster"
+	posterSmallName = "poster/640"
+	webpAlso        = "/webp"
+)
+
 // PlanMedia builds the plan for a probed and analysed video or audio file.
 func PlanMedia(m Media) (*Plan, error) {
 	switch m.Kind {

@@ -322,11 +322,12 @@ func planStills(vp *VideoPlan, rate float64) {
 		Tile: geom.FitLong(vp.Work, storyboardLong)}
 
 	add := func(o PlannedOutput) { vp.Outputs = append(vp.Outputs, o) }
-	for _, f := range []string{"jpg", "webp"} {
-		add(PlannedOutput{Name: "poster", Role: message.RolePoster, Format: f, Width: vp.Poster.Full.W, Height: vp.Poster.Full.H})
-	}
-	for _, f := range []string{"jpg", "webp"} {
-		add(PlannedOutput{Name: "poster/640", Role: message.RolePoster, Format: f, Width: vp.Poster.Small.W, Height: vp.Poster.Small.H})
+	for _, p := range []struct {
+		name string
+		size Size
+	}{{posterName, vp.Poster.Full}, {posterSmallName, vp.Poster.Small}} {
+		add(PlannedOutput{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
+		add(PlannedOutput{Name: p.name + webpAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
 	}
 	for _, t := range vp.Thumbnails {
 		add(PlannedOutput{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})
