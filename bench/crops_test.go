@@ -132,6 +132,9 @@ func cropsPass(b *testing.B, in string, work geom.Size, plans []reframe.CropPlan
 	r := geom.ShortSide(work, 720)
 	outs := []*ffmpeg.Stream{split.Get("0").Filter("scale", ffmpeg.Args{strconv.Itoa(r.W), strconv.Itoa(r.H)}).Output(filepath.Join(dir, "r720.mp4"), enc)}
 	for i, p := range plans {
+		if err := reframe.WriteCommands(p, dir); err != nil {
+			b.Fatal(err)
+		}
 		s, err := reframe.AppendFilters(split.Get(strconv.Itoa(i+1)), p, dir)
 		if err != nil {
 			b.Fatal(err)
