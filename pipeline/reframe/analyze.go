@@ -42,6 +42,7 @@ func NewAnalyzer(cfg Config, faces FaceFinder) *Analyzer {
 // Input is the video to analyse.
 type Input struct {
 	FFmpeg      string    // the ffmpeg program
+	InputArgs   []string  // options before -i: the caller's allowlists (default: the file protocol only)
 	Path        string    // the original on local disk
 	VideoStream int       // index of the video stream to follow
 	Display     geom.Size // the picture as shown: rotation applied, square pixels
@@ -129,12 +130,14 @@ func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cut
 		"[a]fps=%s,scale=%d:%d:flags=area,format=yuv420p[s];"+
 		"[b]scale=160:90:flags=fast_bilinear,scdet=t=%s,metadata=mode=print:key=lavfi.scd.time:file=%s,nullsink",
 		in.VideoStream, r, size.W, size.H, strconv.FormatFloat(threshold, 'f', -1, 64), filterPath(cutsFile))
-	return []string{
-		"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
-		"-protocol_whitelist", "file", "-i", "file:" + in.Path,
-		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
-		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+	inArgs := in.InputArgs
+	if len(inArgs) == 0 {
+		inArgs = []string{"-protocol_whitelist", "file"}
 	}
+	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y"}, inArgs...)
+	return append(args, "-i", "file:"+in.Path,
+		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
+		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")
 }
 
 // filterPath quotes a path for a filter option: the filtergraph parser gives ':', '\' and quotes a
