@@ -63,6 +63,8 @@ type Meta struct {
 	Consent     string    `json:"consent,omitempty"`
 	Via         string    `json:"via"`                 // "multipart" or "tus"
 	InviteID    string    `json:"invite_id,omitempty"` // the invite it was uploaded with; empty for the team
+	Campaign    string    `json:"campaign,omitempty"`  // the campaign whose look the social crops get (a name of configs/campaigns)
+	Captions    string    `json:"captions,omitempty"`  // the key of the .srt/.vtt supplied with it (originals/{id}/captions)
 	CreatedAt   time.Time `json:"created_at"`
 }
 

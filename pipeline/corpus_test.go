@@ -13,10 +13,12 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 func testPipeline() *Pipeline {
-	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6}, nil)
+	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6}, testParts(), nil)
 }
 
 // process runs a whole job on a file, as the worker does.
@@ -107,6 +109,7 @@ func checkOutputs(t *testing.T, src string, res *Result) {
 		if short < 480 {
 			want = append(want, "rendition/source")
 		}
+		checkCrops(t, res, s)
 	}
 	for _, n := range want {
 		if names[n] == 0 {
@@ -133,6 +136,57 @@ func checkOutputs(t *testing.T, src string, res *Result) {
 		})
 	}
 }
+
+// checkCrops: every video has the four social crops, each with a mode and the plan's reason, at its
+// published size, or smaller only when the source has not the pixels (worked out here from the source's
+// display size, independently of the plan).
+func checkCrops(t *testing.T, res *Result, s source) {
+	files := map[string]File{}
+	for _, f := range res.Files {
+		files[f.Name] = f
+	}
+	for _, a := range reframe.SocialAspects() {
+		name := "crop/" + a.Name
+		f, ok := files[name]
+		if !ok {
+			t.Errorf("no %s", name)
+			continue
+		}
+		plan, _ := res.Plan.Video.crop(name)
+		if f.Role != message.RoleCrop || f.Mode != string(plan.Mode) || plan.Why == "" {
+			t.Errorf("%s: role %q, mode %q; the plan says %q because %q", name, f.Role, f.Mode, plan.Mode, plan.Why)
+		}
+		if !slices.ContainsFunc(res.Plan.Why, func(w string) bool { return strings.HasPrefix(w, name+" "+f.Mode) }) {
+			t.Errorf("%s: the plan's reasons do not say why it is a %s", name, f.Mode)
+		}
+		var want Size
+		switch f.Mode {
+		case "fill":
+			c := geom.AspectRect(Size{W: s.w, H: s.h}, a.W, a.H)
+			want = a.Out
+			if c.W < a.Out.W {
+				want = Size{W: c.W, H: c.H}
+			}
+		case "fit":
+			// The whole picture inside the aspect's size, or a smaller one when even that would upscale it.
+			want = a.Out
+			if scale := math.Min(float64(a.Out.W)/float64(s.w), float64(a.Out.H)/float64(s.h)); scale > 1 {
+				want = Size{W: int(float64(a.Out.W) / scale), H: int(float64(a.Out.H) / scale)}
+			}
+		default:
+			t.Errorf("%s: mode %q, want fill or fit", name, f.Mode)
+			continue
+		}
+		if abs(f.Width-want.W) > 2 || abs(f.Height-want.H) > 2 {
+			t.Errorf("%s %s is %dx%d; from a %dx%d source it should be %dx%d", name, f.Mode, f.Width, f.Height, s.w, s.h, want.W, want.H)
+		}
+		if r := float64(f.Width) / float64(f.Height); math.Abs(r/a.Ratio()-1) > 0.02 {
+			t.Errorf("%s is %dx%d, not %d:%d", name, f.Width, f.Height, a.W, a.H)
+		}
+	}
+}
+
+func abs(n int) int { return max(n, -n) }
 
 func checkTags(t *testing.T, where string, tags map[string]string) {
 	for k := range tags {
