@@ -57,7 +57,8 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 	if in.Campaign == "" && in.Captions == "" {
 		return nil
 	}
-	b := &Branding{Campaign: in.Campaign, artist: in.Artist}
+	// Without a campaign, captions take the default style and no lower-third is drawn.
+	b := &Branding{Campaign: in.Campaign, artist: in.Artist, style: brand.DefaultConfig()}
 	if in.Campaign != "" {
 		style, ok := p.campaigns.Get(in.Campaign)
 		if !ok {

@@ -1,13 +1,16 @@
 // Package pipeline turns one original into its published outputs. For video and audio:
 //
+//	brand    the message's campaign and captions, checked before anything is decoded (extras.go)
 //	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
 //	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
-//	plan     a pure function of the probe and the analysis, golden-tested, stored in the manifest
-//	encode   the one pass that decodes the source: every encode and still from one ffmpeg
-//	finish   poster (scored in Go), preview and HLS from the main pass's own files
+//	subjects where the artist is over the whole video, for the social crops (package reframe)
+//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest
+//	encode   the one pass that decodes the source: every encode, crop and still from one ffmpeg
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt
 //	verify   every output probed, so the manifest says what was written
 //
-// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo.
+// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo,
+// their crops framed by the same subject analysis.
 //
 // It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
 package pipeline

@@ -82,6 +82,16 @@ func TestCampaignAndCaptionsOnTheCrops(t *testing.T) {
 	if vp.Brand == nil || vp.Brand.Name != "Ada Lovelace" || vp.Brand.Captions != 2 {
 		t.Errorf("the plan's branding: %+v", vp.Brand)
 	}
+	// Captions without a campaign: burned in the default style, no lower-third.
+	captioned := run("", srt)
+	cf := files(captioned)["crop/9x16"]
+	if b := captioned.Plan.Video.Brand; b == nil || b.Name != "" || b.Line != "" || b.Captions != 2 {
+		t.Errorf("captions only: the plan's branding %+v", b)
+	}
+	ga, gc := frameAt(t, pf["crop/9x16"].Path, 1.5, cf.Width, cf.Height), frameAt(t, cf.Path, 1.5, cf.Width, cf.Height)
+	if band := changed(ga, gc, cf.Width, 0.5, 0.8); band < 0.005 {
+		t.Errorf("captions only: %.2f%% of the 9:16's lower band changed: no captions drawn", 100*band)
+	}
 	for _, e := range vp.Encodes {
 		if len(e.Files) > 1 {
 			t.Errorf("%v share an encode although the crops are branded and the rendition is not", e.Files)

@@ -164,18 +164,9 @@ func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ff
 		s = brand.LowerThird(s, b.style, l, b.texts(dir))
 	}
 	if len(b.cues) > 0 {
-		s = brand.BurnCaptions(s, captionsFile(dir), captionStyle(b), l)
+		s = brand.BurnCaptions(s, captionsFile(dir), b.style.Captions, l)
 	}
 	return s, nil
-}
-
-// captionStyle is the campaign's caption style, or the default one when captions come without a
-// campaign.
-func captionStyle(b *Branding) brand.Captions {
-	if b.Campaign == "" {
-		return brand.DefaultConfig().Captions
-	}
-	return b.style.Captions
 }
 
 // workFilters bring the decoded video to the working picture: deinterlaced if really interlaced,
