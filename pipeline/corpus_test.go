@@ -159,21 +159,8 @@ func checkCrops(t *testing.T, res *Result, s source) {
 		if !slices.ContainsFunc(res.Plan.Why, func(w string) bool { return strings.HasPrefix(w, name+" "+f.Mode) }) {
 			t.Errorf("%s: the plan's reasons do not say why it is a %s", name, f.Mode)
 		}
-		var want Size
-		switch f.Mode {
-		case "fill":
-			c := geom.AspectRect(Size{W: s.w, H: s.h}, a.W, a.H)
-			want = a.Out
-			if c.W < a.Out.W {
-				want = Size{W: c.W, H: c.H}
-			}
-		case "fit":
-			// The whole picture inside the aspect's size, or a smaller one when even that would upscale it.
-			want = a.Out
-			if scale := math.Min(float64(a.Out.W)/float64(s.w), float64(a.Out.H)/float64(s.h)); scale > 1 {
-				want = Size{W: int(float64(a.Out.W) / scale), H: int(float64(a.Out.H) / scale)}
-			}
-		default:
+		want, ok := wantCrop(a, f.Mode, Size{W: s.w, H: s.h})
+		if !ok {
 			t.Errorf("%s: mode %q, want fill or fit", name, f.Mode)
 			continue
 		}
@@ -184,6 +171,25 @@ func checkCrops(t *testing.T, res *Result, s source) {
 			t.Errorf("%s is %dx%d, not %d:%d", name, f.Width, f.Height, a.W, a.H)
 		}
 	}
+}
+
+// wantCrop is the size a crop of aspect a made in mode from a source of size src must have: the
+// aspect's published size, or for a fill the whole source crop when it is smaller, for a fit the size
+// that does not enlarge the source.
+func wantCrop(a reframe.Aspect, mode string, src Size) (Size, bool) {
+	switch mode {
+	case "fill":
+		if c := geom.AspectRect(src, a.W, a.H); c.W < a.Out.W {
+			return Size{W: c.W, H: c.H}, true
+		}
+		return a.Out, true
+	case "fit":
+		if k := math.Min(float64(a.Out.W)/float64(src.W), float64(a.Out.H)/float64(src.H)); k > 1 {
+			return Size{W: int(float64(a.Out.W) / k), H: int(float64(a.Out.H) / k)}, true
+		}
+		return a.Out, true
+	}
+	return Size{}, false
 }
 
 func abs(n int) int { return max(n, -n) }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
-	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -108,17 +107,8 @@ func checkPhotoCrop(t *testing.T, f File, shown Size, why []string) {
 	if math.Abs(float64(f.Width)-float64(f.Height)*a.Ratio()) > 2 && math.Abs(float64(f.Height)-float64(f.Width)/a.Ratio()) > 2 {
 		t.Errorf("%s is %dx%d, not %d:%d", f.Name, f.Width, f.Height, a.W, a.H)
 	}
-	want := a.Out
-	switch f.Mode {
-	case "fill":
-		if c := geom.AspectRect(shown, a.W, a.H); c.W < a.Out.W {
-			want = Size{W: c.W, H: c.H}
-		}
-	case "fit":
-		if k := math.Min(float64(a.Out.W)/float64(shown.W), float64(a.Out.H)/float64(shown.H)); k > 1 {
-			want = Size{W: int(float64(a.Out.W) / k), H: int(float64(a.Out.H) / k)}
-		}
-	default:
+	want, ok := wantCrop(a, f.Mode, shown)
+	if !ok {
 		t.Errorf("%s: mode %q", f.Name, f.Mode)
 	}
 	if abs(f.Width-want.W) > 2 || abs(f.Height-want.H) > 2 {
