@@ -93,8 +93,10 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 	pv := splitN(from.Get("0"), 2, false)
 	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
 	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*parseRatio(vp.FrameRate))))
+	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
+	// deterministic (see videoArgs).
 	outs = append(outs, pv[0].Output(outputFile(dir, "preview/mp4", ".mp4"),
-		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames})))
+		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"})))
 	w := vp.Preview.WebP
 	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
 	outs = append(outs, webp.Output(outputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))

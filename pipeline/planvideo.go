@@ -59,7 +59,7 @@ type Encode struct {
 	Brand   bool         `json:"brand,omitempty"`   // the campaign's lower-third and the captions are drawn on it
 	Width   int          `json:"width"`
 	Height  int          `json:"height"`
-	MaxRate int          `json:"max_rate"` // kb/s, caps CRF on busy scenes so renditions stream
+	MaxRate int          `json:"max_rate,omitempty"` // kb/s, caps CRF on busy scenes so renditions stream (0: no cap)
 	Files   []EncodeFile `json:"files"`
 }
 
@@ -259,8 +259,12 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	rate := parseRatio(vp.FrameRate)
 	for i := range vp.Encodes {
 		e := &vp.Encodes[i]
-		// About 0.1 bit per pixel at the output rate, and never below 500 kb/s.
-		e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+		// Renditions stream: about 0.1 bit per pixel at the output rate, and never below 500 kb/s. Social
+		// crops are downloaded and posted (the networks encode them again): uncapped, which also keeps
+		// them deterministic (see videoArgs).
+		if e.Files[0].Role == message.RoleRendition {
+			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+		}
 		for _, f := range e.Files {
 			vp.Outputs = append(vp.Outputs, PlannedOutput{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
 		}
