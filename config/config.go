@@ -29,6 +29,8 @@ type Config struct {
 	DataDir   string `yaml:"data_dir"`
 	TeamToken string `yaml:"team_token"`
 	RedisURL  string `yaml:"redis_url"`
+	// CampaignsDir holds campaign files (<name>.yaml) added to, or replacing, the built-in ones.
+	CampaignsDir string `yaml:"campaigns_dir"`
 
 	S3       storage.Config  `yaml:"s3"`
 	Upload   uploader.Config `yaml:"upload"`
@@ -55,7 +57,7 @@ func Load(file string, getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	// Absolute paths from here on: the embedded S3 server changes the working directory.
-	for _, p := range []*string{&c.DataDir, &c.Worker.TempDir} {
+	for _, p := range []*string{&c.DataDir, &c.Worker.TempDir, &c.CampaignsDir} {
 		if *p != "" {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
@@ -74,6 +76,7 @@ func (c *Config) env() []envVar {
 		{"QUINTE_DATA_DIR", &c.DataDir},
 		{"QUINTE_TEAM_TOKEN", &c.TeamToken},
 		{"QUINTE_REDIS_URL", &c.RedisURL},
+		{"QUINTE_CAMPAIGNS_DIR", &c.CampaignsDir},
 		{"QUINTE_S3_ENDPOINT", &c.S3.Endpoint},
 		{"QUINTE_S3_PUBLIC_ENDPOINT", &c.S3.PublicEndpoint},
 		{"QUINTE_S3_BUCKET", &c.S3.Bucket},
@@ -197,6 +200,11 @@ func (c *Config) Validate(role Role) error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("QUINTE_DATA_DIR is empty"))
+	}
+	if c.CampaignsDir != "" {
+		if st, err := os.Stat(c.CampaignsDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("QUINTE_CAMPAIGNS_DIR %s is not a directory (it holds campaign files, <name>.yaml)", c.CampaignsDir))
+		}
 	}
 	errs = append(errs, c.S3.Validate(), c.Upload.Validate(), c.Worker.Validate(), c.Pipeline.Validate())
 	return errors.Join(errs...)

@@ -110,3 +110,22 @@ func TestHardeningSettings(t *testing.T) {
 		}
 	}
 }
+
+// Campaign files may live in a directory of the operator's, given relative or absolute.
+func TestCampaignsDir(t *testing.T) {
+	if c, _ := Load("", env(nil)); c.CampaignsDir != "" {
+		t.Errorf("default campaigns dir %q, want none (the built-in campaigns only)", c.CampaignsDir)
+	}
+	dir := t.TempDir()
+	c, err := Load("", env(map[string]string{"QUINTE_CAMPAIGNS_DIR": dir}))
+	if err != nil || c.CampaignsDir != dir || c.Validate(RoleRun) != nil {
+		t.Errorf("campaigns dir %q: %v %v", c.CampaignsDir, err, c.Validate(RoleRun))
+	}
+	c, err = Load("", env(map[string]string{"QUINTE_CAMPAIGNS_DIR": "no/such/dir"}))
+	if err != nil || !filepath.IsAbs(c.CampaignsDir) {
+		t.Fatalf("a relative dir is made absolute: %q %v", c.CampaignsDir, err)
+	}
+	if err := c.Validate(RoleRun); err == nil || !strings.Contains(err.Error(), "QUINTE_CAMPAIGNS_DIR") {
+		t.Errorf("a missing campaigns dir: %v", err)
+	}
+}

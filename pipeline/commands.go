@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/quinte-media/quinte/message"
 )
 
 // Commands are the ffmpeg command lines (argv without the program) of a finished video job's two
@@ -18,7 +20,11 @@ func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
 		return nil, err
 	}
 	poster := slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame)
-	return [][]string{videoCommand(vp, in, dir, p.settings()), finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, p.settings())}, nil
+	main, err := videoCommand(vp, in, dir, p.settings())
+	if err != nil {
+		return nil, err
+	}
+	return [][]string{main, finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, p.settings())}, nil
 }
 
 // OneProcessPerOutput is the same plan done the usual way, one ffmpeg process per output, each
@@ -38,14 +44,25 @@ func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string,
 		for _, f := range enc.Files {
 			alone := enc
 			alone.Files = []EncodeFile{f}
+			if f.Role == message.RoleCrop {
+				alone.Reframe = f.Name // a crop shared with a rendition is cut on its own, as a separate tool would
+			}
 			one.Encodes = []Encode{alone}
-			cmds = append(cmds, passCommand(&one, in, dir, e, passParts{}))
+			args, err := passCommand(&one, in, dir, e, passParts{})
+			if err != nil {
+				return nil, err
+			}
+			cmds = append(cmds, args)
 		}
 	}
 	one.Encodes = nil
-	cmds = append(cmds,
-		passCommand(&one, in, dir, e, passParts{candidates: true, grey: true}),
-		passCommand(&one, in, dir, e, passParts{storyboard: true}))
+	for _, parts := range []passParts{{candidates: true, grey: true}, {storyboard: true}} {
+		args, err := passCommand(&one, in, dir, e, parts)
+		if err != nil {
+			return nil, err
+		}
+		cmds = append(cmds, args)
+	}
 	rate := parseRatio(vp.FrameRate)
 	for _, t := range vp.Thumbnails {
 		src := sourceInput(in, ffmpeg.KwArgs{"ss": strconv.FormatFloat(float64(t.Frame)/rate, 'f', 3, 64)})
@@ -64,5 +81,5 @@ func finishedVideo(res *Result, dir string) (*VideoPlan, error) {
 	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Plan.Video.Chosen == nil {
 		return nil, fmt.Errorf("not a finished video job")
 	}
-	return res.Plan.Video, prepareDir(dir)
+	return res.Plan.Video, prepareDir(res.Plan.Video, dir)
 }

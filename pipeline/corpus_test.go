@@ -13,10 +13,12 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 func testPipeline() *Pipeline {
-	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6}, nil)
+	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6}, testParts(), nil)
 }
 
 // process runs a whole job on a file, as the worker does.
@@ -88,10 +90,13 @@ func checkOutputs(t *testing.T, src string, res *Result) {
 	names := map[string]int{}
 	for _, f := range res.Files {
 		names[f.Name]++
+		if names[f.Name] == 2 {
+			t.Errorf("two outputs are named %s: every name in a manifest must be unique", f.Name)
+		}
 	}
 	want := []string{"rendition/audio", "audiogram/9x16", "audiogram/1x1"}
 	if res.Kind == message.KindVideo {
-		want = []string{"crop/9x16", "poster", "poster/640", "thumbnail/1", "thumbnail/2", "thumbnail/3", "thumbnail/4", "thumbnail/5",
+		want = []string{"crop/9x16", "poster", "poster/webp", "poster/640", "poster/640/webp", "thumbnail/1", "thumbnail/2", "thumbnail/3", "thumbnail/4", "thumbnail/5",
 			"storyboard/sprite", "storyboard/vtt", "preview/mp4", "preview/webp", "hls/master"}
 		short := min(s.w, s.h)
 		for _, r := range []int{1080, 720, 480} {
@@ -104,9 +109,7 @@ func checkOutputs(t *testing.T, src string, res *Result) {
 		if short < 480 {
 			want = append(want, "rendition/source")
 		}
-		if names["poster"] != 2 || names["poster/640"] != 2 {
-			t.Errorf("posters: %v, want JPEG and WebP of each", names)
-		}
+		checkCrops(t, res, s)
 	}
 	for _, n := range want {
 		if names[n] == 0 {
@@ -133,6 +136,63 @@ func checkOutputs(t *testing.T, src string, res *Result) {
 		})
 	}
 }
+
+// checkCrops: every video has the four social crops, each with a mode and the plan's reason, at its
+// published size, or smaller only when the source has not the pixels (worked out here from the source's
+// display size, independently of the plan).
+func checkCrops(t *testing.T, res *Result, s source) {
+	files := map[string]File{}
+	for _, f := range res.Files {
+		files[f.Name] = f
+	}
+	for _, a := range reframe.SocialAspects() {
+		name := "crop/" + a.Name
+		f, ok := files[name]
+		if !ok {
+			t.Errorf("no %s", name)
+			continue
+		}
+		plan, _ := res.Plan.Video.crop(name)
+		if f.Role != message.RoleCrop || f.Mode != string(plan.Mode) || plan.Why == "" {
+			t.Errorf("%s: role %q, mode %q; the plan says %q because %q", name, f.Role, f.Mode, plan.Mode, plan.Why)
+		}
+		if !slices.ContainsFunc(res.Plan.Why, func(w string) bool { return strings.HasPrefix(w, name+" "+f.Mode) }) {
+			t.Errorf("%s: the plan's reasons do not say why it is a %s", name, f.Mode)
+		}
+		want, ok := wantCrop(a, f.Mode, Size{W: s.w, H: s.h})
+		if !ok {
+			t.Errorf("%s: mode %q, want fill or fit", name, f.Mode)
+			continue
+		}
+		if abs(f.Width-want.W) > 2 || abs(f.Height-want.H) > 2 {
+			t.Errorf("%s %s is %dx%d; from a %dx%d source it should be %dx%d", name, f.Mode, f.Width, f.Height, s.w, s.h, want.W, want.H)
+		}
+		if r := float64(f.Width) / float64(f.Height); math.Abs(r/a.Ratio()-1) > 0.02 {
+			t.Errorf("%s is %dx%d, not %d:%d", name, f.Width, f.Height, a.W, a.H)
+		}
+	}
+}
+
+// wantCrop is the size a crop of aspect a made in mode from a source of size src must have: the
+// aspect's published size, or for a fill the whole source crop when it is smaller, for a fit the size
+// that does not enlarge the source.
+func wantCrop(a reframe.Aspect, mode string, src Size) (Size, bool) {
+	switch mode {
+	case "fill":
+		if c := geom.AspectRect(src, a.W, a.H); c.W < a.Out.W {
+			return Size{W: c.W, H: c.H}, true
+		}
+		return a.Out, true
+	case "fit":
+		if k := math.Min(float64(a.Out.W)/float64(src.W), float64(a.Out.H)/float64(src.H)); k > 1 {
+			return Size{W: int(float64(a.Out.W) / k), H: int(float64(a.Out.H) / k)}, true
+		}
+		return a.Out, true
+	}
+	return Size{}, false
+}
+
+func abs(n int) int { return max(n, -n) }
 
 func checkTags(t *testing.T, where string, tags map[string]string) {
 	for k := range tags {

@@ -90,14 +90,23 @@ type encodeSettings struct {
 }
 
 // videoArgs are the video encoder options of every MP4: H.264 High, yuv420p, BT.709 SDR tags, a
-// keyframe every 2 s (HLS variants cut at the same instants), CRF capped at maxRate kb/s.
+// keyframe every 2 s (HLS variants cut at the same instants), CRF capped at maxRate kb/s (0: no cap).
+//
+// The cap (x264's VBV) costs determinism where it binds: with frame threads, x264's rate control then
+// plans from the sizes of frames still being encoded on other threads, so two runs may differ by a
+// few bytes (measured here: a 1280x720 test pattern capped at 1553 kb/s gave a different file every
+// run, at 2764 kb/s, where the cap did not bind, the same one). Only the renditions, which stream,
+// are capped.
 func videoArgs(e encodeSettings, maxRate int) ffmpeg.KwArgs {
-	return ffmpeg.KwArgs{
+	kw := ffmpeg.KwArgs{
 		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high",
 		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
 		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", keyframeEvery),
-		"maxrate":          strconv.Itoa(maxRate) + "k", "bufsize": strconv.Itoa(2*maxRate) + "k",
 	}
+	if maxRate > 0 {
+		kw["maxrate"], kw["bufsize"] = strconv.Itoa(maxRate)+"k", strconv.Itoa(2*maxRate)+"k"
+	}
+	return kw
 }
 
 // audioArgs are the audio encoder options: AAC-LC 48 kHz stereo.

@@ -12,6 +12,8 @@ import (
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
@@ -32,8 +34,37 @@ import (
 // hlsDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
 const hlsDir = "hls"
 
-// prepareDir makes the job directory's subdirectories (the hls muxer does not).
-func prepareDir(dir string) error { return os.MkdirAll(jobFile(dir, hlsDir), 0o755) }
+// prepareDir makes what the video plan's passes read or write in dir besides the source: the HLS
+// subdirectory (the hls muxer does not make it), the camera paths of the moving crops, the lower-third's
+// texts and the captions to burn in.
+func prepareDir(vp *VideoPlan, dir string) error {
+	if err := os.MkdirAll(jobFile(dir, hlsDir), 0o755); err != nil {
+		return err
+	}
+	for _, c := range vp.Crops {
+		if err := reframe.WriteCommands(c, dir); err != nil {
+			return err
+		}
+	}
+	b := vp.Brand
+	if b.lowerThird() {
+		if err := b.texts(dir).Write(); err != nil {
+			return err
+		}
+	}
+	if b != nil && len(b.cues) > 0 {
+		return os.WriteFile(captionsFile(dir), brand.SRT(b.cues), 0o644)
+	}
+	return nil
+}
+
+// writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
+func writeCaptions(b *Branding, dir string) error {
+	if b == nil || len(b.cues) == 0 {
+		return nil
+	}
+	return os.WriteFile(outputFile(dir, captionName, ".vtt"), brand.WebVTT(b.cues), 0o644)
+}
 
 // finishCommand is the finishing pass's argv.
 func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, e encodeSettings) []string {
@@ -43,9 +74,9 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
 	sizes := splitN(p, 2, false)
 	for i, sz := range []Size{vp.Poster.Full, vp.Poster.Small} {
-		name := "poster"
+		name := posterName
 		if i == 1 {
-			name = "poster/640"
+			name = posterSmallName
 		}
 		s := sizes[i]
 		if sz != vp.Poster.Full {
@@ -54,7 +85,7 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 		both := splitN(s, 2, false)
 		outs = append(outs,
 			toJPEG(both[0], sz).Output(outputFile(dir, name, ".jpg"), jpegArgs(2)),
-			both[1].Output(outputFile(dir, name, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
+			both[1].Output(outputFile(dir, name+webpAlso, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
 	}
 
 	from := ownInput(outputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
@@ -62,8 +93,10 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 	pv := splitN(from.Get("0"), 2, false)
 	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
 	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*parseRatio(vp.FrameRate))))
+	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
+	// deterministic (see videoArgs).
 	outs = append(outs, pv[0].Output(outputFile(dir, "preview/mp4", ".mp4"),
-		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames})))
+		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"})))
 	w := vp.Preview.WebP
 	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
 	outs = append(outs, webp.Output(outputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))
@@ -146,6 +179,9 @@ type Chosen struct {
 // job's files.
 func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	plan, dir := j.res.Plan, j.in.WorkDir
+	if err := writeCaptions(j.extra.Brand, dir); err != nil {
+		return err
+	}
 	if plan.Audio != nil {
 		j.res.Files = plannedFiles(plan.Audio.Outputs, dir)
 		return nil
@@ -163,9 +199,6 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	if err := prepareDir(dir); err != nil {
-		return err
-	}
 	if _, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings()), nil); err != nil {
 		return err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}

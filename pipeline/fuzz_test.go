@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // FuzzProbe feeds ffprobe output, real (testdata/fuzz/FuzzProbe: the JSON of every corpus file and of
@@ -26,7 +27,7 @@ func FuzzProbe(f *testing.F) {
 		}
 		m := Classify(pr)
 		checkMedia(t, m)
-		plan, err := PlanMedia(m)
+		plan, err := PlanMedia(m, Extras{})
 		checkPlan(t, m, plan, err)
 	})
 }
@@ -50,7 +51,7 @@ func FuzzPlanMedia(f *testing.F) {
 			}
 			m.Kind = message.KindAudio
 		}
-		plan, err := PlanMedia(m)
+		plan, err := PlanMedia(m, Extras{})
 		checkPlan(t, m, plan, err)
 	})
 }
@@ -124,9 +125,32 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 				t.Fatalf("output %s is %dx%d", o.Name, o.Width, o.Height)
 			}
 		}
+		seen := map[string]bool{}
+		for _, o := range vp.Outputs {
+			if seen[o.Name] {
+				t.Fatalf("two outputs named %s", o.Name)
+			}
+			seen[o.Name] = true
+		}
 		for _, e := range vp.Encodes {
-			if c := e.Crop; c != nil && (c.X < 0 || c.Y < 0 || c.W <= 0 || c.H <= 0 || c.X+c.W > vp.Work.W || c.Y+c.H > vp.Work.H) {
-				t.Fatalf("encode %v crops %+v out of %dx%d", e.Files, *c, vp.Work.W, vp.Work.H)
+			if e.Reframe == "" {
+				continue
+			}
+			c, ok := vp.crop(e.Reframe)
+			switch {
+			case !ok:
+				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
+			case c.Out.W != e.Width || c.Out.H != e.Height || c.Out.W%2 != 0 || c.Out.H%2 != 0 || c.Out.W < 2 || c.Out.H < 2:
+				t.Fatalf("%s: encode %dx%d, plan %v", c.Name, e.Width, e.Height, c.Out)
+			case c.Mode == reframe.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
+				t.Fatalf("%s cuts %v out of %v", c.Name, c.Crop, vp.Work)
+			case c.Mode == reframe.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
+				t.Fatalf("%s fits %v in %v", c.Name, c.Inner, c.Out)
+			}
+			for _, k := range c.Path {
+				if k.X < 0 || k.Y < 0 || k.X+float64(c.Crop.W) > float64(vp.Work.W) || k.Y+float64(c.Crop.H) > float64(vp.Work.H) {
+					t.Fatalf("%s: camera key %+v leaves the %v picture", c.Name, k, vp.Work)
+				}
 			}
 		}
 	}
@@ -161,7 +185,7 @@ func TestWriteProbeFuzzSeeds(t *testing.T) {
 	for _, b := range testenv.Bombs(t, t.TempDir()) {
 		files = append(files, b.Path)
 	}
-	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe"}, nil)
+	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe"}, Parts{}, nil)
 	for _, f := range files {
 		out, err := p.run.Output(context.Background(), "ffprobe", []string{"-v", "error", "-show_format", "-show_streams", "-of", "json", inputURL(f)})
 		if err != nil || len(out) > 64<<10 {

@@ -36,7 +36,7 @@ func analysed(t *testing.T, p *Pipeline, path string) *job {
 	t.Helper()
 	j := &job{in: Input{ID: "golden", Path: path, WorkDir: t.TempDir()}, res: &Result{}}
 	ctx := context.Background()
-	for _, step := range []func(context.Context, *job) error{p.probe, p.analyzeStep, p.plan} {
+	for _, step := range []func(context.Context, *job) error{p.probe, p.analyzeStep, p.subjectStep, p.plan} {
 		testenv.Must(t, step(ctx, j))
 	}
 	return j
@@ -59,7 +59,7 @@ var goldenFiles = []string{
 // TestGoldenPlansAndCommands probes and analyses real corpus files and pins the plan and the exact
 // ffmpeg argv built from it, so any change to what quinte runs is seen in review.
 func TestGoldenPlansAndCommands(t *testing.T) {
-	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, nil)
+	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
 	for _, f := range goldenFiles {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
@@ -76,7 +76,9 @@ func TestGoldenPlansAndCommands(t *testing.T) {
 			e := encodeSettings{Preset: "veryfast", CRF: 23}
 			switch plan := j.res.Plan; {
 			case plan.Video != nil:
-				cmds = append(cmds, videoCommand(plan.Video, "/job/source", "/job", e), finishCommand(plan.Video, "/job", 0, 0, e))
+				main, err := videoCommand(plan.Video, "/job/source", "/job", e)
+				testenv.Must(t, err)
+				cmds = append(cmds, main, finishCommand(plan.Video, "/job", 0, 0, e))
 			case plan.Audio != nil:
 				cmds = append(cmds, audioCommand(plan.Audio, "/job/source", "/job", e))
 			}

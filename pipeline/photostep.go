@@ -3,15 +3,20 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"image"
+	"log/slog"
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // photo is the step of an image message: package photo does the work (its other limits keep their
-// documented defaults).
+// documented defaults), with the four social crops framed around the subject by the video's detector
+// and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
-	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg}
+	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: photoAspects(),
+		Framer: subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)}}
 	plan, files, err := photo.Process(ctx, cfg, j.in.Path, j.in.WorkDir)
 	var pe *photo.Error
 	if errors.As(err, &pe) {
@@ -26,4 +31,50 @@ func (p *Pipeline) photo(ctx context.Context, j *job) error {
 		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
 	}
 	return nil
+}
+
+// photoAspects are the social aspects as package photo names them.
+func photoAspects() []photo.Aspect {
+	var out []photo.Aspect
+	for _, a := range reframe.SocialAspects() {
+		out = append(out, photo.Aspect{Name: a.Name, W: a.W, H: a.H, Short: min(a.Out.W, a.Out.H)})
+	}
+	return out
+}
+
+// subjectFramer frames a photo's crops as the video's are framed: the subject found by the same
+// detector (faces, else saliency, else the centre), the same fill and fit rules. Without subject
+// analysis, or when it fails, the crops are planned around the centre: a crop is never worth failing a
+// message.
+type subjectFramer struct {
+	subjects Subjects
+	log      *slog.Logger
+}
+
+func (f subjectFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
+	var tr *reframe.Track
+	note := ""
+	if f.subjects == nil {
+		note = "no subject analysis: "
+	} else if t, err := f.subjects.PhotoTrack(ctx, img); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		f.log.WarnContext(ctx, "subject analysis of the photo failed; its crops are centred", "err", err)
+		note = "the subject analysis failed: "
+	} else {
+		tr = t
+	}
+	ra := make([]reframe.Aspect, len(aspects))
+	for i, a := range aspects {
+		ra[i] = reframe.Aspect{Name: a.Name, W: a.W, H: a.H, Out: a.Size()}
+	}
+	b := img.Bounds()
+	var out []photo.Framing
+	for _, p := range reframe.PhotoCrops(tr, Size{W: b.Dx(), H: b.Dy()}, ra, reframe.DefaultConfig()) {
+		r := p.Rect
+		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
+			Inner: p.Inner, Out: p.Out, Why: note + p.Why})
+	}
+	return out, nil
 }

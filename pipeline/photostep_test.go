@@ -8,15 +8,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 func photoPipeline() *Pipeline {
-	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50_000_000}, nil)
+	return New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50_000_000}, testParts(), nil)
 }
 
 // Every photo of the corpus goes through the pipeline; every output is checked by ffprobe (format,
@@ -54,7 +56,8 @@ func TestPhotoCorpus(t *testing.T) {
 			if res.Kind != message.KindImage || res.Plan == nil || res.Plan.Photo == nil || res.Plan.Photo.Source != c.shown {
 				t.Fatalf("kind %s, plan %+v: want an image shown %v", res.Kind, res.Plan, c.shown)
 			}
-			want := map[string]string{"image/web": "mjpeg", "image/web/webp": "webp", "image/thumb": "mjpeg", "image/thumb/webp": "webp", "crop/1x1": "mjpeg"}
+			want := map[string]string{"image/web": "mjpeg", "image/web/webp": "webp", "image/thumb": "mjpeg", "image/thumb/webp": "webp",
+				"crop/9x16": "mjpeg", "crop/1x1": "mjpeg", "crop/4x5": "mjpeg", "crop/16x9": "mjpeg"}
 			if c.loop {
 				want["preview/mp4"] = "h264"
 			}
@@ -76,8 +79,8 @@ func TestPhotoCorpus(t *testing.T) {
 						t.Errorf("%s: %dx%d is not the %dx%d picture upright, at most 2048", f.Name, f.Width, f.Height, c.shown.W, c.shown.H)
 					}
 				}
-				if f.Name == "crop/1x1" && f.Width != f.Height {
-					t.Errorf("crop/1x1 is %dx%d", f.Width, f.Height)
+				if f.Role == message.RoleCrop {
+					checkPhotoCrop(t, f, c.shown, res.Plan.Why)
 				}
 				checkNoMetadata(t, f.Name, f.Path, pr)
 			}
@@ -85,6 +88,31 @@ func TestPhotoCorpus(t *testing.T) {
 				t.Errorf("missing outputs: %v", want)
 			}
 		})
+	}
+}
+
+// checkPhotoCrop: a social crop of a photo has a mode and a reason, the aspect's shape, and its
+// published size unless the photo has not the pixels (worked out here from the photo's size).
+func checkPhotoCrop(t *testing.T, f File, shown Size, why []string) {
+	t.Helper()
+	var a reframe.Aspect
+	for _, x := range reframe.SocialAspects() {
+		if "crop/"+x.Name == f.Name {
+			a = x
+		}
+	}
+	if !slices.ContainsFunc(why, func(w string) bool { return strings.HasPrefix(w, f.Name+" "+f.Mode+" ") }) {
+		t.Errorf("%s: no reason for its mode %q in %q", f.Name, f.Mode, why)
+	}
+	if math.Abs(float64(f.Width)-float64(f.Height)*a.Ratio()) > 2 && math.Abs(float64(f.Height)-float64(f.Width)/a.Ratio()) > 2 {
+		t.Errorf("%s is %dx%d, not %d:%d", f.Name, f.Width, f.Height, a.W, a.H)
+	}
+	want, ok := wantCrop(a, f.Mode, shown)
+	if !ok {
+		t.Errorf("%s: mode %q", f.Name, f.Mode)
+	}
+	if abs(f.Width-want.W) > 2 || abs(f.Height-want.H) > 2 {
+		t.Errorf("%s %s is %dx%d; from a %v photo it should be %v", f.Name, f.Mode, f.Width, f.Height, shown, want)
 	}
 }
 

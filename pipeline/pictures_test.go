@@ -29,7 +29,9 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(strings.Join(videoCommand(res.Plan.Video, "/s", "/d", encodeSettings{"veryfast", 23}), " "), "bwdif=mode=send_frame:parity=tff") {
+	args, err := videoCommand(res.Plan.Video, "/s", "/d", encodeSettings{"veryfast", 23})
+	testenv.Must(t, err)
+	if !strings.Contains(strings.Join(args, " "), "bwdif=mode=send_frame:parity=tff") {
 		t.Error("the command has no bwdif")
 	}
 

@@ -1,13 +1,16 @@
 // Package pipeline turns one original into its published outputs. For video and audio:
 //
+//	brand    the message's campaign and captions, checked before anything is decoded (extras.go)
 //	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
 //	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
-//	plan     a pure function of the probe and the analysis, golden-tested, stored in the manifest
-//	encode   the one pass that decodes the source: every encode and still from one ffmpeg
-//	finish   poster (scored in Go), preview and HLS from the main pass's own files
+//	subjects where the artist is over the whole video, for the social crops (package reframe)
+//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest
+//	encode   the one pass that decodes the source: every encode, crop and still from one ffmpeg
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt
 //	verify   every output probed, so the manifest says what was written
 //
-// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo.
+// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo,
+// their crops framed by the same subject analysis.
 //
 // It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
 package pipeline
@@ -16,11 +19,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"runtime"
 	"time"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act on.
@@ -46,26 +52,46 @@ func Reject(code, format string, a ...any) error {
 
 // Pipeline runs jobs. It is safe for concurrent use.
 type Pipeline struct {
-	cfg Config
-	run runner
-	log *slog.Logger
+	cfg       Config
+	run       runner
+	log       *slog.Logger
+	subjects  Subjects
+	campaigns *brand.Catalogue
+}
+
+// Subjects finds where the artist is, in a video or a photo: a *reframe.Analyzer, which a worker makes
+// once (its face detectors cost ~180 ms each to create) and every job shares.
+type Subjects interface {
+	Analyze(ctx context.Context, in reframe.Input) (*reframe.Track, error)
+	PhotoTrack(ctx context.Context, img image.Image) (*reframe.Track, error)
+}
+
+// Parts are the long-lived pieces a worker makes once and gives every job.
+type Parts struct {
+	Subjects  Subjects         // nil: no subject analysis, the social crops are centred
+	Campaigns *brand.Catalogue // nil: no campaign exists, and a message naming one fails
 }
 
 // New returns a pipeline; limits left at zero get their defaults.
-func New(cfg Config, log *slog.Logger) *Pipeline {
+func New(cfg Config, parts Parts, log *slog.Logger) *Pipeline {
 	if log == nil {
 		log = slog.Default()
 	}
 	cfg = cfg.withDefaults()
-	return &Pipeline{cfg: cfg, run: runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log}
+	return &Pipeline{cfg: cfg, run: runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log,
+		subjects: parts.Subjects, campaigns: parts.Campaigns}
 }
 
-// Input is one job's original, already on local disk.
+// Input is one job's original, already on local disk, and what the message asks of its social outputs.
 type Input struct {
 	ID      string
 	Path    string
 	Kind    message.Kind // what the upload's magic bytes said
 	WorkDir string       // the job's scratch directory; outputs are written here
+
+	Artist   string // the artist's name, drawn on the campaign's lower-third
+	Campaign string // a campaign of the catalogue ("" for none)
+	Captions string // a .srt or .vtt on local disk, burned into the video crops and published ("" for none)
 }
 
 // File is one output on local disk, ready to publish.
@@ -95,8 +121,9 @@ type Result struct {
 
 // job is the state passed from step to step.
 type job struct {
-	in  Input
-	res *Result
+	in    Input
+	res   *Result
+	extra Extras // what the subject analysis and the message's campaign add to the plan
 }
 
 // step is one stage of a job.
@@ -112,9 +139,10 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	j := &job{in: in, res: &Result{Kind: in.Kind}}
 	var steps []step
 	if in.Kind == message.KindImage {
-		steps = []step{{"photo", p.photo}}
+		steps = []step{{"brand", p.branding}, {"photo", p.photo}}
 	} else {
-		steps = []step{{"probe", p.probe}, {"analyze", p.analyzeStep}, {"plan", p.plan}, {"encode", p.encode}, {"finish", p.finish}, {"verify", p.verify}}
+		steps = []step{{"brand", p.branding}, {"probe", p.probe}, {"analyze", p.analyzeStep}, {"subjects", p.subjectStep},
+			{"plan", p.plan}, {"encode", p.encode}, {"finish", p.finish}, {"verify", p.verify}}
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -131,6 +159,9 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 		p.log.DebugContext(ctx, "step done", "message_id", in.ID, "step", s.name, "took", time.Since(start))
+	}
+	if err := uniqueNames(j.res.Files); err != nil {
+		return nil, err // a bug: two outputs would overwrite each other's manifest entry
 	}
 	return j.res, nil
 }
@@ -161,7 +192,7 @@ func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
 }
 
 func (p *Pipeline) plan(_ context.Context, j *job) error {
-	plan, err := PlanMedia(*j.res.Media)
+	plan, err := PlanMedia(*j.res.Media, j.extra)
 	if err != nil {
 		return err
 	}
@@ -180,7 +211,14 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 	frames := 0
 	switch plan := j.res.Plan; {
 	case plan.Video != nil:
-		args, frames = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, p.settings()), plan.Video.Frames
+		if err := prepareDir(plan.Video, j.in.WorkDir); err != nil {
+			return err
+		}
+		var err error
+		if args, err = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, p.settings()); err != nil {
+			return err
+		}
+		frames = plan.Video.Frames
 	case plan.Audio != nil:
 		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
 	}

@@ -51,15 +51,31 @@ const (
 	keyframeEvery   = 2
 )
 
-// PlanMedia builds the plan for a probed and analysed video or audio file.
-func PlanMedia(m Media) (*Plan, error) {
+// Output names. Every name in a manifest is unique: a picture published in two formats is the JPEG under
+// its name and the WebP under name + "/webp", as photos name image/web and image/web/webp.
+const (
+	posterName      = "poster"
+	posterSmallName = "poster/640"
+	webpAlso        = "/webp"
+)
+
+// PlanMedia builds the plan for a probed and analysed video or audio file, with what the subject
+// analysis and the message's campaign add (x may be empty: centred crops, no branding).
+func PlanMedia(m Media, x Extras) (*Plan, error) {
+	var p *Plan
 	switch m.Kind {
 	case message.KindVideo:
-		return planVideo(m)
+		var err error
+		if p, err = planVideo(m, x); err != nil {
+			return nil, err
+		}
 	case message.KindAudio:
-		return planAudio(m), nil
+		p = planAudio(m)
+	default:
+		return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
-	return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
+	planCaptions(planner{p}, x.Brand)
+	return p, nil
 }
 
 // planner collects the reasons of a plan as it is built.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // VideoPlan is one ffmpeg pass: the main video stream is decoded once, brought to Work (deinterlaced when
@@ -26,6 +27,10 @@ type VideoPlan struct {
 
 	Rendition AudioChain `json:"rendition_audio"`
 	Social    AudioChain `json:"social_audio"`
+
+	Subject *Subject           `json:"subject"` // what the subject analysis found
+	Crops   []reframe.CropPlan `json:"crops"`   // every social aspect: fill or fit, why, the camera path
+	Brand   *Branding          `json:"brand,omitempty"`
 
 	Encodes    []Encode        `json:"encodes"`
 	Thumbnails []Still         `json:"thumbnails"`
@@ -50,10 +55,11 @@ type HDRIn struct {
 // Encode is one x264 encode of the working picture. Every file it lists carries these same video bits
 // (the tee muxer writes them all), each with its own audio loudness.
 type Encode struct {
-	Crop    *Rect        `json:"crop,omitempty"`
+	Reframe string       `json:"reframe,omitempty"` // the crop plan (of Crops) that cuts this picture
+	Brand   bool         `json:"brand,omitempty"`   // the campaign's lower-third and the captions are drawn on it
 	Width   int          `json:"width"`
 	Height  int          `json:"height"`
-	MaxRate int          `json:"max_rate"` // kb/s, caps CRF on busy scenes so renditions stream
+	MaxRate int          `json:"max_rate,omitempty"` // kb/s, caps CRF on busy scenes so renditions stream (0: no cap)
 	Files   []EncodeFile `json:"files"`
 }
 
@@ -122,7 +128,7 @@ type PlannedOutput struct {
 	Mode   string `json:"mode,omitempty"`
 }
 
-func planVideo(m Media) (*Plan, error) {
+func planVideo(m Media, x Extras) (*Plan, error) {
 	v := m.Video
 	disp := Size{W: v.DisplayWidth, H: v.DisplayHeight}
 	if disp.W < minVideoSide || disp.H < minVideoSide {
@@ -163,7 +169,8 @@ func planVideo(m Media) (*Plan, error) {
 	}
 	vp.Rendition, vp.Social = pl.loudness(m)
 
-	planPictures(pl, vp, disp)
+	vp.Subject = planSubject(pl, x)
+	planPictures(pl, vp, disp, x)
 	planStills(vp, rate)
 	return p, nil
 }
@@ -213,9 +220,9 @@ func planColour(pl planner, vp *VideoPlan, v *VideoInfo) {
 	}
 }
 
-// planPictures sizes the working picture, the encodes (ladder and 9:16 crop) and the outputs that come
-// from them.
-func planPictures(pl planner, vp *VideoPlan, disp Size) {
+// planPictures sizes the working picture, the encodes (ladder and social crops) and the outputs that
+// come from them.
+func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	short := min(disp.W, disp.H)
 	var rungs []int
 	for _, r := range ladder {
@@ -223,15 +230,11 @@ func planPictures(pl planner, vp *VideoPlan, disp Size) {
 			rungs = append(rungs, r)
 		}
 	}
-	// The working picture is the display picture brought down to what the largest output needs.
-	need := float64(short)
+	top := 0
 	if len(rungs) > 0 {
-		need = float64(rungs[0])
+		top = rungs[0]
 	}
-	crop := geom.AspectRect(disp, 9, 16)
-	cropOut := geom.FitLong(Size{W: crop.W, H: crop.H}, cropLongSide)
-	factor := math.Min(1, math.Max(need/float64(short), float64(cropOut.W)/float64(crop.W)))
-	work := Size{W: geom.Even(float64(disp.W) * factor), H: geom.Even(float64(disp.H) * factor)}
+	work := workSize(disp, top, x.Track)
 	vp.Work = work
 	pl.why("decoded once, brought to %dx%d and split to every output", work.W, work.H)
 
@@ -252,28 +255,16 @@ func planPictures(pl planner, vp *VideoPlan, disp Size) {
 		pl.why("ladder %s by the short side (only sizes the source fills)", strings.Join(names, ", "))
 	}
 
-	c := geom.AspectRect(work, 9, 16)
-	cs := geom.FitLong(Size{W: c.W, H: c.H}, cropLongSide)
-	crop916 := EncodeFile{Name: "crop/9x16", Role: message.RoleCrop, Mode: "fill", Social: true}
-	shared := false
-	if c.X == 0 && c.Y == 0 && c.W == work.W && c.H == work.H {
-		for i := range vp.Encodes {
-			if e := &vp.Encodes[i]; e.Width == cs.W && e.Height == cs.H {
-				e.Files = append(e.Files, crop916)
-				pl.why("crop/9x16 is the %s picture: encoded once, written twice (the crop with social loudness)", e.Files[0].Name)
-				shared = true
-				break
-			}
-		}
-	}
-	if !shared {
-		vp.Encodes = append(vp.Encodes, Encode{Crop: &c, Width: cs.W, Height: cs.H, Files: []EncodeFile{crop916}})
-	}
+	planCrops(pl, vp, disp, x)
 	rate := parseRatio(vp.FrameRate)
 	for i := range vp.Encodes {
 		e := &vp.Encodes[i]
-		// About 0.1 bit per pixel at the output rate, and never below 500 kb/s.
-		e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+		// Renditions stream: about 0.1 bit per pixel at the output rate, and never below 500 kb/s. Social
+		// crops are downloaded and posted (the networks encode them again): uncapped, which also keeps
+		// them deterministic (see videoArgs).
+		if e.Files[0].Role == message.RoleRendition {
+			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+		}
 		for _, f := range e.Files {
 			vp.Outputs = append(vp.Outputs, PlannedOutput{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
 		}
@@ -322,11 +313,12 @@ func planStills(vp *VideoPlan, rate float64) {
 		Tile: geom.FitLong(vp.Work, storyboardLong)}
 
 	add := func(o PlannedOutput) { vp.Outputs = append(vp.Outputs, o) }
-	for _, f := range []string{"jpg", "webp"} {
-		add(PlannedOutput{Name: "poster", Role: message.RolePoster, Format: f, Width: vp.Poster.Full.W, Height: vp.Poster.Full.H})
-	}
-	for _, f := range []string{"jpg", "webp"} {
-		add(PlannedOutput{Name: "poster/640", Role: message.RolePoster, Format: f, Width: vp.Poster.Small.W, Height: vp.Poster.Small.H})
+	for _, p := range []struct {
+		name string
+		size Size
+	}{{posterName, vp.Poster.Full}, {posterSmallName, vp.Poster.Small}} {
+		add(PlannedOutput{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
+		add(PlannedOutput{Name: p.name + webpAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
 	}
 	for _, t := range vp.Thumbnails {
 		add(PlannedOutput{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})

@@ -63,6 +63,19 @@ func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) er
 	return nil
 }
 
+// uniqueNames checks that no two outputs share a name: the name is what people and the API ask for, and
+// the key it is published under.
+func uniqueNames(files []File) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if seen[f.Name] {
+			return fmt.Errorf("two outputs are named %s", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	return nil
+}
+
 // stillSize reads a JPEG's or a WebP's size from its header.
 func stillSize(path, ext string) (image.Config, error) {
 	r, err := os.Open(path)

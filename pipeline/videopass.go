@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // Files of a job's directory that are not outputs: what the main pass leaves for the finishing step.
@@ -19,12 +22,12 @@ const (
 type passParts struct{ thumbnails, candidates, storyboard, grey bool }
 
 // videoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every
-// encode and still. It returns the argv (without the binary).
-func videoCommand(vp *VideoPlan, in, dir string, e encodeSettings) []string {
+// encode and still. It returns the argv (without the binary); prepareDir writes the files it reads.
+func videoCommand(vp *VideoPlan, in, dir string, e encodeSettings) ([]string, error) {
 	return passCommand(vp, in, dir, e, passParts{true, true, true, true})
 }
 
-func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passParts) []string {
+func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passParts) ([]string, error) {
 	src := sourceInput(in, nil)
 	work := apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...)
 	n := len(vp.Encodes)
@@ -79,14 +82,9 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 
 	var outs []*ffmpeg.Stream
 	for _, enc := range vp.Encodes {
-		s := next()
-		if c := enc.Crop; c != nil {
-			s = apply(s, filt{"crop", fmt.Sprintf("%d:%d:%d:%d", c.W, c.H, c.X, c.Y)})
-		}
-		if enc.Crop != nil || enc.Width != vp.Work.W || enc.Height != vp.Work.H {
-			// setsar: scaling to even sizes moves the aspect by a hair, and scale would record that in
-			// the SAR (640:639) instead of leaving square pixels.
-			s = apply(s, filt{"scale", size(enc.Width, enc.Height) + ":flags=lanczos"}, filt{"setsar", "1"})
+		s, err := encodePicture(next(), vp, enc, dir)
+		if err != nil {
+			return nil, err
 		}
 		streams := []*ffmpeg.Stream{s}
 		for _, f := range enc.Files {
@@ -138,7 +136,37 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 		outs = append(outs, grey.Output(jobFile(dir, greyFile), merge(ffmpeg.KwArgs{"f": "rawvideo", "fps_mode": "passthrough"}, cleanArgs())))
 	}
 
-	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...), nil
+}
+
+// encodePicture brings a branch of the working picture to an encode's picture: a social crop through
+// its reframe filters (fill or fit) and the campaign's overlays, a rendition scaled.
+func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ffmpeg.Stream, error) {
+	if enc.Reframe == "" {
+		if enc.Width != vp.Work.W || enc.Height != vp.Work.H {
+			// setsar: scaling to even sizes moves the aspect by a hair, and scale would record that in
+			// the SAR (640:639) instead of leaving square pixels.
+			s = apply(s, filt{"scale", size(enc.Width, enc.Height) + ":flags=lanczos"}, filt{"setsar", "1"})
+		}
+		return s, nil
+	}
+	c, ok := vp.crop(enc.Reframe)
+	if !ok {
+		return nil, fmt.Errorf("encode of %s: no crop plan", enc.Reframe)
+	}
+	s, err := reframe.AppendFilters(s, c, dir)
+	if err != nil || !enc.Brand || vp.Brand == nil {
+		return s, err
+	}
+	b := vp.Brand
+	l := brand.LayoutFor(c.Out, c.Aspect.W*16 == c.Aspect.H*9, len(b.cues) > 0, b.style)
+	if b.lowerThird() {
+		s = brand.LowerThird(s, b.style, l, b.texts(dir))
+	}
+	if len(b.cues) > 0 {
+		s = brand.BurnCaptions(s, captionsFile(dir), b.style.Captions, l)
+	}
+	return s, nil
 }
 
 // workFilters bring the decoded video to the working picture: deinterlaced if really interlaced,

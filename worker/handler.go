@@ -112,7 +112,11 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if _, err := h.store.Download(ctx, p.OriginalKey, src); err != nil {
 		return err
 	}
-	res, err := h.pipe.Process(ctx, pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path})
+	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign}
+	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
+		return h.fail(ctx, log, id, err)
+	}
+	res, err := h.pipe.Process(ctx, in)
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
@@ -134,6 +138,25 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// captions downloads the caption file supplied with the message next to its source, and returns its
+// path ("" when there is none). Only the message's own captions key is read.
+func (h *Handler) captions(ctx context.Context, id string, meta message.Meta, dir string) (string, error) {
+	if meta.Captions == "" {
+		return "", nil
+	}
+	if meta.Captions != message.OriginalsPrefix+id+"/captions" {
+		return "", pipeline.Reject("bad_captions", "the message names captions at a key that is not its own")
+	}
+	path := filepath.Join(dir, "captions")
+	if _, err := h.store.Download(ctx, meta.Captions, path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", pipeline.Reject("captions_missing", "the captions file of the message is not in storage; upload the message again with its captions")
+		}
+		return "", err
+	}
+	return path, nil
 }
 
 // patiently runs a storage step again, backing off from 1 s to 15 s, until it works or PublishPatience

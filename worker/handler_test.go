@@ -17,9 +17,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/quinte-media/quinte/configs"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/storage"
 )
 
@@ -42,7 +44,10 @@ func newRig(t *testing.T, pcfg func(*pipeline.Config)) *rig {
 	}
 	cfg := Config{Concurrency: 1, MaxRetry: 3, ShutdownTimeout: 5 * time.Second, MaxJobTime: time.Hour, TempDir: t.TempDir(), ReconcileEvery: time.Minute}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &rig{store: st, h: NewHandler(st, pipeline.New(pc, log), cfg, log), cfg: cfg, tempDir: cfg.TempDir}
+	campaigns, err := brand.LoadCatalogue(configs.Campaigns(), "")
+	testenv.Must(t, err)
+	pipe := pipeline.New(pc, pipeline.Parts{Campaigns: campaigns}, log)
+	return &rig{store: st, h: NewHandler(st, pipe, cfg, log), cfg: cfg, tempDir: cfg.TempDir}
 }
 
 // seed stores an original and its records as the API would, and returns the message id.
@@ -271,4 +276,54 @@ func (r *rig) outputs(t *testing.T, id string) map[string]string {
 		out[o.Name] = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil))[:16])
 	}
 	return out
+}
+
+// The message's campaign and captions reach the pipeline: the captions stored next to the original are
+// published as caption/vtt; a campaign that does not exist, or captions that are not in storage, fail
+// the message with a code.
+func TestCampaignAndCaptionsFromTheMeta(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	seed := func(campaign string, captions bool) string {
+		id := r.seed(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), message.KindVideo)
+		meta := message.Meta{ID: id, Kind: message.KindVideo, Artist: "Ada", Campaign: campaign}
+		if captions {
+			meta.Captions = message.OriginalsPrefix + id + "/captions"
+		}
+		testenv.Must(t, r.store.PutJSON(ctx, message.MetaKey(id), meta))
+		return id
+	}
+	ok := seed("example", true)
+	srt := "1\n00:00:00,100 --> 00:00:01,500\nGrazie\n"
+	testenv.Must(t, r.store.Put(ctx, message.OriginalsPrefix+ok+"/captions", strings.NewReader(srt), int64(len(srt)), "text/plain"))
+	if err := r.run(ctx, t, ok); err != nil {
+		t.Fatal(err)
+	}
+	var man message.Manifest
+	testenv.Must(t, r.store.GetJSON(ctx, message.ManifestKey(ok), &man))
+	found := false
+	for _, o := range man.Outputs {
+		if o.Name == "caption/vtt" {
+			found = true
+			b, err := r.store.Open(ctx, o.Key, -1)
+			testenv.Must(t, err)
+			vtt, _ := io.ReadAll(b)
+			b.Close()
+			if !strings.HasPrefix(string(vtt), "WEBVTT") || !strings.Contains(string(vtt), "Grazie") {
+				t.Errorf("caption/vtt holds %q", vtt)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no caption/vtt among %d outputs", len(man.Outputs))
+	}
+
+	for id, code := range map[string]string{seed("no-such-campaign", false): "unknown_campaign", seed("", true): "captions_missing"} {
+		if err := r.run(ctx, t, id); !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("%s: %v, want a failure without retry", code, err)
+		}
+		if rec := r.status(t, id); rec.Status != message.StatusFailed || rec.Error == nil || rec.Error.Code != code {
+			t.Errorf("status %+v, want failed with %s", rec, code)
+		}
+	}
 }

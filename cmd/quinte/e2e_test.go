@@ -127,12 +127,20 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The four social crops of the 2160x3840 portrait, each with its mode; the 9:16 is the 1080p
+	// picture (checked above), 16:9 a fit of the whole portrait.
+	for name, want := range map[string][2]int{"crop/1x1": {1080, 1080}, "crop/4x5": {1080, 1350}, "crop/16x9": {1920, 1080}} {
+		if o := v.Output(t, name); o.Width != want[0] || o.Height != want[1] || (o.Mode != "fill" && o.Mode != "fit") {
+			t.Errorf("%s: %dx%d mode %q, want %dx%d fill or fit", name, o.Width, o.Height, o.Mode, want[0], want[1])
+		}
+	}
+
 	// The photo, uploaded by tus: EXIF orientation 6 applied (stored 1200x1800, shown 1800x1200).
 	ph := c.WaitReady(t, photoID, time.Minute)
 	if ph.Kind != "image" {
 		t.Errorf("photo kind = %q", ph.Kind)
 	}
-	for name, want := range map[string][2]int{"image/web": {1800, 1200}, "crop/1x1": {1080, 1080}} {
+	for name, want := range map[string][2]int{"image/web": {1800, 1200}, "crop/1x1": {1080, 1080}, "crop/9x16": {1080, 1920}} {
 		o := ph.Output(t, name)
 		path, _ := testenv.Download(t, o.URL, dir, photoID+"-"+name)
 		w, h := testenv.Probe(t, path).DisplaySize()

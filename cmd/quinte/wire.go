@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -19,7 +20,11 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/configs"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
 	"github.com/quinte-media/quinte/worker"
@@ -33,11 +38,12 @@ type Main struct {
 	Out    io.Writer
 
 	// Set by Run.
-	URL     string // base URL of the HTTP API
-	Store   *storage.Store
-	Queue   *worker.Queue
-	API     *uploader.Server
-	closers []func() error
+	URL       string // base URL of the HTTP API
+	Campaigns *brand.Catalogue
+	Store     *storage.Store
+	Queue     *worker.Queue
+	API       *uploader.Server
+	closers   []func() error
 }
 
 // NewMain returns a Main that has not started anything.
@@ -54,6 +60,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
+	campaigns, err := brand.LoadCatalogue(configs.Campaigns(), cfg.CampaignsDir)
+	if err != nil {
+		return fmt.Errorf("campaigns: %w", err)
+	}
+	m.Campaigns = campaigns
 
 	if m.Role == config.RoleRun {
 		if err := m.embed(ctx); err != nil {
@@ -142,12 +153,17 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 		return fmt.Errorf("worker temp dir: %w", err)
 	}
 	worker.SweepJobDirs(cfg.Worker.TempDir, m.Log)
-	pipe := pipeline.New(cfg.Pipeline, m.Log)
+	// One pool of face detectors for the worker's lifetime (each costs ~180 ms to create), shared by
+	// every job's subject analysis: as many as there are cores to run them.
+	faces := face.NewPool(runtime.NumCPU())
+	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
+	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
 	base, cancel := context.WithCancel(context.Background())
 	srv := worker.NewServer(opt, cfg.Worker, base, m.Log)
 	if err := srv.Start(worker.Mux(h)); err != nil {
 		cancel()
+		faces.Close()
 		return fmt.Errorf("worker: %w", err)
 	}
 	m.closers = append(m.closers, func() error {
@@ -157,8 +173,11 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 		srv.Shutdown()
 		cancel()
 		if !h.Wait(10 * time.Second) {
+			// The detectors stay allocated: a job still stopping may be searching a frame with one.
 			m.Log.Warn("jobs still stopping after 10s; the next worker start sweeps their directories")
+			return nil
 		}
+		faces.Close()
 		return nil
 	})
 	return nil

@@ -8,8 +8,10 @@
 package brand
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 
@@ -56,18 +58,27 @@ func DefaultConfig() Config {
 
 // Load reads a campaign file over DefaultConfig and validates it.
 func Load(path string) (Config, error) {
-	c := DefaultConfig()
 	b, err := os.ReadFile(path)
+	if err != nil {
+		return DefaultConfig(), fmt.Errorf("campaign %s: %w", path, err)
+	}
+	c, err := Parse(b)
 	if err != nil {
 		return c, fmt.Errorf("campaign %s: %w", path, err)
 	}
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("campaign %s: %w", path, err)
-	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("campaign %s: %w", path, err)
-	}
 	return c, nil
+}
+
+// Parse reads a campaign file's bytes over DefaultConfig and validates them. Unknown keys are refused:
+// a misspelt key would otherwise be ignored without a word.
+func Parse(b []byte) (Config, error) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, err
+	}
+	return c, c.Validate()
 }
 
 var (

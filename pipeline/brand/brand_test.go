@@ -107,11 +107,11 @@ func branded(t *testing.T, dir string, out geom.Size) *ffmpeg.Stream {
 	}
 	l := LayoutFor(out, out.W*16 == out.H*9, true, c)
 	s := ffmpeg.Input("color=c=0x808080:s="+sizeArg(out)+":d=3:r=25", ffmpeg.KwArgs{"f": "lavfi"}).Get("0")
-	s, err = LowerThird(s, c, l, "Ada  Lovelace\n(live)", dir, "9x16")
-	if err != nil {
+	texts := NewTexts("Ada  Lovelace\n(live)", c, dir)
+	if err := texts.Write(); err != nil {
 		t.Fatal(err)
 	}
-	return BurnCaptions(s, burn, c.Captions, l)
+	return BurnCaptions(LowerThird(s, c, l, texts), burn, c.Captions, l)
 }
 
 func sizeArg(s geom.Size) string { return itoa(s.W) + "x" + itoa(s.H) }
@@ -121,7 +121,7 @@ func TestGoldenBrandFilters(t *testing.T) {
 	dir := t.TempDir()
 	args := strings.Join(branded(t, dir, geom.Size{W: 1080, H: 1920}).Output("/job/crop_9x16.mp4").GetArgs(), "\n")
 	golden(t, "lower_third_captions_9x16.argv.txt", []byte(strings.ReplaceAll(args, dir, "/job")+"\n"))
-	name, _ := os.ReadFile(filepath.Join(dir, "brand_9x16_name.txt"))
+	name, _ := os.ReadFile(filepath.Join(dir, "brand_name.txt"))
 	if string(name) != "Ada Lovelace (live)" {
 		t.Errorf("name file holds %q", name)
 	}
@@ -189,3 +189,53 @@ func readGray(t *testing.T, png string) *image.Gray {
 }
 
 func fmtSscanf(s string, w, h *int) (int, error) { return fmt.Sscanf(s, "%dx%d", w, h) }
+
+// Campaigns are files: the built-in ones, then a directory whose files add or replace; a bad file or
+// file name stops the load with its name in the message.
+func TestCatalogue(t *testing.T) {
+	base := os.DirFS(filepath.Join("..", "..", "configs", "campaigns"))
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("summer-tour_2026.yaml", "enabled: true\ncampaign: Summer tour\n")
+	write("example.yaml", "enabled: true\ncampaign: Replaced\n")
+	write("notes.txt", "not a campaign")
+	c, err := LoadCatalogue(base, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Names(); strings.Join(got, ",") != "example,summer-tour_2026" {
+		t.Errorf("names %v", got)
+	}
+	if cfg, ok := c.Get("example"); !ok || cfg.Campaign != "Replaced" || cfg.TextColor != "white" {
+		t.Errorf("example: %+v %v, want the directory's file over the defaults", cfg, ok)
+	}
+	if c.Has("nope") || (*Catalogue)(nil).Has("example") {
+		t.Error("unknown campaigns exist")
+	}
+	for name, body := range map[string]string{
+		"Bad Name.yaml": "enabled: false\n",
+		"typo.yaml":     "enabeld: true\n",
+		"colour.yaml":   "text_color: 'white:x=1'\n",
+	} {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCatalogue(nil, d); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v, want an error naming the file", name, err)
+		}
+	}
+	if _, err := LoadCatalogue(base, filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing directory was accepted")
+	}
+	for name, ok := range map[string]bool{"example": true, "a": true, "tour-2026_b": true, "": false, "Tour": false, "../x": false, "-x": false, strings.Repeat("a", 65): false} {
+		if ValidName(name) != ok {
+			t.Errorf("ValidName(%q) = %v", name, !ok)
+		}
+	}
+}

@@ -38,17 +38,46 @@ func LayoutFor(out geom.Size, nine16 bool, captions bool, c Config) Layout {
 // maxNameRunes bounds what is drawn of a name or campaign line: a lower-third is not a paragraph.
 const maxNameRunes = 48
 
+// Texts are a lower-third's two lines, cleaned, and the files drawtext reads them from: user text is
+// never put in a filter string.
+type Texts struct {
+	Name     string `json:"name,omitempty"` // the artist's name
+	Line     string `json:"line,omitempty"` // the campaign line
+	NameFile string `json:"-"`
+	LineFile string `json:"-"`
+}
+
+// NewTexts cleans the artist's name and c's campaign line and names their files in jobDir (Write writes
+// them).
+func NewTexts(artist string, c Config, jobDir string) Texts {
+	return Texts{Name: clean(artist), Line: clean(c.Campaign),
+		NameFile: filepath.Join(jobDir, "brand_name.txt"), LineFile: filepath.Join(jobDir, "brand_line.txt")}
+}
+
+// Empty reports texts with nothing to draw.
+func (t Texts) Empty() bool { return t.Name == "" && t.Line == "" }
+
+// Write writes the texts' files (before the pass whose graph LowerThird built runs).
+func (t Texts) Write() error {
+	for _, f := range []struct{ text, path string }{{t.Name, t.NameFile}, {t.Line, t.LineFile}} {
+		if f.text == "" {
+			continue
+		}
+		if err := os.WriteFile(f.path, []byte(f.text), 0o644); err != nil {
+			return fmt.Errorf("lower-third: %w", err)
+		}
+	}
+	return nil
+}
+
 // LowerThird draws the artist's name and the campaign line, each on its own translucent box with an
-// accent bar on the left, low in the safe zone, for the configured seconds. The texts are written to
-// files in jobDir (drawtext reads them with expansion off), never put in the filter string.
-func LowerThird(s *ffmpeg.Stream, c Config, l Layout, artist, jobDir, tag string) (*ffmpeg.Stream, error) {
-	if !c.Enabled {
-		return s, nil
+// accent bar on the left, low in the safe zone, for the configured seconds. drawtext reads the texts
+// from their files with expansion off; it only builds the graph (Texts.Write writes the files).
+func LowerThird(s *ffmpeg.Stream, c Config, l Layout, t Texts) *ffmpeg.Stream {
+	if !c.Enabled || t.Empty() {
+		return s
 	}
-	name, line := clean(artist), clean(c.Campaign)
-	if name == "" && line == "" {
-		return s, nil
-	}
+	name, line := t.Name, t.Line
 	W, H := float64(l.Out.W), float64(l.Out.H)
 	left := math.Round(0.06 * W)
 	bar := math.Max(4, math.Round(0.012*W))
@@ -78,25 +107,17 @@ func LowerThird(s *ffmpeg.Stream, c Config, l Layout, artist, jobDir, tag string
 		"x": num(left), "y": num(yName - pad), "w": num(bar), "h": num(bottom + pad - (yName - pad)),
 		"color": c.AccentColor, "t": "fill",
 	}, enable))
-	draw := func(s *ffmpeg.Stream, text, file string, size, y float64) (*ffmpeg.Stream, error) {
+	draw := func(s *ffmpeg.Stream, text, file string, size, y float64) *ffmpeg.Stream {
 		if text == "" {
-			return s, nil
-		}
-		path := filepath.Join(jobDir, "brand_"+tag+"_"+file+".txt")
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			return nil, fmt.Errorf("lower-third: %w", err)
+			return s
 		}
 		return s.Filter("drawtext", nil, withEnable(ffmpeg.KwArgs{
-			"fontfile": c.FontFile, "textfile": path, "expansion": "none", "fontsize": num(size),
+			"fontfile": c.FontFile, "textfile": file, "expansion": "none", "fontsize": num(size),
 			"fontcolor": c.TextColor, "x": num(textX), "y": num(y), "box": "1", "boxcolor": c.BoxColor,
 			"boxborderw": num(pad),
-		}, enable)), nil
+		}, enable))
 	}
-	s, err := draw(s, name, "name", nameSize, yName)
-	if err != nil {
-		return nil, err
-	}
-	return draw(s, line, "line", lineSize, yLine)
+	return draw(draw(s, name, t.NameFile, nameSize, yName), line, t.LineFile, lineSize, yLine)
 }
 
 func withEnable(k ffmpeg.KwArgs, enable string) ffmpeg.KwArgs {

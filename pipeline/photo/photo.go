@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"time"
 
@@ -44,7 +45,8 @@ const (
 	DefaultToolTimeout        = 2 * time.Minute
 )
 
-// DefaultAspects are today's social crops; issue 4 adds 9x16, 4x5 and 16x9 here.
+// DefaultAspects is the crop a Config without Aspects gets; the service asks for the four social
+// aspects (pipeline/photostep.go).
 var DefaultAspects = []Aspect{{Name: "1x1", W: 1, H: 1, Short: 1080}}
 
 func (c Config) withDefaults() Config {
@@ -122,20 +124,37 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	return plan, files, nil
 }
 
-// frame asks the framer where each crop sits and checks its answer.
-func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]geom.Rect, error) {
-	rects, err := cfg.Framer.Frame(ctx, img, cfg.Aspects)
+// frame asks the framer how each crop is made and checks its answer: a fill's region inside the
+// picture and of the aspect's shape, no output larger than the pixels it comes from.
+func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]Framing, error) {
+	crops, err := cfg.Framer.Frame(ctx, img, cfg.Aspects)
 	if err != nil {
 		return nil, fmt.Errorf("framing crops: %w", err)
 	}
-	if len(rects) != len(cfg.Aspects) {
-		return nil, fmt.Errorf("framing crops: %d regions for %d aspects", len(rects), len(cfg.Aspects))
+	if len(crops) != len(cfg.Aspects) {
+		return nil, fmt.Errorf("framing crops: %d framings for %d aspects", len(crops), len(cfg.Aspects))
 	}
 	b := img.Bounds()
-	for i, r := range rects {
-		if r.W <= 0 || r.H <= 0 || r.X < 0 || r.Y < 0 || r.X+r.W > b.Dx() || r.Y+r.H > b.Dy() {
-			return nil, fmt.Errorf("framing crops: region %+v of crop %s is outside the %dx%d picture", r, cfg.Aspects[i].Name, b.Dx(), b.Dy())
+	for i, c := range crops {
+		a := cfg.Aspects[i]
+		bad := c.Out.W <= 0 || c.Out.H <= 0 || !shaped(c.Out, a)
+		switch r := c.Rect; c.Mode {
+		case Fill:
+			bad = bad || r.W <= 0 || r.H <= 0 || r.X < 0 || r.Y < 0 || r.X+r.W > b.Dx() || r.Y+r.H > b.Dy() || c.Out.W > r.W || c.Out.H > r.H
+		case Fit:
+			bad = bad || c.Inner.W <= 0 || c.Inner.H <= 0 || c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W > b.Dx() || c.Inner.H > b.Dy()
+		default:
+			bad = true
+		}
+		if bad {
+			return nil, fmt.Errorf("framing crops: %+v for crop %s of the %dx%d picture", c, a.Name, b.Dx(), b.Dy())
 		}
 	}
-	return rects, nil
+	return crops, nil
+}
+
+// shaped reports whether s has the aspect's shape, give or take the 2 px of rounding to even sizes.
+func shaped(s geom.Size, a Aspect) bool {
+	r := float64(a.W) / float64(a.H)
+	return math.Abs(float64(s.W)-float64(s.H)*r) <= 2 || math.Abs(float64(s.H)-float64(s.W)/r) <= 2
 }

@@ -234,22 +234,26 @@ func indexOf(b []byte, s string) int {
 	return -1
 }
 
-// A framer plugged in through Config decides where crops sit (issue 4 plugs face framing here).
+// A framer plugged in through Config decides how crops are made: here 1:1 is the left square of the
+// picture (fill) and 9:16 the whole picture over its blurred self (fit).
 func TestFramerIsReplaceable(t *testing.T) {
-	left := framerFunc(func(img image.Image, aspects []Aspect) []Rect {
+	aspects := []Aspect{{"1x1", 1, 1, 1080}, {"9x16", 9, 16, 1080}}
+	left := framerFunc(func(img image.Image, aspects []Aspect) []Framing {
 		b := img.Bounds()
-		rects := make([]Rect, len(aspects))
-		for i := range aspects {
-			rects[i] = Rect{X: 0, Y: 0, W: b.Dy(), H: b.Dy()}
+		return []Framing{
+			{Mode: Fill, Rect: Rect{X: 0, Y: 0, W: b.Dy(), H: b.Dy()}, Out: Size{W: 1080, H: 1080}, Why: "left"},
+			{Mode: Fit, Inner: Size{W: 1080, H: 720}, Out: Size{W: 1080, H: 1920}, Why: "whole"},
 		}
-		return rects
 	})
 	src := testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg")
-	plan, files, err := Process(t.Context(), Config{Framer: left}, src, t.TempDir())
+	plan, files, err := Process(t.Context(), Config{Framer: left, Aspects: aspects}, src, t.TempDir())
 	testenv.Must(t, err)
 	for _, o := range plan.Outputs {
-		if o.Name == "crop/1x1" && (o.Crop == nil || *o.Crop != (Rect{X: 0, Y: 0, W: 1200, H: 1200})) {
-			t.Errorf("crop/1x1 region %+v, want the framer's 0,0 1200x1200", o.Crop)
+		if o.Name == "crop/1x1" && (o.Crop == nil || *o.Crop != (Rect{X: 0, Y: 0, W: 1200, H: 1200}) || o.Mode != Fill) {
+			t.Errorf("crop/1x1 %s region %+v, want the framer's fill of 0,0 1200x1200", o.Mode, o.Crop)
+		}
+		if o.Name == "crop/9x16" && (o.Inner == nil || o.Mode != Fit || o.Width != 1080 || o.Height != 1920) {
+			t.Errorf("crop/9x16: %+v, want the framer's fit", o)
 		}
 	}
 	web := load(t, pathOf(t, files, "image/web"))
@@ -258,11 +262,38 @@ func TestFramerIsReplaceable(t *testing.T) {
 	if d := meanAbsDiff(t, want, crop); d > 3 {
 		t.Errorf("crop/1x1 differs from the left square of the picture by %.1f levels", d)
 	}
+	// The fit: the whole picture in the middle band, a darker blur of it above and below.
+	fit := load(t, pathOf(t, files, "crop/9x16"))
+	if b := fit.Bounds(); b.Dx() != 1080 || b.Dy() != 1920 {
+		t.Fatalf("crop/9x16 is %v", b)
+	}
+	middle := imaging.Crop(fit, image.Rect(0, 600, 1080, 1320))
+	if d := meanAbsDiff(t, imaging.Resize(web, 1080, 720, imaging.Lanczos), middle); d > 3 {
+		t.Errorf("the middle of the fit differs from the picture by %.1f levels", d)
+	}
+	// Above it, the same part of the picture filling 9:16, blurred and darkened to 55 %.
+	top := meanLevel(imaging.Crop(fit, image.Rect(0, 0, 1080, 600)))
+	ref := meanLevel(imaging.Crop(imaging.Fill(web, 1080, 1920, imaging.Center, imaging.Box), image.Rect(0, 0, 1080, 600)))
+	if math.Abs(top/ref-0.55) > 0.08 {
+		t.Errorf("the fit's background has mean %.0f; the picture there %.0f: want it darkened to 55 %%", top, ref)
+	}
 }
 
-type framerFunc func(image.Image, []Aspect) []Rect
+func meanLevel(img image.Image) float64 {
+	b := img.Bounds()
+	var sum float64
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += float64(r+g+bl) / 3 / 257
+		}
+	}
+	return sum / float64(b.Dx()*b.Dy())
+}
 
-func (f framerFunc) Frame(_ context.Context, img image.Image, a []Aspect) ([]Rect, error) {
+type framerFunc func(image.Image, []Aspect) []Framing
+
+func (f framerFunc) Frame(_ context.Context, img image.Image, a []Aspect) ([]Framing, error) {
 	return f(img, a), nil
 }
 

@@ -30,9 +30,11 @@ type OutputDef struct {
 	Format string     `json:"format"` // jpg, webp or mp4
 	From   string     `json:"from"`   // "source" or the output whose pixels it is cut from
 	Crop   *geom.Rect `json:"crop,omitempty"`
+	Inner  *geom.Size `json:"inner,omitempty"` // fit: the whole picture's size inside the output
 	Width  int        `json:"width"`
 	Height int        `json:"height"`
 	Mode   string     `json:"mode,omitempty"`
+	Why    string     `json:"why,omitempty"`
 }
 
 // Source is what PlanFor needs to know of a decoded photo.
@@ -55,23 +57,47 @@ type Aspect struct {
 	Short int    `json:"short"`
 }
 
-// Framer chooses, for each aspect, the region of the upright picture its crop keeps, in that
-// picture's pixels. Face-aware framing (issue 4) replaces CentreFramer here.
+// Size is the aspect's published size when the photo has the pixels.
+func (a Aspect) Size() geom.Size {
+	if a.W <= a.H {
+		return geom.Size{W: a.Short, H: max(1, int(math.Round(float64(a.Short)*float64(a.H)/float64(a.W))))}
+	}
+	return geom.Size{W: max(1, int(math.Round(float64(a.Short)*float64(a.W)/float64(a.H)))), H: a.Short}
+}
+
+// Crop modes.
+const (
+	Fill = "fill" // a region of the photo, cut and resized
+	Fit  = "fit"  // the whole photo over a blurred, darkened copy of itself that fills the aspect
+)
+
+// Framing is how one aspect's crop is made, as a Framer decides it.
+type Framing struct {
+	Mode  string    // Fill or Fit
+	Rect  geom.Rect // Fill: the region kept, in the upright picture's pixels
+	Inner geom.Size // Fit: the whole picture's size inside the output
+	Out   geom.Size // the published size, never larger than the pixels it comes from
+	Why   string
+}
+
+// Framer decides, for each aspect, how its crop is made from the upright picture. The service's framer
+// follows the subject (pipeline/photostep.go); CentreFramer is the package's default.
 type Framer interface {
-	Frame(ctx context.Context, img image.Image, aspects []Aspect) ([]geom.Rect, error)
+	Frame(ctx context.Context, img image.Image, aspects []Aspect) ([]Framing, error)
 }
 
 // CentreFramer keeps the largest centred region of each aspect.
 type CentreFramer struct{}
 
 // Frame implements Framer.
-func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []Aspect) ([]geom.Rect, error) {
+func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []Aspect) ([]Framing, error) {
 	b := img.Bounds()
-	rects := make([]geom.Rect, len(aspects))
+	out := make([]Framing, len(aspects))
 	for i, a := range aspects {
-		rects[i] = geom.AspectRect(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H)
+		r := geom.AspectRect(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H)
+		out[i] = Framing{Mode: Fill, Rect: r, Out: cropSize(a, r), Why: "the centre of the picture"}
 	}
-	return rects, nil
+	return out, nil
 }
 
 // Output sizes.
@@ -90,8 +116,8 @@ const (
 	webpAlso  = "/webp"
 )
 
-// PlanFor builds a photo's plan: crops[i] is where aspects[i] sits in the upright picture.
-func PlanFor(src Source, aspects []Aspect, crops []geom.Rect, maxLoop time.Duration) *Plan {
+// PlanFor builds a photo's plan: crops[i] is how aspects[i] is made from the upright picture.
+func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duration) *Plan {
 	p := &Plan{Format: src.Format, Stored: src.Stored, Source: src.Shown, Orientation: src.Orientation, Colour: src.Colour}
 	why := func(format string, a ...any) { p.Why = append(p.Why, fmt.Sprintf(format, a...)) }
 	why("%s photo, stored %dx%d, shown %dx%d", src.Format, src.Stored.W, src.Stored.H, src.Shown.W, src.Shown.H)
@@ -111,13 +137,25 @@ func PlanFor(src Source, aspects []Aspect, crops []geom.Rect, maxLoop time.Durat
 	}
 	pair(nameThumb, nameWeb, fitLong(src.Shown, thumbLongSide))
 	for i, a := range aspects {
-		r := crops[i]
-		out := cropSize(a, r)
-		from := "source"
-		if scaled := scaleRect(r, src.Shown, web); min(scaled.W, scaled.H) >= min(out.W, out.H) {
-			from = nameWeb // enough pixels there: cheaper, and the same quality
+		c := crops[i]
+		o := OutputDef{Name: "crop/" + a.Name, Role: message.RoleCrop, Format: "jpg", From: "source", Width: c.Out.W, Height: c.Out.H, Mode: c.Mode, Why: c.Why}
+		// Cut from the web picture when it has enough pixels there: cheaper, and the same quality.
+		switch c.Mode {
+		case Fill:
+			r := c.Rect
+			o.Crop = &r
+			if scaled := scaleRect(r, src.Shown, web); min(scaled.W, scaled.H) >= min(c.Out.W, c.Out.H) {
+				o.From = nameWeb
+			}
+		case Fit:
+			inner := c.Inner
+			o.Inner = &inner
+			if web.W >= inner.W && web.H >= inner.H {
+				o.From = nameWeb
+			}
 		}
-		add(OutputDef{Name: "crop/" + a.Name, Role: message.RoleCrop, Format: "jpg", From: from, Crop: &r, Width: out.W, Height: out.H, Mode: "fill"})
+		add(o)
+		why("%s %s %dx%d: %s", o.Name, o.Mode, o.Width, o.Height, c.Why)
 	}
 	if src.Frames > 1 {
 		loop := evenSize(fitLong(src.Shown, loopLongSide))
@@ -144,11 +182,8 @@ func fitLong(s geom.Size, long int) geom.Size {
 // cropSize is the output size of an aspect's crop region r: exactly the aspect's shape, a.Short pixels
 // on its short side or fewer when r is smaller (never upscaled).
 func cropSize(a Aspect, r geom.Rect) geom.Size {
-	short := min(a.Short, r.W, r.H)
-	if a.W <= a.H {
-		return geom.Size{W: short, H: max(1, int(math.Round(float64(short)*float64(a.H)/float64(a.W))))}
-	}
-	return geom.Size{W: max(1, int(math.Round(float64(short)*float64(a.W)/float64(a.H)))), H: short}
+	a.Short = min(a.Short, r.W, r.H)
+	return a.Size()
 }
 
 // scaleRect maps r from a picture of size from to one of size to.

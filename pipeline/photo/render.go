@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -79,8 +80,11 @@ func runAll(jobs []func() error) error {
 }
 
 // cut crops and resizes one output from pic, the picture named in o.From (crop regions are given in
-// the coordinates of the full-size source).
+// the coordinates of the full-size source), or lays it whole over its blurred self for a fit.
 func cut(pic, source *image.NRGBA, o OutputDef) *image.NRGBA {
+	if o.Inner != nil {
+		return fit(pic, geom.Size{W: o.Width, H: o.Height}, *o.Inner)
+	}
 	img := pic
 	if o.Crop != nil {
 		r := *o.Crop
@@ -90,6 +94,20 @@ func cut(pic, source *image.NRGBA, o OutputDef) *image.NRGBA {
 		img = imaging.Crop(img, image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H))
 	}
 	return resize(img, o.Width, o.Height)
+}
+
+// fit lays the whole picture, resized to inner, over the middle of a blurred and darkened copy of itself
+// that fills out, as the video's fit does (pipeline/reframe): the background is made at an eighth of
+// the size, where blurring is cheap, and stretched back up, which smooths it further.
+func fit(img *image.NRGBA, out, inner geom.Size) *image.NRGBA {
+	bw, bh := max(2, out.W/8), max(2, out.H/8)
+	bg := imaging.Fill(img, bw, bh, imaging.Center, imaging.Box)
+	bg = imaging.Blur(bg, float64(min(bw, bh))/16+1)
+	bg = imaging.AdjustFunc(bg, func(c color.NRGBA) color.NRGBA {
+		return color.NRGBA{uint8(int(c.R) * 55 / 100), uint8(int(c.G) * 55 / 100), uint8(int(c.B) * 55 / 100), c.A}
+	})
+	canvas := imaging.Resize(bg, out.W, out.H, imaging.Linear)
+	return imaging.Paste(canvas, resize(img, inner.W, inner.H), image.Pt((out.W-inner.W)/2, (out.H-inner.H)/2))
 }
 
 // resize scales img to w×h with Lanczos. A large reduction first averages whole blocks of pixels down

@@ -23,21 +23,25 @@
 //	// on error: log it and go on with tr = nil (centre crops); a crop is never worth failing a message
 //	plans := reframe.PlanCrops(tr, reframe.Frame{Work: vp.Work, Source: display}, reframe.SocialAspects(), cfg)
 //
-// The plans go into the job's plan (they are plain data with a Why), and in the filter graph each
-// crop output's split branch goes through AppendFilters before its encoder:
+// The plans go into the job's plan (they are plain data with a Why); before the pass WriteCommands
+// writes each moving camera's sendcmd file, and in the filter graph each crop output's split branch
+// goes through AppendFilters before its encoder:
 //
+//	err := reframe.WriteCommands(plans[k], job)
 //	s, err := reframe.AppendFilters(split.Get(strconv.Itoa(i)), plans[k], job)
 //
 // The output name is plan.Name ("crop/9x16") and the manifest's mode is plan.Mode. Fill outputs are
-// never upscaled past the pixels of the working picture: size Work so that its 9:16 crop is 1920 px
-// tall when the source has them. The analysis is a second decode at 640 px: it measured 8–17 % of the
+// never upscaled past the pixels of the working picture: the pipeline sizes Work so that each crop
+// can reach its published size when the source has the pixels (pipeline/plancrops.go). The analysis is a second decode at 640 px: it measured 8–17 % of the
 // foundation's pass and 5–6 % of a pass that renders the four crops (bench/crops_test.go, 20 s 1080p).
 //
 // # How the photo step uses it
 //
 //	tr, err := an.PhotoTrack(ctx, img)                  // img: decoded, EXIF orientation applied
 //	plans := reframe.PhotoCrops(tr, geom.Size{W: b.Dx(), H: b.Dy()}, reframe.SocialAspects(), cfg)
-//	// fill: imaging.Crop(img, p.Rect) then resize to p.Out; fit: blurred background + p.Inner
 //
-// A poster or thumbnail taken at t seconds from a video is framed with PhotoCrops(tr.Still(t), ...).
+// and package photo renders them with its own renderer (fill: the region resized to p.Out; fit: the
+// photo at p.Inner over a blurred, darkened copy of itself), as pipeline/photostep.go wires it.
+//
+// A poster or thumbnail taken at t seconds from a video could be framed with PhotoCrops(tr.Still(t), ...).
 package reframe

@@ -11,9 +11,11 @@ import (
 )
 
 // AppendFilters adds one aspect's filters to a branch of the working picture (a split output of the
-// caller's single ffmpeg pass) and returns the branch at the plan's output size, ready to encode.
+// caller's single ffmpeg pass) and returns the branch at the plan's output size, ready to encode. It
+// only builds the graph: WriteCommands must have written the plan's camera path into jobDir before
+// ffmpeg runs.
 //
-// fill: `crop` cuts the plan's window; when the camera moves, a `sendcmd` file written into jobDir
+// fill: `crop` cuts the plan's window; when the camera moves, a `sendcmd` file in jobDir
 // (crop_<aspect>.cmd) sets its x and y at each key as a linear expression of t, so ffmpeg follows the
 // path frame by frame. Then `scale` to the output size.
 // fit: `split`; one copy is shrunk, blurred, darkened and stretched to fill the aspect, the other is
@@ -37,14 +39,8 @@ func appendFill(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream, er
 	}
 	x0, y0 := p.Path[0].X, p.Path[0].Y
 	name := "crop"
-	if !p.Path.Still() {
-		// Each crop needs its own instance name: sendcmd addresses filters by name, and a bare "crop"
-		// would move every aspect's crop at once.
-		name = "crop@" + instance(p.Aspect.Name)
-		file := filepath.Join(jobDir, "crop_"+p.Aspect.Name+".cmd")
-		if err := os.WriteFile(file, []byte(sendCommands(p.Path, name)), 0o644); err != nil {
-			return nil, fmt.Errorf("crop %s: write camera path: %w", p.Name, err)
-		}
+	if file := commandFile(p, jobDir); file != "" {
+		name = cropInstance(p)
 		s = s.Filter("sendcmd", nil, ffmpeg.KwArgs{"f": file})
 	}
 	s = s.Filter(name, ffmpeg.Args{itoa(p.Crop.W), itoa(p.Crop.H), num(x0), num(y0)})
@@ -53,6 +49,31 @@ func appendFill(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream, er
 	}
 	return s.Filter("setsar", ffmpeg.Args{"1"}), nil
 }
+
+// WriteCommands writes the sendcmd file of a fill whose camera moves into jobDir (nothing for a still
+// camera or a fit). Run it before the pass whose graph AppendFilters built.
+func WriteCommands(p CropPlan, jobDir string) error {
+	file := commandFile(p, jobDir)
+	if file == "" {
+		return nil
+	}
+	if err := os.WriteFile(file, []byte(sendCommands(p.Path, cropInstance(p))), 0o644); err != nil {
+		return fmt.Errorf("crop %s: write camera path: %w", p.Name, err)
+	}
+	return nil
+}
+
+// commandFile is where a moving fill's camera path is kept ("" when the camera does not move).
+func commandFile(p CropPlan, jobDir string) string {
+	if p.Mode != Fill || p.Path.Still() {
+		return ""
+	}
+	return filepath.Join(jobDir, "crop_"+p.Aspect.Name+".cmd")
+}
+
+// cropInstance names a moving fill's crop filter: sendcmd addresses filters by name, and a bare "crop"
+// would move every aspect's crop at once.
+func cropInstance(p CropPlan) string { return "crop@" + instance(p.Aspect.Name) }
 
 // blurShrink is how much the background of a fit is shrunk before blurring: the blur then costs 1/64
 // of a full-size one and the stretch back up smooths it further.

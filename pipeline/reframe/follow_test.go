@@ -25,6 +25,9 @@ func TestRenderedCropFollowsThePath(t *testing.T) {
 	if p.Aspect.Name != "9x16" || p.Mode != reframe.Fill || p.Path.Still() || p.Out != p.Crop {
 		t.Fatalf("want a moving 9:16 fill at crop size, got %+v", p)
 	}
+	if err := reframe.WriteCommands(p, dir); err != nil {
+		t.Fatal(err)
+	}
 	s, err := reframe.AppendFilters(ffmpeg.Input(c.Path).Get("0"), p, dir)
 	if err != nil {
 		t.Fatal(err)

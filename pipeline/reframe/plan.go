@@ -53,15 +53,25 @@ func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
 	crop := geom.Size{W: win.W, H: win.H}
 	p := CropPlan{Name: "crop/" + a.Name, Aspect: a, Work: f.Work, Subject: dominant(tr)}
 	fr := framing{work: f.Work, crop: crop, safe: a.W*16 == a.H*9, deadZone: cfg.DeadZone}
+	fit := func(why string) CropPlan {
+		p.Mode, p.Why = Fit, why
+		p.Out, p.Inner = fitSize(a, f)
+		return p
+	}
 	fill := func(why string) CropPlan {
 		p.Mode, p.Why, p.Crop = Fill, why, crop
 		p.Out = fillSize(a, crop, f)
 		p.Path = planPath(tr, fr, cfg)
-		return p
-	}
-	fit := func(why string) CropPlan {
-		p.Mode, p.Why = Fit, why
-		p.Out, p.Inner = fitSize(a, f)
+		// Judge the path that will be rendered, not only the positions it could take: smoothing and
+		// the speed limit may leave a face behind.
+		if cut, unsafe, faces := pathMisses(tr, p.Path, fr); faces > 0 {
+			switch {
+			case float64(cut) > tolerateMisses*float64(faces):
+				return fit(fmt.Sprintf("the camera could not keep the face wholly inside a %d:%d crop in %.0f%% of the frames with a face", a.W, a.H, 100*float64(cut)/float64(faces)))
+			case float64(unsafe) > tolerateMisses*float64(faces):
+				return fit(fmt.Sprintf("the camera would leave the face under the apps' buttons (top %.0f%%, bottom %.0f%%, with a margin of a tenth of the face) in %.0f%% of the frames with a face", 100*safeTop, 100*safeBottom, 100*float64(unsafe)/float64(faces)))
+			}
+		}
 		return p
 	}
 	keep := float64(crop.W*crop.H) / float64(f.Work.W*f.Work.H)
@@ -89,7 +99,7 @@ func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
 			big++
 			continue
 		}
-		if fr.safe && !safeReachable(s.Subject.Scale(f.Work), crop, f.Work) {
+		if fr.safe && !safeReachable(s.Subject.Scale(f.Work).padY(faceMargin), crop, f.Work) {
 			unsafe++
 		}
 	}
@@ -100,6 +110,31 @@ func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
 		return fit(fmt.Sprintf("a %d:%d crop would put the face under the apps' buttons (top %.0f%%, bottom %.0f%%) in %.0f%% of the frames with a face", a.W, a.H, 100*safeTop, 100*safeBottom, 100*float64(unsafe)/float64(faces)))
 	}
 	return fill(fmt.Sprintf("the face fits a %d:%d crop (%.0f%% of the picture) in %.0f%% of the frames with a face; the crop follows it", a.W, a.H, 100*keep, 100*(1-float64(big+unsafe)/float64(faces))))
+}
+
+// pathMisses counts, over the samples with a face, those whose main face the path's window does not
+// hold wholly (cut) and, on 9:16, those whose face (with its margin) it leaves outside the safe band.
+func pathMisses(tr *Track, path Path, fr framing) (cut, unsafe, faces int) {
+	cw, ch := float64(fr.crop.W), float64(fr.crop.H)
+	for _, s := range tr.Samples {
+		if s.Source != SourceFace && s.Source != SourceHeld {
+			continue
+		}
+		faces++
+		x, y := path.At(s.T)
+		// As ffmpeg's crop places it: truncated, then even.
+		x, y = float64(int(x)&^1), float64(int(y)&^1)
+		f := s.Subject.Scale(fr.work)
+		const slack = 2 // px: the even step of 4:2:0 chroma
+		if f.X0 < x-slack || f.X1 > x+cw+slack || f.Y0 < y-slack || f.Y1 > y+ch+slack {
+			cut++
+			continue
+		}
+		if m := f.padY(faceMargin); fr.safe && (m.Y0 < y+safeTop*ch-slack || m.Y1 > y+(1-safeBottom)*ch+slack) {
+			unsafe++
+		}
+	}
+	return cut, unsafe, faces
 }
 
 // safeReachable reports whether some vertical position of the crop puts the face inside 9:16's safe band.

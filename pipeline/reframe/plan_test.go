@@ -51,6 +51,9 @@ func TestGoldenCropFilters(t *testing.T) {
 	split := src.Get("0").Split()
 	var outs []*ffmpeg.Stream
 	for i, p := range plans {
+		if err := WriteCommands(p, dir); err != nil {
+			t.Fatal(err)
+		}
 		s, err := AppendFilters(split.Get(string(rune('0'+i))), p, dir)
 		if err != nil {
 			t.Fatal(err)

@@ -26,6 +26,9 @@ func singlePass(in string, stream int, work geom.Size, plans []CropPlan, dir str
 	files := map[string]string{}
 	var outs []*ffmpeg.Stream
 	for i, p := range plans {
+		if err := WriteCommands(p, dir); err != nil {
+			return nil, nil, err
+		}
 		s, err := AppendFilters(split.Get(strconv.Itoa(i)), p, dir)
 		if err != nil {
 			return nil, nil, err

@@ -51,6 +51,9 @@ func (t *Track) FaceShare() float64 {
 	return float64(n) / float64(len(t.Samples))
 }
 
+// Dominant is the source that drove most samples (a held face counts as a face).
+func (t *Track) Dominant() Source { return dominant(t) }
+
 // SubjectAt is the subject at time sec (the nearest sample's), for thumbnails and posters.
 func (t *Track) SubjectAt(sec float64) (Box, Source) {
 	st := t.Still(sec)

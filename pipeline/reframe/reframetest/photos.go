@@ -40,6 +40,7 @@ type PhotoResult struct {
 	Plans  []reframe.PhotoPlan
 	Img    image.Image
 	Inside map[string]map[string][2]bool // face → aspect → {plan, centre}
+	Files  map[string]string             // the rendered crops by output name, when a job made them
 }
 
 // RunPhoto plans a corpus photo's crops as the service would and checks them against its faces.
@@ -54,7 +55,12 @@ func RunPhoto(tb testing.TB, an *reframe.Analyzer, ph Photo, cfg reframe.Config)
 		tb.Fatal(err)
 	}
 	size := geom.Size{W: img.Bounds().Dx(), H: img.Bounds().Dy()}
-	plans := reframe.PhotoCrops(tr, size, reframe.SocialAspects(), cfg)
+	return ScorePhoto(ph, img, tr, reframe.PhotoCrops(tr, size, reframe.SocialAspects(), cfg))
+}
+
+// ScorePhoto checks a photo's crop plans (made by RunPhoto, or by a job) against its faces.
+func ScorePhoto(ph Photo, img image.Image, tr *reframe.Track, plans []reframe.PhotoPlan) PhotoResult {
+	size := geom.Size{W: img.Bounds().Dx(), H: img.Bounds().Dy()}
 	r := PhotoResult{Photo: ph, Size: size, Track: tr, Plans: plans, Img: img, Inside: map[string]map[string][2]bool{}}
 	for who, f := range ph.Faces {
 		r.Inside[who] = map[string][2]bool{}
@@ -118,7 +124,13 @@ func PhotoSheet(tb testing.TB, r PhotoResult, path string) string {
 	for _, p := range r.Plans {
 		w := p.Aspect.W * h / p.Aspect.H
 		var tile image.Image
-		if p.Mode == reframe.Fill {
+		if f, ok := r.Files[p.Name]; ok {
+			img, err := imaging.Open(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tile = imaging.Resize(img, w, h, imaging.Box)
+		} else if p.Mode == reframe.Fill {
 			tile = imaging.Resize(imaging.Crop(r.Img, p.Rect), w, h, imaging.Box)
 		} else {
 			tile = fitTile(r.Img, w, h)

@@ -42,16 +42,27 @@ func Evaluate(c Clip, plans []reframe.CropPlan, cuts []float64) []Score {
 	return out
 }
 
+// evaluate scores one plan in its working picture's pixels (the pipeline may work below the clip's
+// size): the true face boxes are scaled there, rounded outwards.
 func evaluate(c Clip, p reframe.CropPlan, cuts []float64) Score {
 	s := Score{Aspect: p.Aspect.Name, Mode: p.Mode, Safe: -1, CentreSafe: -1}
 	nine16 := p.Aspect.W*16 == p.Aspect.H*9
-	cw := geom.AspectRect(c.Size, p.Aspect.W, p.Aspect.H)
+	work := p.Work
+	if work.W == 0 {
+		work = c.Size
+	}
+	kx, ky := float64(work.W)/float64(c.Size.W), float64(work.H)/float64(c.Size.H)
+	cw := geom.AspectRect(work, p.Aspect.W, p.Aspect.H)
 	centre := image.Rect(cw.X, cw.Y, cw.X+cw.W, cw.Y+cw.H)
 	var in, cin, safe, csafe, moving, steps int
 	var prev image.Rectangle
 	for n, f := range c.Truth {
 		t := float64(n) / c.FPS
-		win := image.Rect(0, 0, c.Size.W, c.Size.H)
+		if !f.Empty() {
+			f = image.Rect(int(math.Floor(float64(f.Min.X)*kx)), int(math.Floor(float64(f.Min.Y)*ky)),
+				int(math.Ceil(float64(f.Max.X)*kx)), int(math.Ceil(float64(f.Max.Y)*ky)))
+		}
+		win := image.Rect(0, 0, work.W, work.H)
 		if p.Mode == reframe.Fill {
 			win = Window(p, t)
 			if n > 0 && !cutBetween(cuts, float64(n-1)/c.FPS, t) {

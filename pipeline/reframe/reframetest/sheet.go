@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/draw"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -45,6 +47,13 @@ const sheetRowH = 200
 // and each fill window (coloured) first, then what each aspect shows (fit drawn letterboxed), with the
 // 9:16 safe band marked. It writes a PNG and returns its path.
 func ContactSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, path string) string {
+	return RenderedSheet(tb, c, plans, nil, path)
+}
+
+// RenderedSheet is ContactSheet with each aspect's tiles taken from the files a job rendered (by output
+// name, "crop/9x16"), so that the sheet shows what was published, blur, lower-third and all. Plans
+// without a file are drawn from the clip, as ContactSheet does.
+func RenderedSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, files map[string]string, path string) string {
 	tb.Helper()
 	n := len(c.Truth)
 	rows := 6
@@ -71,7 +80,7 @@ func ContactSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, path string) 
 		draw.Draw(sheet, full.Bounds().Add(image.Pt(x, y0)), full, image.Point{}, draw.Src)
 		for _, p := range plans {
 			if p.Mode == reframe.Fill {
-				rect(sheet, scaleRect(Window(p, t), k).Add(image.Pt(x, y0)), aspectColour[p.Aspect.Name])
+				rect(sheet, scaleRect(Window(p, t), float64(sheetRowH)/float64(p.Work.H)).Add(image.Pt(x, y0)), aspectColour[p.Aspect.Name])
 			}
 		}
 		if !face.Empty() {
@@ -82,14 +91,19 @@ func ContactSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, path string) 
 			w := p.Aspect.W * sheetRowH / p.Aspect.H
 			var tile image.Image
 			tileFace := image.Rectangle{}
-			if p.Mode == reframe.Fill {
-				win := Window(p, t)
+			kw := float64(p.Work.H) / float64(c.Size.H) // clip pixels to working pixels
+			switch f, rendered := files[p.Name]; {
+			case rendered:
+				tile = imaging.Resize(frameAt(tb, f, t, p.Out), w, sheetRowH, imaging.Box)
+			case p.Mode == reframe.Fill:
+				win := scaleRect(Window(p, t), 1/kw)
 				tile = imaging.Resize(imaging.Crop(fr, win), w, sheetRowH, imaging.Box)
-				if !face.Empty() {
-					tileFace = scaleRect(face.Sub(win.Min), float64(sheetRowH)/float64(win.Dy()))
-				}
-			} else {
+			default:
 				tile = fitTile(fr, w, sheetRowH)
+			}
+			if p.Mode == reframe.Fill && !face.Empty() {
+				win := Window(p, t)
+				tileFace = scaleRect(scaleRect(face, kw).Sub(win.Min), float64(sheetRowH)/float64(win.Dy()))
 			}
 			draw.Draw(sheet, image.Rect(x, y0, x+w, y0+sheetRowH), tile, image.Point{}, draw.Src)
 			if !tileFace.Empty() {
@@ -105,6 +119,17 @@ func ContactSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, path string) 
 	}
 	writePNG(tb, path, sheet)
 	return path
+}
+
+// frameAt decodes the frame of a rendered file at t seconds, of size s.
+func frameAt(tb testing.TB, path string, t float64, s geom.Size) *image.NRGBA {
+	tb.Helper()
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-ss", strconv.FormatFloat(t, 'f', 3, 64), "-i", path,
+		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1").Output()
+	if err != nil || len(out) != 4*s.W*s.H {
+		tb.Fatalf("frame at %.2fs of %s (%v): %d bytes, %v", t, path, s, len(out), err)
+	}
+	return &image.NRGBA{Pix: out, Stride: 4 * s.W, Rect: image.Rect(0, 0, s.W, s.H)}
 }
 
 // fitTile is the whole frame letterboxed in a dark tile: what a fit shows, without the blur.

@@ -46,6 +46,9 @@ type Result struct {
 	Saliency []Score // the same clip planned with the face detector switched off: the fallback alone
 }
 
+// SaliencyOnly is an analyzer whose face finder never finds a face: the saliency fallback on its own.
+func SaliencyOnly(cfg reframe.Config) *reframe.Analyzer { return reframe.NewAnalyzer(cfg, blind{}) }
+
 // blind is a face finder that never finds a face, to measure the saliency fallback on its own.
 type blind struct{}
 
