@@ -193,7 +193,11 @@ func videoInfo(s ProbeStream) *VideoInfo {
 }
 
 // mayBeInterlaced reports whether the stream says it is interlaced, or could be without saying so
-// (codecs that carry fields but whose container left the field order out); only then is idet run.
+// (a codec that can carry fields, in a stream whose field order is left out); only then is idet run.
+// A stream that says "progressive" is believed: H.264 and HEVC derive it from the bitstream itself
+// (frame_mbs_only, field_seq), not from a container tag, and phones, browsers and screen recorders
+// never send fields. HEVC leaves the order out of almost every phone file, and carries fields only
+// in broadcast streams, which quinte is not sent.
 func (v *VideoInfo) mayBeInterlaced() bool {
 	switch v.FieldOrder {
 	case "tt", "bb", "tb", "bt":
@@ -201,8 +205,11 @@ func (v *VideoInfo) mayBeInterlaced() bool {
 	case "progressive":
 		return false
 	}
-	return slices.Contains([]string{"mpeg2video", "dvvideo"}, v.Codec)
+	return slices.Contains(fieldCodecs, v.Codec)
 }
+
+// fieldCodecs are the allowed codecs that can code interlaced pictures.
+var fieldCodecs = []string{"mpeg2video", "dvvideo", "h264", "mpeg4", "mjpeg", "prores"}
 
 func known(s string) string {
 	if s == "unknown" || s == "N/A" || strings.TrimSpace(s) == "" {

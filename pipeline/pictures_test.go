@@ -35,6 +35,18 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 		t.Error("the command has no bwdif")
 	}
 
+	// An old camera's MPEG-4 Part 2 AVI says nothing of its fields (ffprobe: field order unknown): idet
+	// is still run, and finds them.
+	avi := lavfi(t, "unflagged.avi", "-f", "lavfi", "-i", "testsrc2=s=720x576:r=25:d=2,tinterlace=mode=interleave_top,setfield=tff",
+		"-c:v", "mpeg4", "-flags", "+ildct+ilme", "-q:v", "3")
+	u := analysed(t, testPipeline(), avi)
+	if u.res.Media.Video.FieldOrder != "" && u.res.Media.Video.FieldOrder != "unknown" {
+		t.Fatalf("the AVI is flagged %q; this case needs one that is not", u.res.Media.Video.FieldOrder)
+	}
+	if il := u.res.Media.Video.Interlace; u.res.Plan.Video.Deinterlace != "tff" || il == nil {
+		t.Errorf("unflagged interlaced AVI: deinterlace %q, idet %+v", u.res.Plan.Video.Deinterlace, il)
+	}
+
 	j := analysed(t, testPipeline(), testenv.Corpus(t, "video/panasonic_avchd_1080_tff.mts"))
 	if il := j.res.Media.Video.Interlace; j.res.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
 		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.res.Plan.Video.Deinterlace, il)
