@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -11,15 +12,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // BenchmarkPhotoCropSet is figure (d): a 12 MP JPEG's full output set (image/web and image/thumb as
-// JPEG and WebP, crop/1x1) made by quinte (one decode, imaging) against the same five files made by
+// JPEG and WebP, the four social crops, centred as vipsthumbnail centres them) made by quinte (one
+// decode, imaging) against the same eight files made by
 // libvips' vipsthumbnail, one call each (its shrink-on-load decodes each at reduced size). Both run as
 // processes of their own so their peak RSS can be read; the ratio is of wall times in the same run.
 func BenchmarkPhotoCropSet(b *testing.B) {
@@ -36,7 +39,10 @@ func BenchmarkPhotoCropSet(b *testing.B) {
 		{"-s", "2048x2048", "-o", "web.webp[Q=80,strip]"},
 		{"-s", "640x640", "-o", "thumb.jpg[Q=85,strip]"},
 		{"-s", "640x640", "-o", "thumb.webp[Q=80,strip]"},
-		{"-s", "1080x1080", "-m", "centre", "-o", "crop1x1.jpg[Q=85,strip]"},
+	}
+	for _, a := range socialAspects() {
+		s := a.Size()
+		vips = append(vips, []string{"-s", fmt.Sprintf("%dx%d", s.W, s.H), "-m", "centre", "-o", "crop" + a.Name + ".jpg[Q=85,strip]"})
 	}
 	var quinteWall, vipsWall time.Duration
 	var quinteRSS, vipsRSS float64
@@ -71,22 +77,49 @@ func BenchmarkPhotoCropSet(b *testing.B) {
 	b.ReportMetric(ratio, "quinte/vips")
 	b.ReportMetric(quinteRSS, "quinte-MB")
 	b.ReportMetric(vipsRSS, "vips-MB")
-	fmt.Printf("(d) photo crop set, 12 MP JPEG -> web+thumb (JPEG+WebP) + crop/1x1: quinte %.2f s, peak %.0f MB; "+
+	fmt.Printf("(d) photo crop set, 12 MP JPEG -> web+thumb (JPEG+WebP) + crop/9x16, 1x1, 4x5, 16x9 (centred): quinte %.2f s, peak %.0f MB; "+
 		"vipsthumbnail x%d %.2f s, peak %.0f MB; ratio %.2f\n",
 		quinteWall.Seconds()/float64(b.N), quinteRSS, len(vips), vipsWall.Seconds()/float64(b.N), vipsRSS, ratio)
 }
 
-// timed runs cmd with extra environment and returns its wall time and peak RSS in MB.
+// timed runs cmd with extra environment and returns its wall time and peak RSS in MB. The peak is
+// the child's own high-water mark (VmHWM), read every few milliseconds while it runs: the rusage of
+// wait4 would not do, as Linux carries into it the RSS of this process, whose memory the child shares
+// between clone and exec.
 func timed(cmd *exec.Cmd, env ...string) (time.Duration, float64, error) {
 	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	d := time.Since(start)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %s", err, out)
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return d, float64(ru.Maxrss) / 1024, nil
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peak int64
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			d := time.Since(start)
+			if err != nil {
+				return 0, 0, fmt.Errorf("%w: %s", err, out.Bytes())
+			}
+			return d, float64(peak) / (1 << 20), nil
+		case <-tick.C:
+			peak = max(peak, testenv.ReadMemory(cmd.Process.Pid).Peak)
+		}
+	}
+}
+
+// socialAspects are the four social crops, as the service asks package photo for them.
+func socialAspects() []photo.Aspect {
+	var out []photo.Aspect
+	for _, a := range reframe.SocialAspects() {
+		out = append(out, photo.Aspect{Name: a.Name, W: a.W, H: a.H, Short: min(a.Out.W, a.Out.H)})
+	}
+	return out
 }
 
 // TestPhotoBenchChild is quinte's side of the benchmark, run as a process of its own.
@@ -95,7 +128,7 @@ func TestPhotoBenchChild(t *testing.T) {
 	if in == "" {
 		t.Skip("runs only as the child of BenchmarkPhotoCropSet")
 	}
-	if _, _, err := photo.Process(context.Background(), photo.Config{}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
+	if _, _, err := photo.Process(context.Background(), photo.Config{Aspects: socialAspects()}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
 		t.Fatal(err)
 	}
 }
