@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/internal/proc"
 )
 
 // ErrStalled is the cause of a run stopped by the watchdog because ffmpeg stopped making progress.
@@ -58,24 +59,18 @@ type runner struct {
 const stderrTailBytes = 2048
 
 func (r runner) command(ctx context.Context, bin string, args []string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error {
-		// The whole group, in case the tool started helpers.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	grace := r.Grace
+	if grace == 0 {
+		grace = 5 * time.Second
 	}
-	cmd.WaitDelay = r.Grace
-	if cmd.WaitDelay == 0 {
-		cmd.WaitDelay = 5 * time.Second
-	}
-	return cmd
+	return proc.Command(ctx, grace, bin, args...)
 }
 
 // Output runs a tool that prints a bounded answer (ffprobe) and returns its stdout.
 func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, error) {
 	cmd := r.command(ctx, bin, args)
 	var stdout bytes.Buffer
-	stderr := newTail(stderrTailBytes)
+	stderr := proc.NewTail(stderrTailBytes)
 	cmd.Stdout = &limitedWriter{w: &stdout, n: 32 << 20}
 	cmd.Stderr = stderr
 	err := cmd.Run()
@@ -106,11 +101,11 @@ func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgres
 }
 
 // ffmpeg is FFmpeg and Log: it keeps the last stderrMax bytes of stderr.
-func (r runner) ffmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress), stderrMax int) (*tail, int, error) {
+func (r runner) ffmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress), stderrMax int) (*proc.Tail, int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
-	stderr := newTail(stderrMax)
+	stderr := proc.NewTail(stderrMax)
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -207,54 +202,6 @@ func readProgress(r io.Reader, report func(Progress)) {
 		}
 	}
 	_, _ = io.Copy(io.Discard, r)
-}
-
-// tail keeps the last n bytes written to it, and counts the lines.
-type tail struct {
-	mu    sync.Mutex
-	buf   []byte
-	n     int
-	lines int
-}
-
-func newTail(n int) *tail { return &tail{n: n} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.lines += bytes.Count(p, []byte{'\n'})
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.n {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
-	}
-	return len(p), nil
-}
-
-// Lines is how many lines were written.
-func (t *tail) Lines() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.lines
-}
-
-// Raw is the kept bytes as they are.
-func (t *tail) Raw() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
-}
-
-// String is the last few lines, joined, for error messages.
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := strings.TrimSpace(strings.ToValidUTF8(string(t.buf), "?"))
-	// Keep whole lines, and only the last few: the first cause is usually near the end.
-	lines := strings.Split(s, "\n")
-	if len(lines) > 6 {
-		lines = lines[len(lines)-6:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 type limitedWriter struct {

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/internal/proc"
 )
 
 // ToolError is a helper program (heif-convert, ffmpeg) that did not exit cleanly, with the end of
@@ -29,11 +28,8 @@ func (e *ToolError) Unwrap() error { return e.Err }
 func runTool(ctx context.Context, timeout time.Duration, bin string, args []string, feed func(io.Writer) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = 2 * time.Second
-	stderr := &tailBuffer{max: 1024}
+	cmd := proc.Command(ctx, 2*time.Second, bin, args...)
+	stderr := proc.NewTail(1024)
 	cmd.Stderr = stderr
 	var stdin io.WriteCloser
 	if feed != nil {
@@ -63,27 +59,4 @@ func runTool(ctx context.Context, timeout time.Duration, bin string, args []stri
 		return &ToolError{Tool: bin, Tail: stderr.String(), Err: err}
 	}
 	return nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.Join(strings.Fields(strings.ToValidUTF8(string(t.buf), "?")), " ")
 }
