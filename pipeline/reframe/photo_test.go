@@ -16,7 +16,8 @@ import (
 )
 
 // Photos use the same detector and rules: on the corpus photo with two people, every fill keeps the
-// frontal face; the man's profile is not detected, so whether he stays is reported, not promised.
+// frontal face. The man's profile is not detected, but a photo's crop stays as near the centre as the
+// rules allow, so it keeps him wherever a centre crop would.
 func TestPhotoCropsKeepTheFace(t *testing.T) {
 	pool := face.NewPool(1)
 	defer pool.Close()
@@ -28,8 +29,14 @@ func TestPhotoCropsKeepTheFace(t *testing.T) {
 	t.Log(rep.String())
 	t.Logf("contact sheet: %s", reframetest.PhotoSheet(t, r, filepath.Join(reframetest.ArtifactDir(t, "crops"), "photo_progressive_faces.png")))
 	for _, p := range r.Plans {
-		if p.Mode == reframe.Fill && !r.Inside["woman (frontal)"][p.Aspect.Name][0] {
+		if p.Mode != reframe.Fill {
+			continue
+		}
+		if !r.Inside["woman (frontal)"][p.Aspect.Name][0] {
 			t.Errorf("%s cuts the frontal face: %v", p.Name, p.Rect)
+		}
+		if in := r.Inside["man (profile)"][p.Aspect.Name]; in[1] && !in[0] {
+			t.Errorf("%s cuts the undetected profile that a centre crop keeps: %v", p.Name, p.Rect)
 		}
 	}
 }
