@@ -3,6 +3,7 @@ package uploader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"time"
@@ -15,11 +16,13 @@ import (
 // tusStore is the part of tusd's S3 store the reconciler uses to look at uploads outside a request.
 type tusStore interface {
 	GetUpload(ctx context.Context, id string) (handler.Upload, error)
+	AsTerminatableUpload(upload handler.Upload) handler.TerminatableUpload
 }
 
 // FinalizeTus finds resumable uploads whose every byte arrived but that never became a message (the
 // API died between the last PATCH and recording it) and finishes them, so no original is ever lost. It
-// returns how many it turned into messages.
+// returns how many it turned into messages. Uploads left unfinished for longer than TusExpireAfter
+// (from their creation) are removed, and their invite gets the upload back.
 func (s *Server) FinalizeTus(ctx context.Context) (int, error) {
 	if s.tusStore == nil {
 		return 0, nil
@@ -53,14 +56,15 @@ func (s *Server) FinalizeTus(ctx context.Context) (int, error) {
 // (when there is one) are older than twice the idle timeout, so its last PATCH, which finishes it
 // itself, is over. Running it twice anyway is harmless: finishUpload is idempotent.
 func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) {
-	settled := func(key string) (bool, bool, error) {
+	settled := func(key string) (time.Time, bool, bool, error) {
 		modified, err := s.store.Modified(ctx, key)
 		if errors.Is(err, fs.ErrNotExist) {
-			return false, false, nil
+			return time.Time{}, false, false, nil
 		}
-		return true, err == nil && time.Since(modified) > 2*s.cfg.IdleTimeout, err
+		return modified, true, err == nil && time.Since(modified) > 2*s.cfg.IdleTimeout, err
 	}
-	if _, ok, err := settled(infoKey); err != nil || !ok {
+	created, _, ok, err := settled(infoKey)
+	if err != nil || !ok {
 		return false, err
 	}
 	var saved handler.FileInfo
@@ -76,10 +80,14 @@ func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) 
 		return false, err
 	}
 	if info.SizeIsDeferred || info.Offset != info.Size {
-		return false, nil // still being uploaded, or abandoned halfway: the artist may resume it
+		// Still being uploaded, or abandoned halfway: the artist may resume it, for a while.
+		if s.cfg.TusExpireAfter > 0 && time.Since(created) > s.cfg.TusExpireAfter {
+			return false, s.expireTus(ctx, up, info)
+		}
+		return false, nil
 	}
 	// Every byte is there. If the S3 multipart upload was never completed, complete it now.
-	exists, ok, err := settled(info.Storage["Key"])
+	_, exists, ok, err := settled(info.Storage["Key"])
 	switch {
 	case err != nil:
 		return false, err
@@ -95,4 +103,17 @@ func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) 
 	}
 	s.log.Info("finished an upload whose last request was interrupted", "message_id", message.IDFromUploadID(info.ID))
 	return true, nil
+}
+
+// expireTus removes an upload left unfinished too long (its S3 multipart upload is aborted, its
+// companions deleted) and gives its invite the upload back, as a tus DELETE does.
+func (s *Server) expireTus(ctx context.Context, up handler.Upload, info handler.FileInfo) error {
+	if err := s.tusStore.AsTerminatableUpload(up).Terminate(ctx); err != nil {
+		return fmt.Errorf("removing an expired upload: %w", err)
+	}
+	id := message.IDFromUploadID(info.ID)
+	s.dropTus(ctx, id)
+	s.releaseInvite(ctx, info.MetaData[inviteMetaKey], id)
+	s.log.Info("removed an upload left unfinished", "message_id", id, "received", info.Offset, "size", info.Size, "expire_after", s.cfg.TusExpireAfter)
+	return nil
 }

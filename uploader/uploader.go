@@ -24,6 +24,9 @@ type Config struct {
 	URLTTL      time.Duration `yaml:"url_ttl"`      // lifetime of presigned download links
 	CORSOrigins []string      `yaml:"cors_origins"` // browser origins allowed to call the API; none by default
 	IdleTimeout time.Duration `yaml:"idle_timeout"` // an upload that sends nothing for this long is cut off
+	// A resumable upload still unfinished this long after its creation is removed, and its invite
+	// slot given back (0: kept until finished or cancelled).
+	TusExpireAfter time.Duration `yaml:"tus_expire_after"`
 }
 
 // Validate checks the settings.
@@ -37,6 +40,9 @@ func (c Config) Validate() error {
 	}
 	if c.IdleTimeout < time.Second {
 		errs = append(errs, errors.New("QUINTE_UPLOAD_IDLE_TIMEOUT must be at least 1s"))
+	}
+	if c.TusExpireAfter < 0 || (c.TusExpireAfter > 0 && c.TusExpireAfter < 2*c.IdleTimeout) {
+		errs = append(errs, errors.New("QUINTE_TUS_EXPIRE_AFTER must be 0 (never) or at least twice QUINTE_UPLOAD_IDLE_TIMEOUT"))
 	}
 	for _, o := range c.CORSOrigins {
 		if !validOrigin(o) {

@@ -87,3 +87,68 @@ func TestInviteSlotsOfResumableUploads(t *testing.T) {
 	}
 	team.WaitReady(t, id, 2*time.Minute)
 }
+
+// An upload left unfinished past QUINTE_TUS_EXPIRE_AFTER is removed by the reconciler (its bytes and
+// companions leave the bucket, tus answers 404) and its invite gets the upload back; one still
+// within the time keeps its slot and can be finished.
+func TestAbandonedResumableUploadsExpire(t *testing.T) {
+	env := realEnv(t)
+	env["QUINTE_UPLOAD_IDLE_TIMEOUT"] = "1s"
+	env["QUINTE_TUS_EXPIRE_AFTER"] = "4s"
+	env["QUINTE_RECONCILE_EVERY"] = "1s"
+	m := startMain(t, config.RoleRun, env)
+	team := &testenv.Client{Base: m.URL, Token: token}
+	_, invTok := createInvite(t, team, `{"max_uploads":2}`)
+	artist := &testenv.Client{Base: m.URL, Token: invTok}
+	remaining := func() int {
+		t.Helper()
+		status, b, _ := artist.Do(t, "GET", "/v1/invite", nil, nil)
+		var v struct{ Remaining int }
+		if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
+			t.Fatalf("GET /v1/invite: %d %s", status, b)
+		}
+		return v.Remaining
+	}
+	clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
+
+	abandoned := tusCreate(t, m.URL, invTok, len(clip))
+	if resp, _ := tusRequest(t, "PATCH", m.URL+abandoned, invTok, clip[:len(clip)/2], map[string]string{"Upload-Offset": "0"}); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("half an upload: %d", resp.StatusCode)
+	}
+	if n := remaining(); n != 1 {
+		t.Fatalf("%d uploads left after starting one, want 1", n)
+	}
+	u, _ := url.Parse(abandoned)
+	id := message.IDFromUploadID(strings.TrimPrefix(u.Path, "/v1/uploads/"))
+
+	deadline := time.Now().Add(time.Minute)
+	for remaining() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the abandoned upload still holds its slot a minute later; bucket: %v", bucketKeys(t, m, "uploads/"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, k := range bucketKeys(t, m, "uploads/") {
+		if strings.HasPrefix(k, "uploads/"+id) {
+			t.Errorf("the expired upload left %s", k)
+		}
+	}
+	if resp, _ := tusRequest(t, "HEAD", m.URL+abandoned, invTok, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("HEAD on the expired upload: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := tusRequest(t, "PATCH", m.URL+abandoned, invTok, clip[len(clip)/2:], map[string]string{"Upload-Offset": strconv.Itoa(len(clip) / 2)}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("resuming the expired upload: %d, want 404", resp.StatusCode)
+	}
+
+	// A fresh upload, finished in time, is not touched by the reconciler.
+	fresh := tusCreate(t, m.URL, invTok, len(clip))
+	resp, _ := tusRequest(t, "PATCH", m.URL+fresh, invTok, clip, map[string]string{"Upload-Offset": "0"})
+	if msg := resp.Header.Get("Quinte-Message-Id"); resp.StatusCode != http.StatusNoContent || !message.ValidID(msg) {
+		t.Fatalf("a fresh upload: %d", resp.StatusCode)
+	} else {
+		team.WaitReady(t, msg, 2*time.Minute)
+	}
+	if n := remaining(); n != 1 {
+		t.Errorf("%d uploads left after one finished, want 1", n)
+	}
+}
