@@ -17,7 +17,8 @@ import (
 
 // An invite's slot is taken when a tus upload is created (so a leaked invite cannot start more uploads
 // than it allows) and given back when the upload is cancelled (tus DELETE) or refused; an upload
-// abandoned halfway keeps its slot, since the artist may still resume it, until the invite expires.
+// abandoned halfway keeps its slot, since the artist may still resume it (until QUINTE_TUS_EXPIRE_AFTER:
+// TestAbandonedResumableUploadsExpire).
 // An upload refused at creation (a bad campaign) takes no slot.
 func TestInviteSlotsOfResumableUploads(t *testing.T) {
 	m := startMain(t, config.RoleRun, realEnv(t))
