@@ -8,9 +8,11 @@
 package bench
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,10 +87,14 @@ func cpuTime() time.Duration {
 	return total
 }
 
-// run runs one program with args, failing the benchmark with its output if it fails.
+// run runs one program with args, failing the benchmark with its output if it fails. What it writes
+// on stdout (the analysis decode's raw frames) is thrown away.
 func run(name string, args []string) error {
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		tail := string(out)
+	var out bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, &out
+	if err := cmd.Run(); err != nil {
+		tail := out.String()
 		if len(tail) > 600 {
 			tail = tail[len(tail)-600:]
 		}

@@ -27,6 +27,7 @@ type recorder struct {
 	mu    sync.Mutex
 	track *reframe.Track
 	took  time.Duration
+	input reframe.Input // the last video analysed
 }
 
 func (r *recorder) keep(tr *reframe.Track, start time.Time) {
@@ -39,6 +40,9 @@ func (r *recorder) Analyze(ctx context.Context, in reframe.Input) (*reframe.Trac
 	start := time.Now()
 	tr, err := r.Analyzer.Analyze(ctx, in)
 	r.keep(tr, start)
+	r.mu.Lock()
+	r.input = in
+	r.mu.Unlock()
 	return tr, err
 }
 

@@ -61,8 +61,8 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	}
 	size := analysisSize(in.Display, a.cfg.AnalysisLong)
 	rate := sampleRate(a.cfg, in.Duration)
-	cutsFile := filepath.Join(in.WorkDir, "reframe_cuts.txt")
-	args := analysisArgs(in, size, rate, a.cfg.SceneThreshold, cutsFile)
+	cutsFile := cutsPath(in)
+	args := a.Command(in)
 	run, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	cmd, stderr := command(run, in.FFmpeg, args)
@@ -109,6 +109,14 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	tr.Upsampled = upsampled
 	return tr, nil
 }
+
+// Command is the ffmpeg argv (without the program) that Analyze runs for in: raw frames to stdout,
+// shot cuts to a file in in.WorkDir. The benchmark runs it bare, beside the plan's own passes.
+func (a *Analyzer) Command(in Input) []string {
+	return analysisArgs(in, analysisSize(in.Display, a.cfg.AnalysisLong), sampleRate(a.cfg, in.Duration), a.cfg.SceneThreshold, cutsPath(in))
+}
+
+func cutsPath(in Input) string { return filepath.Join(in.WorkDir, "reframe_cuts.txt") }
 
 // maxSampleRate bounds the dense sampling of short clips: beyond it, frames barely differ.
 const maxSampleRate = 15

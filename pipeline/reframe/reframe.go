@@ -101,7 +101,7 @@ type Config struct {
 	MaxSamples     int     `yaml:"max_samples"`      // long clips are sampled more sparsely to stay under this
 	AnalysisLong   int     `yaml:"analysis_long"`    // long side of the analysed frames, pixels
 	Upsample       bool    `yaml:"upsample"`         // search again, at twice the size, frames where no face was found
-	MaxUpsampled   int     `yaml:"max_upsampled"`    // at most this many frames are searched twice (4x cost each)
+	MaxUpsampled   int     `yaml:"max_upsampled"`    // at most this many frames are searched twice (4x cost each), spread evenly: all of a 15 s clip, every other frame of a 30 s one
 	HoldGap        float64 `yaml:"hold_gap"`         // seconds a lost face is still trusted (blinks, turns)
 	DeadZone       float64 `yaml:"dead_zone"`        // the face centre may wander this fraction of the crop either side of its middle before the camera moves
 	MaxSpeed       float64 `yaml:"max_speed"`        // camera speed limit, crop widths (or heights) per second
@@ -113,7 +113,7 @@ type Config struct {
 // DefaultConfig is what quinte runs with.
 func DefaultConfig() Config {
 	return Config{
-		SampleRate: 4, MinSamples: 24, MaxSamples: 1200, AnalysisLong: 640, Upsample: true, MaxUpsampled: 120,
+		SampleRate: 4, MinSamples: 24, MaxSamples: 1200, AnalysisLong: 640, Upsample: true, MaxUpsampled: 60,
 		HoldGap: 1.5, DeadZone: 0.15, MaxSpeed: 1.0, Ease: 0.5, SceneThreshold: 10, MinKeepNoFace: 0.4,
 	}
 }
