@@ -25,15 +25,7 @@ func TestInviteSlotsOfResumableUploads(t *testing.T) {
 	team := &testenv.Client{Base: m.URL, Token: token}
 	invID, invTok := createInvite(t, team, `{"max_uploads":2}`)
 	artist := &testenv.Client{Base: m.URL, Token: invTok}
-	remaining := func() int {
-		t.Helper()
-		status, b, _ := artist.Do(t, "GET", "/v1/invite", nil, nil)
-		var v struct{ Remaining int }
-		if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
-			t.Fatalf("GET /v1/invite: %d %s", status, b)
-		}
-		return v.Remaining
-	}
+	remaining := func() int { t.Helper(); return uploadsLeft(t, artist) }
 	clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
 
 	// Refused at creation: no slot.
@@ -101,15 +93,7 @@ func TestAbandonedResumableUploadsExpire(t *testing.T) {
 	team := &testenv.Client{Base: m.URL, Token: token}
 	_, invTok := createInvite(t, team, `{"max_uploads":2}`)
 	artist := &testenv.Client{Base: m.URL, Token: invTok}
-	remaining := func() int {
-		t.Helper()
-		status, b, _ := artist.Do(t, "GET", "/v1/invite", nil, nil)
-		var v struct{ Remaining int }
-		if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
-			t.Fatalf("GET /v1/invite: %d %s", status, b)
-		}
-		return v.Remaining
-	}
+	remaining := func() int { t.Helper(); return uploadsLeft(t, artist) }
 	clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
 
 	abandoned := tusCreate(t, m.URL, invTok, len(clip))
@@ -152,4 +136,15 @@ func TestAbandonedResumableUploadsExpire(t *testing.T) {
 	if n := remaining(); n != 1 {
 		t.Errorf("%d uploads left after one finished, want 1", n)
 	}
+}
+
+// uploadsLeft is how many uploads the invite of c still allows (GET /v1/invite).
+func uploadsLeft(t *testing.T, c *testenv.Client) int {
+	t.Helper()
+	status, b, _ := c.Do(t, "GET", "/v1/invite", nil, nil)
+	var v struct{ Remaining int }
+	if status != http.StatusOK || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("GET /v1/invite: %d %s", status, b)
+	}
+	return v.Remaining
 }
