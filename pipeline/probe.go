@@ -56,7 +56,6 @@ type ProbeStream struct {
 		Type       string  `json:"side_data_type"`
 		Rotation   float64 `json:"rotation"`
 		DVProfile  int     `json:"dv_profile"`
-		DVLevel    int     `json:"dv_level"`
 		DVBLCompat int     `json:"dv_bl_signal_compatibility_id"`
 	} `json:"side_data_list"`
 }
@@ -139,16 +138,6 @@ func (s ProbeStream) DurationSeconds() float64 { return parseFloat(s.Duration) }
 
 // DurationSeconds is the container's declared duration, or 0.
 func (f ProbeFormat) DurationSeconds() float64 { return parseFloat(f.Duration) }
-
-// HasFormat reports whether the demuxer's name list contains name.
-func (f ProbeFormat) HasFormat(name string) bool {
-	for _, n := range strings.Split(f.FormatName, ",") {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
 
 func parseFloat(s string) float64 {
 	v, err := strconv.ParseFloat(s, 64)
