@@ -41,21 +41,22 @@ func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
 			return err
 		})
 	}
+	var il *Interlace
 	if v := video; v != nil && v.mayBeInterlaced() {
 		stream := v.Stream
-		g.Go(func() error {
-			il, err := p.detectInterlace(gctx, path, stream)
-			m.interlace = il
+		g.Go(func() (err error) {
+			il, err = p.detectInterlace(gctx, path, stream)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if m.Video != nil {
-		m.Video.Interlace = m.interlace
+	// Only when the packet scan kept the stream idet measured: another main video was not measured.
+	if m.Video != nil && video != nil && m.Video.Stream == video.Stream {
+		m.Video.Interlace = il
 	}
-	if err := p.cfg.checkLimits(m, m.Streams); err != nil {
+	if err := p.cfg.checkLimits(m); err != nil {
 		return err
 	}
 	return p.correctLoudness(ctx, path, m)

@@ -44,9 +44,9 @@ func sourceArgs() []string {
 
 // checkLimits refuses, from the probe alone, what quinte will not decode: unknown codecs, too many
 // streams, too long, too large or too small pictures, absurd frame rates.
-func (c Config) checkLimits(m *Media, streams int) error {
-	if streams > c.MaxStreams {
-		return Reject("too_many_streams", "the file has %d streams; quinte accepts at most %d (a phone or camera recording has 2 to 6)", streams, c.MaxStreams)
+func (c Config) checkLimits(m *Media) error {
+	if m.Streams > c.MaxStreams {
+		return Reject("too_many_streams", "the file has %d streams; quinte accepts at most %d (a phone or camera recording has 2 to 6)", m.Streams, c.MaxStreams)
 	}
 	if m.Duration > c.MaxDuration.Seconds() {
 		return Reject("too_long", "the recording lasts %s; the limit is %s: trim it and upload it again", clock(m.Duration), clock(c.MaxDuration.Seconds()))

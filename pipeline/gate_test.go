@@ -109,8 +109,8 @@ func TestGateRefusesHostileInputs(t *testing.T) {
 // reading its 40 000 frames), with the reason in the code.
 func TestCheckLimits(t *testing.T) {
 	c := Config{}.withDefaults()
-	ok := Media{Duration: 30, Video: &VideoInfo{Codec: "h264", Width: 1920, Height: 1080, PixFmt: "yuv420p", FrameRate: 30, Frames: 900}}
-	if err := c.checkLimits(&ok, 2); err != nil {
+	ok := Media{Streams: 2, Duration: 30, Video: &VideoInfo{Codec: "h264", Width: 1920, Height: 1080, PixFmt: "yuv420p", FrameRate: 30, Frames: 900}}
+	if err := c.checkLimits(&ok); err != nil {
 		t.Fatalf("a plain phone clip is refused: %v", err)
 	}
 	for name, m := range map[string]Media{
@@ -120,13 +120,16 @@ func TestCheckLimits(t *testing.T) {
 		"frame_rate_too_high": {Video: &VideoInfo{Codec: "h264", Width: 320, Height: 240, PixFmt: "yuv420p", FrameRate: 480}},
 		"unsupported_codec":   {Audio: &AudioInfo{Codec: "wmav2"}},
 	} {
-		err := c.checkLimits(&m, 2)
+		m.Streams = 2
+		err := c.checkLimits(&m)
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.Code != name {
 			t.Errorf("%s: got %v", name, err)
 		}
 	}
-	if err := c.checkLimits(&ok, 17); err == nil || !strings.Contains(err.Error(), strconv.Itoa(DefaultMaxStreams)) {
+	many := ok
+	many.Streams = 17
+	if err := c.checkLimits(&many); err == nil || !strings.Contains(err.Error(), strconv.Itoa(DefaultMaxStreams)) {
 		t.Errorf("17 streams: %v", err)
 	}
 }

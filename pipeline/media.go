@@ -20,8 +20,7 @@ type Media struct {
 	Audio        *AudioInfo   `json:"audio,omitempty"`
 	Cover        *CoverInfo   `json:"cover,omitempty"` // the cover art of an audio file
 
-	videos    []ProbeStream // every stream that could be the main video, for the packet scan to settle
-	interlace *Interlace    // idet's count, kept aside while the packet scan may replace Video
+	videos []ProbeStream // every stream that could be the main video, for the packet scan to settle
 }
 
 // VideoInfo describes the main video stream.

@@ -180,7 +180,7 @@ func (p *Pipeline) probe(ctx context.Context, j *job) error {
 	if m.Kind == "" {
 		return Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
-	if err := p.cfg.checkLimits(&m, len(pr.Streams)); err != nil {
+	if err := p.cfg.checkLimits(&m); err != nil {
 		return err
 	}
 	j.res.Media, j.res.Kind = &m, m.Kind
