@@ -36,8 +36,10 @@ func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
 	}
 	if a := audio; a != nil {
 		g.Go(func() error {
-			l, err := p.measureLoudness(gctx, path, a.Stream, duration, nil)
-			a.Loudness = l
+			l, err := p.measureLoudness(gctx, path, a.Stream, duration)
+			if err == nil {
+				a.Loudness = l[0]
+			}
 			return err
 		})
 	}
@@ -63,34 +65,28 @@ func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
 }
 
 // correctLoudness measures, for each target whose gain needs the limiter, what the limiter leaves, so
-// that the plan can raise the gain by what limiting took away.
+// that the plan can raise the gain by what limiting took away. Both targets are measured from one
+// decode of the audio.
 func (p *Pipeline) correctLoudness(ctx context.Context, path string, m *Media) error {
 	if m.Audio == nil || m.Audio.Loudness.Silent() {
 		return nil
 	}
 	l := m.Audio.Loudness
-	g, gctx := errgroup.WithContext(ctx)
-	res := make([]LimitedLoudness, 2)
-	for i, target := range []float64{RenditionLUFS, SocialLUFS} {
-		gain, limit := l.plainGain(target)
-		if !limit {
-			continue
+	var chains []AudioChain
+	for _, target := range []float64{RenditionLUFS, SocialLUFS} {
+		if gain, limit := l.plainGain(target); limit {
+			chains = append(chains, AudioChain{Target: target, Gain: gain, Limit: true})
 		}
-		g.Go(func() error {
-			got, err := p.measureLoudness(gctx, path, m.Audio.Stream, m.Duration, &AudioChain{Target: target, Gain: gain, Limit: true})
-			if err == nil {
-				res[i] = LimitedLoudness{Gain: gain, Integrated: got.Integrated}
-			}
-			return err
-		})
 	}
-	if err := g.Wait(); err != nil {
+	if len(chains) == 0 {
+		return nil
+	}
+	got, err := p.measureLoudness(ctx, path, m.Audio.Stream, m.Duration, chains...)
+	if err != nil {
 		return err
 	}
-	for _, r := range res {
-		if r.Gain != 0 {
-			l.Limited = append(l.Limited, r)
-		}
+	for i, c := range chains {
+		l.Limited = append(l.Limited, LimitedLoudness{Gain: c.Gain, Integrated: got[i].Integrated})
 	}
 	return nil
 }
@@ -227,38 +223,61 @@ func frameTiming(pts []float64) (rate float64, vfr, ok bool) {
 	return float64(len(s)-1) / span, odd*10 > len(d), true
 }
 
-// measureLoudness runs ebur128 over the audio stream (after c's gain and limiter, when given). A clip
-// shorter than measureSeconds is measured looped, so that R128's 400 ms blocks and its gating have
-// something to work on; the loudness of a loop is the loudness of the clip.
-func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int, duration float64, c *AudioChain) (*Loudness, error) {
+// measureLoudness runs ebur128 over the audio stream after each of chains (its gain and limiter), all
+// from one decode of the audio (asplit gives each chain its branch); without chains it measures the
+// audio as it is. A clip shorter than measureSeconds is measured looped, so that R128's 400 ms blocks
+// and its gating have something to work on; the loudness of a loop is the loudness of the clip.
+func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int, duration float64, chains ...AudioChain) ([]*Loudness, error) {
+	if len(chains) == 0 {
+		chains = []AudioChain{{}} // no gain, no limiter
+	}
 	loops := 1
 	if duration > 0 && duration < measureSeconds {
 		loops = int(math.Ceil(measureSeconds / duration))
 	}
-	fs := audioPrep()
-	if c != nil {
-		fs = append(fs, c.filters()...)
+	// Each ebur128 is named (ebur128@m0, ...) so that its summary can be told from the others'.
+	var g strings.Builder
+	fmt.Fprintf(&g, "[0:%d]%s", stream, chain(audioPrep()))
+	if len(chains) > 1 {
+		fmt.Fprintf(&g, ",asplit=%d", len(chains))
+		for i := range chains {
+			fmt.Fprintf(&g, "[b%d]", i)
+		}
 	}
-	fs = append(fs, filt{"ebur128", "peak=true:framelog=verbose"})
+	for i, c := range chains {
+		if len(chains) > 1 {
+			fmt.Fprintf(&g, ";[b%d]", i)
+		} else {
+			g.WriteString(",")
+		}
+		fs := append(c.filters(), filt{r128Label(i), "peak=true:framelog=verbose"})
+		fmt.Fprintf(&g, "%s[o%d]", chain(fs), i)
+	}
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
 	args = append(args, sourceArgs()...)
 	if loops > 1 {
 		args = append(args, "-stream_loop", strconv.Itoa(loops-1))
 	}
-	args = append(args, "-i", inputURL(path), "-map", "0:"+strconv.Itoa(stream), "-af", chain(fs), "-f", "null", "-")
+	args = append(args, "-i", inputURL(path), "-filter_complex", g.String())
+	for i := range chains {
+		args = append(args, "-map", fmt.Sprintf("[o%d]", i), "-f", "null", "-")
+	}
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)
 	if err != nil {
 		return nil, err
 	}
-	i, tp, err := parseR128(log)
-	if err != nil {
-		return nil, err
+	out := make([]*Loudness, len(chains))
+	for i := range chains {
+		in, tp, err := parseR128(summaryOf(log, r128Label(i)))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &Loudness{Integrated: in, TruePeak: tp}
+		if loops > 1 {
+			out[i].Loops = loops
+		}
 	}
-	l := &Loudness{Integrated: i, TruePeak: tp}
-	if loops > 1 {
-		l.Loops = loops
-	}
-	return l, nil
+	return out, nil
 }
 
 var idetLine = regexp.MustCompile(`Multi frame detection: TFF:\s*(\d+)\s+BFF:\s*(\d+)\s+Progressive:\s*(\d+)`)

@@ -108,6 +108,30 @@ func (c AudioChain) filters() []filt {
 	return fs
 }
 
+// r128Label names the i-th ebur128 of a measuring pass.
+func r128Label(i int) string { return "ebur128@m" + strconv.Itoa(i) }
+
+// summaryOf is the summary that the ebur128 named label printed when it ended: its last one (ffmpeg
+// may build the graph twice), up to the next line another filter printed.
+func summaryOf(log, label string) string {
+	head := "[" + label + " @ "
+	lines := strings.Split(log, "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, head) && strings.Contains(l, "Summary:") {
+			start = i
+		}
+	}
+	if start < 0 {
+		return ""
+	}
+	end := start + 1
+	for end < len(lines) && !strings.HasPrefix(lines[end], "[") {
+		end++
+	}
+	return strings.Join(lines[start:end], "\n")
+}
+
 // parseR128 reads the summary ebur128 prints when it ends: integrated loudness and true peak.
 func parseR128(log string) (integrated, peak float64, err error) {
 	i := strings.LastIndex(log, "Summary:")

@@ -34,6 +34,24 @@ func TestParseR128(t *testing.T) {
 	}
 }
 
+// TestSummaryOf: a pass measuring two chains prints two summaries, in no set order, each after its
+// filter's name; the first graph ffmpeg builds while probing prints one too.
+func TestSummaryOf(t *testing.T) {
+	early := "[ebur128@m0 @ 0x1] Summary:\n    I:         -70.0 LUFS\n    Peak:       -inf dBFS\n"
+	m1 := strings.Replace(strings.Replace(r128Summary, "Parsed_ebur128_2", "ebur128@m1", 1), "-41.3", "-12.5", 1)
+	m0 := strings.Replace(r128Summary, "Parsed_ebur128_2", "ebur128@m0", 1)
+	log := early + "size=N/A time=00:00:04.00\n" + m1 + m0
+	for label, want := range map[string]float64{"ebur128@m0": -41.3, "ebur128@m1": -12.5} {
+		i, tp, err := parseR128(summaryOf(log, label))
+		if err != nil || i != want || tp != -22.8 {
+			t.Errorf("%s: got %v %v %v, want %v", label, i, tp, err, want)
+		}
+	}
+	if _, _, err := parseR128(summaryOf(log, "ebur128@m2")); err == nil {
+		t.Error("no summary of m2, no error")
+	}
+}
+
 func TestPlanLoudness(t *testing.T) {
 	quiet := &Loudness{Integrated: -30, TruePeak: -20}
 	if c := planLoudness(quiet, RenditionLUFS); c.Gain != 14 || c.Limit || c.Silent {
