@@ -222,7 +222,7 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 	case plan.Audio != nil:
 		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
 	}
-	errs, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, args, nil)
+	errs, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, args)
 	if err != nil {
 		return classifyFFmpeg(ctx, err)
 	}

@@ -85,23 +85,22 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 // analysis filters report there) and returns the last maxBytes of it. The stall watchdog and the
 // process-group cleanup are the same as FFmpeg's.
 func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int) (string, error) {
-	stderr, _, err := r.ffmpeg(ctx, bin, args, nil, maxBytes)
+	stderr, _, err := r.ffmpeg(ctx, bin, args, maxBytes)
 	if err != nil {
 		return "", err
 	}
 	return stderr.Raw(), nil
 }
 
-// FFmpeg runs ffmpeg with -progress pipe:1 already in args, calling onProgress as it reports, and stops
-// it when ctx ends or when it stops making progress for r.Stall. It returns how many lines ffmpeg wrote
+// FFmpeg runs ffmpeg with -progress pipe:1 already in args, and stops it when ctx ends or when it stops making progress for r.Stall. It returns how many lines ffmpeg wrote
 // on stderr: with -v error each is an error, and a run can exit 0 after hundreds of them.
-func (r runner) FFmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress)) (errorLines int, err error) {
-	_, errorLines, err = r.ffmpeg(ctx, bin, args, onProgress, stderrTailBytes)
+func (r runner) FFmpeg(ctx context.Context, bin string, args []string) (errorLines int, err error) {
+	_, errorLines, err = r.ffmpeg(ctx, bin, args, stderrTailBytes)
 	return errorLines, err
 }
 
 // ffmpeg is FFmpeg and Log: it keeps the last stderrMax bytes of stderr.
-func (r runner) ffmpeg(ctx context.Context, bin string, args []string, onProgress func(Progress), stderrMax int) (*proc.Tail, int, error) {
+func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax int) (*proc.Tail, int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
@@ -117,13 +116,10 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, onProgres
 
 	moved := make(chan struct{}, 1)
 	go func() {
-		readProgress(stdout, func(p Progress) {
+		readProgress(stdout, func(Progress) {
 			select {
 			case moved <- struct{}{}:
 			default:
-			}
-			if onProgress != nil {
-				onProgress(p)
 			}
 		})
 	}()
