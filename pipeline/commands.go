@@ -15,11 +15,10 @@ import (
 // it prepares) they write the same files. The benchmark runs them bare to measure what quinte adds
 // around ffmpeg (probe, analysis, scoring, verification).
 func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
-	vp, err := finishedVideo(res, dir)
+	vp, poster, err := finishedVideo(res, dir)
 	if err != nil {
 		return nil, err
 	}
-	poster := slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame)
 	main, err := videoCommand(vp, in, dir, p.settings())
 	if err != nil {
 		return nil, err
@@ -33,7 +32,7 @@ func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
 // per thumbnail (seeking, as such tools do), then the same finishing pass. It exists as the benchmark's
 // baseline; run in order in dir (which it prepares), they write every output.
 func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string, error) {
-	vp, err := finishedVideo(res, dir)
+	vp, poster, err := finishedVideo(res, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -71,15 +70,16 @@ func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string,
 	}
 	// The poster, the preview and HLS come from the files above, as in a job: the finishing pass is
 	// already cheap, and doing it the same way keeps the baseline from looking slower than it is.
-	poster := slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame)
 	cmds = append(cmds, finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, e))
 	return cmds, nil
 }
 
-// finishedVideo is the plan of a finished video job, with dir prepared to run its commands in.
-func finishedVideo(res *Result, dir string) (*VideoPlan, error) {
+// finishedVideo is the plan of a finished video job and the index of its chosen poster among the
+// candidates, with dir prepared to run its commands in.
+func finishedVideo(res *Result, dir string) (*VideoPlan, int, error) {
 	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Plan.Video.Chosen == nil {
-		return nil, fmt.Errorf("not a finished video job")
+		return nil, 0, fmt.Errorf("not a finished video job")
 	}
-	return res.Plan.Video, prepareDir(res.Plan.Video, dir)
+	vp := res.Plan.Video
+	return vp, slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame), prepareDir(vp, dir)
 }

@@ -159,8 +159,8 @@ func hlsParts(dir string) ([]Part, error) {
 		if name == "master.m3u8" || e.IsDir() {
 			continue
 		}
-		ct := map[string]string{".m3u8": "application/vnd.apple.mpegurl", ".mp4": "video/mp4", ".m4s": "video/iso.segment"}[filepath.Ext(name)]
-		if ct == "" {
+		ct := contentType(strings.TrimPrefix(filepath.Ext(name), "."))
+		if ct == "application/octet-stream" {
 			return nil, fmt.Errorf("unexpected HLS file %s", name)
 		}
 		parts = append(parts, Part{Name: hlsDir + "/" + name, Path: filepath.Join(dir, hlsDir, name), ContentType: ct})

@@ -275,6 +275,8 @@ func contentType(format string) string {
 		return "text/vtt"
 	case "m3u8":
 		return "application/vnd.apple.mpegurl"
+	case "m4s":
+		return "video/iso.segment"
 	}
 	return "application/octet-stream"
 }

@@ -110,9 +110,7 @@ func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 		}
 		vp.Encodes = append(vp.Encodes, Encode{Reframe: c.Name, Brand: draws, Width: c.Out.W, Height: c.Out.H, Files: []EncodeFile{f}})
 	}
-	if x.Brand != nil {
-		vp.Brand = x.Brand
-	}
+	vp.Brand = x.Brand
 	if b := x.Brand; b.lowerThird() {
 		pl.why("campaign %q: a lower-third (%s) on every social crop, inside the safe zone; not on the renditions", b.Campaign, quoteLines(b.Name, b.Line))
 	} else if b != nil && b.Campaign != "" {
