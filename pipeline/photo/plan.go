@@ -17,7 +17,7 @@ type Plan struct {
 	Stored      geom.Size   `json:"stored"` // as in the file
 	Source      geom.Size   `json:"source"` // upright, as shown
 	Orientation int         `json:"orientation,omitempty"`
-	Frames      int         `json:"frames,omitempty"`
+	Frames      int         `json:"frames,omitempty"` // an animation's; left out for a still
 	Colour      string      `json:"colour"`
 	Outputs     []OutputDef `json:"outputs"`
 	Why         []string    `json:"why"`
@@ -158,6 +158,7 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 		why("%s %s %dx%d: %s", o.Name, o.Mode, o.Width, o.Height, c.Why)
 	}
 	if src.Frames > 1 {
+		p.Frames = src.Frames
 		loop := evenSize(fitLong(src.Shown, loopLongSide))
 		add(OutputDef{Name: nameLoop, Role: message.RolePreview, Format: "mp4", From: "source", Width: loop.W, Height: loop.H})
 		why("animation of %d frames (%s): first frame as the still, H.264 loop as %s", src.Frames, src.Duration.Round(time.Millisecond), nameLoop)
