@@ -92,12 +92,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		return 0, err
 	}
 	defer f.Close()
-	var r anim.Reader
-	if h.Format == "gif" {
-		r, err = anim.NewGIF(f)
-	} else {
-		r, err = anim.NewWebP(f)
-	}
+	r, err := openAnim(f, h.Format)
 	if err != nil {
 		return 0, err
 	}
