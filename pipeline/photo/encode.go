@@ -131,6 +131,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 			return err
 		}
 		bw := bufio.NewWriterSize(w, 1<<20)
+		var upright *image.NRGBA // the frame shown, turned once per frame rather than once per tick
 		for k := range ticks {
 			at := time.Duration(k) * time.Second / loopFPS
 			changed := k == 0
@@ -143,13 +144,14 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 				changed = true
 			}
 			if changed {
-				flatten(frame)
+				// As toSRGB does for the still: the profile first, then onto white, then upright.
 				if t != nil {
 					_ = t.RGB(frame)
 				}
+				flatten(frame)
+				upright = orient(frame, h.Orientation)
 			}
-			shownFrame := orient(frame, h.Orientation)
-			if _, err := bw.Write(shownFrame.Pix); err != nil {
+			if _, err := bw.Write(upright.Pix); err != nil {
 				return err
 			}
 		}
