@@ -63,13 +63,7 @@ func decode(ctx context.Context, cfg Config, f *os.File, path, dir string, h *he
 
 // firstFrame is the first frame of a GIF or WebP, composed on its canvas (a still is one frame).
 func firstFrame(r io.Reader, format string) (image.Image, error) {
-	var ar anim.Reader
-	var err error
-	if format == "gif" {
-		ar, err = anim.NewGIF(r)
-	} else {
-		ar, err = anim.NewWebP(r)
-	}
+	ar, err := openAnim(r, format)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +72,14 @@ func firstFrame(r io.Reader, format string) (image.Image, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return img, err
+}
+
+// openAnim reads a GIF or a WebP frame by frame.
+func openAnim(r io.Reader, format string) (anim.Reader, error) {
+	if format == "gif" {
+		return anim.NewGIF(r)
+	}
+	return anim.NewWebP(r)
 }
 
 // decodeError tells a file cut short (an upload that stopped early) from other damage.

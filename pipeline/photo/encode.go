@@ -92,12 +92,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		return 0, err
 	}
 	defer f.Close()
-	var r anim.Reader
-	if h.Format == "gif" {
-		r, err = anim.NewGIF(f)
-	} else {
-		r, err = anim.NewWebP(f)
-	}
+	r, err := openAnim(f, h.Format)
 	if err != nil {
 		return 0, err
 	}
@@ -136,6 +131,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 			return err
 		}
 		bw := bufio.NewWriterSize(w, 1<<20)
+		var upright *image.NRGBA // the frame shown, turned once per frame rather than once per tick
 		for k := range ticks {
 			at := time.Duration(k) * time.Second / loopFPS
 			changed := k == 0
@@ -148,13 +144,14 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 				changed = true
 			}
 			if changed {
-				flatten(frame)
+				// As toSRGB does for the still: the profile first, then onto white, then upright.
 				if t != nil {
 					_ = t.RGB(frame)
 				}
+				flatten(frame)
+				upright = orient(frame, h.Orientation)
 			}
-			shownFrame := orient(frame, h.Orientation)
-			if _, err := bw.Write(shownFrame.Pix); err != nil {
+			if _, err := bw.Write(upright.Pix); err != nil {
 				return err
 			}
 		}

@@ -92,21 +92,17 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 	r := io.NewSectionReader(f, 0, size)
 	var err error
 	switch format {
-	case "jpeg":
-		cfg, err := jpeg.DecodeConfig(bufio.NewReader(r))
+	case "jpeg", "png":
+		decodeConfig, meta := jpeg.DecodeConfig, jpegMeta
+		if format == "png" {
+			decodeConfig, meta = png.DecodeConfig, pngMeta
+		}
+		cfg, err := decodeConfig(bufio.NewReader(r))
 		if err != nil {
 			return nil, err
 		}
 		h.Stored = geom.Size{W: cfg.Width, H: cfg.Height}
-		h.Orientation, h.ICC, err = jpegMeta(io.NewSectionReader(f, 0, size))
-		return h, err
-	case "png":
-		cfg, err := png.DecodeConfig(bufio.NewReader(r))
-		if err != nil {
-			return nil, err
-		}
-		h.Stored = geom.Size{W: cfg.Width, H: cfg.Height}
-		h.Orientation, h.ICC, err = pngMeta(io.NewSectionReader(f, 0, size))
+		h.Orientation, h.ICC, err = meta(io.NewSectionReader(f, 0, size))
 		return h, err
 	case "gif":
 		info, err := anim.ScanGIF(r)

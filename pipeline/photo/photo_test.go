@@ -192,7 +192,7 @@ func TestAnimations(t *testing.T) {
 	} {
 		t.Run(filepath.Base(c.rel), func(t *testing.T) {
 			r := process(t, c.rel)
-			if r.plan.Frames != 0 && r.plan.Frames != c.frames {
+			if r.plan.Frames != c.frames {
 				t.Errorf("plan frames %d, want %d", r.plan.Frames, c.frames)
 			}
 			dir := t.TempDir()

@@ -17,7 +17,7 @@ type Plan struct {
 	Stored      geom.Size   `json:"stored"` // as in the file
 	Source      geom.Size   `json:"source"` // upright, as shown
 	Orientation int         `json:"orientation,omitempty"`
-	Frames      int         `json:"frames,omitempty"`
+	Frames      int         `json:"frames,omitempty"` // an animation's; left out for a still
 	Colour      string      `json:"colour"`
 	Outputs     []OutputDef `json:"outputs"`
 	Why         []string    `json:"why"`
@@ -158,7 +158,8 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 		why("%s %s %dx%d: %s", o.Name, o.Mode, o.Width, o.Height, c.Why)
 	}
 	if src.Frames > 1 {
-		loop := evenSize(fitLong(src.Shown, loopLongSide))
+		p.Frames = src.Frames
+		loop := geom.FitLong(src.Shown, loopLongSide) // even sides, as H.264 4:2:0 needs
 		add(OutputDef{Name: nameLoop, Role: message.RolePreview, Format: "mp4", From: "source", Width: loop.W, Height: loop.H})
 		why("animation of %d frames (%s): first frame as the still, H.264 loop as %s", src.Frames, src.Duration.Round(time.Millisecond), nameLoop)
 		if src.Duration > maxLoop {
@@ -193,6 +194,3 @@ func scaleRect(r geom.Rect, from, to geom.Size) geom.Rect {
 	x1, y1 := int(math.Round(float64(r.X+r.W)*fx)), int(math.Round(float64(r.Y+r.H)*fy))
 	return geom.Rect{X: x0, Y: y0, W: max(1, min(x1, to.W)-x0), H: max(1, min(y1, to.H)-y0)}
 }
-
-// evenSize rounds down to even sides, as H.264 4:2:0 needs.
-func evenSize(s geom.Size) geom.Size { return geom.Size{W: geom.EvenInt(s.W), H: geom.EvenInt(s.H)} }

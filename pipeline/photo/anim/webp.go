@@ -120,11 +120,9 @@ func ScanWebP(r io.Reader) (WebPInfo, error) {
 		}
 		switch c.id {
 		case "VP8X":
-			if len(c.data) < 10 {
-				return info, fmt.Errorf("%w: short VP8X chunk", ErrFormat)
+			if info.Animated, info.Width, info.Height, err = parseVP8X(c.data); err != nil {
+				return info, err
 			}
-			info.Animated = c.data[0]&vp8xAnim != 0
-			info.Width, info.Height = int(u24(c.data[4:]))+1, int(u24(c.data[7:]))+1
 		case "ANMF":
 			if len(c.data) < 16 {
 				return info, fmt.Errorf("%w: short ANMF chunk", ErrFormat)
@@ -153,6 +151,14 @@ func ScanWebP(r io.Reader) (WebPInfo, error) {
 	return info, checkCanvas(info.Width, info.Height)
 }
 
+// parseVP8X reads the extended header: whether the file is animated, and its canvas size.
+func parseVP8X(b []byte) (animated bool, w, h int, err error) {
+	if len(b) < 10 {
+		return false, 0, 0, fmt.Errorf("%w: short VP8X chunk", ErrFormat)
+	}
+	return b[0]&vp8xAnim != 0, int(u24(b[4:])) + 1, int(u24(b[7:])) + 1, nil
+}
+
 // bitstreamSize reads the picture size from the start of a VP8 or VP8L bitstream.
 func bitstreamSize(id string, b []byte) (int, int, error) {
 	if id == "VP8 " {
@@ -171,13 +177,12 @@ func bitstreamSize(id string, b []byte) (int, int, error) {
 func u24(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 }
 
 type webpReader struct {
-	f        *webpFile
-	c        *canvas
-	animated bool
-	w, h     int
-	alph     []byte
-	done     bool
-	dispose  image.Rectangle
+	f       *webpFile
+	c       *canvas
+	w, h    int
+	alph    []byte
+	done    bool
+	dispose image.Rectangle
 }
 
 // NewWebP reads a WebP frame by frame (a still is one frame): each frame's bitstream is decoded on
@@ -211,11 +216,9 @@ func (w *webpReader) Next() (*image.NRGBA, time.Duration, error) {
 		}
 		switch c.id {
 		case "VP8X":
-			if len(c.data) < 10 {
-				return nil, 0, fmt.Errorf("%w: short VP8X chunk", ErrFormat)
+			if _, w.w, w.h, err = parseVP8X(c.data); err != nil {
+				return nil, 0, err
 			}
-			w.animated = c.data[0]&vp8xAnim != 0
-			w.w, w.h = int(u24(c.data[4:]))+1, int(u24(c.data[7:]))+1
 		case "ALPH":
 			w.alph = c.data
 		case "VP8 ", "VP8L":

@@ -1,5 +1,5 @@
 // Package heif reads what quinte needs from a HEIF or AVIF file's boxes before anything is decoded:
-// the primary image's size (ispe), its rotation and mirror (irot, imir), its colour (nclx or ICC in
+// the primary image's size (ispe), its rotation (irot; a mirror, imir, does not change the size), its colour (nclx or ICC in
 // colr), its light level (clli) and bit depth (pixi). The photo guard checks the size from here, and
 // the colour step needs the nclx that decoders drop.
 //
@@ -24,12 +24,10 @@ type NCLX struct {
 
 // Info is the primary image as the boxes describe it.
 type Info struct {
-	Brand    string // major brand: heic, avif, mif1...
 	Type     string // item type of the primary image: hvc1, av01, grid...
 	Width    int    // ispe: before rotation
 	Height   int
-	Rotation int  // irot: degrees anticlockwise, applied by decoders
-	Mirror   bool // imir
+	Rotation int // irot: degrees anticlockwise, applied by decoders
 	NCLX     *NCLX
 	ICC      []byte
 	MaxCLL   int // clli, in cd/m²; 0 when absent
@@ -102,21 +100,13 @@ func Parse(r io.ReaderAt, size int64) (*Info, error) {
 		if n < hdr || off+n > size {
 			return nil, fmt.Errorf("%w: box %q runs past the end of the file", ErrFormat, typ)
 		}
-		switch typ {
-		case "ftyp", "meta":
+		if typ == "meta" {
 			if n-hdr > maxMeta {
 				return nil, fmt.Errorf("%w: %q box of %d bytes", ErrFormat, typ, n)
 			}
-			body := make([]byte, n-hdr)
-			if _, err := r.ReadAt(body, off+hdr); err != nil {
+			meta = make([]byte, n-hdr)
+			if _, err := r.ReadAt(meta, off+hdr); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrFormat, err)
-			}
-			if typ == "ftyp" {
-				if len(body) >= 4 {
-					info.Brand = string(body[:4])
-				}
-			} else {
-				meta = body
 			}
 		}
 		off += n
@@ -290,8 +280,6 @@ func applyProperty(info *Info, p box) error {
 		if len(b) >= 1 {
 			info.Rotation = int(b[0]&3) * 90
 		}
-	case "imir":
-		info.Mirror = true
 	case "colr":
 		if len(b) < 4 {
 			return nil
