@@ -48,11 +48,9 @@ type Box struct {
 	Y1 float64 `json:"y1"`
 }
 
-// W and H are the box's size; CX and CY its centre.
-func (b Box) W() float64  { return b.X1 - b.X0 }
-func (b Box) H() float64  { return b.Y1 - b.Y0 }
-func (b Box) CX() float64 { return (b.X0 + b.X1) / 2 }
-func (b Box) CY() float64 { return (b.Y0 + b.Y1) / 2 }
+// W and H are the box's size.
+func (b Box) W() float64 { return b.X1 - b.X0 }
+func (b Box) H() float64 { return b.Y1 - b.Y0 }
 
 // Empty reports a box with no area.
 func (b Box) Empty() bool { return b.X1 <= b.X0 || b.Y1 <= b.Y0 }
