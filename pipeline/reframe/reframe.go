@@ -19,6 +19,10 @@ type Aspect struct {
 // Ratio is W/H.
 func (a Aspect) Ratio() float64 { return float64(a.W) / float64(a.H) }
 
+// SafeBand reports the aspect (9:16) over whose top and bottom the apps draw their buttons: faces stay
+// out of them.
+func (a Aspect) SafeBand() bool { return a.W*16 == a.H*9 }
+
 // SocialAspects are the four shapes every message gets, in publishing order.
 func SocialAspects() []Aspect {
 	return []Aspect{
