@@ -94,15 +94,17 @@ func TestValidate(t *testing.T) {
 func branded(t *testing.T, dir string, out geom.Size) *ffmpeg.Stream {
 	c := DefaultConfig()
 	c.Enabled, c.Campaign, c.ShowFrom, c.ShowFor = true, "Dietro le quinte · #crewvisibile", 0, 10
-	srt := filepath.Join(dir, "in.srt")
-	if err := os.WriteFile(srt, []byte(sampleSRT), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	burn, vtt, err := PrepareCaptions(srt, dir)
+	// As the pipeline does (pipeline/finish.go): the supplied captions parsed, written as the SRT to
+	// burn in and as the WebVTT to publish.
+	cues, err := ParseCaptions([]byte(sampleSRT))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(vtt); !strings.HasPrefix(string(b), "WEBVTT") {
+	burn := filepath.Join(dir, "captions.srt")
+	if err := os.WriteFile(burn, SRT(cues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b := WebVTT(cues); !strings.HasPrefix(string(b), "WEBVTT") {
 		t.Fatalf("vtt: %s", b)
 	}
 	l := LayoutFor(out, out.W*16 == out.H*9, true, c)
