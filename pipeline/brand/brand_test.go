@@ -78,15 +78,15 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	p := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(p, []byte("enabled: true\ncampaign: Dietro le quinte\naccent_color: 0x00AA55\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Load(p)
+	got, err := Parse([]byte("enabled: true\ncampaign: Dietro le quinte\naccent_color: 0x00AA55\n"))
 	if err != nil || got.Campaign != "Dietro le quinte" || got.AccentColor != "0x00AA55" || got.TextColor != "white" {
 		t.Fatalf("load: %+v %v", got, err)
 	}
-	if _, err := Load(filepath.Join("..", "..", "configs", "campaigns", "example.yaml")); err != nil {
+	example, err := os.ReadFile(filepath.Join("..", "..", "configs", "campaigns", "example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(example); err != nil {
 		t.Fatalf("the example campaign: %v", err)
 	}
 }
