@@ -53,6 +53,18 @@ func (r *recorder) PhotoTrack(ctx context.Context, img image.Image) (*reframe.Tr
 	return tr, err
 }
 
+// warmUp creates the pool's detectors, as a running worker has them (it keeps them for its lifetime),
+// by analysing a short corpus clip; it returns how long that took.
+func warmUp(b *testing.B, an *reframe.Analyzer) time.Duration {
+	b.Helper()
+	start := time.Now()
+	if _, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
+		Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: b.TempDir()}); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
 func benchPipeline(subjects pipeline.Subjects) *pipeline.Pipeline {
 	return pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6},
 		pipeline.Parts{Subjects: subjects}, nil)
@@ -84,11 +96,7 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 			scores := reframetest.Evaluate(c, vp.Crops, vp.Subject.Cuts)
 			// The saliency fallback alone: the same clip planned by the pipeline's planner with the
 			// face detector switched off.
-			str, err := reframetest.SaliencyOnly(cfg).Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: c.Path,
-				VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: dir})
-			if err != nil {
-				b.Fatal(err)
-			}
+			str := reframetest.SaliencyTrack(b, cfg, c, dir)
 			sp, err := pipeline.PlanMedia(*res.Media, pipeline.Extras{Track: str})
 			if err != nil {
 				b.Fatal(err)
@@ -115,7 +123,7 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 				a.in += int(s.Inside*float64(s.Frames) + 0.5)
 				a.centre += int(s.CentreInside*float64(s.Frames) + 0.5)
 			}
-			sheet := reframetest.RenderedSheet(b, c, vp.Crops, cropFiles(res), filepath.Join(art, sheetName(c.Name)+".png"))
+			sheet := reframetest.RenderedSheet(b, c, vp.Crops, cropFiles(res), reframetest.SheetPath(art, c.Name))
 			fmt.Printf("  contact sheet of the rendered crops: %s\n", sheet)
 		}
 		ph := photoThroughPipeline(b, p, rec, reframetest.FacesPhoto(), filepath.Join(dir, "photo"))
@@ -200,13 +208,7 @@ func BenchmarkCropsAnalysisCost(b *testing.B) {
 	det, an, _ := reframetest.Setup(b)
 	rec := &recorder{Analyzer: an}
 	p := benchPipeline(rec)
-	// Create the pool's detectors first: a worker keeps them for its lifetime.
-	warm := time.Now()
-	if _, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
-		Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: dir}); err != nil {
-		b.Fatal(err)
-	}
-	warmup := time.Since(warm)
+	warmup := warmUp(b, an)
 	clip := reframetest.GeneratePanSized(b, dir, det, geom.Size{W: 1920, H: 1080}, 30, 20, 20)
 
 	for i := range b.N {
@@ -238,13 +240,4 @@ func BenchmarkCropsAnalysisCost(b *testing.B) {
 		b.ReportMetric(analysis.Seconds()/main.Seconds(), "analysis/main-pass")
 		b.ReportMetric(analysis.Seconds()/job.Seconds(), "analysis/job")
 	}
-}
-
-func sheetName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, strings.ToLower(s))
 }

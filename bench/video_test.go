@@ -8,8 +8,6 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
-	"github.com/quinte-media/quinte/pipeline/geom"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
 
@@ -40,10 +38,7 @@ func BenchmarkVideoJob(b *testing.B) {
 	_, an, _ := reframetest.Setup(b)
 	rec := &recorder{Analyzer: an}
 	p := benchPipeline(rec)
-	if _, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
-		Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: b.TempDir()}); err != nil {
-		b.Fatal(err)
-	}
+	warmUp(b, an)
 	for i := 0; i < b.N; i++ {
 		var res *pipeline.Result
 		job := func() error {

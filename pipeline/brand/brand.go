@@ -56,19 +56,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// Load reads a campaign file over DefaultConfig and validates it.
-func Load(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return DefaultConfig(), fmt.Errorf("campaign %s: %w", path, err)
-	}
-	c, err := Parse(b)
-	if err != nil {
-		return c, fmt.Errorf("campaign %s: %w", path, err)
-	}
-	return c, nil
-}
-
 // Parse reads a campaign file's bytes over DefaultConfig and validates them. Unknown keys are refused:
 // a misspelt key would otherwise be ignored without a word.
 func Parse(b []byte) (Config, error) {

@@ -78,15 +78,15 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	p := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(p, []byte("enabled: true\ncampaign: Dietro le quinte\naccent_color: 0x00AA55\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Load(p)
+	got, err := Parse([]byte("enabled: true\ncampaign: Dietro le quinte\naccent_color: 0x00AA55\n"))
 	if err != nil || got.Campaign != "Dietro le quinte" || got.AccentColor != "0x00AA55" || got.TextColor != "white" {
 		t.Fatalf("load: %+v %v", got, err)
 	}
-	if _, err := Load(filepath.Join("..", "..", "configs", "campaigns", "example.yaml")); err != nil {
+	example, err := os.ReadFile(filepath.Join("..", "..", "configs", "campaigns", "example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(example); err != nil {
 		t.Fatalf("the example campaign: %v", err)
 	}
 }
@@ -94,15 +94,17 @@ func TestValidate(t *testing.T) {
 func branded(t *testing.T, dir string, out geom.Size) *ffmpeg.Stream {
 	c := DefaultConfig()
 	c.Enabled, c.Campaign, c.ShowFrom, c.ShowFor = true, "Dietro le quinte · #crewvisibile", 0, 10
-	srt := filepath.Join(dir, "in.srt")
-	if err := os.WriteFile(srt, []byte(sampleSRT), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	burn, vtt, err := PrepareCaptions(srt, dir)
+	// As the pipeline does (pipeline/finish.go): the supplied captions parsed, written as the SRT to
+	// burn in and as the WebVTT to publish.
+	cues, err := ParseCaptions([]byte(sampleSRT))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(vtt); !strings.HasPrefix(string(b), "WEBVTT") {
+	burn := filepath.Join(dir, "captions.srt")
+	if err := os.WriteFile(burn, SRT(cues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b := WebVTT(cues); !strings.HasPrefix(string(b), "WEBVTT") {
 		t.Fatalf("vtt: %s", b)
 	}
 	l := LayoutFor(out, out.W*16 == out.H*9, true, c)

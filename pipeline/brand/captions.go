@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -152,27 +150,6 @@ func SRT(cues []Cue) []byte {
 func stamp(d time.Duration, sep byte) string {
 	ms := d.Milliseconds()
 	return fmt.Sprintf("%02d:%02d:%02d%c%03d", ms/3600000, ms/60000%60, ms/1000%60, sep, ms%1000)
-}
-
-// PrepareCaptions reads a supplied caption file and writes, into jobDir, the SRT to burn in and the
-// WebVTT to publish; it returns their paths.
-func PrepareCaptions(src, jobDir string) (srt, vtt string, err error) {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return "", "", err
-	}
-	cues, err := ParseCaptions(b)
-	if err != nil {
-		return "", "", err
-	}
-	srt, vtt = filepath.Join(jobDir, "captions.srt"), filepath.Join(jobDir, "caption_vtt.vtt")
-	if err := os.WriteFile(srt, SRT(cues), 0o644); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(vtt, WebVTT(cues), 0o644); err != nil {
-		return "", "", err
-	}
-	return srt, vtt, nil
 }
 
 // assPlayResY is the script height libass lays SRT captions out in (ffmpeg's default ASS header):

@@ -2,7 +2,6 @@ package reframe_test
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ func TestCropsKeepTheFace(t *testing.T) {
 		for _, p := range r.Plans {
 			report.WriteString("    " + p.Name + " " + string(p.Mode) + ": " + p.Why + "\n")
 		}
-		sheet := reframetest.ContactSheet(t, c, r.Plans, filepath.Join(art, safeName(c.Name)+".png"))
+		sheet := reframetest.ContactSheet(t, c, r.Plans, reframetest.SheetPath(art, c.Name))
 		t.Logf("contact sheet: %s", sheet)
 
 		if c.Frames() < len(c.Truth)*8/10 {
@@ -58,13 +57,4 @@ func near(v []float64, x, tol float64) bool {
 		}
 	}
 	return false
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		return '_'
-	}, strings.ToLower(s))
 }

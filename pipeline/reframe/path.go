@@ -52,6 +52,11 @@ type framing struct {
 	deadZone   float64 // the subject's centre may sit this far either side of the crop's middle
 }
 
+// newFraming is the rules for aspect a's crop of the working picture.
+func newFraming(work, crop geom.Size, a Aspect, cfg Config) framing {
+	return framing{work: work, crop: crop, safe: a.SafeBand(), deadZone: cfg.DeadZone}
+}
+
 // Safe band of 9:16 social apps: their buttons and captions cover the top 14 % and the bottom 20 %.
 const (
 	safeTop    = 0.14

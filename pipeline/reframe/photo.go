@@ -60,8 +60,7 @@ func PhotoCrops(tr *Track, size geom.Size, aspects []Aspect, cfg Config) []Photo
 		if cp.Mode == Fill {
 			x, y := cp.Path[0].X, cp.Path[0].Y
 			if tr != nil && len(tr.Samples) > 0 {
-				fr := framing{work: size, crop: cp.Crop, safe: cp.Aspect.W*16 == cp.Aspect.H*9, deadZone: cfg.DeadZone}
-				xs, _ := fr.corridor(tr.Samples[0])
+				xs, _ := newFraming(size, cp.Crop, cp.Aspect, cfg).corridor(tr.Samples[0])
 				x = clamp(float64(size.W-cp.Crop.W)/2, xs.lo, xs.hi)
 			}
 			ix, iy := int(math.Round(x)), int(math.Round(y))

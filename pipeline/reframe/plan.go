@@ -52,7 +52,7 @@ func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
 	win := geom.AspectRect(f.Work, a.W, a.H)
 	crop := geom.Size{W: win.W, H: win.H}
 	p := CropPlan{Name: "crop/" + a.Name, Aspect: a, Work: f.Work, Subject: dominant(tr)}
-	fr := framing{work: f.Work, crop: crop, safe: a.W*16 == a.H*9, deadZone: cfg.DeadZone}
+	fr := newFraming(f.Work, crop, a, cfg)
 	fit := func(why string) CropPlan {
 		p.Mode, p.Why = Fit, why
 		p.Out, p.Inner = fitSize(a, f)

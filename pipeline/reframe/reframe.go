@@ -19,6 +19,10 @@ type Aspect struct {
 // Ratio is W/H.
 func (a Aspect) Ratio() float64 { return float64(a.W) / float64(a.H) }
 
+// SafeBand reports the aspect (9:16) over whose top and bottom the apps draw their buttons: faces stay
+// out of them.
+func (a Aspect) SafeBand() bool { return a.W*16 == a.H*9 }
+
 // SocialAspects are the four shapes every message gets, in publishing order.
 func SocialAspects() []Aspect {
 	return []Aspect{
@@ -48,11 +52,9 @@ type Box struct {
 	Y1 float64 `json:"y1"`
 }
 
-// W and H are the box's size; CX and CY its centre.
-func (b Box) W() float64  { return b.X1 - b.X0 }
-func (b Box) H() float64  { return b.Y1 - b.Y0 }
-func (b Box) CX() float64 { return (b.X0 + b.X1) / 2 }
-func (b Box) CY() float64 { return (b.Y0 + b.Y1) / 2 }
+// W and H are the box's size.
+func (b Box) W() float64 { return b.X1 - b.X0 }
+func (b Box) H() float64 { return b.Y1 - b.Y0 }
 
 // Empty reports a box with no area.
 func (b Box) Empty() bool { return b.X1 <= b.X0 || b.Y1 <= b.Y0 }

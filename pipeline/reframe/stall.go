@@ -3,7 +3,6 @@ package reframe
 import (
 	"errors"
 	"io"
-	"sync/atomic"
 	"time"
 )
 
@@ -11,37 +10,20 @@ import (
 // the job's own deadline would otherwise be the only limit.
 var errStalled = errors.New("ffmpeg sent no frame")
 
-// watchdog calls stall once when nothing has been read through it for the given time.
+// watchdog calls stall when nothing has been read through it for the given time.
 type watchdog struct {
-	last atomic.Int64 // unix nanoseconds of the last read
-	done chan struct{}
+	after time.Duration
+	timer *time.Timer
 }
 
 func newWatchdog(after time.Duration, stall func()) *watchdog {
-	w := &watchdog{done: make(chan struct{})}
-	w.last.Store(time.Now().UnixNano())
-	go func() {
-		t := time.NewTicker(min(after/4, time.Second))
-		defer t.Stop()
-		for {
-			select {
-			case <-w.done:
-				return
-			case now := <-t.C:
-				if now.Sub(time.Unix(0, w.last.Load())) > after {
-					stall()
-					return
-				}
-			}
-		}
-	}()
-	return w
+	return &watchdog{after: after, timer: time.AfterFunc(after, stall)}
 }
 
-// reader passes r through, noting each read that brings bytes.
+// reader passes r through; each read that brings bytes puts the deadline back.
 func (w *watchdog) reader(r io.Reader) io.Reader { return watchedReader{r, w} }
 
-func (w *watchdog) close() { close(w.done) }
+func (w *watchdog) close() { w.timer.Stop() }
 
 type watchedReader struct {
 	r io.Reader
@@ -51,7 +33,7 @@ type watchedReader struct {
 func (r watchedReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.w.last.Store(time.Now().UnixNano())
+		r.w.timer.Reset(r.w.after)
 	}
 	return n, err
 }

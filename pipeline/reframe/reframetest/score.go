@@ -46,7 +46,7 @@ func Evaluate(c Clip, plans []reframe.CropPlan, cuts []float64) []Score {
 // size): the true face boxes are scaled there, rounded outwards.
 func evaluate(c Clip, p reframe.CropPlan, cuts []float64) Score {
 	s := Score{Aspect: p.Aspect.Name, Mode: p.Mode, Safe: -1, CentreSafe: -1}
-	nine16 := p.Aspect.W*16 == p.Aspect.H*9
+	nine16 := p.Aspect.SafeBand()
 	work := p.Work
 	if work.W == 0 {
 		work = c.Size

@@ -121,6 +121,17 @@ func RenderedSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, files map[st
 	return path
 }
 
+// SheetPath is where the contact sheet of the clip called name goes in dir: the name in lower case,
+// anything but letters and digits made '_'.
+func SheetPath(dir, name string) string {
+	return filepath.Join(dir, strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))+".png")
+}
+
 // frameAt decodes the frame of a rendered file at t seconds, of size s.
 func frameAt(tb testing.TB, path string, t float64, s geom.Size) *image.NRGBA {
 	tb.Helper()

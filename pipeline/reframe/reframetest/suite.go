@@ -46,8 +46,20 @@ type Result struct {
 	Saliency []Score // the same clip planned with the face detector switched off: the fallback alone
 }
 
-// SaliencyOnly is an analyzer whose face finder never finds a face: the saliency fallback on its own.
-func SaliencyOnly(cfg reframe.Config) *reframe.Analyzer { return reframe.NewAnalyzer(cfg, blind{}) }
+// Input is what the service would give the analyzer for c: its stream, at display size.
+func (c Clip) Input(workDir string) reframe.Input {
+	return reframe.Input{FFmpeg: "ffmpeg", Path: c.Path, VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: workDir}
+}
+
+// SaliencyTrack analyses c with a face finder that never finds a face: the saliency fallback on its own.
+func SaliencyTrack(tb testing.TB, cfg reframe.Config, c Clip, workDir string) *reframe.Track {
+	tb.Helper()
+	tr, err := reframe.NewAnalyzer(cfg, blind{}).Analyze(context.Background(), c.Input(workDir))
+	if err != nil {
+		tb.Fatalf("%s (saliency only): %v", c.Name, err)
+	}
+	return tr
+}
 
 // blind is a face finder that never finds a face, to measure the saliency fallback on its own.
 type blind struct{}
@@ -59,19 +71,14 @@ func (blind) Size() int                                                     { re
 // aspect and scores the plans against the clip's truth.
 func Run(tb testing.TB, an *reframe.Analyzer, c Clip, cfg reframe.Config, workDir string) Result {
 	tb.Helper()
-	tr, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: c.Path, VideoStream: c.VideoStream,
-		Display: c.Size, Duration: c.Duration, WorkDir: workDir})
+	tr, err := an.Analyze(context.Background(), c.Input(workDir))
 	if err != nil {
 		tb.Fatalf("%s: %v", c.Name, err)
 	}
 	f := reframe.Frame{Work: c.Size, Source: c.Size}
 	plans := reframe.PlanCrops(tr, f, reframe.SocialAspects(), cfg)
 	r := Result{Clip: c, Track: tr, Plans: plans, Scores: Evaluate(c, plans, tr.Cuts)}
-	str, err := reframe.NewAnalyzer(cfg, blind{}).Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: c.Path,
-		VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: workDir})
-	if err != nil {
-		tb.Fatalf("%s (saliency only): %v", c.Name, err)
-	}
+	str := SaliencyTrack(tb, cfg, c, workDir)
 	r.Saliency = Evaluate(c, reframe.PlanCrops(str, f, reframe.SocialAspects(), cfg), str.Cuts)
 	return r
 }
