@@ -98,15 +98,19 @@ func (s *Server) tusTerminate(hook handler.HookEvent) (handler.HTTPResponse, err
 	return handler.HTTPResponse{}, nil
 }
 
-// tusGuard keeps an invite to the uploads it created (tus itself lets anyone who knows an upload's URL
-// resume or delete it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1
-// trusts a PATCH's Content-Length over its MaxSize for those.
+// tusGuard lets through only upload URLs quinte made (a message id, then the S3 store's "+"; anything
+// else, such as a "../" the S3 store would put in a key, is not found rather than an S3 error), keeps an
+// invite to the uploads it created (tus itself lets anyone who knows an upload's URL resume or delete
+// it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1 trusts a PATCH's
+// Content-Length over its MaxSize for those.
 func (s *Server) tusGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inv := callerFrom(r.Context()).invite
-		if inv != nil && r.URL.Path != "" && !inv.Owns(message.IDFromUploadID(r.URL.Path)) {
-			writeError(w, errorf(http.StatusNotFound, "not_found", "no upload of this invite has this id"))
-			return
+		if r.URL.Path != "" {
+			id := message.IDFromUploadID(r.URL.Path)
+			if inv := callerFrom(r.Context()).invite; !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
+				writeError(w, errorf(http.StatusNotFound, "not_found", "no upload has this id"))
+				return
+			}
 		}
 		if r.Method == http.MethodPatch && r.ContentLength > 0 {
 			off, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
