@@ -93,8 +93,8 @@ func (s *Server) deleteCaptions(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// ownMessage returns the id of the message a request names, if the caller may change it: the team
-// may change every message, an invite only those uploaded with it.
+// ownMessage returns the id of the message a request names (tus clients may name their upload id), if
+// the caller may see and change it: the team every message, an invite only those uploaded with it.
 func (s *Server) ownMessage(r *http.Request) (string, *apiError) {
 	id := message.IDFromUploadID(r.PathValue("id"))
 	if inv := callerFrom(r.Context()).invite; !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {

@@ -33,6 +33,63 @@ func (s *Server) enqueue(ctx context.Context, id string) {
 	}
 }
 
+// admit decides, before anything is stored, whether an upload may start: the queue must answer
+// (nothing is stored that would not be processed), and an invite must have an upload left, which it
+// gives to message id. It returns the invite's id ("" for the team).
+func (s *Server) admit(ctx context.Context, id string) (inviteID string, aerr *apiError) {
+	if err := s.queue.Ping(ctx); err != nil {
+		s.log.Error("queue unreachable: refusing upload", "err", err)
+		return "", errorf(http.StatusServiceUnavailable, "queue_unavailable", "quinte cannot take uploads right now; try again shortly")
+	}
+	inv := callerFrom(ctx).invite
+	if inv == nil {
+		return "", nil
+	}
+	if err := s.invites.Reserve(ctx, inv.ID, id); err != nil {
+		return "", s.inviteRefused(err)
+	}
+	return inv.ID, nil
+}
+
+// describedBy are the texts a client may send with an upload: multipart fields, or tus metadata under
+// the same names.
+var describedBy = []string{"artist", "title", "consent", "campaign"}
+
+// describeUpload sets one of describedBy, kept as harmless text; a campaign must look like one.
+func describeUpload(meta *message.Meta, name, value string) *apiError {
+	v := cleanText(value, 500)
+	switch name {
+	case "artist":
+		meta.Artist = v
+	case "title":
+		meta.Title = v
+	case "consent":
+		meta.Consent = v
+	case "campaign":
+		var aerr *apiError
+		meta.Campaign, aerr = campaignName(v)
+		return aerr
+	}
+	return nil
+}
+
+// sniffUpload tells what an upload is from its first bytes, or refuses it (415).
+func sniffUpload(head []byte) (message.Kind, string, *apiError) {
+	kind, ctype, ok := Sniff(head)
+	if !ok {
+		return "", "", unsupported(Refusal(head))
+	}
+	return kind, ctype, nil
+}
+
+// refusePolyglot refuses media whose last bytes (tail) carry something else, such as a ZIP.
+func refusePolyglot(tail []byte) *apiError {
+	if what := PolyglotTail(tail); what != "" {
+		return unsupported("a media file that also carries " + what + " (a polyglot)")
+	}
+	return nil
+}
+
 // storeOriginal streams one file to the original's key, refusing what is empty, is not media, or is
 // larger than the limit (counted while streaming, whatever the client declared).
 func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (kind message.Kind, ctype string, size int64, aerr *apiError) {
@@ -44,9 +101,9 @@ func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (
 		}
 		return "", "", 0, errorf(http.StatusBadRequest, "empty_file", "the file is empty")
 	}
-	kind, ctype, ok := Sniff(head)
-	if !ok {
-		return "", "", 0, unsupported(Refusal(head))
+	kind, ctype, aerr = sniffUpload(head)
+	if aerr != nil {
+		return "", "", 0, aerr
 	}
 	cr := &countingReader{r: br, limit: s.cfg.MaxBytes, tail: make([]byte, 0, zipTailLen)}
 	err = s.store.Put(ctx, message.OriginalKey(id), cr, -1, ctype)
@@ -60,9 +117,9 @@ func (s *Server) storeOriginal(ctx context.Context, id string, body io.Reader) (
 		s.log.Error("storing original failed", "message_id", id, "err", err)
 		return "", "", 0, errorf(http.StatusServiceUnavailable, "storage_unavailable", "the file could not be stored; try again shortly")
 	}
-	if what := PolyglotTail(cr.tail); what != "" {
+	if aerr := refusePolyglot(cr.tail); aerr != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), message.OriginalKey(id))
-		return "", "", 0, unsupported("a media file that also carries " + what + " (a polyglot)")
+		return "", "", 0, aerr
 	}
 	return kind, ctype, cr.n, nil
 }

@@ -140,9 +140,9 @@ func (s *Server) listInvites(w http.ResponseWriter, r *http.Request) {
 
 // getInvite handles GET /v1/invites/{id} (team only).
 func (s *Server) getInvite(w http.ResponseWriter, r *http.Request) {
-	inv, aerr := s.loadInvite(r)
-	if aerr != nil {
-		writeError(w, aerr)
+	inv, err := s.invites.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, inviteLookup(s, err))
 		return
 	}
 	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
@@ -151,28 +151,22 @@ func (s *Server) getInvite(w http.ResponseWriter, r *http.Request) {
 // disableInvite handles DELETE /v1/invites/{id} (team only): the token stops working at once; what was
 // already uploaded with it stays.
 func (s *Server) disableInvite(w http.ResponseWriter, r *http.Request) {
-	if _, aerr := s.loadInvite(r); aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	inv, err := s.invites.Disable(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		writeError(w, inviteLookup(s, err))
 		return
 	}
 	s.log.Info("invite disabled", "invite_id", inv.ID)
 	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
 }
 
-func (s *Server) loadInvite(r *http.Request) (*invite.Invite, *apiError) {
-	inv, err := s.invites.Get(r.Context(), r.PathValue("id"))
+// inviteLookup is the answer when the invite a route names could not be read: it does not exist (404),
+// or storage is down.
+func inviteLookup(s *Server, err error) *apiError {
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errorf(http.StatusNotFound, "not_found", "no invite has this id")
+		return errorf(http.StatusNotFound, "not_found", "no invite has this id")
 	}
-	if err != nil {
-		return nil, storageDown(s, err)
-	}
-	return inv, nil
+	return storageDown(s, err)
 }
 
 // ownInvite handles GET /v1/invite: what the holder of an invite token may know about it (the prompts

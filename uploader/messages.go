@@ -35,10 +35,9 @@ type messageView struct {
 // getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
 // the messages uploaded with it, and only their status: the outputs are the team's to download.
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
-	id := message.IDFromUploadID(r.PathValue("id"))
-	inv := callerFrom(r.Context()).invite
-	if !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
+	id, aerr := s.ownMessage(r)
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
 	v, aerr := s.view(r.Context(), id, requestBase(r))
@@ -46,7 +45,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, aerr)
 		return
 	}
-	if inv != nil {
+	if callerFrom(r.Context()).invite != nil {
 		v.Outputs, v.InviteID = []message.Output{}, ""
 	}
 	writeJSON(w, http.StatusOK, v)

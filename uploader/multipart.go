@@ -28,20 +28,12 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tooLarge(s.cfg.MaxBytes))
 		return
 	}
-	// Nothing is stored unless the queue can take the work.
-	if err := s.queue.Ping(ctx); err != nil {
-		s.log.Error("queue unreachable: refusing upload", "err", err)
-		writeError(w, errorf(http.StatusServiceUnavailable, "queue_unavailable", "quinte cannot take uploads right now; try again shortly"))
-		return
-	}
 	id := message.NewID()
 	meta := message.Meta{ID: id, Via: "multipart", CreatedAt: time.Now().UTC()}
-	if inv := callerFrom(ctx).invite; inv != nil {
-		if err := s.invites.Reserve(ctx, inv.ID, id); err != nil {
-			writeError(w, s.inviteRefused(err))
-			return
-		}
-		meta.InviteID = inv.ID
+	var aerr *apiError
+	if meta.InviteID, aerr = s.admit(ctx, id); aerr != nil {
+		writeError(w, aerr)
+		return
 	}
 	// Until the message is recorded, a refusal takes back everything: the invite's slot, and what was
 	// stored under the original's folder (the file, the captions).
@@ -71,7 +63,6 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 			writeError(w, uploadReadError(err))
 			return
 		}
-		var aerr *apiError
 		switch name := part.FormName(); name {
 		case "file":
 			if stored {
@@ -89,17 +80,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 				writeError(w, uploadReadError(err))
 				return
 			}
-			v := cleanText(string(b), 500)
-			switch name {
-			case "campaign":
-				meta.Campaign, aerr = campaignName(v)
-			case "artist":
-				meta.Artist = v
-			case "title":
-				meta.Title = v
-			case "consent":
-				meta.Consent = v
-			}
+			aerr = describeUpload(&meta, name, string(b))
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, formOverhead))
 		}

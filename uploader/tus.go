@@ -77,19 +77,17 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 			md[k] = v
 		}
 	}
-	if _, aerr := campaignName(cleanText(md["campaign"], 500)); aerr != nil {
-		return handler.HTTPResponse{}, none, handler.NewError("ERR_BAD_CAMPAIGN", aerr.Message, aerr.Status)
-	}
-	if err := s.queue.Ping(hook.Context); err != nil {
-		return handler.HTTPResponse{}, none, handler.NewError("ERR_QUEUE_UNAVAILABLE", "quinte cannot take uploads right now; try again shortly", http.StatusServiceUnavailable)
+	// Checked now, so the artist learns before sending the bytes.
+	if aerr := describeUpload(&message.Meta{}, "campaign", md["campaign"]); aerr != nil {
+		return handler.HTTPResponse{}, none, tusError(aerr)
 	}
 	id := message.NewID()
-	if inv := callerFrom(hook.Context).invite; inv != nil {
-		if err := s.invites.Reserve(hook.Context, inv.ID, id); err != nil {
-			e := s.inviteRefused(err)
-			return handler.HTTPResponse{}, none, handler.NewError("ERR_"+strings.ToUpper(e.Code), e.Message, e.Status)
-		}
-		md[inviteMetaKey] = inv.ID
+	inviteID, aerr := s.admit(hook.Context, id)
+	if aerr != nil {
+		return handler.HTTPResponse{}, none, tusError(aerr)
+	}
+	if inviteID != "" {
+		md[inviteMetaKey] = inviteID
 	}
 	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: id, MetaData: md}, nil
 }
@@ -100,15 +98,19 @@ func (s *Server) tusTerminate(hook handler.HookEvent) (handler.HTTPResponse, err
 	return handler.HTTPResponse{}, nil
 }
 
-// tusGuard keeps an invite to the uploads it created (tus itself lets anyone who knows an upload's URL
-// resume or delete it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1
-// trusts a PATCH's Content-Length over its MaxSize for those.
+// tusGuard lets through only upload URLs quinte made (a message id, then the S3 store's "+"; anything
+// else, such as a "../" the S3 store would put in a key, is not found rather than an S3 error), keeps an
+// invite to the uploads it created (tus itself lets anyone who knows an upload's URL resume or delete
+// it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1 trusts a PATCH's
+// Content-Length over its MaxSize for those.
 func (s *Server) tusGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inv := callerFrom(r.Context()).invite
-		if inv != nil && r.URL.Path != "" && !inv.Owns(message.IDFromUploadID(r.URL.Path)) {
-			writeError(w, errorf(http.StatusNotFound, "not_found", "no upload of this invite has this id"))
-			return
+		if r.URL.Path != "" {
+			id := message.IDFromUploadID(r.URL.Path)
+			if inv := callerFrom(r.Context()).invite; !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
+				writeError(w, errorf(http.StatusNotFound, "not_found", "no upload has this id"))
+				return
+			}
 		}
 		if r.Method == http.MethodPatch && r.ContentLength > 0 {
 			off, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
@@ -126,12 +128,17 @@ func (s *Server) tusGuard(next http.Handler) http.Handler {
 func (s *Server) tusFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	id, aerr := s.finishUpload(context.WithoutCancel(hook.Context), hook.Upload)
 	if aerr != nil {
-		return handler.HTTPResponse{}, handler.NewError("ERR_"+strings.ToUpper(aerr.Code), aerr.Message, aerr.Status)
+		return handler.HTTPResponse{}, tusError(aerr)
 	}
 	return handler.HTTPResponse{Header: handler.HTTPHeader{
 		"Quinte-Message-Id":       id,
 		"Quinte-Message-Location": "/v1/messages/" + id,
 	}}, nil
+}
+
+// tusError is an API refusal as tusd answers it.
+func tusError(e *apiError) handler.Error {
+	return handler.NewError("ERR_"+strings.ToUpper(e.Code), e.Message, e.Status)
 }
 
 // finishUpload turns a finished tus upload into a message, or refuses it (and removes it). It is safe
@@ -169,24 +176,25 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 	if err != nil {
 		return storageTrouble("reading finished upload failed", err)
 	}
-	kind, ctype, ok := Sniff(head)
-	if !ok {
-		return refuse(unsupported(Refusal(head)))
+	kind, ctype, aerr := sniffUpload(head)
+	if aerr == nil {
+		aerr = refusePolyglot(tail)
 	}
-	if what := PolyglotTail(tail); what != "" {
-		return refuse(unsupported("a media file that also carries " + what + " (a polyglot)"))
+	if aerr != nil {
+		return refuse(aerr)
 	}
 	if err := s.store.Copy(ctx, key, message.OriginalKey(id), ctype); err != nil {
 		return storageTrouble("moving finished upload failed", err)
 	}
-	md := up.MetaData
 	meta := message.Meta{
 		ID: id, Kind: kind, ContentType: ctype, Size: up.Size, Via: "tus", CreatedAt: time.Now().UTC(),
-		Filename: cleanFilename(md["filename"]), Artist: cleanText(md["artist"], 500),
-		Title: cleanText(md["title"], 500), Consent: cleanText(md["consent"], 500), InviteID: inviteID,
+		Filename: cleanFilename(up.MetaData["filename"]), InviteID: inviteID,
 	}
-	// Checked at creation; an upload created before campaigns existed may carry anything.
-	meta.Campaign, _ = campaignName(cleanText(md["campaign"], 500))
+	for _, name := range describedBy {
+		// A campaign was checked at creation; an upload created before campaigns existed may carry
+		// anything, and goes without one.
+		_ = describeUpload(&meta, name, up.MetaData[name])
+	}
 	if err := s.register(ctx, meta); err != nil {
 		return storageTrouble("recording message failed", err)
 	}

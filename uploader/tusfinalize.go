@@ -56,16 +56,19 @@ func (s *Server) FinalizeTus(ctx context.Context) (int, error) {
 // (when there is one) are older than twice the idle timeout, so its last PATCH, which finishes it
 // itself, is over. Running it twice anyway is harmless: finishUpload is idempotent.
 func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) {
-	settled := func(key string) (time.Time, bool, bool, error) {
+	age := func(key string) (time.Duration, error) {
 		modified, err := s.store.Modified(ctx, key)
-		if errors.Is(err, fs.ErrNotExist) {
-			return time.Time{}, false, false, nil
-		}
-		return modified, true, err == nil && time.Since(modified) > 2*s.cfg.IdleTimeout, err
+		return time.Since(modified), err
 	}
-	created, _, ok, err := settled(infoKey)
-	if err != nil || !ok {
+	settled := 2 * s.cfg.IdleTimeout
+	infoAge, err := age(infoKey)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
 		return false, err
+	case infoAge <= settled:
+		return false, nil
 	}
 	var saved handler.FileInfo
 	if err := s.store.GetJSON(ctx, infoKey, &saved); err != nil {
@@ -81,21 +84,21 @@ func (s *Server) finalizeOne(ctx context.Context, infoKey string) (bool, error) 
 	}
 	if info.SizeIsDeferred || info.Offset != info.Size {
 		// Still being uploaded, or abandoned halfway: the artist may resume it, for a while.
-		if s.cfg.TusExpireAfter > 0 && time.Since(created) > s.cfg.TusExpireAfter {
+		if s.cfg.TusExpireAfter > 0 && infoAge > s.cfg.TusExpireAfter {
 			return false, s.expireTus(ctx, up, info)
 		}
 		return false, nil
 	}
 	// Every byte is there. If the S3 multipart upload was never completed, complete it now.
-	_, exists, ok, err := settled(info.Storage["Key"])
+	objectAge, err := age(info.Storage["Key"])
 	switch {
-	case err != nil:
-		return false, err
-	case !exists:
+	case errors.Is(err, fs.ErrNotExist):
 		if err := up.FinishUpload(ctx); err != nil {
 			return false, err
 		}
-	case !ok:
+	case err != nil:
+		return false, err
+	case objectAge <= settled:
 		return false, nil
 	}
 	if _, aerr := s.finishUpload(ctx, info); aerr != nil {

@@ -146,7 +146,7 @@ func (h *Handler) captions(ctx context.Context, id string, meta message.Meta, di
 	if meta.Captions == "" {
 		return "", nil
 	}
-	if meta.Captions != message.OriginalsPrefix+id+"/captions" {
+	if meta.Captions != message.CaptionsKey(id) {
 		return "", pipeline.Reject("bad_captions", "the message names captions at a key that is not its own")
 	}
 	path := filepath.Join(dir, "captions")

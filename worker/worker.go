@@ -90,7 +90,7 @@ func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
 // archives the task after MaxRetry lost leases.
 func (q *Queue) Archived(_ context.Context, id string) (string, bool, error) {
 	info, err := q.inspect.GetTaskInfo(QueueName, id)
-	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+	if taskGone(err) {
 		return "", false, nil
 	}
 	if err != nil {
