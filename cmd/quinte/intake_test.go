@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -80,8 +80,7 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	env := realEnv(t)
 	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
 	m := startMain(t, config.RoleRun, env)
-	jpeg, err := os.ReadFile(testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
-	testenv.Must(t, err)
+	jpeg := mustRead(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
 	big := append(append([]byte{}, jpeg...), bytes.Repeat([]byte{0}, 3<<20)...)
 
 	// Multipart, chunked: the client never says how big it is.
@@ -150,11 +149,7 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 	m := startMain(t, config.RoleRun, realEnv(t))
 	c := &testenv.Client{Base: m.URL, Token: token}
-	read := func(rel string) []byte {
-		b, err := os.ReadFile(testenv.Corpus(t, rel))
-		testenv.Must(t, err)
-		return b
-	}
+	read := func(rel string) []byte { return mustRead(t, testenv.Corpus(t, rel)) }
 	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
 	for _, h := range files {
 		status, body := multipartBytes(t, c, h.Name, h.Data, nil)
@@ -183,7 +178,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 // then runs the real program.
 func argvLogger(t *testing.T, dir, real, log string) string {
 	t.Helper()
-	bin, err := execLookPath(real)
+	bin, err := exec.LookPath(real)
 	testenv.Must(t, err)
 	p := filepath.Join(dir, real+"-logged")
 	script := fmt.Sprintf("#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\" >> %q; done\nexec %q \"$@\"\n", log, bin)
@@ -200,8 +195,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	env["QUINTE_FFPROBE"] = argvLogger(t, dir, "ffprobe", argv)
 	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
-	clip, err := os.ReadFile(testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
-	testenv.Must(t, err)
+	clip := mustRead(t, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
 
 	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
 	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
@@ -218,9 +212,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 			if status != http.StatusAccepted {
 				t.Fatalf("multipart named %q: %d %s", name, status, body)
 			}
-			var out struct{ ID string }
-			testenv.Must(t, json.Unmarshal([]byte(body), &out))
-			id = out.ID
+			id = idOf(t, body)
 		} else {
 			fields["filename"] = name
 			status, got := tusUpload(t, m.URL, token, clip, fields, 32<<10)
@@ -233,8 +225,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	}
 	for i, id := range ids {
 		c.WaitReady(t, id, 2*time.Minute)
-		var meta message.Meta
-		testenv.Must(t, m.Store.GetJSON(t.Context(), message.MetaKey(id), &meta))
+		meta := metaOf(t, m, id)
 		for what, v := range map[string]string{"filename": meta.Filename, "artist": meta.Artist, "title": meta.Title} {
 			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || len(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
 				t.Errorf("message %d: stored %s %q is not clean text", i, what, v)
