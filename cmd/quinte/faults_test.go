@@ -201,7 +201,7 @@ func TestRedisDownRefusesUploads(t *testing.T) {
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "queue_unavailable") {
 		t.Errorf("multipart with Redis down: %d %s", status, body)
 	}
-	if status, body := tusUpload(t, c.API.URL, token, opus, nil, 8<<10); status != http.StatusServiceUnavailable {
+	if status, body := c.Client.TusBytes(t, opus, nil, 8<<10); status != http.StatusServiceUnavailable {
 		t.Errorf("tus with Redis down: %d %s", status, body)
 	}
 	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix, "uploads/"} {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -21,34 +20,6 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 )
-
-// tusUpload sends data by tus with the given metadata in chunks and returns the status of the last
-// answer (the creation's, if it failed) and, after the last PATCH, the message id (else the body).
-func tusUpload(t *testing.T, base, tok string, data []byte, meta map[string]string, chunk int) (int, string) {
-	t.Helper()
-	var md []string
-	for k, v := range meta {
-		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
-	}
-	resp, b := tusRequest(t, "POST", base+"/v1/uploads/", tok, nil, map[string]string{
-		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": strings.Join(md, ","),
-	})
-	if resp.StatusCode != http.StatusCreated {
-		return resp.StatusCode, string(b)
-	}
-	u, _ := url.Parse(resp.Header.Get("Location"))
-	for off := 0; off < len(data); off += chunk {
-		end := min(off+chunk, len(data))
-		resp, b := tusRequest(t, "PATCH", base+u.Path, tok, data[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
-		if resp.StatusCode != http.StatusNoContent {
-			return resp.StatusCode, string(b)
-		}
-		if end == len(data) {
-			return resp.StatusCode, resp.Header.Get("Quinte-Message-Id")
-		}
-	}
-	return 0, ""
-}
 
 // multipartBytes posts data as the file field with the given file name and fields.
 func multipartBytes(t *testing.T, c *testenv.Client, name string, data []byte, fields map[string]string) (int, string) {
@@ -80,6 +51,7 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	env := realEnv(t)
 	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
 	m := startMain(t, config.RoleRun, env)
+	c := &testenv.Client{Base: m.URL, Token: token}
 	jpeg := mustRead(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
 	big := append(append([]byte{}, jpeg...), bytes.Repeat([]byte{0}, 3<<20)...)
 
@@ -111,13 +83,13 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	}
 
 	// Declared too large: refused before a byte is read.
-	status, _ := multipartBytes(t, &testenv.Client{Base: m.URL, Token: token}, "big.jpg", big, nil)
+	status, _ := multipartBytes(t, c, "big.jpg", big, nil)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("multipart with Content-Length over the limit: %d", status)
 	}
 
 	// tus: a declared length over the limit, and a deferred length that grows past it.
-	if status, body := tusUpload(t, m.URL, token, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
+	if status, body := c.TusBytes(t, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("tus with Upload-Length over the limit: %d %s", status, body)
 	}
 	// Deferred lengths are accepted (uploader's tusGuard holds the limit on them), so the cut must come
@@ -157,7 +129,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 		if status != http.StatusUnsupportedMediaType || !strings.Contains(body, "unsupported_media") {
 			t.Errorf("multipart %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
-		status, body = tusUpload(t, m.URL, token, h.Data, map[string]string{"filename": h.Name}, 256<<10)
+		status, body = c.TusBytes(t, h.Data, map[string]string{"filename": h.Name}, 256<<10)
 		if status != http.StatusUnsupportedMediaType {
 			t.Errorf("tus %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
@@ -165,7 +137,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 	if status, body := multipartBytes(t, c, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
 		t.Errorf("empty multipart file: %d %s", status, body)
 	}
-	if status, body := tusUpload(t, m.URL, token, nil, nil, 1); status != http.StatusBadRequest {
+	if status, body := c.TusBytes(t, nil, nil, 1); status != http.StatusBadRequest {
 		t.Errorf("empty tus upload: %d %s", status, body)
 	}
 	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix, "uploads/"} {
@@ -216,7 +188,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 			id = idOf(t, body)
 		} else {
 			fields["filename"] = name
-			status, got := tusUpload(t, m.URL, token, clip, fields, 32<<10)
+			status, got := c.TusBytes(t, clip, fields, 32<<10)
 			if status != http.StatusNoContent {
 				t.Fatalf("tus named %q: %d %s", name, status, got)
 			}

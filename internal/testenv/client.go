@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,57 +137,56 @@ func (c *Client) Upload(t testing.TB, path string, fields map[string]string) str
 }
 
 // Tus uploads the file at path with tus 1.0 in chunks of chunk bytes and returns the message id the
-// last PATCH answers with.
+// last PATCH answers with, failing the test on any other answer.
 func (c *Client) Tus(t testing.TB, path string, meta map[string]string, chunk int) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	status, got := c.TusBytes(t, data, meta, chunk)
+	if status != http.StatusNoContent {
+		t.Fatalf("tus upload of %s: status %d: %s", filepath.Base(path), status, got)
+	}
+	if got == "" {
+		t.Fatal("the last tus PATCH did not name the message (Quinte-Message-Id)")
+	}
+	return got
+}
+
+// TusBytes sends data by tus 1.0 with the given metadata in chunks of chunk bytes. It returns the
+// status of the last answer (the creation's, if it was refused) and, after the last PATCH, the message
+// id it names (else the answer's body); a refusal is for the caller to judge.
+func (c *Client) TusBytes(t testing.TB, data []byte, meta map[string]string, chunk int) (int, string) {
+	t.Helper()
 	var md []string
 	for k, v := range meta {
 		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
 	}
 	sort.Strings(md)
-	h := http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Length": {strconv.Itoa(len(data))}, "Upload-Metadata": {strings.Join(md, ",")}}
-	req, _ := http.NewRequest("POST", c.Base+"/v1/uploads/", nil)
-	req.Header = h
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	resp, err := c.http().Do(req)
+	status, body, h := c.Do(t, "POST", "/v1/uploads/", nil, http.Header{
+		"Tus-Resumable": {"1.0.0"}, "Upload-Length": {strconv.Itoa(len(data))}, "Upload-Metadata": {strings.Join(md, ",")},
+	})
+	if status != http.StatusCreated {
+		return status, string(body)
+	}
+	u, err := url.Parse(h.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("tus create: status %d", resp.StatusCode)
-	}
-	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = c.Base + loc
-	}
-	var id string
 	for off := 0; off < len(data); off += chunk {
 		end := min(off+chunk, len(data))
-		req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(data[off:end]))
-		req.Header.Set("Tus-Resumable", "1.0.0")
-		req.Header.Set("Upload-Offset", strconv.Itoa(off))
-		req.Header.Set("Content-Type", "application/offset+octet-stream")
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-		resp, err := c.http().Do(req)
-		if err != nil {
-			t.Fatal(err)
+		status, body, h := c.Do(t, "PATCH", u.Path, bytes.NewReader(data[off:end]), http.Header{
+			"Tus-Resumable": {"1.0.0"}, "Upload-Offset": {strconv.Itoa(off)}, "Content-Type": {"application/offset+octet-stream"},
+		})
+		if status != http.StatusNoContent {
+			return status, string(body)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			t.Fatalf("tus patch at %d: status %d: %s", off, resp.StatusCode, b)
+		if end == len(data) {
+			return status, h.Get("Quinte-Message-Id")
 		}
-		id = resp.Header.Get("Quinte-Message-Id")
 	}
-	if id == "" {
-		t.Fatal("the last tus PATCH did not name the message (Quinte-Message-Id)")
-	}
-	return id
+	return 0, ""
 }
 
 // Get returns a message.
