@@ -74,7 +74,7 @@ func TestHostileInputEndsInAClearRefusal(t *testing.T) {
 
 	// Through the door.
 	upload := func(name, why string, data []byte) {
-		status, body := multipartBytes(t, c.Client, name, data, nil)
+		status, body := c.Client.MultipartBytes(t, name, data, nil)
 		o := &outcome{name: name, why: why, http: status}
 		var out struct {
 			ID    string

@@ -21,22 +21,6 @@ import (
 	"github.com/quinte-media/quinte/message"
 )
 
-// multipartBytes posts data as the file field with the given file name and fields.
-func multipartBytes(t *testing.T, c *testenv.Client, name string, data []byte, fields map[string]string) (int, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		testenv.Must(t, mw.WriteField(k, v))
-	}
-	fw, err := mw.CreateFormFile("file", name)
-	testenv.Must(t, err)
-	_, _ = fw.Write(data)
-	testenv.Must(t, mw.Close())
-	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
-	return status, string(body)
-}
-
 // bucketKeys lists every key under prefix.
 func bucketKeys(t *testing.T, m *Main, prefix string) []string {
 	t.Helper()
@@ -83,7 +67,7 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	}
 
 	// Declared too large: refused before a byte is read.
-	status, _ := multipartBytes(t, c, "big.jpg", big, nil)
+	status, _ := c.MultipartBytes(t, "big.jpg", big, nil)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("multipart with Content-Length over the limit: %d", status)
 	}
@@ -125,7 +109,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 	read := func(rel string) []byte { return mustRead(t, testenv.Corpus(t, rel)) }
 	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
 	for _, h := range files {
-		status, body := multipartBytes(t, c, h.Name, h.Data, nil)
+		status, body := c.MultipartBytes(t, h.Name, h.Data, nil)
 		if status != http.StatusUnsupportedMediaType || !strings.Contains(body, "unsupported_media") {
 			t.Errorf("multipart %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
@@ -134,7 +118,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 			t.Errorf("tus %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
 	}
-	if status, body := multipartBytes(t, c, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
+	if status, body := c.MultipartBytes(t, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
 		t.Errorf("empty multipart file: %d %s", status, body)
 	}
 	if status, body := c.TusBytes(t, nil, nil, 1); status != http.StatusBadRequest {
@@ -173,7 +157,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
 	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
 	hostile := []string{"../../x.mp4", "-i http://127.0.0.1:9/x.mp4", unicode, "a\x00b.mp4", "$(touch pwned).mov", "x.mov\r\nX-Evil: 1", `C:\Windows\x.mov`, "-y"}
-	if status, body := multipartBytes(t, c, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
+	if status, body := c.MultipartBytes(t, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
 		t.Errorf("multipart file name with a NUL: %d %s, want 400 (a malformed part header)", status, body)
 	}
 	var ids []string
@@ -181,7 +165,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 		fields := map[string]string{"artist": name, "title": "-f lavfi -i " + name, "consent": name}
 		var id string
 		if i%2 == 0 {
-			status, body := multipartBytes(t, c, name, clip, fields)
+			status, body := c.MultipartBytes(t, name, clip, fields)
 			if status != http.StatusAccepted {
 				t.Fatalf("multipart named %q: %d %s", name, status, body)
 			}

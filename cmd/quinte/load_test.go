@@ -72,7 +72,7 @@ func TestFiftyConcurrentUploads(t *testing.T) {
 				r.status, r.id = c.Client.TusBytes(t, mustRead(t, testenv.Corpus(t, f)), map[string]string{"filename": filepath.Base(f)}, 256<<10)
 			} else {
 				var body string
-				r.status, body = multipartBytes(t, c.Client, filepath.Base(f), mustRead(t, testenv.Corpus(t, f)), nil)
+				r.status, body = c.Client.MultipartBytes(t, filepath.Base(f), mustRead(t, testenv.Corpus(t, f)), nil)
 				var out struct{ ID string }
 				_ = json.Unmarshal([]byte(body), &out)
 				r.id = out.ID

@@ -96,8 +96,9 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, header ht
 	return resp.StatusCode, b, resp.Header
 }
 
-// Multipart uploads the file at path with POST /v1/messages and returns the status and answer.
-func (c *Client) Multipart(t testing.TB, path string, fields map[string]string) (int, map[string]any) {
+// MultipartBytes posts data as the file field of POST /v1/messages, under the client file name name
+// and with the given fields, and returns the status and the answer's body.
+func (c *Client) MultipartBytes(t testing.TB, name string, data []byte, fields map[string]string) (int, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -107,33 +108,29 @@ func (c *Client) Multipart(t testing.TB, path string, fields map[string]string) 
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		_ = mw.WriteField(k, fields[k])
+		Must(t, mw.WriteField(k, fields[k]))
 	}
-	fw, err := mw.CreateFormFile("file", filepath.Base(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(fw, f)
-	f.Close()
-	mw.Close()
+	fw, err := mw.CreateFormFile("file", name)
+	Must(t, err)
+	_, err = fw.Write(data)
+	Must(t, err)
+	Must(t, mw.Close())
 	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
-	var out map[string]any
-	_ = json.Unmarshal(body, &out)
-	return status, out
+	return status, string(body)
 }
 
-// Upload uploads by multipart and returns the new message id, failing the test on anything but 202.
+// Upload uploads the file at path by multipart and returns the new message id, failing the test on
+// anything but 202.
 func (c *Client) Upload(t testing.TB, path string, fields map[string]string) string {
 	t.Helper()
-	status, out := c.Multipart(t, path, fields)
-	if status != http.StatusAccepted {
-		t.Fatalf("upload %s: status %d: %v", filepath.Base(path), status, out)
+	data, err := os.ReadFile(path)
+	Must(t, err)
+	status, body := c.MultipartBytes(t, filepath.Base(path), data, fields)
+	var out struct{ ID string }
+	if status != http.StatusAccepted || json.Unmarshal([]byte(body), &out) != nil || out.ID == "" {
+		t.Fatalf("upload %s: status %d: %s", filepath.Base(path), status, body)
 	}
-	return out["id"].(string)
+	return out.ID
 }
 
 // Tus uploads the file at path with tus 1.0 in chunks of chunk bytes and returns the message id the
