@@ -218,14 +218,11 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 	}
 	_, b, _ = team.Do(t, "GET", "/v1/messages/"+invMsg, nil, nil)
 	testenv.Must(t, json.Unmarshal(b, &seen))
-	var meta message.Meta
-	testenv.Must(t, m.Store.GetJSON(t.Context(), message.MetaKey(invMsg), &meta))
-	if seen.InviteID != invID || meta.InviteID != invID {
+	if meta := metaOf(t, m, invMsg); seen.InviteID != invID || meta.InviteID != invID {
 		t.Errorf("message %s: API says invite %q, meta says %q; want %s", invMsg, seen.InviteID, meta.InviteID, invID)
 	}
-	var teamMeta message.Meta
-	if err := m.Store.GetJSON(t.Context(), message.MetaKey(teamMsg), &teamMeta); err != nil || teamMeta.InviteID != "" {
-		t.Errorf("team upload records invite %q (%v)", teamMeta.InviteID, err)
+	if got := metaOf(t, m, teamMsg).InviteID; got != "" {
+		t.Errorf("team upload records invite %q", got)
 	}
 	// The invite's status read never carries download links.
 	ready := team.WaitReady(t, invMsg, 2*time.Minute)

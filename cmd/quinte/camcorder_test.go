@@ -44,7 +44,7 @@ func TestCamcorderFormatsGoThrough(t *testing.T) {
 		out := v.Output(t, "rendition/480p")
 		got, _ := testenv.Download(t, out.URL, dir, f.name+"-480p.mp4")
 		probed := testenv.Probe(t, got)
-		if d := testenv.MediaDuration(t, got); math.Abs(d-srcDuration) > 0.1 || probed.Streams[0].Width != 640 || probed.Streams[0].Height != 480 {
+		if d := probed.Duration(); math.Abs(d-srcDuration) > 0.1 || probed.Streams[0].Width != 640 || probed.Streams[0].Height != 480 {
 			t.Errorf("%s: rendition/480p is %dx%d, %.3f s; want 640x480, %.3f s", f.name, probed.Streams[0].Width, probed.Streams[0].Height, d, srcDuration)
 		}
 	}

@@ -138,11 +138,10 @@ func TestCaptionsAndCampaignAtUpload(t *testing.T) {
 	}
 
 	// tus: the campaign in the metadata, checked at creation.
-	status, got := tusUpload(t, m.URL, token, mustRead(t, clip), map[string]string{"campaign": campaign, "filename": "clip.mov"}, 64<<10)
-	if status != http.StatusNoContent || metaOf(t, m, got).Campaign != campaign {
-		t.Errorf("tus with a campaign: %d %s", status, got)
+	if id := c.Tus(t, clip, map[string]string{"campaign": campaign, "filename": "clip.mov"}, 64<<10); metaOf(t, m, id).Campaign != campaign {
+		t.Errorf("tus with a campaign: message %s has campaign %q", id, metaOf(t, m, id).Campaign)
 	}
-	if status, body := tusUpload(t, m.URL, token, mustRead(t, clip), map[string]string{"campaign": "a/b"}, 64<<10); status != http.StatusBadRequest || !strings.Contains(body, "campaign") {
+	if status, body := c.TusBytes(t, mustRead(t, clip), map[string]string{"campaign": "a/b"}, 64<<10); status != http.StatusBadRequest || !strings.Contains(body, "campaign") {
 		t.Errorf("tus with a bad campaign: %d %s", status, body)
 	}
 }

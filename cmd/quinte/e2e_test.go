@@ -127,11 +127,16 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The four social crops of the 2160x3840 portrait, each with its mode; the 9:16 is the 1080p
-	// picture (checked above), 16:9 a fit of the whole portrait.
+	// The four social crops of the 2160x3840 portrait, each with its mode and downloaded; the 9:16 is the
+	// 1080p picture (checked above), 16:9 a fit of the whole portrait.
 	for name, want := range map[string][2]int{"crop/1x1": {1080, 1080}, "crop/4x5": {1080, 1350}, "crop/16x9": {1920, 1080}} {
-		if o := v.Output(t, name); o.Width != want[0] || o.Height != want[1] || (o.Mode != "fill" && o.Mode != "fit") {
+		o := v.Output(t, name)
+		if o.Width != want[0] || o.Height != want[1] || (o.Mode != "fill" && o.Mode != "fit") {
 			t.Errorf("%s: %dx%d mode %q, want %dx%d fill or fit", name, o.Width, o.Height, o.Mode, want[0], want[1])
+		}
+		path, _ := testenv.Download(t, o.URL, dir, videoID+"-"+name)
+		if w, h := testenv.Probe(t, path).DisplaySize(); w != want[0] || h != want[1] {
+			t.Errorf("%s: the file displays %dx%d, want %dx%d", name, w, h, want[0], want[1])
 		}
 	}
 

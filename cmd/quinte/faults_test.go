@@ -169,7 +169,7 @@ func TestStorageDownDuringPublish(t *testing.T) {
 	}
 	c.S3.Stop()
 	down := time.Now()
-	status, body := multipartBytes(t, c.Client, "during-outage.opus", mustRead(t, testenv.Corpus(t, "audio/opus_stereo.opus")), nil)
+	status, body := c.Client.MultipartBytes(t, "during-outage.opus", mustRead(t, testenv.Corpus(t, "audio/opus_stereo.opus")), nil)
 	if status != http.StatusServiceUnavailable {
 		t.Errorf("upload while S3 is down: %d %s", status, body)
 	}
@@ -197,11 +197,11 @@ func TestRedisDownRefusesUploads(t *testing.T) {
 	c.StartAPI()
 	opus := mustRead(t, testenv.Corpus(t, "audio/opus_stereo.opus"))
 	c.Redis.Stop()
-	status, body := multipartBytes(t, c.Client, "a.opus", opus, nil)
+	status, body := c.Client.MultipartBytes(t, "a.opus", opus, nil)
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "queue_unavailable") {
 		t.Errorf("multipart with Redis down: %d %s", status, body)
 	}
-	if status, body := tusUpload(t, c.API.URL, token, opus, nil, 8<<10); status != http.StatusServiceUnavailable {
+	if status, body := c.Client.TusBytes(t, opus, nil, 8<<10); status != http.StatusServiceUnavailable {
 		t.Errorf("tus with Redis down: %d %s", status, body)
 	}
 	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix, "uploads/"} {

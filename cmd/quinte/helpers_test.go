@@ -6,7 +6,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -33,8 +32,6 @@ func writeMultipart(t testing.TB, w io.Writer, path string) string {
 	testenv.Must(t, mw.Close())
 	return mw.FormDataContentType()
 }
-
-func execLookPath(name string) (string, error) { return exec.LookPath(name) }
 
 func mustRead(t testing.TB, path string) []byte {
 	t.Helper()

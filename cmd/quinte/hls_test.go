@@ -132,8 +132,7 @@ func TestHLSPlaysThroughTheAPI(t *testing.T) {
 		p := filepath.Join(dir, "variant"+strconv.Itoa(i)+".m3u8")
 		testenv.Must(t, os.WriteFile(p, []byte(local), 0o644))
 		probed := testenv.Probe(t, p)
-		d, _ := strconv.ParseFloat(probed.Format.Duration, 64)
-		if math.Abs(d-srcDuration) > 0.1 || len(probed.Streams) != 2 || probed.Streams[0].CodecName != "h264" {
+		if d := probed.Duration(); math.Abs(d-srcDuration) > 0.1 || len(probed.Streams) != 2 || probed.Streams[0].CodecName != "h264" {
 			t.Errorf("variant %s copied locally: %.3f s (source %.3f s), streams %+v", ref, d, srcDuration, probed.Streams)
 		}
 		testenv.FFmpeg(t, "-xerror", "-i", p, "-f", "null", "-")

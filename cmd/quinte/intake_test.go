@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,50 +20,6 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 )
-
-// tusUpload sends data by tus with the given metadata in chunks and returns the status of the last
-// answer (the creation's, if it failed) and, after the last PATCH, the message id (else the body).
-func tusUpload(t *testing.T, base, tok string, data []byte, meta map[string]string, chunk int) (int, string) {
-	t.Helper()
-	var md []string
-	for k, v := range meta {
-		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
-	}
-	resp, b := tusRequest(t, "POST", base+"/v1/uploads/", tok, nil, map[string]string{
-		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": strings.Join(md, ","),
-	})
-	if resp.StatusCode != http.StatusCreated {
-		return resp.StatusCode, string(b)
-	}
-	u, _ := url.Parse(resp.Header.Get("Location"))
-	for off := 0; off < len(data); off += chunk {
-		end := min(off+chunk, len(data))
-		resp, b := tusRequest(t, "PATCH", base+u.Path, tok, data[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
-		if resp.StatusCode != http.StatusNoContent {
-			return resp.StatusCode, string(b)
-		}
-		if end == len(data) {
-			return resp.StatusCode, resp.Header.Get("Quinte-Message-Id")
-		}
-	}
-	return 0, ""
-}
-
-// multipartBytes posts data as the file field with the given file name and fields.
-func multipartBytes(t *testing.T, c *testenv.Client, name string, data []byte, fields map[string]string) (int, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		testenv.Must(t, mw.WriteField(k, v))
-	}
-	fw, err := mw.CreateFormFile("file", name)
-	testenv.Must(t, err)
-	_, _ = fw.Write(data)
-	testenv.Must(t, mw.Close())
-	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
-	return status, string(body)
-}
 
 // bucketKeys lists every key under prefix.
 func bucketKeys(t *testing.T, m *Main, prefix string) []string {
@@ -80,8 +35,8 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	env := realEnv(t)
 	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
 	m := startMain(t, config.RoleRun, env)
-	jpeg, err := os.ReadFile(testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
-	testenv.Must(t, err)
+	c := &testenv.Client{Base: m.URL, Token: token}
+	jpeg := mustRead(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
 	big := append(append([]byte{}, jpeg...), bytes.Repeat([]byte{0}, 3<<20)...)
 
 	// Multipart, chunked: the client never says how big it is.
@@ -112,29 +67,30 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 	}
 
 	// Declared too large: refused before a byte is read.
-	status, _ := multipartBytes(t, &testenv.Client{Base: m.URL, Token: token}, "big.jpg", big, nil)
+	status, _ := c.MultipartBytes(t, "big.jpg", big, nil)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("multipart with Content-Length over the limit: %d", status)
 	}
 
 	// tus: a declared length over the limit, and a deferred length that grows past it.
-	if status, body := tusUpload(t, m.URL, token, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
+	if status, body := c.TusBytes(t, big, nil, 512<<10); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("tus with Upload-Length over the limit: %d %s", status, body)
 	}
+	// Deferred lengths are accepted (uploader's tusGuard holds the limit on them), so the cut must come
+	// from a PATCH.
 	resp, _ = tusRequest(t, "POST", m.URL+"/v1/uploads/", token, nil, map[string]string{"Upload-Defer-Length": "1"})
-	if resp.StatusCode == http.StatusCreated {
-		u, _ := url.Parse(resp.Header.Get("Location"))
-		off, last := 0, 0
-		for off < len(big) && last != http.StatusRequestEntityTooLarge {
-			end := min(off+(512<<10), len(big))
-			resp, _ := tusRequest(t, "PATCH", m.URL+u.Path, token, big[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
-			last, off = resp.StatusCode, end
-		}
-		if last != http.StatusRequestEntityTooLarge {
-			t.Errorf("tus with a deferred length past the limit: last PATCH %d after %d bytes", last, off)
-		}
-	} else if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("tus with a deferred length: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("tus with a deferred length: %d, want 201", resp.StatusCode)
+	}
+	u, _ := url.Parse(resp.Header.Get("Location"))
+	off, last := 0, 0
+	for off < len(big) && last != http.StatusRequestEntityTooLarge {
+		end := min(off+(512<<10), len(big))
+		resp, _ := tusRequest(t, "PATCH", m.URL+u.Path, token, big[off:end], map[string]string{"Upload-Offset": strconv.Itoa(off)})
+		last, off = resp.StatusCode, end
+	}
+	if last != http.StatusRequestEntityTooLarge {
+		t.Errorf("tus with a deferred length past the limit: last PATCH %d after %d bytes", last, off)
 	}
 
 	if keys := bucketKeys(t, m, message.OriginalsPrefix); len(keys) != 0 {
@@ -150,26 +106,22 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 	m := startMain(t, config.RoleRun, realEnv(t))
 	c := &testenv.Client{Base: m.URL, Token: token}
-	read := func(rel string) []byte {
-		b, err := os.ReadFile(testenv.Corpus(t, rel))
-		testenv.Must(t, err)
-		return b
-	}
+	read := func(rel string) []byte { return mustRead(t, testenv.Corpus(t, rel)) }
 	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
 	for _, h := range files {
-		status, body := multipartBytes(t, c, h.Name, h.Data, nil)
+		status, body := c.MultipartBytes(t, h.Name, h.Data, nil)
 		if status != http.StatusUnsupportedMediaType || !strings.Contains(body, "unsupported_media") {
 			t.Errorf("multipart %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
-		status, body = tusUpload(t, m.URL, token, h.Data, map[string]string{"filename": h.Name}, 256<<10)
+		status, body = c.TusBytes(t, h.Data, map[string]string{"filename": h.Name}, 256<<10)
 		if status != http.StatusUnsupportedMediaType {
 			t.Errorf("tus %s (%s): %d %s", h.Name, h.Why, status, body)
 		}
 	}
-	if status, body := multipartBytes(t, c, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
+	if status, body := c.MultipartBytes(t, "empty.mp4", nil, nil); status != http.StatusBadRequest || !strings.Contains(body, "empty_file") {
 		t.Errorf("empty multipart file: %d %s", status, body)
 	}
-	if status, body := tusUpload(t, m.URL, token, nil, nil, 1); status != http.StatusBadRequest {
+	if status, body := c.TusBytes(t, nil, nil, 1); status != http.StatusBadRequest {
 		t.Errorf("empty tus upload: %d %s", status, body)
 	}
 	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix, "uploads/"} {
@@ -183,7 +135,7 @@ func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
 // then runs the real program.
 func argvLogger(t *testing.T, dir, real, log string) string {
 	t.Helper()
-	bin, err := execLookPath(real)
+	bin, err := exec.LookPath(real)
 	testenv.Must(t, err)
 	p := filepath.Join(dir, real+"-logged")
 	script := fmt.Sprintf("#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\" >> %q; done\nexec %q \"$@\"\n", log, bin)
@@ -200,13 +152,12 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	env["QUINTE_FFPROBE"] = argvLogger(t, dir, "ffprobe", argv)
 	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
-	clip, err := os.ReadFile(testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
-	testenv.Must(t, err)
+	clip := mustRead(t, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
 
 	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
 	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
 	hostile := []string{"../../x.mp4", "-i http://127.0.0.1:9/x.mp4", unicode, "a\x00b.mp4", "$(touch pwned).mov", "x.mov\r\nX-Evil: 1", `C:\Windows\x.mov`, "-y"}
-	if status, body := multipartBytes(t, c, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
+	if status, body := c.MultipartBytes(t, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
 		t.Errorf("multipart file name with a NUL: %d %s, want 400 (a malformed part header)", status, body)
 	}
 	var ids []string
@@ -214,16 +165,14 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 		fields := map[string]string{"artist": name, "title": "-f lavfi -i " + name, "consent": name}
 		var id string
 		if i%2 == 0 {
-			status, body := multipartBytes(t, c, name, clip, fields)
+			status, body := c.MultipartBytes(t, name, clip, fields)
 			if status != http.StatusAccepted {
 				t.Fatalf("multipart named %q: %d %s", name, status, body)
 			}
-			var out struct{ ID string }
-			testenv.Must(t, json.Unmarshal([]byte(body), &out))
-			id = out.ID
+			id = idOf(t, body)
 		} else {
 			fields["filename"] = name
-			status, got := tusUpload(t, m.URL, token, clip, fields, 32<<10)
+			status, got := c.TusBytes(t, clip, fields, 32<<10)
 			if status != http.StatusNoContent {
 				t.Fatalf("tus named %q: %d %s", name, status, got)
 			}
@@ -233,8 +182,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	}
 	for i, id := range ids {
 		c.WaitReady(t, id, 2*time.Minute)
-		var meta message.Meta
-		testenv.Must(t, m.Store.GetJSON(t.Context(), message.MetaKey(id), &meta))
+		meta := metaOf(t, m, id)
 		for what, v := range map[string]string{"filename": meta.Filename, "artist": meta.Artist, "title": meta.Title} {
 			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || len(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
 				t.Errorf("message %d: stored %s %q is not clean text", i, what, v)

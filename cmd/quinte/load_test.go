@@ -69,10 +69,10 @@ func TestFiftyConcurrentUploads(t *testing.T) {
 			t0 := time.Now()
 			if i%2 == 1 {
 				r.via = "tus"
-				r.status, r.id = tusUpload(t, c.API.URL, token, mustRead(t, testenv.Corpus(t, f)), map[string]string{"filename": filepath.Base(f)}, 256<<10)
+				r.status, r.id = c.Client.TusBytes(t, mustRead(t, testenv.Corpus(t, f)), map[string]string{"filename": filepath.Base(f)}, 256<<10)
 			} else {
 				var body string
-				r.status, body = multipartBytes(t, c.Client, filepath.Base(f), mustRead(t, testenv.Corpus(t, f)), nil)
+				r.status, body = c.Client.MultipartBytes(t, filepath.Base(f), mustRead(t, testenv.Corpus(t, f)), nil)
 				var out struct{ ID string }
 				_ = json.Unmarshal([]byte(body), &out)
 				r.id = out.ID

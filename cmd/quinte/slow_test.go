@@ -63,6 +63,9 @@ func TestStalledUploadsAreCutOff(t *testing.T) {
 	// Headers that never end (slowloris).
 	got, took = stallAfter(t, m.URL, []byte("POST /v1/messages HTTP/1.1\r\nHost: x\r\nX-Slow: "), time.Minute)
 	t.Logf("unfinished headers: %s after %s", got, took.Round(100*time.Millisecond))
+	if got != "closed" && !strings.HasPrefix(got, "408") {
+		t.Errorf("unfinished headers answered %s", got)
+	}
 
 	for _, prefix := range []string{message.OriginalsPrefix, message.MessagesPrefix} {
 		if keys := bucketKeys(t, m, prefix); len(keys) != 0 {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +33,7 @@ func TestInterruptedTusUploadsAreFinished(t *testing.T) {
 	store.TemporaryDirectory = t.TempDir()
 	ctx := context.Background()
 
-	clip, err := os.ReadFile(testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
-	testenv.Must(t, err)
+	clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
 	// start writes an upload the way tusd does, stopping where a crash would.
 	start := func(data []byte, written int, complete bool) string {
 		id := message.NewID()
@@ -67,8 +65,7 @@ func TestInterruptedTusUploadsAreFinished(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		msg := c.WaitReady(t, id, 2*time.Minute)
-		var meta message.Meta
-		testenv.Must(t, m.Store.GetJSON(ctx, message.MetaKey(id), &meta))
+		meta := metaOf(t, m, id)
 		if meta.Via != "tus" || meta.Artist != "Ada" || meta.Size != int64(len(clip)) || len(msg.Outputs) == 0 {
 			t.Errorf("finished upload %s: meta %+v, %d outputs", id, meta, len(msg.Outputs))
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -95,8 +96,9 @@ func (c *Client) Do(t testing.TB, method, path string, body io.Reader, header ht
 	return resp.StatusCode, b, resp.Header
 }
 
-// Multipart uploads the file at path with POST /v1/messages and returns the status and answer.
-func (c *Client) Multipart(t testing.TB, path string, fields map[string]string) (int, map[string]any) {
+// MultipartBytes posts data as the file field of POST /v1/messages, under the client file name name
+// and with the given fields, and returns the status and the answer's body.
+func (c *Client) MultipartBytes(t testing.TB, name string, data []byte, fields map[string]string) (int, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -106,87 +108,82 @@ func (c *Client) Multipart(t testing.TB, path string, fields map[string]string) 
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		_ = mw.WriteField(k, fields[k])
+		Must(t, mw.WriteField(k, fields[k]))
 	}
-	fw, err := mw.CreateFormFile("file", filepath.Base(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(fw, f)
-	f.Close()
-	mw.Close()
+	fw, err := mw.CreateFormFile("file", name)
+	Must(t, err)
+	_, err = fw.Write(data)
+	Must(t, err)
+	Must(t, mw.Close())
 	status, body, _ := c.Do(t, "POST", "/v1/messages", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}})
-	var out map[string]any
-	_ = json.Unmarshal(body, &out)
-	return status, out
+	return status, string(body)
 }
 
-// Upload uploads by multipart and returns the new message id, failing the test on anything but 202.
+// Upload uploads the file at path by multipart and returns the new message id, failing the test on
+// anything but 202.
 func (c *Client) Upload(t testing.TB, path string, fields map[string]string) string {
 	t.Helper()
-	status, out := c.Multipart(t, path, fields)
-	if status != http.StatusAccepted {
-		t.Fatalf("upload %s: status %d: %v", filepath.Base(path), status, out)
+	data, err := os.ReadFile(path)
+	Must(t, err)
+	status, body := c.MultipartBytes(t, filepath.Base(path), data, fields)
+	var out struct{ ID string }
+	if status != http.StatusAccepted || json.Unmarshal([]byte(body), &out) != nil || out.ID == "" {
+		t.Fatalf("upload %s: status %d: %s", filepath.Base(path), status, body)
 	}
-	return out["id"].(string)
+	return out.ID
 }
 
 // Tus uploads the file at path with tus 1.0 in chunks of chunk bytes and returns the message id the
-// last PATCH answers with.
+// last PATCH answers with, failing the test on any other answer.
 func (c *Client) Tus(t testing.TB, path string, meta map[string]string, chunk int) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	status, got := c.TusBytes(t, data, meta, chunk)
+	if status != http.StatusNoContent {
+		t.Fatalf("tus upload of %s: status %d: %s", filepath.Base(path), status, got)
+	}
+	if got == "" {
+		t.Fatal("the last tus PATCH did not name the message (Quinte-Message-Id)")
+	}
+	return got
+}
+
+// TusBytes sends data by tus 1.0 with the given metadata in chunks of chunk bytes. It returns the
+// status of the last answer (the creation's, if it was refused) and, after the last PATCH, the message
+// id it names (else the answer's body); a refusal is for the caller to judge.
+func (c *Client) TusBytes(t testing.TB, data []byte, meta map[string]string, chunk int) (int, string) {
+	t.Helper()
 	var md []string
 	for k, v := range meta {
 		md = append(md, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
 	}
 	sort.Strings(md)
-	h := http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Length": {strconv.Itoa(len(data))}, "Upload-Metadata": {strings.Join(md, ",")}}
-	req, _ := http.NewRequest("POST", c.Base+"/v1/uploads/", nil)
-	req.Header = h
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	resp, err := c.http().Do(req)
+	status, body, h := c.Do(t, "POST", "/v1/uploads/", nil, http.Header{
+		"Tus-Resumable": {"1.0.0"}, "Upload-Length": {strconv.Itoa(len(data))}, "Upload-Metadata": {strings.Join(md, ",")},
+	})
+	if status != http.StatusCreated {
+		return status, string(body)
+	}
+	u, err := url.Parse(h.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("tus create: status %d", resp.StatusCode)
-	}
-	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = c.Base + loc
-	}
-	var id string
 	for off := 0; off < len(data); off += chunk {
 		end := min(off+chunk, len(data))
-		req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(data[off:end]))
-		req.Header.Set("Tus-Resumable", "1.0.0")
-		req.Header.Set("Upload-Offset", strconv.Itoa(off))
-		req.Header.Set("Content-Type", "application/offset+octet-stream")
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-		resp, err := c.http().Do(req)
-		if err != nil {
-			t.Fatal(err)
+		status, body, h := c.Do(t, "PATCH", u.Path, bytes.NewReader(data[off:end]), http.Header{
+			"Tus-Resumable": {"1.0.0"}, "Upload-Offset": {strconv.Itoa(off)}, "Content-Type": {"application/offset+octet-stream"},
+		})
+		if status != http.StatusNoContent {
+			return status, string(body)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			t.Fatalf("tus patch at %d: status %d: %s", off, resp.StatusCode, b)
+		if end == len(data) {
+			return status, h.Get("Quinte-Message-Id")
 		}
-		id = resp.Header.Get("Quinte-Message-Id")
 	}
-	if id == "" {
-		t.Fatal("the last tus PATCH did not name the message (Quinte-Message-Id)")
-	}
-	return id
+	return 0, ""
 }
 
 // Get returns a message.

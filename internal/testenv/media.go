@@ -26,6 +26,9 @@ func Loudness(t testing.TB, path string) (integrated, truePeak float64) {
 	if d > 0 && d < 3 {
 		loops = int(math.Ceil(3 / d))
 	}
+	if loops == 1 { // one run gives both
+		return r128(t, path, 1)
+	}
 	integrated, _ = r128(t, path, loops)
 	_, truePeak = r128(t, path, 1)
 	return integrated, truePeak
@@ -42,11 +45,11 @@ func r128(t testing.TB, path string, loops int) (float64, float64) {
 		"-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"}
 	out, err := exec.Command("ffmpeg", args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("ebur128 %s: %v: %s", path, err, tailOf(out))
+		t.Fatalf("ebur128 %s: %v: %s", path, err, lastBytes(out, 800))
 	}
 	i, tp := r128I.FindSubmatch(out), r128TP.FindSubmatch(out)
 	if i == nil || tp == nil {
-		t.Fatalf("ebur128 %s: no summary: %s", path, tailOf(out))
+		t.Fatalf("ebur128 %s: no summary: %s", path, lastBytes(out, 800))
 	}
 	return level(string(i[1])), level(string(tp[1]))
 }
@@ -57,13 +60,6 @@ func level(s string) float64 {
 		return -99
 	}
 	return v
-}
-
-func tailOf(b []byte) string {
-	if len(b) > 800 {
-		b = b[len(b)-800:]
-	}
-	return string(b)
 }
 
 // MediaDuration is how long a source really lasts: its container's duration, or when the container

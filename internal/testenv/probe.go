@@ -27,11 +27,7 @@ type Probed struct {
 		ColorSpace    string            `json:"color_space"`
 		ColorTransfer string            `json:"color_transfer"`
 		ColorPrim     string            `json:"color_primaries"`
-		ColorRange    string            `json:"color_range"`
-		FieldOrder    string            `json:"field_order"`
 		AvgFrameRate  string            `json:"avg_frame_rate"`
-		RFrameRate    string            `json:"r_frame_rate"`
-		NbFrames      string            `json:"nb_frames"`
 		SampleRate    string            `json:"sample_rate"`
 		Channels      int               `json:"channels"`
 		Duration      string            `json:"duration"`
