@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/photo"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // BenchmarkPhotoCropSet is figure (d): a 12 MP JPEG's full output set (image/web and image/thumb as
@@ -40,7 +40,7 @@ func BenchmarkPhotoCropSet(b *testing.B) {
 		{"-s", "640x640", "-o", "thumb.jpg[Q=85,strip]"},
 		{"-s", "640x640", "-o", "thumb.webp[Q=80,strip]"},
 	}
-	for _, a := range socialAspects() {
+	for _, a := range pipeline.PhotoAspects() {
 		s := a.Size()
 		vips = append(vips, []string{"-s", fmt.Sprintf("%dx%d", s.W, s.H), "-m", "centre", "-o", "crop" + a.Name + ".jpg[Q=85,strip]"})
 	}
@@ -113,22 +113,13 @@ func timed(cmd *exec.Cmd, env ...string) (time.Duration, float64, error) {
 	}
 }
 
-// socialAspects are the four social crops, as the service asks package photo for them.
-func socialAspects() []photo.Aspect {
-	var out []photo.Aspect
-	for _, a := range reframe.SocialAspects() {
-		out = append(out, photo.Aspect{Name: a.Name, W: a.W, H: a.H, Short: min(a.Out.W, a.Out.H)})
-	}
-	return out
-}
-
 // TestPhotoBenchChild is quinte's side of the benchmark, run as a process of its own.
 func TestPhotoBenchChild(t *testing.T) {
 	in := os.Getenv("QUINTE_BENCH_PHOTO")
 	if in == "" {
 		t.Skip("runs only as the child of BenchmarkPhotoCropSet")
 	}
-	if _, _, err := photo.Process(context.Background(), photo.Config{Aspects: socialAspects()}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
+	if _, _, err := photo.Process(context.Background(), photo.Config{Aspects: pipeline.PhotoAspects()}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"image"
 	"log/slog"
 
@@ -15,15 +14,11 @@ import (
 // documented defaults), with the four social crops framed around the subject by the video's detector
 // and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
-	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: photoAspects(),
+	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: PhotoAspects(),
 		Framer: subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)}}
 	plan, files, err := photo.Process(ctx, cfg, j.in.Path, j.in.WorkDir)
-	var pe *photo.Error
-	if errors.As(err, &pe) {
-		return &InputError{Code: pe.Code, Message: pe.Message, Err: pe.Err}
-	}
 	if err != nil {
-		return err
+		return err // a refused photo is already an InputError (photo.Error)
 	}
 	j.res.Kind = message.KindImage
 	j.res.Plan = &Plan{Kind: message.KindImage, Photo: plan, Why: plan.Why}
@@ -33,8 +28,8 @@ func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	return nil
 }
 
-// photoAspects are the social aspects as package photo names them.
-func photoAspects() []photo.Aspect {
+// PhotoAspects are the social aspects as package photo names them (the photo benchmark asks for them too).
+func PhotoAspects() []photo.Aspect {
 	var out []photo.Aspect
 	for _, a := range reframe.SocialAspects() {
 		out = append(out, photo.Aspect{Name: a.Name, W: a.W, H: a.H, Short: min(a.Out.W, a.Out.H)})

@@ -26,24 +26,13 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
-// InputError is an input that will never work: the job fails at once with a reason a person can act on.
-type InputError struct {
-	Code    string
-	Message string
-	Err     error
-}
-
-func (e *InputError) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
+// InputError is an input that will never work: the job fails at once with a reason a person can act
+// on. Package photo's refusals are the same type.
+type InputError = reject.Error
 
 // Reject returns an InputError.
 func Reject(code, format string, a ...any) error {

@@ -159,7 +159,7 @@ func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ff
 		return s, err
 	}
 	b := vp.Brand
-	l := brand.LayoutFor(c.Out, c.Aspect.W*16 == c.Aspect.H*9, len(b.cues) > 0, b.style)
+	l := brand.LayoutFor(c.Out, c.Aspect.SafeBand(), len(b.cues) > 0, b.style)
 	if b.lowerThird() {
 		s = brand.LowerThird(s, b.style, l, b.texts(dir))
 	}

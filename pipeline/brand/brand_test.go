@@ -203,14 +203,14 @@ func TestCatalogue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("summer-tour_2026.yaml", "enabled: true\ncampaign: Summer tour\n")
+	write("summer-tour-2026.yaml", "enabled: true\ncampaign: Summer tour\n")
 	write("example.yaml", "enabled: true\ncampaign: Replaced\n")
 	write("notes.txt", "not a campaign")
 	c, err := LoadCatalogue(base, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Names(); strings.Join(got, ",") != "example,summer-tour_2026" {
+	if got := c.Names(); strings.Join(got, ",") != "example,summer-tour-2026" {
 		t.Errorf("names %v", got)
 	}
 	if cfg, ok := c.Get("example"); !ok || cfg.Campaign != "Replaced" || cfg.TextColor != "white" {
@@ -221,6 +221,7 @@ func TestCatalogue(t *testing.T) {
 	}
 	for name, body := range map[string]string{
 		"Bad Name.yaml": "enabled: false\n",
+		"tour_b.yaml":   "enabled: false\n", // uploads could never name it (message.ValidCampaign)
 		"typo.yaml":     "enabeld: true\n",
 		"colour.yaml":   "text_color: 'white:x=1'\n",
 	} {
@@ -234,10 +235,5 @@ func TestCatalogue(t *testing.T) {
 	}
 	if _, err := LoadCatalogue(base, filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing directory was accepted")
-	}
-	for name, ok := range map[string]bool{"example": true, "a": true, "tour-2026_b": true, "": false, "Tour": false, "../x": false, "-x": false, strings.Repeat("a", 65): false} {
-		if ValidName(name) != ok {
-			t.Errorf("ValidName(%q) = %v", name, !ok)
-		}
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/quinte-media/quinte/message"
 )
 
 // Catalogue is every campaign a process knows, by name: the name of its file without ".yaml"
@@ -17,16 +18,10 @@ type Catalogue struct {
 	byName map[string]Config
 }
 
-var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
-// ValidName reports whether name can name a campaign: 1 to 64 lower-case letters, digits, '-' and '_',
-// starting with a letter or digit. The API checks it before storing a message that names a campaign.
-func ValidName(name string) bool { return nameRe.MatchString(name) }
-
 // LoadCatalogue reads every *.yaml of base (the campaigns built into the binary), then of dir when it is
 // not empty (a directory on disk, whose files add campaigns or replace built-in ones of the same name).
-// A file that does not parse, or whose name is not a ValidName, stops the load with a message that
-// names it.
+// A file that does not parse, or whose name uploads could not give (message.ValidCampaign), stops the
+// load with a message that names it.
 func LoadCatalogue(base fs.FS, dir string) (*Catalogue, error) {
 	c := &Catalogue{byName: map[string]Config{}}
 	if base != nil {
@@ -53,8 +48,8 @@ func (c *Catalogue) add(fsys fs.FS, where string) error {
 	var errs []error
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".yaml")
-		if !ValidName(name) {
-			errs = append(errs, fmt.Errorf("%s%s: the file name must be a campaign name (a-z, 0-9, - and _, at most 64)", where, f))
+		if !message.ValidCampaign(name) {
+			errs = append(errs, fmt.Errorf("%s%s: the file name must be a campaign name (a-z, 0-9 and inner dashes, at most 64 characters)", where, f))
 			continue
 		}
 		b, err := fs.ReadFile(fsys, f)

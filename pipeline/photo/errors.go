@@ -1,22 +1,14 @@
 package photo
 
-import "fmt"
+import (
+	"fmt"
 
-// Error is a photo that will never work, with a code and a reason a person can act on.
-type Error struct {
-	Code    string
-	Message string
-	Err     error
-}
+	"github.com/quinte-media/quinte/pipeline/internal/reject"
+)
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a photo that will never work, with a code and a reason a person can act on: the
+// pipeline's InputError, so that a refused photo fails its message like a refused video.
+type Error = reject.Error
 
 // Codes of refused photos.
 const (

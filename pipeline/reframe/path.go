@@ -177,6 +177,13 @@ func planPath(tr *Track, fr framing, cfg Config) Path {
 			xl[i], xh[i], yl[i], yh[i] = x.lo, x.hi, y.lo, y.hi
 		}
 		xs, ys := tautString(ts, xl, xh), tautString(ts, yl, yh)
+		if len(ss) == 1 {
+			// A still (a photo, or a shot sampled once) has no motion to follow, and it was framed by
+			// whoever took it: of the places across where the rules hold, the one nearest the centre,
+			// which keeps what the detector cannot see (a profile, a second person) as often as a
+			// centre crop does. Vertically the eyes-high rule stands: a centred height cuts heads.
+			xs[0] = clamp(float64(fr.work.W-fr.crop.W)/2, xl[0], xh[0])
+		}
 		start, end := shotBounds(tr, ss[0].Shot)
 		keys := easeAndLimit(ts, xs, ys, start, end, fr, cfg)
 		for i := range keys {

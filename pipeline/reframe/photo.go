@@ -43,11 +43,7 @@ func (a *Analyzer) PhotoTrack(ctx context.Context, img image.Image) (*Track, err
 }
 
 // photoDeadZone is a photo's dead zone: the face may sit anywhere in the middle half of the crop's
-// width. A photo has no motion to follow, and the photographer framed it: of the places across where
-// the rules hold (head inside, the face in the dead zone), its crop takes the one nearest the centre,
-// which keeps what the detector cannot see (a profile, a second person) as often as a centre crop
-// does. Vertically the video's rule stands (eyes high, the 9:16 safe band): a centred height cut
-// heads on the corpus photo with two people.
+// width, so that the crop can stay near the photographer's framing (see planPath on stills).
 const photoDeadZone = 0.25
 
 // PhotoCrops plans every aspect of a photo of the given size from its track, with the video's rules.
@@ -58,13 +54,8 @@ func PhotoCrops(tr *Track, size geom.Size, aspects []Aspect, cfg Config) []Photo
 	for _, cp := range PlanCrops(tr, f, aspects, cfg) {
 		p := PhotoPlan{Name: cp.Name, Aspect: cp.Aspect, Mode: cp.Mode, Why: cp.Why, Out: cp.Out, Inner: cp.Inner}
 		if cp.Mode == Fill {
-			x, y := cp.Path[0].X, cp.Path[0].Y
-			if tr != nil && len(tr.Samples) > 0 {
-				xs, _ := newFraming(size, cp.Crop, cp.Aspect, cfg).corridor(tr.Samples[0])
-				x = clamp(float64(size.W-cp.Crop.W)/2, xs.lo, xs.hi)
-			}
-			ix, iy := int(math.Round(x)), int(math.Round(y))
-			p.Rect = image.Rect(ix, iy, ix+cp.Crop.W, iy+cp.Crop.H)
+			x, y := int(math.Round(cp.Path[0].X)), int(math.Round(cp.Path[0].Y))
+			p.Rect = image.Rect(x, y, x+cp.Crop.W, y+cp.Crop.H)
 		}
 		out = append(out, p)
 	}
