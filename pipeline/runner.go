@@ -114,34 +114,9 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 		return stderr, 0, &ExecError{Tool: bin, Code: -1, Err: err}
 	}
 
-	moved := make(chan struct{}, 1)
-	go func() {
-		readProgress(stdout, func(Progress) {
-			select {
-			case moved <- struct{}{}:
-			default:
-			}
-		})
-	}()
-	watchdogDone := make(chan struct{})
-	defer close(watchdogDone)
-	if r.Stall > 0 {
-		go func() {
-			t := time.NewTimer(r.Stall)
-			defer t.Stop()
-			for {
-				select {
-				case <-watchdogDone:
-					return
-				case <-moved:
-					t.Reset(r.Stall)
-				case <-t.C:
-					cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall))
-					return
-				}
-			}
-		}()
-	}
+	w := proc.NewWatchdog(r.Stall, func() { cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall)) })
+	defer w.Stop()
+	go readProgress(stdout, func(Progress) { w.Kick() })
 	err = cmd.Wait()
 	killGroup(cmd)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/proc"
 )
 
 // FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
@@ -73,11 +74,11 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", in.FFmpeg, err)
 	}
+	w := proc.NewWatchdog(in.Stall, func() { stop(errStalled) })
+	defer w.Stop()
 	var frames io.Reader = out
-	if in.Stall > 0 {
-		w := newWatchdog(in.Stall, func() { stop(errStalled) })
-		defer w.close()
-		frames = w.reader(out)
+	if w != nil {
+		frames = w.Reader(out)
 	}
 	expected := int(math.Ceil(in.Duration * rate))
 	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected)

@@ -2,9 +2,7 @@ package reframe
 
 import (
 	"context"
-	"io"
 	"testing"
-	"time"
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/face"
@@ -57,37 +55,5 @@ func TestAnalyzeBrokenInput(t *testing.T) {
 	cancel()
 	if _, err := a.Analyze(ctx, Input{FFmpeg: "ffmpeg", Path: testenv.Corpus(t, "video/person_asl_gesture_640x480.mkv"), Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: t.TempDir()}); err == nil {
 		t.Error("a cancelled analysis succeeded")
-	}
-}
-
-// A reader that brings nothing for longer than the stall time trips the watchdog; one that keeps
-// bringing bytes does not.
-func TestWatchdog(t *testing.T) {
-	tripped := make(chan struct{})
-	w := newWatchdog(2*time.Second, func() { close(tripped) })
-	defer w.close()
-	pr, pw := io.Pipe()
-	r := w.reader(pr)
-	go func() {
-		for i := 0; i < 8; i++ {
-			_, _ = pw.Write([]byte{1})
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	buf := make([]byte, 1)
-	for i := 0; i < 8; i++ {
-		if _, err := r.Read(buf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-tripped:
-		t.Fatal("tripped while bytes kept coming")
-	default:
-	}
-	select {
-	case <-tripped:
-	case <-time.After(time.Minute):
-		t.Fatal("no bytes for a minute and the watchdog did not trip")
 	}
 }
