@@ -68,13 +68,13 @@ func workSize(disp Size, topRung int, tr *reframe.Track) Size {
 		if f == 1 {
 			return work
 		}
-		short := true
+		enough := true // every fill still gets its published size at this working size
 		for _, c := range planCropsAt(tr, work, disp) {
 			if w, ok := want[c.Name]; ok && c.Mode == reframe.Fill && (c.Out.W < w.W || c.Out.H < w.H) {
-				short = false
+				enough = false
 			}
 		}
-		if short && (topRung == 0 || min(work.W, work.H) >= topRung) {
+		if enough && (topRung == 0 || min(work.W, work.H) >= topRung) {
 			return work
 		}
 		f += 2 / float64(min(disp.W, disp.H))
