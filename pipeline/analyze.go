@@ -54,9 +54,18 @@ func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	// Only when the packet scan kept the stream idet measured: another main video was not measured.
-	if m.Video != nil && video != nil && m.Video.Stream == video.Stream {
-		m.Video.Interlace = il
+	// The packet scan may have chosen another main video (the one that really moves) than the one
+	// idet measured beside it: measure that one now.
+	if v := m.Video; v != nil {
+		switch {
+		case video != nil && v.Stream == video.Stream:
+			v.Interlace = il
+		case v.mayBeInterlaced():
+			var err error
+			if v.Interlace, err = p.detectInterlace(ctx, path, v.Stream); err != nil {
+				return err
+			}
+		}
 	}
 	if err := p.cfg.checkLimits(m); err != nil {
 		return err

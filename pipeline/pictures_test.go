@@ -166,6 +166,18 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 	if v := j.res.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
 		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
 	}
+
+	// The same when the stream that moves is interlaced: idet measures it, not the still stream the
+	// header pointed at first, and it is deinterlaced.
+	// (Encoded apart and copied in: x264 takes its interlacing options for the whole command.)
+	il := lavfi(t, "interlaced.mp4", "-f", "lavfi", "-i", "testsrc2=s=720x576:r=50:d=2,tinterlace=mode=interleave_top,setfield=tff",
+		"-c:v", "libx264", "-flags", "+ildct+ilme", "-x264opts", "tff=1")
+	src = lavfi(t, "two_videos_interlaced.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-i", il,
+		"-map", "0", "-map", "1", "-c:v:0", "libx264", "-c:v:1", "copy")
+	j = analysed(t, testPipeline(), src)
+	if v := j.res.Media.Video; v.Stream != 1 || v.Interlace == nil || v.Interlace.Verdict != "tff" || j.res.Plan.Video.Deinterlace != "tff" {
+		t.Errorf("interlaced main video: stream %d, idet %+v, deinterlace %q; want stream 1 measured tff and deinterlaced", v.Stream, v.Interlace, j.res.Plan.Video.Deinterlace)
+	}
 }
 
 // TestRotationSign: a display matrix of -90 (iPhone) means a quarter turn clockwise, +90 (Pixel) a
