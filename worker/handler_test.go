@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -93,17 +94,25 @@ func (r *rig) tempEmpty(t *testing.T, after string) {
 	}
 }
 
-// waitForProcess waits until a process whose command line contains s runs, and returns its pids.
-func waitForProcess(t *testing.T, s string, within time.Duration) []int {
+// waitForProcess waits until a process whose command line contains s, and each of also, runs, and
+// returns its pids.
+func waitForProcess(t *testing.T, s string, within time.Duration, also ...string) []int {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if pids := testenv.Processes(s); len(pids) > 0 {
+		var pids []int
+		for _, p := range testenv.Processes(s) {
+			cmd := testenv.CommandLine(p)
+			if !slices.ContainsFunc(also, func(a string) bool { return !strings.Contains(cmd, a) }) {
+				pids = append(pids, p)
+			}
+		}
+		if len(pids) > 0 {
 			return pids
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no process with %q in its command line within %s", s, within)
+	t.Fatalf("no process with %q and %q in its command line within %s", s, also, within)
 	return nil
 }
 
@@ -129,8 +138,9 @@ func TestJobDirectoryRemovedOnEveryExit(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.run(cctx, t, long) }()
-	pids := waitForProcess(t, "quinte-job-"+long, 2*time.Minute)
-	time.Sleep(500 * time.Millisecond) // well into the transcode
+	// The main pass (it writes the renditions), not one of the short probes and analyses before it,
+	// which may be gone by the time their command lines are read.
+	pids := waitForProcess(t, "quinte-job-"+long, 2*time.Minute, "rendition_")
 	var cmdlines []string
 	for _, p := range testenv.Processes("quinte-job-" + long) {
 		cmdlines = append(cmdlines, testenv.CommandLine(p))
