@@ -48,6 +48,9 @@ func (c Config) checkLimits(m *Media) error {
 	if m.Streams > c.MaxStreams {
 		return Reject("too_many_streams", "the file has %d streams; quinte accepts at most %d (a phone or camera recording has 2 to 6)", m.Streams, c.MaxStreams)
 	}
+	if m.OpaqueSubtitles > 0 {
+		return Reject("hidden_payload", "the file carries a subtitle stream that holds something other than subtitles (an embedded playlist or file): export the video again without subtitles")
+	}
 	if m.Duration > c.MaxDuration.Seconds() {
 		return Reject("too_long", "the recording lasts %s; the limit is %s: trim it and upload it again", clock(m.Duration), clock(c.MaxDuration.Seconds()))
 	}

@@ -79,6 +79,11 @@ func TestGateRefusesHostileInputs(t *testing.T) {
 
 	small := testPipeline()
 	small.cfg.MaxDuration, small.cfg.MaxFrames = 2*time.Second, 40
+	// Neex's AVI around a Motion JPEG frame quinte decodes: only its GAB2 playlist can refuse it.
+	frame, err := os.ReadFile(lavfi(t, "frame.jpg", "-f", "lavfi", "-i", "testsrc2=s=16x16", "-frames:v", "1"))
+	testenv.Must(t, err)
+	neex := filepath.Join(dir, "neex_mjpeg.avi")
+	testenv.Must(t, os.WriteFile(neex, testenv.NeexMJPEGPastTheSniffer(testenv.HLSPlaylist("file://"+filepath.Join(dir, "secret")), frame), 0o600))
 
 	for _, c := range []struct {
 		name string
@@ -88,6 +93,7 @@ func TestGateRefusesHostileInputs(t *testing.T) {
 	}{
 		{"hls playlist", testPipeline(), playlist, "unsupported_format"}, // and /etc/passwd is never read
 		{"concat list", testPipeline(), concat, "unsupported_format"},
+		{"AVI with a playlist in GAB2, MJPEG video", testPipeline(), neex, "hidden_payload"},
 		{"magicyuv", testPipeline(), lavfi(t, "magic.avi", "-f", "lavfi", "-i", "testsrc2=s=64x64:r=5", "-t", "1", "-c:v", "magicyuv"), "unsupported_codec"},
 		{"1000 fps", testPipeline(), lavfi(t, "fast.mp4", "-f", "lavfi", "-i", "testsrc2=s=64x64:r=1000", "-t", "0.1", "-c:v", "libx264"), "frame_rate_too_high"},
 		{"17 streams", testPipeline(), lavfi(t, "many.mkv", many...), "too_many_streams"},

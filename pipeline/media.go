@@ -19,6 +19,9 @@ type Media struct {
 	Video        *VideoInfo   `json:"video,omitempty"`
 	Audio        *AudioInfo   `json:"audio,omitempty"`
 	Cover        *CoverInfo   `json:"cover,omitempty"` // the cover art of an audio file
+	// Subtitle streams whose payload no subtitle reader recognised: an AVI's GAB2 block carrying
+	// anything else (a playlist) is the shape of a file-read attack; the gate refuses them.
+	OpaqueSubtitles int `json:"opaque_subtitles,omitempty"`
 
 	videos []ProbeStream // every stream that could be the main video, for the packet scan to settle
 }
@@ -91,6 +94,11 @@ func Classify(p *ProbeResult) Media {
 	for _, s := range p.Streams {
 		if s.CodecType == "audio" && s.Channels > 0 && (m.Audio == nil || !slices.Contains(allowedAudioCodecs, m.Audio.Codec)) {
 			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout}
+		}
+	}
+	for _, s := range p.Streams {
+		if s.CodecType == "subtitle" && known(s.CodecName) == "" {
+			m.OpaqueSubtitles++
 		}
 	}
 	for _, s := range p.Streams {

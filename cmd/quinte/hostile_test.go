@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,7 +36,8 @@ type outcome struct {
 // `failed` with a reason. A playlist, a concat list and Neex's AVI point at canary FIFOs and an HTTP
 // canary on loopback; each goes in twice: uploaded through the API (the door), and put straight into
 // the bucket as an original (as if the door had let it through), so the worker's own gate is tested.
-// AVI is accepted at the door (camcorders write it): Neex's AVI with its playlist past the sniffer's
+// AVI is accepted at the door (camcorders write it): Neex's AVI (rawvideo, and Motion JPEG that quinte
+// decodes) with its playlist past the sniffer's
 // window goes through the API to the worker, and must end `failed` there (issue 5: a clear rejection).
 // The canaries must never be opened or contacted. The bombs (huge headers, 1000 fps, 301 streams, ten
 // hours, 100k frames) and all of corpus/malformed go through the API. Meanwhile the worker's memory
@@ -50,12 +52,15 @@ func TestHostileInputEndsInAClearRefusal(t *testing.T) {
 
 	// One reference per file: ffmpeg refuses a whole playlist for one bad entry, which would hide the
 	// others.
+	frame, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=16x16", "-frames:v", "1", "-f", "mjpeg", "-").Output()
+	testenv.Must(t, err)
 	var readers []testenv.Hostile
 	for i, u := range canary.URLs() {
 		readers = append(readers,
 			testenv.Hostile{Name: fmt.Sprintf("playlist%d.m3u8", i), Data: testenv.HLSPlaylist(u), Why: "HLS playlist of " + u},
 			testenv.Hostile{Name: fmt.Sprintf("gab2_%d.avi", i), Data: testenv.NeexAVI(testenv.HLSPlaylist(u)), Why: "AVI with an HLS playlist of " + u + " in GAB2 (Neex)"},
-			testenv.Hostile{Name: fmt.Sprintf("gab2_deep_%d.avi", i), Data: testenv.NeexAVIPastTheSniffer(testenv.HLSPlaylist(u)), Why: "AVI with an HLS playlist of " + u + " in GAB2 (Neex), past the sniffer's window"})
+			testenv.Hostile{Name: fmt.Sprintf("gab2_deep_%d.avi", i), Data: testenv.NeexAVIPastTheSniffer(testenv.HLSPlaylist(u)), Why: "AVI with an HLS playlist of " + u + " in GAB2 (Neex), past the sniffer's window"},
+			testenv.Hostile{Name: fmt.Sprintf("gab2_deep_mjpeg_%d.avi", i), Data: testenv.NeexMJPEGPastTheSniffer(testenv.HLSPlaylist(u), frame), Why: "Motion JPEG AVI with an HLS playlist of " + u + " in GAB2 (Neex), past the sniffer's window"})
 	}
 	for i, f := range canary.FIFOs {
 		readers = append(readers, testenv.Hostile{Name: fmt.Sprintf("list%d.ffconcat", i), Data: testenv.ConcatList(f), Why: "ffconcat list of " + f})

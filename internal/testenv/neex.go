@@ -20,9 +20,19 @@ func NeexAVI(payload []byte) []byte { return neexAVI(payload, 0) }
 // door lets through as an AVI, for the worker's own gate to face.
 func NeexAVIPastTheSniffer(payload []byte) []byte { return neexAVI(payload, 4096) }
 
+// NeexMJPEGPastTheSniffer is that attack around a video stream quinte decodes: jpeg, of 16x16 pixels,
+// is its one Motion JPEG frame (camcorders write MJPEG AVIs), so that only the playlist can refuse it.
+func NeexMJPEGPastTheSniffer(payload, jpeg []byte) []byte {
+	return neexAVIFrame(payload, 4096, "MJPG", jpeg)
+}
+
 func neexAVI(payload []byte, junk int) []byte {
 	const w, h = 16, 16
-	frame := make([]byte, w*h*3) // one black 24-bit DIB frame
+	return neexAVIFrame(payload, junk, "DIB ", make([]byte, w*h*3)) // one black 24-bit DIB frame
+}
+
+func neexAVIFrame(payload []byte, junk int, fourcc string, frame []byte) []byte {
+	const w, h = 16, 16
 
 	avih := le(
 		uint32(40000), // microseconds per frame
@@ -43,7 +53,11 @@ func neexAVI(payload []byte, junk int) []byte {
 			uint16(0), uint16(0), uint16(w), uint16(h),
 		)...)
 	}
-	bih := le(uint32(40), int32(w), int32(h), uint16(1), uint16(24), uint32(0), uint32(len(frame)),
+	compression := uint32(0) // BI_RGB
+	if fourcc != "DIB " {
+		compression = binary.LittleEndian.Uint32([]byte(fourcc))
+	}
+	bih := le(uint32(40), int32(w), int32(h), uint16(1), uint16(24), compression, uint32(len(frame)),
 		int32(0), int32(0), uint32(0), uint32(0))
 
 	// GAB2: "GAB2\0", version 2, then a UTF-16 title, flags, size, and the payload a demuxer will probe.
@@ -58,7 +72,7 @@ func neexAVI(payload []byte, junk int) []byte {
 
 	hdrl := list("hdrl",
 		chunk("avih", avih),
-		list("strl", chunk("strh", strh("vids", "DIB ", 1, 25, 1)), chunk("strf", bih)),
+		list("strl", chunk("strh", strh("vids", fourcc, 1, 25, 1)), chunk("strf", bih)),
 		list("strl", chunk("strh", strh("txts", "\x00\x00\x00\x00", 1, 1000, 1)), chunk("strf", []byte{})),
 	)
 	if junk > 0 {
