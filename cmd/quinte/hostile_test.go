@@ -37,8 +37,8 @@ type outcome struct {
 // canary on loopback; each goes in twice: uploaded through the API (the door), and put straight into
 // the bucket as an original (as if the door had let it through), so the worker's own gate is tested.
 // AVI is accepted at the door (camcorders write it): Neex's AVI (rawvideo, and Motion JPEG that quinte
-// decodes) with its playlist past the sniffer's
-// window goes through the API to the worker, and must end `failed` there (issue 5: a clear rejection).
+// decodes) with its playlist past the sniffer's window goes through the API to the worker, and must end
+// `failed` there (issue 5: a clear rejection).
 // The canaries must never be opened or contacted. The bombs (huge headers, 1000 fps, 301 streams, ten
 // hours, 100k frames) and all of corpus/malformed go through the API. Meanwhile the worker's memory
 // stays under workerMemoryCap, it never crashes, and no job directory is left.
