@@ -50,6 +50,15 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Progress is how far a message being processed is: the step its job is in ("probe", "analyze",
+// "subjects", "encode", "finish", "verify", "publish") and the percent of that step done. The worker
+// stores it at ProgressKey while it works; it is a passing figure, not part of the record.
+type Progress struct {
+	Stage     string    `json:"stage"`
+	Percent   int       `json:"percent"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
 // Meta describes the original as it arrived; it is stored at MetaKey next to the original. Filename is
 // kept only as data: it never becomes a path, a key or an argument.
 type Meta struct {
@@ -123,6 +132,7 @@ func MetaKey(id string) string     { return OriginalsPrefix + id + "/meta.json" 
 func CaptionsKey(id string) string { return OriginalsPrefix + id + "/captions" }
 func StatusKey(id string) string   { return MessagesPrefix + id + "/status.json" }
 func ManifestKey(id string) string { return MessagesPrefix + id + "/manifest.json" }
+func ProgressKey(id string) string { return MessagesPrefix + id + "/progress.json" }
 
 // OutputKey is where an output called name (such as "rendition/720p") with extension ext is published.
 func OutputKey(id, name, ext string) string { return MessagesPrefix + id + "/" + name + ext }

@@ -199,7 +199,8 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	if _, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
+	run := p.run.measured(j.progress.meter("", vp.Duration))
+	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
 		return err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
 	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {

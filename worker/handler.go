@@ -37,12 +37,15 @@ type Handler struct {
 	// PublishPatience is how long publishing keeps retrying a storage that does not answer before the
 	// job gives up and asynq retries it: a short S3 outage then costs a pause, not a new transcode.
 	PublishPatience time.Duration
+
+	// ProgressEvery is how often, at most, a job's progress is written to S3 for the API to show.
+	ProgressEvery time.Duration
 }
 
 // NewHandler returns a handler.
 func NewHandler(store Store, pipe *pipeline.Pipeline, cfg Config, log *slog.Logger) *Handler {
 	return &Handler{store: store, states: message.States{Store: store}, pipe: pipe, cfg: cfg, log: log,
-		PublishPatience: 2 * time.Minute}
+		PublishPatience: 2 * time.Minute, ProgressEvery: 2 * time.Second}
 }
 
 // Wait waits until no job is running, or for at most d; it reports whether they all ended.
@@ -112,7 +115,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if _, err := h.store.Download(ctx, p.OriginalKey, src); err != nil {
 		return err
 	}
-	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign}
+	progress := startProgress(ctx, h.store, id, h.ProgressEvery, log)
+	defer progress.stop()
+	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign,
+		Progress: progress.set}
 	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
 		return h.fail(ctx, log, id, err)
 	}
@@ -120,6 +126,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
+	progress.set(message.Progress{Stage: "publish"})
 	var man *message.Manifest
 	err = h.patiently(ctx, log, "publish", func() error {
 		man, err = pipeline.Publish(ctx, h.store, id, res)

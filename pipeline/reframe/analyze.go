@@ -50,7 +50,8 @@ type Input struct {
 	Display     geom.Size     // the picture as shown: rotation applied, square pixels
 	Duration    float64       // seconds, from the probe (0 if unknown: sampling then uses the configured rate)
 	WorkDir     string        // the job's scratch directory (ffmpeg writes the shot cuts there)
-	Stall       time.Duration // the analysis stops when ffmpeg sends no frame this long (0: only ctx stops it)
+	Stall       time.Duration // the analysis stops when ffmpeg sends and reads nothing this long (0: only ctx stops it)
+	Progress    func(float64) // told the share of the expected frames analysed so far (nil: nobody asked)
 }
 
 // Analyze decodes the video once more at low resolution, a few frames per second, and returns its
@@ -76,12 +77,13 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	}
 	w := proc.NewWatchdog(in.Stall, func() { stop(errStalled) })
 	defer w.Stop()
+	w.Follow(cmd)
 	var frames io.Reader = out
 	if w != nil {
 		frames = w.Reader(out)
 	}
 	expected := int(math.Ceil(in.Duration * rate))
-	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected)
+	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, in.Progress)
 	if readErr != nil {
 		_ = cmd.Cancel()
 	}
@@ -171,7 +173,7 @@ func filterPath(p string) string {
 }
 
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int) ([]observation, int, error) {
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, progress func(float64)) ([]observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
 	stride := 1
@@ -224,6 +226,9 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 		select {
 		case jobs <- job{i, buf}:
 		case <-ctx.Done():
+		}
+		if progress != nil && expected > 0 {
+			progress(float64(i) / float64(expected))
 		}
 		if ctx.Err() != nil {
 			break
