@@ -83,7 +83,14 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 		frames = w.Reader(out)
 	}
 	expected := int(math.Ceil(in.Duration * rate))
-	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, in.Progress)
+	// A face search under way is progress too: while the searches lag, ffmpeg waits on a full pipe and
+	// moves nothing, and must not be taken for stalled (a slow search on a busy machine takes seconds).
+	searched := func(n int) {
+		if in.Progress != nil && expected > 0 {
+			in.Progress(float64(n) / float64(expected))
+		}
+	}
+	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, w.Kick, searched)
 	if readErr != nil {
 		_ = cmd.Cancel()
 	}
@@ -173,7 +180,9 @@ func filterPath(p string) string {
 }
 
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, progress func(float64)) ([]observation, int, error) {
+// searching is called every half second while a search runs, searched with how many frames have been
+// searched so far, after each one.
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
 	stride := 1
@@ -194,12 +203,29 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var inFlight atomic.Int64
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if inFlight.Load() > 0 {
+					searching()
+				}
+			}
+		}
+	}()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
+				inFlight.Add(1)
 				o, up, err := a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
+				inFlight.Add(-1)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -207,7 +233,9 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 				}
 				o.T = float64(j.i) / rate
 				obs[j.i] = o
+				n := len(obs)
 				mu.Unlock()
+				searched(n)
 				if up {
 					upsampled.Add(1)
 				}
@@ -226,9 +254,6 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 		select {
 		case jobs <- job{i, buf}:
 		case <-ctx.Done():
-		}
-		if progress != nil && expected > 0 {
-			progress(float64(i) / float64(expected))
 		}
 		if ctx.Err() != nil {
 			break
