@@ -207,3 +207,25 @@ func TestCloseTwice(t *testing.T) {
 }
 
 func absDiff(a uint8, b int) float64 { return math.Abs(float64(a) - float64(b)) }
+
+// A grey profile (gamma 1.0 here, so mid grey 128 is linear 0.5: sRGB 188) converts an RGB picture
+// read from its R channel, written to R, G and B, alpha left alone.
+func TestGreyProfile(t *testing.T) {
+	prof := icctest.Profile("mntr", "GRAY", icctest.Tag{Sig: "desc", Data: icctest.Desc("linear grey")},
+		icctest.Tag{Sig: "wtpt", Data: icctest.XYZ(0.9642, 1, 0.8249)}, icctest.Tag{Sig: "kTRC", Data: icctest.Curv(0x0100)})
+	tr, err := New(prof)
+	testenv.Must(t, err)
+	defer tr.Close()
+	if tr.Space != Grey || tr.Identity() {
+		t.Fatalf("%s identity %v", tr.Space, tr.Identity())
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 3, 1))
+	copy(img.Pix, []byte{0, 0, 0, 255, 128, 128, 128, 9, 255, 255, 255, 255})
+	testenv.Must(t, tr.RGB(img))
+	want := []int{0, 0, 0, 255, 188, 188, 188, 9, 255, 255, 255, 255}
+	for i, w := range want {
+		if absDiff(img.Pix[i], w) > 1 {
+			t.Fatalf("grey became %v, want %v", img.Pix, want)
+		}
+	}
+}
