@@ -175,19 +175,18 @@ func meanDeltaE(t *testing.T, a, b image.Image) float64 {
 
 // ---- lcms2 against libvips ----
 
-// corpusProfile joins the APP2 ICC segments of a JPEG, or takes a HEIF's colr prof box.
+// corpusProfile is the profile of a corpus JPEG (APP2) or of the iPhone HEIC (colr).
 func corpusProfile(t *testing.T, rel string) []byte {
 	b, err := os.ReadFile(testenv.Corpus(t, rel))
 	testenv.Must(t, err)
-	_, prof, err := jpegMeta(bytes.NewReader(b))
-	if err == nil && len(prof) > 0 {
-		return prof
+	prof := icctest.JPEGProfile(b)
+	if len(prof) == 0 {
+		prof = icctest.HEICProfile(b)
 	}
-	i := bytes.Index(b, []byte("prof"))
-	if i < 0 || i+4+548 > len(b) {
+	if len(prof) == 0 {
 		t.Fatalf("%s: no profile", rel)
 	}
-	return b[i+4 : i+4+548] // the iPhone's Display P3 profile
+	return prof
 }
 
 // reduced writes a quarter-size PNG of a picture (without a profile) for libvips to read the same

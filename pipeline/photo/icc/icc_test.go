@@ -12,31 +12,20 @@ import (
 	"github.com/quinte-media/quinte/pipeline/photo/icc/icctest"
 )
 
-// jpegProfile joins the APP2 ICC segments of a JPEG.
 func jpegProfile(t testing.TB, b []byte) []byte {
-	var prof []byte
-	for rest := b; ; {
-		i := bytes.Index(rest, []byte("ICC_PROFILE\x00"))
-		if i < 4 {
-			break
-		}
-		n := int(rest[i-2])<<8 | int(rest[i-1])
-		prof = append(prof, rest[i+14:i-2+n]...)
-		rest = rest[i-2+n:]
-	}
-	if len(prof) == 0 {
+	p := icctest.JPEGProfile(b)
+	if len(p) == 0 {
 		t.Fatal("no ICC profile")
 	}
-	return prof
+	return p
 }
 
-// heicProfile is the iPhone HEIC's Display P3 profile (its colr box of type prof, 548 bytes).
 func heicProfile(t testing.TB, b []byte) []byte {
-	i := bytes.Index(b, []byte("prof"))
-	if i < 0 || i+4+548 > len(b) {
+	p := icctest.HEICProfile(b)
+	if p == nil {
 		t.Fatal("no colr prof box")
 	}
-	return b[i+4 : i+4+548]
+	return p
 }
 
 func corpusFile(t testing.TB, rel string) []byte {
@@ -227,5 +216,31 @@ func TestGreyProfile(t *testing.T) {
 		if absDiff(img.Pix[i], w) > 1 {
 			t.Fatalf("grey became %v, want %v", img.Pix, want)
 		}
+	}
+}
+
+// Every profile and transform lcms2 allocated is freed by Close, and on every refusal: the contexts'
+// allocation counts come back to zero, whether the profile is used, refused or built from primaries.
+func TestNoLeaks(t *testing.T) {
+	profiles := [][]byte{icctest.Good(), jpegProfile(t, corpusFile(t, "image/cmyk_adobe_swop_profile.jpg"))}
+	for _, c := range icctest.Malformed() {
+		profiles = append(profiles, c.Profile)
+	}
+	before := leftover.Load()
+	for _, p := range profiles {
+		if tr, err := New(p); err == nil {
+			convert(t, tr)
+			tr.Close()
+		}
+	}
+	tr, err := FromPrimaries("BT.2020", 0.708, 0.292, 0.170, 0.797, 0.131, 0.046)
+	testenv.Must(t, err)
+	tr.Close()
+	l, err := LinearFromPrimaries("BT.2020", 0.708, 0.292, 0.170, 0.797, 0.131, 0.046)
+	testenv.Must(t, err)
+	l.Row([]float32{1, 2, 3})
+	l.Close()
+	if d := leftover.Load() - before; d != 0 {
+		t.Errorf("lcms2 contexts still held %d bytes when deleted", d)
 	}
 }

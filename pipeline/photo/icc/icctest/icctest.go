@@ -4,6 +4,7 @@
 package icctest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 )
@@ -220,4 +221,31 @@ func Malformed() []Case {
 		{"tag offset past the profile", pastEnd},
 		{"header only", good[:132]},
 	}
+}
+
+// JPEGProfile joins the APP2 ICC_PROFILE segments of a JPEG, in file order (nil without any).
+func JPEGProfile(b []byte) []byte {
+	var prof []byte
+	for rest := b; ; {
+		i := bytes.Index(rest, []byte("ICC_PROFILE\x00"))
+		if i < 4 {
+			return prof
+		}
+		n := int(rest[i-2])<<8 | int(rest[i-1])
+		if n < 16 || i-2+n > len(rest) {
+			return prof
+		}
+		prof = append(prof, rest[i+14:i-2+n]...)
+		rest = rest[i-2+n:]
+	}
+}
+
+// HEICProfile is the profile of the corpus iPhone HEIC (its colr box of type prof: Display P3, 548
+// bytes), nil when not found.
+func HEICProfile(b []byte) []byte {
+	i := bytes.Index(b, []byte("prof"))
+	if i < 0 || i+4+548 > len(b) {
+		return nil
+	}
+	return b[i+4 : i+4+548]
 }
