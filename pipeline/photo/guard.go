@@ -8,7 +8,9 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/geom"
@@ -25,6 +27,8 @@ type header struct {
 	Stored      geom.Size // as stored, before orientation
 	Frames      int       // 1 for a still
 	Duration    time.Duration
+	Largest     geom.Size // the largest frame of an animation, decoded at its own size (GIF frames may be larger than the screen)
+	Decoded     int64     // pixels of all frames as decoded
 	Orientation int    // EXIF orientation 1-8, 0 when absent (HEIF: irot is applied by libheif instead)
 	ICC         []byte // embedded ICC profile
 	HEIF        *heif.Info
@@ -53,6 +57,13 @@ func inspect(f *os.File, cfg Config) (*header, error) {
 	}
 	h, err := readHeader(f, size, format)
 	if err != nil {
+		name := strings.ToUpper(format)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, &Error{Code: CodeTruncated, Message: fmt.Sprintf("the %s file is cut short (%s): only part of the photo was uploaded; send it again", name, reason(err)), Err: err}
+		}
+		if errors.Is(err, anim.ErrFormat) || errors.Is(err, heif.ErrFormat) {
+			return nil, &Error{Code: CodeUnreadable, Message: fmt.Sprintf("the %s file is damaged: %s", name, reason(err)), Err: err}
+		}
 		return nil, &Error{Code: CodeUnreadable, Message: fmt.Sprintf("the %s header could not be read; the file is damaged or not really a %s", format, format), Err: err}
 	}
 	return h, h.check(cfg)
@@ -110,6 +121,7 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 			return nil, err
 		}
 		h.Stored, h.Frames, h.Duration = geom.Size{W: info.Width, H: info.Height}, info.Frames, info.Duration
+		h.Largest, h.Decoded = geom.Size{W: info.Largest.W, H: info.Largest.H}, info.Decoded
 	case "webp":
 		info, err := anim.ScanWebP(r)
 		if err != nil {
@@ -117,6 +129,7 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 		}
 		h.Stored, h.Frames, h.Duration = geom.Size{W: info.Width, H: info.Height}, info.Frames, info.Duration
 		h.ICC, h.Orientation = info.ICC, exifOrientation(info.EXIF)
+		h.Largest, h.Decoded = geom.Size{W: info.Largest.W, H: info.Largest.H}, info.Decoded // inside the canvas (anim.ScanWebP checks)
 	case "heic", "avif":
 		if h.HEIF, err = heif.Parse(f, size); err != nil {
 			return nil, err
@@ -129,19 +142,45 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 	return h, nil
 }
 
+// reason is the innermost words of a parser's error, for a person: "frame 3 lies outside the canvas".
+func reason(err error) string {
+	msg := err.Error()
+	for _, e := range []error{anim.ErrFormat, heif.ErrFormat} {
+		msg = strings.TrimPrefix(msg, e.Error()+": ")
+	}
+	return strings.TrimPrefix(msg, io.ErrUnexpectedEOF.Error()+": ")
+}
+
+// pixels is w×h, saturating instead of wrapping: the sides come from the file (an ispe box holds two
+// 32-bit numbers, whose product overflows an int64).
+func pixels(w, h int64) int64 {
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	if w > math.MaxInt64/h {
+		return math.MaxInt64
+	}
+	return w * h
+}
+
 // check holds the header against the limits, most telling reason first.
 func (h *header) check(cfg Config) error {
 	w, ht := int64(h.Stored.W), int64(h.Stored.H)
-	px := w * ht
+	px := pixels(w, ht)
+	fw, fh := int64(h.Largest.W), int64(h.Largest.H)
 	switch {
 	case w <= 0 || ht <= 0:
 		return refuse(CodeUnreadable, "the photo claims a size of %dx%d pixels", w, ht)
 	case px > cfg.MaxPixels:
 		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mp(px), mp(cfg.MaxPixels))
+	case pixels(fw, fh) > cfg.MaxPixels:
+		return refuse(CodeTooLarge, "a frame of the animation is %dx%d pixels (%s), larger than its %dx%d screen; the limit is %s", fw, fh, mp(pixels(fw, fh)), w, ht, mp(cfg.MaxPixels))
 	case h.Frames > cfg.MaxFrames:
 		return refuse(CodeTooManyFrames, "the animation has %d frames (%s long); the limit is %d frames", h.Frames, h.Duration.Round(time.Second), cfg.MaxFrames)
-	case int64(h.Frames)*px > cfg.MaxAnimationPixels:
-		return refuse(CodeAnimationLarge, "the animation has %d frames of %dx%d (%s in all); the limit is %s", h.Frames, w, ht, mp(int64(h.Frames)*px), mp(cfg.MaxAnimationPixels))
+	case pixels(int64(h.Frames), px) > cfg.MaxAnimationPixels:
+		return refuse(CodeAnimationLarge, "the animation has %d frames of %dx%d (%s in all); the limit is %s", h.Frames, w, ht, mp(pixels(int64(h.Frames), px)), mp(cfg.MaxAnimationPixels))
+	case h.Decoded > cfg.MaxAnimationPixels:
+		return refuse(CodeAnimationLarge, "the frames of the animation hold %s in all; the limit is %s", mp(h.Decoded), mp(cfg.MaxAnimationPixels))
 	case w < minSide || ht < minSide:
 		return refuse(CodeTooSmall, "the photo is %dx%d pixels; quinte needs at least %dx%d", w, ht, minSide, minSide)
 	}

@@ -77,7 +77,7 @@ func readPlanesJPEG(path string, w, h int) (*image.YCbCr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > w*h {
+	if cfg.Width <= 0 || cfg.Height <= 0 || pixels(int64(cfg.Width), int64(cfg.Height)) > pixels(int64(w), int64(h)) {
 		return nil, fmt.Errorf("libheif wrote a %dx%d picture for a %dx%d photo", cfg.Width, cfg.Height, w, h)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -160,7 +160,7 @@ func readY4M(path string, w, h int) (*image.YCbCr, error) {
 			}
 		}
 	}
-	if fw <= 0 || fh <= 0 || fw*fh > w*h {
+	if fw <= 0 || fh <= 0 || pixels(int64(fw), int64(fh)) > pixels(int64(w), int64(h)) {
 		return nil, fmt.Errorf("y4m: %dx%d picture for a %dx%d photo", fw, fh, w, h)
 	}
 	if line, err = br.ReadSlice('\n'); err != nil || !strings.HasPrefix(string(line), "FRAME") {

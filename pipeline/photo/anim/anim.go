@@ -12,6 +12,7 @@ import (
 	"image"
 	"image/draw"
 	"io"
+	"math"
 	"time"
 )
 
@@ -20,7 +21,17 @@ type Info struct {
 	Width, Height int           // the canvas
 	Frames        int           // image blocks (GIF) or ANMF chunks (WebP); 1 for a still
 	Duration      time.Duration // sum of the frame delays, as browsers play them
+	// Each frame is decoded at its own size before it is drawn onto the canvas, and a GIF's frames may
+	// be larger than its screen: Largest is the largest frame, Decoded the pixels of all frames.
+	Largest Size
+	Decoded int64
 }
+
+// Size is a frame's width and height.
+type Size struct{ W, H int }
+
+// Pixels is W×H.
+func (s Size) Pixels() int64 { return int64(s.W) * int64(s.H) }
 
 // ErrFormat is a file whose block structure is broken.
 var ErrFormat = errors.New("broken animation structure")
@@ -94,6 +105,28 @@ func checkCanvas(w, h int) error {
 	}
 	return nil
 }
+
+// addPixels adds without wrapping: the sizes come from the file.
+func addPixels(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// checkPixels refuses a canvas or frame of more than max pixels before it is allocated.
+func checkPixels(what string, w, h int, max int64) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: %s %dx%d", ErrFormat, what, w, h)
+	}
+	if int64(w)*int64(h) > max {
+		return fmt.Errorf("%w: %s of %dx%d pixels, over the limit of %d", ErrTooLarge, what, w, h, max)
+	}
+	return nil
+}
+
+// ErrTooLarge is a canvas or frame larger than the reader was allowed to allocate.
+var ErrTooLarge = errors.New("animation frame too large")
 
 func readFull(r io.Reader, b []byte) error {
 	_, err := io.ReadFull(r, b)

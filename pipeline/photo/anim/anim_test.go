@@ -19,12 +19,14 @@ func TestScan(t *testing.T) {
 	for _, c := range []struct {
 		rel    string
 		w, h   int
-		frames int
-		dur    time.Duration
+		frames  int
+		dur     time.Duration
+		largest Size
+		decoded int64
 	}{
-		{"image/animated_people_480x270.gif", 480, 270, 23, 1910 * time.Millisecond},
-		{"image/animated_rotating_squares.webp", 80, 80, 9, 900 * time.Millisecond},
-		{"malformed/uber_40000_frames_1x1.gif", 1, 1, 40000, 4000 * time.Second},
+		{"image/animated_people_480x270.gif", 480, 270, 23, 1910 * time.Millisecond, Size{480, 270}, 2976960},
+		{"image/animated_rotating_squares.webp", 80, 80, 9, 900 * time.Millisecond, Size{55, 55}, 24812},
+		{"malformed/uber_40000_frames_1x1.gif", 1, 1, 40000, 4000 * time.Second, Size{1, 1}, 40000},
 	} {
 		f, err := os.Open(testenv.Corpus(t, c.rel))
 		testenv.Must(t, err)
@@ -37,7 +39,7 @@ func TestScan(t *testing.T) {
 			info = wi.Info
 		}
 		f.Close()
-		if err != nil || info != (Info{Width: c.w, Height: c.h, Frames: c.frames, Duration: c.dur}) {
+		if err != nil || info != (Info{Width: c.w, Height: c.h, Frames: c.frames, Duration: c.dur, Largest: c.largest, Decoded: c.decoded}) {
 			t.Errorf("%s: %+v, %v", c.rel, info, err)
 		}
 	}
@@ -61,9 +63,9 @@ func TestFramesMatchReferenceDecoders(t *testing.T) {
 		testenv.Must(t, err)
 		var r Reader
 		if filepath.Ext(c.rel) == ".gif" {
-			r, err = NewGIF(f)
+			r, err = NewGIF(f, 1<<30)
 		} else {
-			r, err = NewWebP(f)
+			r, err = NewWebP(f, 1<<30)
 		}
 		testenv.Must(t, err)
 		for n := 0; ; n++ {
