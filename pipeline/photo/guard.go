@@ -29,8 +29,8 @@ type header struct {
 	Duration    time.Duration
 	Largest     geom.Size // the largest frame of an animation, decoded at its own size (GIF frames may be larger than the screen)
 	Decoded     int64     // pixels of all frames as decoded
-	Orientation int    // EXIF orientation 1-8, 0 when absent (HEIF: irot is applied by libheif instead)
-	ICC         []byte // embedded ICC profile
+	Orientation int       // EXIF orientation 1-8, 0 when absent (HEIF: irot is applied by libheif instead)
+	ICC         []byte    // embedded ICC profile
 	HEIF        *heif.Info
 }
 

@@ -17,8 +17,8 @@ import (
 // Scans read frame counts and durations from the blocks alone, the frame flood included.
 func TestScan(t *testing.T) {
 	for _, c := range []struct {
-		rel    string
-		w, h   int
+		rel     string
+		w, h    int
 		frames  int
 		dur     time.Duration
 		largest Size
