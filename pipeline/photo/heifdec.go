@@ -36,6 +36,13 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if h.HEIF.Images > 1 {
+		// heif-convert decodes every top-level image into files of its own numbering; a copy in which the
+		// others are marked hidden leaves it the primary alone, decoded once, under the name asked for.
+		if path, err = primaryOnly(path, tmp, h.HEIF.Hide); err != nil {
+			return nil, err
+		}
+	}
 	deep := h.HEIF.Depth != 8
 	out := filepath.Join(tmp, "picture.y4m")
 	args := []string{"--quiet", path, out}
@@ -64,6 +71,38 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 		return nil, &Error{Code: CodeUndecodable, Message: fmt.Sprintf("the %s photo could not be decoded", strings.ToUpper(h.Format)), Err: err}
 	}
 	return heifToSRGB(planes, h.HEIF)
+}
+
+// primaryOnly copies the HEIF at path into dir with the hidden flag set at each offset of hide (the
+// infe boxes of the images that are not the primary; see heif.Info.Hide).
+func primaryOnly(path, dir string, hide []int64) (string, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	out := filepath.Join(dir, "primary.heic")
+	dst, err := os.Create(out)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return "", fmt.Errorf("copying the HEIF: %w", err)
+	}
+	for _, off := range hide {
+		var b [1]byte
+		if _, err := dst.ReadAt(b[:], off); err != nil {
+			dst.Close()
+			return "", fmt.Errorf("hiding item at %d: %w", off, err)
+		}
+		b[0] |= 1
+		if _, err := dst.WriteAt(b[:], off); err != nil {
+			dst.Close()
+			return "", fmt.Errorf("hiding item at %d: %w", off, err)
+		}
+	}
+	return out, dst.Close()
 }
 
 // readPlanesJPEG reads the Y'CbCr planes of heif-convert's JPEG, no larger than w×h.

@@ -32,6 +32,16 @@ type Info struct {
 	ICC      []byte
 	MaxCLL   int // clli, in cd/m²; 0 when absent
 	Depth    int // bits per channel (pixi), 0 when absent
+
+	// Images is the number of top-level images (a burst, a stereo pair; not the tiles of a grid,
+	// thumbnails or auxiliary images such as alpha, depth and gain maps); PrimaryID is the one pitm names.
+	Images    int
+	PrimaryID uint32
+	// Hide holds, for each image item but the primary that is not hidden already, the file offset of
+	// the byte of its infe box whose low bit is the "hidden" flag: setting them leaves libheif only the
+	// primary among its top-level images (hidden tiles, thumbnails and alpha planes are still found
+	// through their references).
+	Hide []int64
 }
 
 // Shown is the size once irot is applied.
@@ -82,6 +92,7 @@ func boxes(b []byte) ([]box, error) {
 func Parse(r io.ReaderAt, size int64) (*Info, error) {
 	info := &Info{}
 	var meta []byte
+	var metaOff int64
 	for off := int64(0); off+8 <= size && meta == nil; {
 		var h [16]byte
 		if _, err := r.ReadAt(h[:8], off); err != nil {
@@ -104,34 +115,55 @@ func Parse(r io.ReaderAt, size int64) (*Info, error) {
 			if n-hdr > maxMeta {
 				return nil, fmt.Errorf("%w: %q box of %d bytes", ErrFormat, typ, n)
 			}
-			meta = make([]byte, n-hdr)
+			meta = make([]byte, n-hdr) // n was checked against the file's size
 			if _, err := r.ReadAt(meta, off+hdr); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 			}
+			metaOff = off + hdr
 		}
 		off += n
 	}
 	if meta == nil || len(meta) < 4 {
 		return nil, fmt.Errorf("%w: no meta box", ErrFormat)
 	}
-	return info, parseMeta(info, meta[4:]) // meta is a full box: skip version and flags
+	items, err := parseMeta(info, meta[4:]) // meta is a full box: skip version and flags
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		// Every body is a slice of meta: its capacity tells where it starts.
+		info.Hide = append(info.Hide, metaOff+int64(cap(meta)-cap(it.flags)))
+	}
+	return info, nil
 }
 
-func parseMeta(info *Info, b []byte) error {
+// imageTypes are the item types that are pictures, as libheif counts them.
+var imageTypes = map[string]bool{"hvc1": true, "av01": true, "grid": true, "iden": true, "iovl": true, "jpeg": true, "avc1": true, "vvc1": true, "j2k1": true, "unci": true}
+
+type item struct {
+	id     uint32
+	typ    string
+	hidden bool
+	flags  []byte // the infe box from its last flags byte on
+}
+
+// parseMeta reads the primary image's properties into info and returns the other top-level images.
+func parseMeta(info *Info, b []byte) ([]item, error) {
 	children, err := boxes(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var primary uint32
 	var havePrimary bool
-	types := map[uint32]string{}
+	var items []item
+	notTop := map[uint32]bool{}
 	var props []box
 	var assoc map[uint32][]int
 	for _, c := range children {
 		switch c.typ {
 		case "pitm":
 			if len(c.body) < 6 {
-				return fmt.Errorf("%w: short pitm", ErrFormat)
+				return nil, fmt.Errorf("%w: short pitm", ErrFormat)
 			}
 			if c.body[0] == 0 {
 				primary = uint32(binary.BigEndian.Uint16(c.body[4:]))
@@ -140,34 +172,108 @@ func parseMeta(info *Info, b []byte) error {
 			}
 			havePrimary = true
 		case "iinf":
-			if types, err = parseIinf(c.body); err != nil {
-				return err
+			if items, err = parseIinf(c.body); err != nil {
+				return nil, err
+			}
+		case "iref":
+			if err := parseIref(c.body, notTop); err != nil {
+				return nil, err
 			}
 		case "iprp":
 			if props, assoc, err = parseIprp(c.body); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if !havePrimary {
-		return fmt.Errorf("%w: no primary item", ErrFormat)
+		return nil, fmt.Errorf("%w: no primary item", ErrFormat)
 	}
-	info.Type = types[primary]
+	info.PrimaryID = primary
+	var others []item
+	info.Images = 1 // the primary, which libheif decodes even when it is marked hidden
+	for _, it := range items {
+		if it.id == primary {
+			info.Type = it.typ
+			continue
+		}
+		if !imageTypes[it.typ] || it.hidden {
+			continue
+		}
+		if !notTop[it.id] {
+			info.Images++
+		}
+		others = append(others, it)
+	}
 	for _, idx := range assoc[primary] {
 		if idx < 1 || idx > len(props) {
 			continue
 		}
 		if err := applyProperty(info, props[idx-1]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if info.Width <= 0 || info.Height <= 0 {
-		return fmt.Errorf("%w: the primary image has no size (ispe)", ErrFormat)
+		return nil, fmt.Errorf("%w: the primary image has no size (ispe)", ErrFormat)
+	}
+	return others, nil
+}
+
+// parseIref marks the images that are parts of another: thumbnails (thmb), auxiliary images (auxl:
+// alpha, depth, gain maps) and the tiles of a grid or overlay (dimg).
+func parseIref(b []byte, notTop map[uint32]bool) error {
+	if len(b) < 4 {
+		return fmt.Errorf("%w: short iref", ErrFormat)
+	}
+	wide := b[0] != 0
+	refs, err := boxes(b[4:])
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		ids := readIDs(r.body, wide)
+		switch r.typ {
+		case "thmb", "auxl": // from the part to its image
+			if len(ids) > 0 {
+				notTop[ids[0]] = true
+			}
+		case "dimg": // from the derived image to its parts (after the reference count)
+			if len(ids) > 1 {
+				for _, id := range ids[1:] {
+					notTop[id] = true
+				}
+			}
+		}
 	}
 	return nil
 }
 
-func parseIinf(b []byte) (map[uint32]string, error) {
+// readIDs reads an item reference: from_item_ID, then to_item_IDs, 16 or 32 bits each; the reference
+// count between them is skipped (the box's length bounds the list).
+func readIDs(b []byte, wide bool) []uint32 {
+	n := 2
+	if wide {
+		n = 4
+	}
+	var ids []uint32
+	read := func() uint32 {
+		defer func() { b = b[n:] }()
+		if wide {
+			return binary.BigEndian.Uint32(b)
+		}
+		return uint32(binary.BigEndian.Uint16(b))
+	}
+	if len(b) < n+2 {
+		return nil
+	}
+	ids = append(ids, read())
+	b = b[2:]
+	for len(b) >= n {
+		ids = append(ids, read())
+	}
+	return ids
+}
+
+func parseIinf(b []byte) ([]item, error) {
 	if len(b) < 6 {
 		return nil, fmt.Errorf("%w: short iinf", ErrFormat)
 	}
@@ -182,7 +288,7 @@ func parseIinf(b []byte) (map[uint32]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	types := map[uint32]string{}
+	var items []item
 	for _, e := range entries {
 		if e.typ != "infe" || len(e.body) < 4 || e.body[0] < 2 {
 			continue
@@ -200,9 +306,10 @@ func parseIinf(b []byte) (map[uint32]string, error) {
 			}
 			id, p = binary.BigEndian.Uint32(p), p[4:]
 		}
-		types[id] = string(p[2:6]) // after item_protection_index
+		// The item type follows item_protection_index; the hidden flag is the low bit of the flags.
+		items = append(items, item{id: id, typ: string(p[2:6]), hidden: e.body[3]&1 != 0, flags: e.body[3:]})
 	}
-	return types, nil
+	return items, nil
 }
 
 func parseIprp(b []byte) ([]box, map[uint32][]int, error) {
