@@ -172,7 +172,7 @@ func (h *header) check(cfg Config) error {
 	case w <= 0 || ht <= 0:
 		return refuse(CodeUnreadable, "the photo claims a size of %dx%d pixels", w, ht)
 	case px > cfg.MaxPixels:
-		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mp(px), mp(cfg.MaxPixels))
+		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mpf(float64(w)*float64(ht)), mp(cfg.MaxPixels))
 	case pixels(fw, fh) > cfg.MaxPixels:
 		return refuse(CodeTooLarge, "a frame of the animation is %dx%d pixels (%s), larger than its %dx%d screen; the limit is %s", fw, fh, mp(pixels(fw, fh)), w, ht, mp(cfg.MaxPixels))
 	case h.Frames > cfg.MaxFrames:
