@@ -81,7 +81,7 @@ func GIF(w, h int, frames ...GIFFrame) []byte {
 	var b bytes.Buffer
 	b.WriteString("GIF89a")
 	_ = binary.Write(&b, binary.LittleEndian, [2]uint16{uint16(w), uint16(h)})
-	b.Write([]byte{0x80, 0, 0})          // global table of 2 colours
+	b.Write([]byte{0x80, 0, 0})         // global table of 2 colours
 	b.Write([]byte{0, 0, 0, 255, 0, 0}) // black, red
 	for _, f := range frames {
 		b.Write([]byte{0x21, 0xF9, 4, 0, 10, 0, 0, 0})
@@ -109,7 +109,7 @@ func FullBox(typ string, version byte, flags uint32, body ...[]byte) []byte {
 	return Box(typ, append([][]byte{vf}, body...)...)
 }
 
-func be16(v int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
+func be16(v int) []byte    { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
 func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 // HEIF is a HEIC whose primary image (item 1, hvc1) has an ispe of w×h: the boxes a guard reads, no
