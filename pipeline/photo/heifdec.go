@@ -171,7 +171,12 @@ func readY4M(path string, w, h int) (*image.YCbCr, error) {
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	return decodeY4M(f, w, h)
+}
+
+// decodeY4M reads the one frame of a YUV4MPEG2 stream, checking its header before allocating a pixel.
+func decodeY4M(r io.Reader, w, h int) (*image.YCbCr, error) {
+	br := bufio.NewReader(r)
 	line, err := br.ReadSlice('\n')
 	if err != nil || !strings.HasPrefix(string(line), "YUV4MPEG2 ") {
 		return nil, errors.New("y4m: no header")
