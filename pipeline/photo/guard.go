@@ -136,6 +136,8 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 		}
 		h.Stored = geom.Size{W: h.HEIF.Width, H: h.HEIF.Height}
 		h.ICC = h.HEIF.ICC
+		// libheif decodes the tiles, thumbnails and auxiliary images too, each at its own claimed size.
+		h.Largest, h.Decoded = geom.Size{W: h.HEIF.Largest.Width, H: h.HEIF.Largest.Height}, h.HEIF.AllPixels
 	default:
 		return nil, errors.New("no header reader")
 	}
@@ -173,12 +175,16 @@ func (h *header) check(cfg Config) error {
 		return refuse(CodeUnreadable, "the photo claims a size of %dx%d pixels", w, ht)
 	case px > cfg.MaxPixels:
 		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mpf(float64(w)*float64(ht)), mp(cfg.MaxPixels))
+	case pixels(fw, fh) > cfg.MaxPixels && h.HEIF != nil:
+		return refuse(CodeTooLarge, "an image inside the %s (item %d) claims %dx%d pixels (%s); the limit is %s", strings.ToUpper(h.Format), h.HEIF.Largest.ID, fw, fh, mpf(float64(fw)*float64(fh)), mp(cfg.MaxPixels))
 	case pixels(fw, fh) > cfg.MaxPixels:
 		return refuse(CodeTooLarge, "a frame of the animation is %dx%d pixels (%s), larger than its %dx%d screen; the limit is %s", fw, fh, mp(pixels(fw, fh)), w, ht, mp(cfg.MaxPixels))
 	case h.Frames > cfg.MaxFrames:
 		return refuse(CodeTooManyFrames, "the animation has %d frames (%s long); the limit is %d frames", h.Frames, h.Duration.Round(time.Second), cfg.MaxFrames)
 	case pixels(int64(h.Frames), px) > cfg.MaxAnimationPixels:
 		return refuse(CodeAnimationLarge, "the animation has %d frames of %dx%d (%s in all); the limit is %s", h.Frames, w, ht, mp(pixels(int64(h.Frames), px)), mp(cfg.MaxAnimationPixels))
+	case h.Decoded > cfg.MaxAnimationPixels && h.HEIF != nil:
+		return refuse(CodeTooLarge, "the images inside the %s (tiles, thumbnails, auxiliary images) claim %s in all; the limit is %s", strings.ToUpper(h.Format), mp(h.Decoded), mp(cfg.MaxAnimationPixels))
 	case h.Decoded > cfg.MaxAnimationPixels:
 		return refuse(CodeAnimationLarge, "the frames of the animation hold %s in all; the limit is %s", mp(h.Decoded), mp(cfg.MaxAnimationPixels))
 	case w < minSide || ht < minSide:

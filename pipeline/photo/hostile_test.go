@@ -29,6 +29,13 @@ func TestCraftedHeadersRefused(t *testing.T) {
 		}
 		return out
 	}
+	tiles := func(n int, s [2]uint32) [][2]uint32 {
+		out := make([][2]uint32, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	}
 	small := craft.ANMF(0, 0, 16, 16, craft.VP8L(16, 16))
 	for _, c := range []struct {
 		name, ext  string
@@ -63,6 +70,11 @@ func TestCraftedHeadersRefused(t *testing.T) {
 		// width × height of two 32-bit fields overflows an int64 (and passed the pixel guard).
 		{"HEIF ispe whose product overflows", ".heic", craft.HEIF(0xFFFFFFFF, 0xFFFFFFFF), CodeTooLarge, "claims 4294967295x4294967295 pixels"},
 		{"HEIF ispe of 2^31 x 2^31", ".heic", craft.HEIF(1<<31, 1<<31), CodeTooLarge, "claims 2147483648x2147483648 pixels"},
+		// libheif decodes a grid's tiles (and thumbnails, alpha and depth planes) at their own sizes.
+		{"HEIF tile larger than the pixel limit", ".heic", craft.HEIFItems([2]uint32{64, 64}, [2]uint32{0xFFFFFFFF, 0xFFFFFFFF}),
+			CodeTooLarge, "an image inside the HEIC (item 2) claims 4294967295x4294967295 pixels"},
+		{"HEIF of many tiles", ".heic", craft.HEIFItems(append([][2]uint32{{64, 64}}, tiles(21, [2]uint32{7000, 7000})...)...),
+			CodeTooLarge, "the images inside the HEIC (tiles, thumbnails, auxiliary images) claim 1029 MP in all"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "photo"+c.ext)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // ErrFormat is a file whose boxes are broken or that has no primary image.
@@ -42,6 +43,38 @@ type Info struct {
 	// primary among its top-level images (hidden tiles, thumbnails and alpha planes are still found
 	// through their references).
 	Hide []int64
+	// Every other image item (tile, thumbnail, alpha, depth, gain map, other top-level image) is
+	// decoded at the size its ispe claims: Largest is the largest of them, AllPixels all of them with
+	// the primary (each product from two 32-bit fields, saturated rather than wrapped).
+	Largest   Item
+	AllPixels int64
+}
+
+// Item is an image item's ID and its ispe size.
+type Item struct {
+	ID            uint32
+	Width, Height int
+}
+
+// Pixels is Width × Height, which cannot overflow: each side is at most 2^32-1.
+func (it Item) Pixels() int64 { return mul(int64(it.Width), int64(it.Height)) }
+
+// mul and add saturate instead of wrapping.
+func mul(a, b int64) int64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+func add(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // Shown is the size once irot is applied.
@@ -214,6 +247,24 @@ func parseMeta(info *Info, b []byte) ([]item, error) {
 	}
 	if info.Width <= 0 || info.Height <= 0 {
 		return nil, fmt.Errorf("%w: the primary image has no size (ispe)", ErrFormat)
+	}
+	info.AllPixels = Item{Width: info.Width, Height: info.Height}.Pixels()
+	for _, it := range items {
+		if it.id == primary || !imageTypes[it.typ] {
+			continue
+		}
+		for _, idx := range assoc[it.id] {
+			if idx < 1 || idx > len(props) || props[idx-1].typ != "ispe" || len(props[idx-1].body) < 12 {
+				continue
+			}
+			b := props[idx-1].body
+			size := Item{ID: it.id, Width: int(binary.BigEndian.Uint32(b[4:])), Height: int(binary.BigEndian.Uint32(b[8:]))}
+			if size.Pixels() > info.Largest.Pixels() {
+				info.Largest = size
+			}
+			info.AllPixels = add(info.AllPixels, size.Pixels())
+			break
+		}
 	}
 	return others, nil
 }

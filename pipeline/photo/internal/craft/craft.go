@@ -114,15 +114,27 @@ func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 // HEIF is a HEIC whose primary image (item 1, hvc1) has an ispe of w×h: the boxes a guard reads, no
 // coded picture.
-func HEIF(w, h uint32) []byte {
+func HEIF(w, h uint32) []byte { return HEIFItems([2]uint32{w, h}) }
+
+// HEIFItems is a HEIC of hvc1 items 1, 2… with these ispe sizes, item 1 primary, the others hidden
+// (as the tiles of a grid are).
+func HEIFItems(sizes ...[2]uint32) []byte {
 	ftyp := Box("ftyp", []byte("heic"), be32(0), []byte("mif1heic"))
 	hdlr := FullBox("hdlr", 0, 0, be32(0), []byte("pict"), make([]byte, 13))
 	pitm := FullBox("pitm", 0, 0, be16(1))
-	infe := FullBox("infe", 2, 0, be16(1), be16(0), []byte("hvc1"), []byte{0})
-	iinf := FullBox("iinf", 0, 0, be16(1), infe)
-	ispe := FullBox("ispe", 0, 0, be32(w), be32(h))
-	ipma := FullBox("ipma", 0, 0, be32(1), be16(1), []byte{1, 0x81})
-	iprp := Box("iprp", Box("ipco", ispe), ipma)
+	var infes, ispes [][]byte
+	ipma := [][]byte{be32(uint32(len(sizes)))}
+	for i, s := range sizes {
+		flags := uint32(0)
+		if i > 0 {
+			flags = 1
+		}
+		infes = append(infes, FullBox("infe", 2, flags, be16(i+1), be16(0), []byte("hvc1"), []byte{0}))
+		ispes = append(ispes, FullBox("ispe", 0, 0, be32(s[0]), be32(s[1])))
+		ipma = append(ipma, be16(i+1), []byte{1, 0x80 | byte(i+1)})
+	}
+	iinf := FullBox("iinf", 0, 0, append([][]byte{be16(len(sizes))}, infes...)...)
+	iprp := Box("iprp", Box("ipco", ispes...), FullBox("ipma", 0, 0, ipma...))
 	meta := FullBox("meta", 0, 0, hdlr, pitm, iinf, iprp)
 	return append(append(ftyp, meta...), Box("mdat", make([]byte, 16))...)
 }
