@@ -2,18 +2,10 @@ package photo
 
 import (
 	"bytes"
-	"runtime"
 	"testing"
-)
 
-// allocatedBy runs fn and returns what it allocated.
-func allocatedBy(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
+	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+)
 
 // The metadata readers allocate about what the input holds, whatever its length fields claim (and at
 // most the profile limit once inflated).
@@ -23,7 +15,7 @@ func FuzzJPEGMeta(f *testing.F) {
 	f.Add([]byte("\xff\xd8\xff\xe2\xff\xffICC_PROFILE\x00\x01\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var icc []byte
-		alloc := allocatedBy(func() { _, icc, _ = jpegMeta(bytes.NewReader(b)) })
+		alloc := craft.Allocated(func() { _, icc, _ = jpegMeta(bytes.NewReader(b)) })
 		if alloc > metaBound(len(b)) || len(icc) > len(b) {
 			t.Fatalf("allocated %d bytes, profile of %d, for a %d-byte JPEG", alloc, len(icc), len(b))
 		}
@@ -35,7 +27,7 @@ func FuzzPNGMeta(f *testing.F) {
 	f.Add(pngClaiming("eXIf", 1<<20))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var icc []byte
-		alloc := allocatedBy(func() { _, icc, _ = pngMeta(bytes.NewReader(b)) })
+		alloc := craft.Allocated(func() { _, icc, _ = pngMeta(bytes.NewReader(b)) })
 		if alloc > metaBound(len(b)) || len(icc) > maxProfile {
 			t.Fatalf("allocated %d bytes, profile of %d, for a %d-byte PNG", alloc, len(icc), len(b))
 		}
@@ -58,7 +50,7 @@ func FuzzY4M(f *testing.F) {
 	f.Add([]byte("YUV4MPEG2 W4294967296 H4294967296 C444\nFRAME\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const w, h = 256, 256
-		alloc := allocatedBy(func() {
+		alloc := craft.Allocated(func() {
 			if m, err := decodeY4M(bytes.NewReader(b), w, h); err == nil {
 				if r := m.Rect; r.Dx()*r.Dy() > w*h {
 					t.Fatalf("a %v picture for a %dx%d photo", r, w, h)

@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo/anim"
 	"github.com/quinte-media/quinte/pipeline/photo/heif"
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // minSide is the smallest photo side worth publishing (and the smallest an MP4 loop can be made of).
@@ -153,17 +153,9 @@ func reason(err error) string {
 	return strings.TrimPrefix(msg, io.ErrUnexpectedEOF.Error()+": ")
 }
 
-// pixels is w×h, saturating instead of wrapping: the sides come from the file (an ispe box holds two
-// 32-bit numbers, whose product overflows an int64).
-func pixels(w, h int64) int64 {
-	if w <= 0 || h <= 0 {
-		return 0
-	}
-	if w > math.MaxInt64/h {
-		return math.MaxInt64
-	}
-	return w * h
-}
+// pixels is w×h, saturated: the sides come from the file (an ispe box holds two 32-bit numbers,
+// whose product overflows an int64).
+func pixels(w, h int64) int64 { return sat.Mul(w, h) }
 
 // check holds the header against the limits, most telling reason first.
 func (h *header) check(cfg Config) error {

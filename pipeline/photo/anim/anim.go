@@ -12,8 +12,9 @@ import (
 	"image"
 	"image/draw"
 	"io"
-	"math"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // Info is what the blocks of an animation say, before any decoding.
@@ -31,7 +32,7 @@ type Info struct {
 type Size struct{ W, H int }
 
 // Pixels is W×H.
-func (s Size) Pixels() int64 { return int64(s.W) * int64(s.H) }
+func (s Size) Pixels() int64 { return sat.Mul(int64(s.W), int64(s.H)) }
 
 // ErrFormat is a file whose block structure is broken.
 var ErrFormat = errors.New("broken animation structure")
@@ -104,14 +105,6 @@ func checkCanvas(w, h int) error {
 		return fmt.Errorf("%w: canvas %dx%d", ErrFormat, w, h)
 	}
 	return nil
-}
-
-// addPixels adds without wrapping: the sizes come from the file.
-func addPixels(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
 }
 
 // checkPixels refuses a canvas or frame of more than max pixels before it is allocated.

@@ -2,7 +2,6 @@ package anim
 
 import (
 	"bytes"
-	"runtime"
 	"testing"
 
 	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
@@ -20,15 +19,6 @@ const fuzzFrames = 8
 // the input itself (chunks are read as they arrive).
 func allocBound(input int) uint64 {
 	return fuzzFrames*64*fuzzPixels + 8*uint64(input) + 4<<20
-}
-
-// allocated runs fn and returns what it allocated.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // readFrames reads up to fuzzFrames frames and checks each is the canvas the scan reported.
@@ -53,7 +43,7 @@ func FuzzWebP(f *testing.F) {
 	f.Add(craft.WebP(craft.VP8X(16, 16, true), craft.ANIM(), craft.ANMF(0, 0, 16384, 16384, craft.VP8L(16384, 16384))))
 	f.Add(craft.WebP(craft.VP8X(16, 16, false), craft.ChunkClaiming("ICCP", 0xFFFFFFF0, []byte("short")), craft.VP8L(16, 16)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		alloc := allocated(func() {
+		alloc := craft.Allocated(func() {
 			info, err := ScanWebP(bytes.NewReader(b))
 			r, rerr := NewWebP(bytes.NewReader(b), fuzzPixels)
 			if rerr == nil {
@@ -70,7 +60,7 @@ func FuzzGIF(f *testing.F) {
 	f.Add(craft.GIF(16, 16, craft.GIFFrame{W: 65535, H: 65535}, craft.GIFFrame{W: 16, H: 16}))
 	f.Add(craft.GIF(32, 32, craft.GIFFrame{X: 8, Y: 8, W: 40, H: 40}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		alloc := allocated(func() {
+		alloc := craft.Allocated(func() {
 			info, err := ScanGIF(bytes.NewReader(b))
 			r, rerr := NewGIF(bytes.NewReader(b), fuzzPixels)
 			if rerr == nil {

@@ -9,6 +9,8 @@ import (
 	"image/gif"
 	"io"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // GIF block introducers.
@@ -173,7 +175,7 @@ func ScanGIF(r io.Reader) (Info, error) {
 		if fs.Pixels() > info.Largest.Pixels() {
 			info.Largest = fs
 		}
-		info.Decoded = addPixels(info.Decoded, fs.Pixels())
+		info.Decoded = sat.Add(info.Decoded, fs.Pixels())
 	}
 	if info.Frames == 0 {
 		return info, fmt.Errorf("%w: the GIF has no image", ErrFormat)

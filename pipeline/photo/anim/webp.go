@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 	"github.com/quinte-media/quinte/pipeline/photo/ycc"
 )
 
@@ -237,7 +238,7 @@ func ScanWebP(r io.Reader) (WebPInfo, error) {
 				return info, err
 			}
 			info.Duration += fh.delay
-			info.Decoded = addPixels(info.Decoded, int64(fh.w)*int64(fh.h))
+			info.Decoded = sat.Add(info.Decoded, int64(fh.w)*int64(fh.h))
 			if fs := (Size{W: fh.w, H: fh.h}); fs.Pixels() > info.Largest.Pixels() {
 				info.Largest = fs
 			}
@@ -271,7 +272,7 @@ func ScanWebP(r io.Reader) (WebPInfo, error) {
 				return info, fmt.Errorf("%w: the %dx%d canvas holds a %dx%d picture", ErrFormat, hd.w, hd.h, bw, bh)
 			}
 			info.Frames++
-			info.Decoded = addPixels(info.Decoded, int64(bw)*int64(bh))
+			info.Decoded = sat.Add(info.Decoded, int64(bw)*int64(bh))
 			info.Largest = Size{W: bw, H: bh}
 		}
 	}

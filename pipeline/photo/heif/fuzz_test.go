@@ -2,7 +2,6 @@ package heif
 
 import (
 	"bytes"
-	"runtime"
 	"testing"
 
 	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
@@ -13,11 +12,10 @@ func FuzzParse(f *testing.F) {
 	f.Add(craft.HEIF(0xFFFFFFFF, 0xFFFFFFFF))
 	f.Add(craft.HEIF(64, 48))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		info, err := Parse(bytes.NewReader(b), int64(len(b)))
-		runtime.ReadMemStats(&after)
-		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20+16*uint64(len(b)) {
+		var info *Info
+		var err error
+		alloc := craft.Allocated(func() { info, err = Parse(bytes.NewReader(b), int64(len(b))) })
+		if alloc > 1<<20+16*uint64(len(b)) {
 			t.Fatalf("allocated %d bytes for a %d-byte file", alloc, len(b))
 		}
 		if err != nil {

@@ -11,7 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // ErrFormat is a file whose boxes are broken or that has no primary image.
@@ -56,26 +57,8 @@ type Item struct {
 	Width, Height int
 }
 
-// Pixels is Width × Height, which cannot overflow: each side is at most 2^32-1.
-func (it Item) Pixels() int64 { return mul(int64(it.Width), int64(it.Height)) }
-
-// mul and add saturate instead of wrapping.
-func mul(a, b int64) int64 {
-	if a <= 0 || b <= 0 {
-		return 0
-	}
-	if a > math.MaxInt64/b {
-		return math.MaxInt64
-	}
-	return a * b
-}
-
-func add(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
+// Pixels is Width × Height, saturated: each side is up to 2^32-1.
+func (it Item) Pixels() int64 { return sat.Mul(int64(it.Width), int64(it.Height)) }
 
 // Shown is the size once irot is applied.
 func (i Info) Shown() (w, h int) {
@@ -262,7 +245,7 @@ func parseMeta(info *Info, b []byte) ([]item, error) {
 			if size.Pixels() > info.Largest.Pixels() {
 				info.Largest = size
 			}
-			info.AllPixels = add(info.AllPixels, size.Pixels())
+			info.AllPixels = sat.Add(info.AllPixels, size.Pixels())
 			break
 		}
 	}

@@ -6,7 +6,18 @@ package craft
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 )
+
+// Allocated runs fn and returns the bytes it allocated (the heap's running total, so what fn freed
+// again counts too): the fuzz targets hold each input's cost to a bound with it.
+func Allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
 
 // Chunk is a RIFF chunk: id, little-endian length, payload, padding to an even size.
 func Chunk(id string, data []byte) []byte {
