@@ -70,6 +70,9 @@ func TestCraftedHeadersRefused(t *testing.T) {
 		// width × height of two 32-bit fields overflows an int64 (and passed the pixel guard).
 		{"HEIF ispe whose product overflows", ".heic", craft.HEIF(0xFFFFFFFF, 0xFFFFFFFF), CodeTooLarge, "claims 4294967295x4294967295 pixels"},
 		{"HEIF ispe of 2^31 x 2^31", ".heic", craft.HEIF(1<<31, 1<<31), CodeTooLarge, "claims 2147483648x2147483648 pixels"},
+		// Repeated header boxes: the guard and the decoder could each believe another.
+		{"HEIF with two ispe for its primary", ".heic", craft.HEIFTwoIspe(64, 64, 1<<20, 1<<20), CodeUnreadable, "two ispe sizes for the primary image, 64x64 and 1048576x1048576"},
+		{"HEIF with two pitm", ".heic", craft.HEIFTwoPitm(), CodeUnreadable, "two pitm boxes that disagree"},
 		// libheif decodes a grid's tiles (and thumbnails, alpha and depth planes) at their own sizes.
 		{"HEIF tile larger than the pixel limit", ".heic", craft.HEIFItems([2]uint32{64, 64}, [2]uint32{0xFFFFFFFF, 0xFFFFFFFF}),
 			CodeTooLarge, "an image inside the HEIC (item 2) claims 4294967295x4294967295 pixels"},

@@ -7,6 +7,7 @@
 package heif
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -175,7 +176,19 @@ func parseMeta(info *Info, b []byte) ([]item, error) {
 	notTop := map[uint32]bool{}
 	var props []box
 	var assoc map[uint32][]int
+	seen := map[string][]byte{}
 	for _, c := range children {
+		switch c.typ {
+		case "pitm", "iinf", "iref", "iprp":
+			// Readers differ on which of two such boxes they believe: only copies of one are accepted.
+			if first, ok := seen[c.typ]; ok {
+				if !bytes.Equal(first, c.body) {
+					return nil, fmt.Errorf("%w: two %s boxes that disagree", ErrFormat, c.typ)
+				}
+				continue
+			}
+			seen[c.typ] = c.body
+		}
 		switch c.typ {
 		case "pitm":
 			if len(c.body) < 6 {
@@ -416,7 +429,11 @@ func applyProperty(info *Info, p box) error {
 		if len(b) < 12 {
 			return fmt.Errorf("%w: short ispe", ErrFormat)
 		}
-		info.Width, info.Height = int(binary.BigEndian.Uint32(b[4:])), int(binary.BigEndian.Uint32(b[8:]))
+		w, h := int(binary.BigEndian.Uint32(b[4:])), int(binary.BigEndian.Uint32(b[8:]))
+		if info.Width != 0 && (w != info.Width || h != info.Height) {
+			return fmt.Errorf("%w: two ispe sizes for the primary image, %dx%d and %dx%d", ErrFormat, info.Width, info.Height, w, h)
+		}
+		info.Width, info.Height = w, h
 	case "irot":
 		if len(b) >= 1 {
 			info.Rotation = int(b[0]&3) * 90

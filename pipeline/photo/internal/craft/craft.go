@@ -146,6 +146,32 @@ func HEIFItems(sizes ...[2]uint32) []byte {
 	}
 	iinf := FullBox("iinf", 0, 0, append([][]byte{be16(len(sizes))}, infes...)...)
 	iprp := Box("iprp", Box("ipco", ispes...), FullBox("ipma", 0, 0, ipma...))
-	meta := FullBox("meta", 0, 0, hdlr, pitm, iinf, iprp)
+	return heic(ftyp, FullBox("meta", 0, 0, hdlr, pitm, iinf, iprp))
+}
+
+func heic(ftyp, meta []byte) []byte {
 	return append(append(ftyp, meta...), Box("mdat", make([]byte, 16))...)
+}
+
+// HEIFTwoIspe is a HEIC whose primary image has two ispe properties: w1×h1, then w2×h2.
+func HEIFTwoIspe(w1, h1, w2, h2 uint32) []byte {
+	ftyp := Box("ftyp", []byte("heic"), be32(0), []byte("mif1heic"))
+	hdlr := FullBox("hdlr", 0, 0, be32(0), []byte("pict"), make([]byte, 13))
+	pitm := FullBox("pitm", 0, 0, be16(1))
+	iinf := FullBox("iinf", 0, 0, be16(1), FullBox("infe", 2, 0, be16(1), be16(0), []byte("hvc1"), []byte{0}))
+	ipco := Box("ipco", FullBox("ispe", 0, 0, be32(w1), be32(h1)), FullBox("ispe", 0, 0, be32(w2), be32(h2)))
+	ipma := FullBox("ipma", 0, 0, be32(1), be16(1), []byte{2, 0x81, 0x82})
+	return heic(ftyp, FullBox("meta", 0, 0, hdlr, pitm, iinf, Box("iprp", ipco, ipma)))
+}
+
+// HEIFTwoPitm is a HEIC of two images whose meta holds two pitm boxes, naming item 1 then item 2.
+func HEIFTwoPitm() []byte {
+	b := HEIFItems([2]uint32{64, 64}, [2]uint32{1 << 20, 1 << 20})
+	i := bytes.Index(b, []byte("pitm")) - 4
+	second := FullBox("pitm", 0, 0, be16(2))
+	out := append(append(append([]byte{}, b[:i]...), second...), b[i:]...)
+	// The meta box grew by the second pitm.
+	m := bytes.Index(out, []byte("meta")) - 4
+	binary.BigEndian.PutUint32(out[m:], binary.BigEndian.Uint32(out[m:])+uint32(len(second)))
+	return out
 }
