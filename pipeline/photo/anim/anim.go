@@ -1,7 +1,10 @@
-// Package anim reads animated GIF and WebP files one frame at a time. Scan counts frames and adds up
-// their delays from the container's blocks alone, without decoding a pixel, so the photo guard can
-// refuse a frame flood cheaply; a Reader composes each frame onto the canvas as browsers do (offsets,
-// disposal, blending), so memory stays one canvas however long the animation is.
+// Package anim reads animated GIF and WebP files one frame at a time. Scan counts frames, adds up
+// their delays and sizes every frame from the container's blocks alone, without decoding a pixel, so
+// the photo guard can refuse a frame flood or a frame larger than its canvas cheaply; a Reader composes
+// each frame onto the canvas as browsers do (offsets, disposal, blending), so memory stays one canvas
+// however long the animation is. Neither trusts a length or size field before checking it: against
+// the bytes left for lengths, against the canvas and the reader's pixel limit for sizes, and a header
+// chunk given twice must say the same both times.
 //
 // It knows nothing of colour, outputs or ffmpeg.
 package anim
