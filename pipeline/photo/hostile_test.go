@@ -151,3 +151,25 @@ func heifMetaClaiming(n uint32) []byte {
 	binary.BigEndian.PutUint32(b[i-4:], n)
 	return b
 }
+
+// libheif composes a grid at the size in the grid's own data, which may disagree with the ispe the
+// guard holds against the limit: the iPhone HEIC with its grid data rewritten to 32000x32000 (within
+// libheif's own 32768 limit, a gigapixel) is refused before heif-convert runs.
+func TestHEIFGridLargerThanItsIspe(t *testing.T) {
+	b, err := os.ReadFile(testenv.Corpus(t, "image/iphone13promax_irot270_exif6_gainmap.heic"))
+	testenv.Must(t, err)
+	// idat holds the grid: version, flags (16-bit sizes), rows-1, columns-1, width, height.
+	i := bytes.Index(b, []byte("idat")) + 4
+	if i < 4 || binary.BigEndian.Uint16(b[i+4:]) != 4032 || binary.BigEndian.Uint16(b[i+6:]) != 3024 {
+		t.Fatal("the corpus HEIC's grid is not where this test expects it")
+	}
+	binary.BigEndian.PutUint16(b[i+4:], 32000)
+	binary.BigEndian.PutUint16(b[i+6:], 32000)
+	path := filepath.Join(t.TempDir(), "grid.heic")
+	testenv.Must(t, os.WriteFile(path, b, 0o644))
+	_, _, err = Process(context.Background(), Config{HeifConvert: "/nonexistent/heif-convert-must-not-run"}, path, t.TempDir())
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeUnreadable || !strings.Contains(pe.Message, "the grid composes a 32000x32000 picture but its ispe says 4032x3024") {
+		t.Fatalf("got %v, want %s naming the grid's size", err, CodeUnreadable)
+	}
+}

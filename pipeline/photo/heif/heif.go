@@ -143,9 +143,15 @@ func Parse(r io.ReaderAt, size int64) (*Info, error) {
 	if meta == nil || len(meta) < 4 {
 		return nil, fmt.Errorf("%w: no meta box", ErrFormat)
 	}
-	items, err := parseMeta(info, meta[4:]) // meta is a full box: skip version and flags
+	m, err := parseMeta(info, meta[4:]) // meta is a full box: skip version and flags
 	if err != nil {
 		return nil, err
+	}
+	items := m.others
+	if info.Type == "grid" {
+		if err := checkGrid(info, m, r, size); err != nil {
+			return nil, err
+		}
 	}
 	for _, it := range items {
 		// Every body is a slice of meta: its capacity tells where it starts.
@@ -164,8 +170,21 @@ type item struct {
 	flags  []byte // the infe box from its last flags byte on
 }
 
-// parseMeta reads the primary image's properties into info and returns the other top-level images.
-func parseMeta(info *Info, b []byte) ([]item, error) {
+// metaBoxes is what parseMeta leaves for the caller: the image items to hide, and where item data is.
+type metaBoxes struct {
+	others     []item
+	iloc, idat []byte
+}
+
+// parseMeta reads the primary image's properties into info and returns the other image items.
+func parseMeta(info *Info, b []byte) (metaBoxes, error) {
+	var m metaBoxes
+	others, err := parseMetaBoxes(info, b, &m)
+	m.others = others
+	return m, err
+}
+
+func parseMetaBoxes(info *Info, b []byte, m *metaBoxes) ([]item, error) {
 	children, err := boxes(b)
 	if err != nil {
 		return nil, err
@@ -179,7 +198,7 @@ func parseMeta(info *Info, b []byte) ([]item, error) {
 	seen := map[string][]byte{}
 	for _, c := range children {
 		switch c.typ {
-		case "pitm", "iinf", "iref", "iprp":
+		case "pitm", "iinf", "iref", "iprp", "iloc", "idat":
 			// Readers differ on which of two such boxes they believe: only copies of one are accepted.
 			if first, ok := seen[c.typ]; ok {
 				if !bytes.Equal(first, c.body) {
@@ -212,6 +231,10 @@ func parseMeta(info *Info, b []byte) ([]item, error) {
 			if props, assoc, err = parseIprp(c.body); err != nil {
 				return nil, err
 			}
+		case "iloc":
+			m.iloc = c.body
+		case "idat":
+			m.idat = c.body
 		}
 	}
 	if !havePrimary {
@@ -465,4 +488,108 @@ func applyProperty(info *Info, p box) error {
 		}
 	}
 	return nil
+}
+
+// checkGrid holds a grid's own output size against its ispe: libheif sizes the picture it composes
+// from the grid's data, which the guard does not otherwise read (a grid claiming 64x64 in ispe and
+// 32768x32768 in its data would allocate a gigapixel).
+func checkGrid(info *Info, m metaBoxes, r io.ReaderAt, size int64) error {
+	method, off, n, ok := locate(m.iloc, info.PrimaryID)
+	if !ok {
+		return fmt.Errorf("%w: the grid image has no data (iloc)", ErrFormat)
+	}
+	var b []byte
+	switch method {
+	case 0: // in the file
+		if off < 0 || n < 8 || off > size-8 {
+			return fmt.Errorf("%w: the grid image's data lies outside the file", ErrFormat)
+		}
+		b = make([]byte, min(n, 12))
+		if _, err := r.ReadAt(b, off); err != nil {
+			return fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+	case 1: // in idat
+		if off < 0 || n < 8 || off > int64(len(m.idat))-8 {
+			return fmt.Errorf("%w: the grid image's data lies outside idat", ErrFormat)
+		}
+		b = m.idat[off:min(int64(len(m.idat)), off+min(n, 12))]
+	default:
+		return fmt.Errorf("%w: grid data by construction method %d", ErrFormat, method)
+	}
+	var w, h int
+	if b[1]&1 == 0 {
+		w, h = int(binary.BigEndian.Uint16(b[4:])), int(binary.BigEndian.Uint16(b[6:]))
+	} else if len(b) >= 12 {
+		w, h = int(binary.BigEndian.Uint32(b[4:])), int(binary.BigEndian.Uint32(b[8:]))
+	} else {
+		return fmt.Errorf("%w: short grid", ErrFormat)
+	}
+	if w != info.Width || h != info.Height {
+		return fmt.Errorf("%w: the grid composes a %dx%d picture but its ispe says %dx%d", ErrFormat, w, h, info.Width, info.Height)
+	}
+	return nil
+}
+
+// locate finds an item's first extent in an iloc box: its construction method (0: file offset, 1: in
+// idat), offset and length.
+func locate(b []byte, id uint32) (method int, off, n int64, ok bool) {
+	if len(b) < 6 {
+		return 0, 0, 0, false
+	}
+	version := b[0]
+	offSize, lenSize, baseSize := int(b[4]>>4), int(b[4]&15), int(b[5]>>4)
+	idxSize := 0
+	if version == 1 || version == 2 {
+		idxSize = int(b[5] & 15)
+	}
+	p := b[6:]
+	bad := false
+	u := func(size int) uint64 {
+		if size == 0 {
+			return 0
+		}
+		if (size != 2 && size != 4 && size != 8) || len(p) < size {
+			bad = true
+			return 0
+		}
+		var v uint64
+		for _, c := range p[:size] {
+			v = v<<8 | uint64(c)
+		}
+		p = p[size:]
+		return v
+	}
+	idSize := 2
+	if version == 2 {
+		idSize = 4
+	}
+	count := u(idSize)
+	for i := uint64(0); i < count && !bad; i++ {
+		item := uint32(u(idSize))
+		m := 0
+		if version == 1 || version == 2 {
+			m = int(u(2) & 15)
+		}
+		u(2) // data_reference_index
+		base := u(baseSize)
+		extents := u(2)
+		var first [2]uint64
+		for e := uint64(0); e < extents && !bad; e++ {
+			if idxSize > 0 {
+				u(idxSize)
+			}
+			o, l := u(offSize), u(lenSize)
+			if e == 0 {
+				first = [2]uint64{o, l}
+			}
+		}
+		if !bad && item == id && extents > 0 {
+			o := base + first[0]
+			if o < base || o > 1<<62 || first[1] > 1<<62 {
+				return 0, 0, 0, false
+			}
+			return m, int64(o), int64(first[1]), true
+		}
+	}
+	return 0, 0, 0, false
 }
