@@ -60,7 +60,8 @@ func audioCommand(ap *AudioPlan, in, dir string, e encodeSettings) []string {
 			bg = ffmpeg.Filter([]*ffmpeg.Stream{fill, art}, "overlay", ffmpeg.Args{fmt.Sprintf("x=%d+(%d-w)/2:y=%d+(%d-h)/2", g.Art.X, g.Art.W, g.Art.Y, g.Art.H)})
 			bg = apply(bg, filt{"format", "yuv420p"})
 		} else {
-			still := ffmpeg.Input(fmt.Sprintf("gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001:d=1",
+			// A fixed seed: the gradients source draws differently on every run otherwise.
+			still := ffmpeg.Input(fmt.Sprintf("gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001:d=1:seed=1",
 				g.Width, g.Height, brandFrom, brandTo, g.Width, g.Height), ffmpeg.KwArgs{"f": "lavfi"})
 			bg = apply(still.Get("0"), filt{"trim", "end_frame=1"}, filt{"format", "yuv420p"})
 		}

@@ -76,10 +76,12 @@ func (o Overlay) Script() ([]byte, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("captions: %w", errors.Join(err1, err2))
 		}
-		// Sizes as they were under ffmpeg's 288-line SRT script: an outline of 1.2 lines of 288.
+		// Sizes as they were under ffmpeg's 288-line SRT script: an outline of 1.2 lines of 288. The
+		// outline is drawn around the text, so the margin keeps it out of the bottom band too.
 		side := int(math.Round(0.06 * float64(W)))
+		border := math.Round(1.2*float64(H)/288*10) / 10
 		fmt.Fprintf(&b, "Style: Caption,%s,%d,%s,%s,%s,&H00000000,0,0,0,0,100,100,0,0,1,%s,0,2,%d,%d,%d,-1\n",
-			cc.Font, int(math.Round(cc.Size*float64(H))), colour, colour, outline, num(math.Round(1.2*float64(H)/288*10)/10), side, side, l.BottomSafe)
+			cc.Font, int(math.Round(cc.Size*float64(H))), colour, colour, outline, num(border), side, side, l.BottomSafe+int(math.Ceil(border)))
 	}
 	b.WriteString("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
 	if lower {

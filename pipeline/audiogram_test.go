@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/message"
+)
+
+// A voice note with a campaign and captions (corpus files, over the cover art and over the branded
+// still): both audiograms carry the lower-third and the captions, in the video crops' safe zones (the
+// band above the bottom 20 % on 9:16, above the bottom 5 % on 1:1, differs from the same audiogram of
+// the same note without them; the top does not), rendition/audio is the same, and the captions are
+// published as caption/vtt. The name is written in three scripts and an emoji.
+func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
+	srt := filepath.Join(t.TempDir(), "captions.srt")
+	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\nGrazie a tutta la crew\n"), 0o644))
+	for _, f := range []string{"audio/opus_stereo.opus", "audio/mp3_with_cover_art.mp3"} {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src := testenv.Corpus(t, f)
+			run := func(campaign, captions string) *Result {
+				t.Helper()
+				res, err := testPipeline().Process(context.Background(), Input{ID: "voice", Path: src, Kind: message.KindAudio, WorkDir: t.TempDir(),
+					Artist: "坂本龍一 🎸 Niccolò", Campaign: campaign, Captions: captions})
+				testenv.Must(t, err)
+				return res
+			}
+			plain, branded := run("", ""), run("example", srt)
+			if len(branded.Warnings) != 0 {
+				t.Errorf("warnings: %q", branded.Warnings)
+			}
+			files := func(res *Result) map[string]File {
+				m := map[string]File{}
+				for _, f := range res.Files {
+					m[f.Name] = f
+				}
+				return m
+			}
+			pf, bf := files(plain), files(branded)
+			for _, name := range []string{"audiogram/9x16", "audiogram/1x1"} {
+				a, b := pf[name], bf[name]
+				if a.Width == 0 || a.Width != b.Width || a.Height != b.Height {
+					t.Fatalf("%s: %dx%d without the campaign, %dx%d with it", name, a.Width, a.Height, b.Width, b.Height)
+				}
+				// At 1 s the lower-third (from 0.5 s) and the caption (0.2 to 2.4 s) are both shown.
+				ga, gb := frameAt(t, a.Path, 1, a.Width, a.Height), frameAt(t, b.Path, 1, b.Width, b.Height)
+				bottom, top := 0.95, 0.33
+				if name == "audiogram/9x16" {
+					bottom, top = 0.80, 0.14
+				}
+				band, above, below := changed(ga, gb, a.Width, 0.5, bottom), changed(ga, gb, a.Width, 0, top), changed(ga, gb, a.Width, bottom, 1)
+				t.Logf("%s: %.1f%% of the lower band changed, %.2f%% of the top, %.2f%% of the bottom", name, 100*band, 100*above, 100*below)
+				if band < 0.03 {
+					t.Errorf("%s: only %.1f%% of the lower band changed: no lower-third or captions drawn", name, 100*band)
+				}
+				if above > 0.001 || below > 0.001 {
+					t.Errorf("%s: %.2f%% of the top and %.2f%% of the bottom changed: something is drawn outside the safe zone", name, 100*above, 100*below)
+				}
+				// The captions alone: the band where they sit (below the lower-third) changes too.
+				l := branded.Plan.Audio.Brand.overlay(Size{W: a.Width, H: a.Height}, name == "audiogram/9x16").Layout
+				if c := changed(ga, gb, a.Width, float64(l.CaptionsTop)/float64(a.Height), float64(a.Height-l.BottomSafe)/float64(a.Height)); c < 0.01 {
+					t.Errorf("%s: %.2f%% of the captions' band changed: no captions drawn", name, 100*c)
+				}
+			}
+			if a, b := pf["rendition/audio"], bf["rendition/audio"]; a.Size != b.Size {
+				t.Errorf("rendition/audio: %d bytes without the campaign, %d with it", a.Size, b.Size)
+			}
+			if vtt, ok := bf[captionName]; !ok || vtt.ContentType != "text/vtt" {
+				t.Errorf("caption/vtt: %+v", vtt)
+			}
+			ap := branded.Plan.Audio
+			if ap.Brand == nil || ap.Brand.Name != "坂本龍一 🎸 Niccolò" || ap.Brand.Captions != 1 {
+				t.Errorf("the plan's branding: %+v", ap.Brand)
+			}
+			if why := strings.Join(branded.Plan.Why, "\n"); !strings.Contains(why, "lower-third") || !strings.Contains(why, "burned into every audiogram") {
+				t.Errorf("the plan does not say what it draws:\n%s", why)
+			}
+		})
+	}
+}
+
+// The plan and the argv of a voice note with a campaign and captions, and the script drawn on its 9:16
+// audiogram, are pinned.
+func TestGoldenBrandedVoiceNote(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "captions.srt")
+	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\nGrazie a tutta la crew\n"), 0o644))
+	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
+	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "audio/opus_stereo.opus"), Kind: message.KindAudio, WorkDir: dir,
+		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
+	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.plan} {
+		testenv.Must(t, step(context.Background(), j))
+	}
+	ap := j.res.Plan.Audio
+	testenv.Must(t, writeAudiogramOverlays(ap, dir))
+	args := audioCommand(ap, "/job/source", "/job", encodeSettings{Preset: "veryfast", CRF: 23})
+	golden(t, "opus_stereo_campaign_captions.argv.txt", []byte(strings.Join(args, "\n")+"\n"))
+	script, err := os.ReadFile(overlayFile(dir, "audiogram/9x16"))
+	testenv.Must(t, err)
+	golden(t, "opus_stereo_campaign_captions_9x16.ass", script)
+	if !strings.Contains(strings.Join(args, " "), "ass=filename=/job/brand_audiogram_9x16.ass") {
+		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", strings.Join(args, "\n"))
+	}
+}
