@@ -106,3 +106,24 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", strings.Join(args, "\n"))
 	}
 }
+
+// A character no installed font has (an emoji newer than Symbola) is left out of the lower-third and
+// the burned-in captions with a warning naming it; caption/vtt keeps the captions as supplied.
+func TestCharactersWithoutAFontAreLeftOut(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "captions.srt")
+	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\ngrazie 🥹\nà tutti\n"), 0o644))
+	j := &job{in: Input{ID: "fonts", Kind: message.KindAudio, WorkDir: dir, Artist: "Ada 🥹 Lovelace", Campaign: "example", Captions: srt}, res: &Result{}}
+	testenv.Must(t, testPipeline().branding(context.Background(), j))
+	b := j.extra.Brand
+	if b.Name != "Ada Lovelace" {
+		t.Errorf("name drawn %q", b.Name)
+	}
+	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.cues[0].Text != "grazie 🥹\nà tutti" {
+		t.Errorf("captions drawn %+v, published %+v", got, b.cues)
+	}
+	w := strings.Join(j.res.Warnings, "\n")
+	if !strings.Contains(w, "the artist's name: no installed font draws 🥹 (U+1F979)") || !strings.Contains(w, "the captions: no installed font draws 🥹 (U+1F979)") {
+		t.Errorf("warnings:\n%s", w)
+	}
+}
