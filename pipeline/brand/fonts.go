@@ -30,8 +30,24 @@ import (
 // chooses from (it asks fontconfig for outline fonts only; colour bitmap fonts draw nothing through
 // libass, so they do not count).
 type Coverage struct {
-	ranges []runeRange // sorted, merged
-	files  map[string]bool
+	ranges    []runeRange // sorted, merged
+	files     map[string]charset
+	families  map[string]charset // by lower-case family: the first file fontconfig lists of it
+	fallbacks []fallback         // fontconfig's order for sans-serif
+}
+
+// charset is the characters of one font, sorted and merged.
+type charset []runeRange
+
+func (cs charset) has(r rune) bool {
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].hi >= r })
+	return i < len(cs) && cs[i].lo <= r
+}
+
+// fallback is a font that draws what the campaign's font cannot.
+type fallback struct {
+	family string
+	cs     charset
 }
 
 type runeRange struct{ lo, hi rune }
@@ -42,32 +58,62 @@ const fcTimeout = 30 * time.Second
 var systemCoverage = sync.OnceValues(func() (*Coverage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), fcTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "fc-list", "--format", "%{color}\t%{file}\t%{charset}\n", ":outline=true").Output()
+	const format = "%{color}\t%{file}\t%{family[0]}\t%{charset}\n"
+	all, err := exec.CommandContext(ctx, "fc-list", "--format", format, ":outline=true").Output()
 	if err != nil {
 		return nil, fmt.Errorf("fonts: fc-list (Debian package fontconfig, installed by scripts/deps.sh): %w", err)
 	}
-	return parseFcList(out)
+	sorted, err := exec.CommandContext(ctx, "fc-match", "-s", "--format", format, "sans-serif:outline=true").Output()
+	if err != nil {
+		return nil, fmt.Errorf("fonts: fc-match (Debian package fontconfig, installed by scripts/deps.sh): %w", err)
+	}
+	return parseFontconfig(all, sorted)
 })
 
 // SystemCoverage is the coverage of this machine's fonts, read once per process with fc-list.
 func SystemCoverage() (*Coverage, error) { return systemCoverage() }
 
-// parseFcList reads lines of "color<TAB>file<TAB>charset" where charset is fontconfig's list of hex
-// code points and ranges ("20-7e a0-17f 2013").
-func parseFcList(out []byte) (*Coverage, error) {
-	c := &Coverage{files: map[string]bool{}}
+// parseFontconfig reads fc-list's fonts and fc-match's sorted fallbacks, as lines of
+// "color<TAB>file<TAB>family<TAB>charset" where charset is fontconfig's list of hex code points and
+// ranges ("20-7e a0-17f 2013").
+func parseFontconfig(all, sorted []byte) (*Coverage, error) {
+	c := &Coverage{files: map[string]charset{}, families: map[string]charset{}}
+	var union []runeRange
+	err := eachFont(all, func(colour bool, file, family string, cs charset) {
+		c.files[file] = cs
+		if _, ok := c.families[strings.ToLower(family)]; !ok {
+			c.families[strings.ToLower(family)] = cs
+		}
+		if !colour {
+			union = append(union, cs...)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(union) == 0 {
+		return nil, errors.New("fonts: fontconfig knows no outline font (install fonts-dejavu-core and the Noto fonts: scripts/deps.sh)")
+	}
+	c.ranges = merge(union)
+	err = eachFont(sorted, func(colour bool, _, family string, cs charset) {
+		// A family that cannot be named in a script is skipped (its characters come from the next).
+		if !colour && fontRe.MatchString(family) {
+			c.fallbacks = append(c.fallbacks, fallback{family, cs})
+		}
+	})
+	return c, err
+}
+
+func eachFont(out []byte, f func(colour bool, file, family string, cs charset)) error {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
 	for sc.Scan() {
-		f := strings.SplitN(sc.Text(), "\t", 3)
-		if len(f) != 3 {
+		fields := strings.SplitN(sc.Text(), "\t", 4)
+		if len(fields) != 4 {
 			continue
 		}
-		c.files[f[1]] = true
-		if strings.EqualFold(f[0], "true") {
-			continue
-		}
-		for _, tok := range strings.Fields(f[2]) {
+		var cs charset
+		for _, tok := range strings.Fields(fields[3]) {
 			lo, hi, ok := strings.Cut(tok, "-")
 			if !ok {
 				hi = lo
@@ -75,39 +121,96 @@ func parseFcList(out []byte) (*Coverage, error) {
 			a, err1 := strconv.ParseUint(lo, 16, 32)
 			b, err2 := strconv.ParseUint(hi, 16, 32)
 			if err1 != nil || err2 != nil || b < a {
-				return nil, fmt.Errorf("fonts: fc-list charset %q is not hex ranges", tok)
+				return fmt.Errorf("fonts: fontconfig charset %q is not hex ranges", tok)
 			}
-			c.ranges = append(c.ranges, runeRange{rune(a), rune(b)})
+			cs = append(cs, runeRange{rune(a), rune(b)})
 		}
+		f(strings.EqualFold(fields[0], "true"), fields[1], fields[2], merge(cs))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("fonts: reading fc-list: %w", err)
+		return fmt.Errorf("fonts: reading fontconfig's list: %w", err)
 	}
-	if len(c.ranges) == 0 {
-		return nil, errors.New("fonts: fontconfig knows no outline font (install fonts-dejavu-core and the Noto fonts: scripts/deps.sh)")
+	return nil
+}
+
+func merge(rs []runeRange) charset {
+	if len(rs) == 0 {
+		return nil
 	}
-	sort.Slice(c.ranges, func(i, j int) bool { return c.ranges[i].lo < c.ranges[j].lo })
-	merged := c.ranges[:1]
-	for _, r := range c.ranges[1:] {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].lo < rs[j].lo })
+	merged := []runeRange{rs[0]}
+	for _, r := range rs[1:] {
 		if last := &merged[len(merged)-1]; r.lo <= last.hi+1 {
 			last.hi = max(last.hi, r.hi)
 		} else {
 			merged = append(merged, r)
 		}
 	}
-	c.ranges = merged
-	return c, nil
+	return merged
 }
 
 // Has reports whether some font draws r.
-func (c *Coverage) Has(r rune) bool {
-	i := sort.Search(len(c.ranges), func(i int) bool { return c.ranges[i].hi >= r })
-	return i < len(c.ranges) && c.ranges[i].lo <= r
-}
+func (c *Coverage) Has(r rune) bool { return charset(c.ranges).has(r) }
 
 // Known reports whether fontconfig knows the font file at path (libass then finds it by its family
 // name; a file it does not know must be handed to libass through its directory).
-func (c *Coverage) Known(path string) bool { return c.files[path] }
+func (c *Coverage) Known(path string) bool { _, ok := c.files[path]; return ok }
+
+// run is text drawn in one font: family, or the style's own font when family is "".
+type run struct{ family, text string }
+
+// runs splits text into runs of one font each: the primary font (primary: its characters) where it
+// has the character, else the first of fontconfig's fallbacks for sans-serif that has it (libass's
+// own order). Naming each run's font in the script, instead of letting libass fall back, keeps it
+// clear of libass's limit of about ten fallback fonts per style: a caption file in many scripts
+// would draw boxes past it. Spaces, combining marks and invisible characters stay in the run before
+// them, so that a cluster is shaped in one font.
+func (c *Coverage) runs(primary charset, text string) []run {
+	var out []run
+	for _, r := range text {
+		family := ""
+		switch {
+		case len(out) > 0 && (unicode.IsSpace(r) || invisible(r) || unicode.In(r, unicode.Mn, unicode.Me)):
+			family = out[len(out)-1].family
+		case primary == nil || primary.has(r) || unicode.IsSpace(r) || invisible(r):
+		default:
+			for _, f := range c.fallbacks {
+				if f.cs.has(r) {
+					family = f.family
+					break
+				}
+			}
+		}
+		if n := len(out); n > 0 && out[n-1].family == family {
+			out[n-1].text += string(r)
+		} else {
+			out = append(out, run{family, string(r)})
+		}
+	}
+	return out
+}
+
+// fontText is text for a style whose font is family with charset primary: each run escaped
+// (assText) and, where the font changes, a \fn override naming it.
+func (c *Coverage) fontText(family string, primary charset, text string) string {
+	var b strings.Builder
+	current := ""
+	for _, r := range c.runs(primary, text) {
+		if r.family != current {
+			fmt.Fprintf(&b, "{\\fn%s}", cmpOr(r.family, family))
+			current = r.family
+		}
+		b.WriteString(assText(r.text))
+	}
+	return b.String()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
 
 // invisible are the characters HarfBuzz shapes but never draws (joiners, variation selectors, bidi
 // marks): an emoji's U+FE0F or a Persian name's zero-width non-joiner needs no glyph.

@@ -114,7 +114,12 @@ func TestLibassFindsAFontForEveryScript(t *testing.T) {
 		return string(b)
 	}
 	missed := regexp.MustCompile(`failed to find any fallback with glyph 0x([0-9A-F]+)|Glyph 0x([0-9A-F]+) not found in font`)
-	for _, n := range append(names, struct{ script, text string }{"issue", issueName}) {
+	every := ""
+	for _, n := range names {
+		every += n.text + " "
+	}
+	// Every script in one caption: past about ten fallback fonts per style libass would draw boxes.
+	for _, n := range append(names, struct{ script, text string }{"issue", issueName}, struct{ script, text string }{"every script in one caption", every}) {
 		t.Run(n.script, func(t *testing.T) {
 			t.Parallel()
 			log := render(t, n.text)
@@ -141,7 +146,8 @@ const (
 )
 
 // renderCells draws each text in its own cell of one frame, through the ass filter with the given
-// shaping, in the campaign's bold font, and returns each cell's pixels.
+// shaping, in the campaign's bold font with the fallbacks the overlay names, and returns each cell's
+// pixels.
 func renderCells(t *testing.T, texts []string, shaping string) []*image.Gray {
 	t.Helper()
 	dir := t.TempDir()
@@ -152,8 +158,14 @@ func renderCells(t *testing.T, texts []string, shaping string) []*image.Gray {
 	b.WriteString("[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n")
 	fmt.Fprintf(&b, "Style: G,DejaVu Sans,%d,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,-1,0,0,0,100,100,0,0,1,0,0,7,0,0,0,-1\n\n", glyphSize)
 	b.WriteString("[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
+	cov, err := SystemCoverage()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, s := range texts {
-		fmt.Fprintf(&b, "Dialogue: 0,0:00:00.00,0:00:05.00,G,,0,0,0,,{\\pos(%d,%d)}%s\n", i%cols*cellW+16, i/cols*cellH+24, assText(s))
+		// As the overlay writes text: each run in the font that has it.
+		text := cov.fontText("DejaVu Sans", cov.files[DefaultFont], s)
+		fmt.Fprintf(&b, "Dialogue: 0,0:00:00.00,0:00:05.00,G,,0,0,0,,{\\pos(%d,%d)}%s\n", i%cols*cellW+16, i/cols*cellH+24, text)
 	}
 	script := filepath.Join(dir, "cells.ass")
 	if err := os.WriteFile(script, []byte(b.String()), 0o644); err != nil {
@@ -213,12 +225,16 @@ func sameDrawing(a, b *image.Gray) float64 {
 
 // Rendered: every character of every name, drawn alone (a combining mark on a dotted circle), is
 // some drawing and not the missing-glyph box, which the controls (an unassigned code point, an emoji
-// no font has, a private-use character) are. One frame per script, as a name or a caption line is
-// drawn: libass keeps at most a few fallback fonts per style (about ten), so one frame of every
-// script at once would run out of them.
+// no font has, a private-use character) are. One frame per script, and one frame of every script at
+// once: libass itself keeps only about ten fallback fonts per style (past them it drew boxes), which
+// the overlay avoids by naming each run's font.
 func TestNoCharacterIsDrawnAsABox(t *testing.T) {
 	controls := []string{"\u0378", "🥹", "\uE000"}
-	for _, n := range append(names, struct{ script, text string }{"issue", issueName}) {
+	every := ""
+	for _, n := range names {
+		every += n.text
+	}
+	for _, n := range append(names, struct{ script, text string }{"issue", issueName}, struct{ script, text string }{"every script in one frame", every}) {
 		t.Run(n.script, func(t *testing.T) {
 			t.Parallel()
 			var texts []string

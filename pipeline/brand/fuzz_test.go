@@ -18,6 +18,7 @@ func FuzzOverlayScript(f *testing.F) {
 	}
 	c := DefaultConfig()
 	c.Enabled = true
+	fontOverride := regexp.MustCompile(`\{\\fn[A-Za-z0-9 ._-]+\}`)
 	events := regexp.MustCompile(`(?m)^Dialogue: \d,[^,]*,[^,]*,(Name|Line|Caption|Bar),,0,0,0,,(.*)$`)
 	f.Fuzz(func(t *testing.T, name, caption string) {
 		texts := NewTexts(name, c)
@@ -45,6 +46,7 @@ func FuzzOverlayScript(f *testing.F) {
 			if m[1] == "Caption" {
 				text = strings.ReplaceAll(text, `\N`, "") // ours, between the caption's lines
 			}
+			text = fontOverride.ReplaceAllString(text, "") // ours: the font of each run
 			plain := strings.NewReplacer(`\{`, "", `\}`, "", "\\\u2060", "").Replace(text)
 			if strings.ContainsAny(plain, `{}\`) {
 				t.Fatalf("user text can reach libass as markup: %q", text)

@@ -86,7 +86,7 @@ func place(c Config, l Layout, t Texts) geometry {
 
 // lowerThird writes the lower-third's events: the artist's name and the campaign line, each on its own
 // translucent box, with an accent bar on their left, for the configured seconds.
-func lowerThird(b *strings.Builder, c Config, g geometry, t Texts) {
+func lowerThird(b *strings.Builder, c Config, g geometry, t Texts, text func(string) string) {
 	start, end := c.ShowFrom, c.ShowFrom+c.ShowFor
 	if c.ShowFor <= 0 {
 		end = forever
@@ -98,7 +98,7 @@ func lowerThird(b *strings.Builder, c Config, g geometry, t Texts) {
 		y           float64
 	}{{"Name", t.Name, g.yName}, {"Line", t.Line, g.yLine}} {
 		if e.text != "" {
-			fmt.Fprintf(b, "Dialogue: 1,%s,%s,%s,,0,0,0,,{\\an7\\pos(%s,%s)}%s\n", assTime(start), assTime(end), e.style, num(g.textX), num(e.y), assText(e.text))
+			fmt.Fprintf(b, "Dialogue: 1,%s,%s,%s,,0,0,0,,{\\an7\\pos(%s,%s)}%s\n", assTime(start), assTime(end), e.style, num(g.textX), num(e.y), text(e.text))
 		}
 	}
 }
@@ -132,11 +132,16 @@ func wide(r rune) bool {
 
 // clean keeps one line of printable text, at most maxNameRunes long.
 func clean(s string) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !isPrintable(r) }), " ")
+	s = oneLine(s)
 	if r := []rune(s); len(r) > maxNameRunes {
 		s = strings.TrimSpace(string(r[:maxNameRunes-1])) + "…"
 	}
 	return s
+}
+
+// oneLine is s with every run of spaces and control characters made one space.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !isPrintable(r) }), " ")
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -45,9 +45,14 @@ func (o Overlay) Script() ([]byte, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[Script Info]\nScriptType: v4.00+\nPlayResX: %d\nPlayResY: %d\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: None\n\n", W, H)
 	b.WriteString("[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n")
+	cov, err := SystemCoverage()
+	if err != nil {
+		return nil, err
+	}
 	lower := c.Enabled && !o.Texts.Empty()
+	var f face
 	if lower {
-		f, err := fontFace(c.FontFile)
+		f, err = fontFace(c.FontFile)
 		if err != nil {
 			return nil, fmt.Errorf("lower-third: font_file: %w", err)
 		}
@@ -85,13 +90,15 @@ func (o Overlay) Script() ([]byte, error) {
 	}
 	b.WriteString("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
 	if lower {
-		lowerThird(&b, c, place(c, l, o.Texts), o.Texts)
+		primary := cov.files[c.FontFile]
+		lowerThird(&b, c, place(c, l, o.Texts), o.Texts, func(s string) string { return cov.fontText(f.Family, primary, s) })
 	}
+	captionFont := cov.families[strings.ToLower(c.Captions.Font)]
 	for _, cue := range o.Cues {
 		var lines []string
 		for _, line := range strings.Split(cue.Text, "\n") {
-			if line = clean(line); line != "" {
-				lines = append(lines, assText(line))
+			if line = oneLine(line); line != "" {
+				lines = append(lines, cov.fontText(c.Captions.Font, captionFont, line))
 			}
 		}
 		if len(lines) > 0 {
