@@ -70,6 +70,9 @@ func TestValidate(t *testing.T) {
 		"hex":              func(c *Config) { c.Captions.Colour = "red" },
 		"size":             func(c *Config) { c.NameSize = 0.5 },
 		"font file":        func(c *Config) { c.FontFile = "/nonexistent.ttf" },
+		"not a font":       func(c *Config) { c.FontFile = "/etc/hostname" },
+		"font path":        func(c *Config) { c.FontFile = "/usr/share/fonts/x:fontsdir=/etc.ttf" },
+		"colour name":      func(c *Config) { c.BoxColor = "notacolour@0.5" },
 	} {
 		c := DefaultConfig()
 		c.Enabled = true

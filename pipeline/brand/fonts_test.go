@@ -313,3 +313,30 @@ func TestShapedAndInTheirDirection(t *testing.T) {
 		t.Errorf("של: the highest stroke is at x=%d, right of the middle %d: drawn left to right", top, mid)
 	}
 }
+
+// Runs: each script in the font that has it, the campaign's font where it has the character, and
+// spaces, combining marks and joiners kept in the run before them.
+func TestRuns(t *testing.T) {
+	cov, err := SystemCoverage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dejavu := cov.files[DefaultFont]
+	for _, tc := range []struct{ text, want string }{
+		{issueName, "{\\fnNoto Sans CJK JP}坂本龍一 {\\fnSymbola}🎸 {\\fnDejaVu Sans}Niccolò"},
+		{"Nicco\u0300lo", "Nicco\u0300lo"},
+		{`a{b}\N`, "a\\{b\\}\\\u2060N"},
+	} {
+		if got := cov.fontText("DejaVu Sans", dejavu, tc.text); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	// A Persian word with its zero-width non-joiner (DejaVu has Arabic letters) and Devanagari with its
+	// vowel signs and virama (DejaVu has none): one run each, never split inside the word.
+	for _, text := range []string{"می\u200cخواند", "अमिताभ क्षमा"} {
+		got := cov.fontText("DejaVu Sans", dejavu, text)
+		if strings.Count(got, "{\\fn") > 1 || !strings.HasSuffix(got, text) || strings.Contains(got, "{\\fnDejaVu") {
+			t.Errorf("%q: %q, want one run in a font of its script", text, got)
+		}
+	}
+}
