@@ -129,7 +129,7 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 	}
 	j.extra.Brand = b
 	if in.Kind == message.KindImage && b.overlays() {
-		j.res.Warnings = append(j.res.Warnings, "the campaign's lower-third and captions are drawn on video crops only: the photo's crops have none")
+		j.res.Warnings = append(j.res.Warnings, "the campaign's lower-third and captions are drawn on video crops and audiograms only: the photo's crops have none")
 	}
 	return nil
 }
