@@ -14,7 +14,8 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/quinte ./cmd/quint
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libheif-examples ca-certificates libdlib19.1 liblapack3 libblas3 liblcms2-2 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends ffmpeg libheif-examples ca-certificates libdlib19.1 liblapack3 libblas3 liblcms2-2 \
+    fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/quinte --create-home quinte
 COPY --from=build /out/quinte /usr/local/bin/quinte

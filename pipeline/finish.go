@@ -36,7 +36,7 @@ const hlsDir = "hls"
 
 // prepareDir makes what the video plan's passes read or write in dir besides the source: the HLS
 // subdirectory (the hls muxer does not make it), the camera paths of the moving crops, the lower-third's
-// texts and the captions to burn in.
+// and captions drawn on the crops (extras.go).
 func prepareDir(vp *VideoPlan, dir string) error {
 	if err := os.MkdirAll(jobFile(dir, hlsDir), 0o755); err != nil {
 		return err
@@ -46,16 +46,7 @@ func prepareDir(vp *VideoPlan, dir string) error {
 			return err
 		}
 	}
-	b := vp.Brand
-	if b.lowerThird() {
-		if err := b.texts(dir).Write(); err != nil {
-			return err
-		}
-	}
-	if b != nil && len(b.cues) > 0 {
-		return os.WriteFile(captionsFile(dir), brand.SRT(b.cues), 0o644)
-	}
-	return nil
+	return writeCropOverlays(vp, dir)
 }
 
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.

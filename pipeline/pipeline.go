@@ -215,6 +215,9 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 		}
 		frames = plan.Video.Frames
 	case plan.Audio != nil:
+		if err := writeAudiogramOverlays(plan.Audio, j.in.WorkDir); err != nil {
+			return err
+		}
 		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
 	}
 	run := p.run.measured(j.progress.meter(j.in.Path, j.res.Media.Duration))
