@@ -43,7 +43,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	noStatus := r.seed(t, wav, message.KindAudio) // the upload died before its status was written
 	testenv.Must(t, r.store.Delete(ctx, message.StatusKey(noStatus)))
 
-	n, err := Reconcile(ctx, r.store, q, log)
+	n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
 	testenv.Must(t, err)
 	want := []string{queued, processing, noStatus}
 	sort.Strings(want)
@@ -54,7 +54,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 		t.Errorf("the message with no status: %+v %v", rec, err)
 	}
 	// Again: nothing new, the tasks are there.
-	if n, _ := Reconcile(ctx, r.store, q, log); n != 0 || len(pendingIDs(t, ins)) != 3 {
+	if n, _ := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); n != 0 || len(pendingIDs(t, ins)) != 3 {
 		t.Errorf("second pass: enqueued %d, %d pending", n, len(pendingIDs(t, ins)))
 	}
 
@@ -62,7 +62,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	if err := ins.ArchiveTask(QueueName, processing); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := Reconcile(ctx, r.store, q, log); err != nil || n != 0 {
+	if n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); err != nil || n != 0 {
 		t.Fatalf("with an archived task: enqueued %d, %v", n, err)
 	}
 	rec, err := states.Get(ctx, processing)
@@ -76,7 +76,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	if got := redis.Command(t, "FLUSHALL"); got != "+OK" {
 		t.Fatalf("FLUSHALL: %s", got)
 	}
-	if n, err := Reconcile(ctx, r.store, q, log); err != nil || n != 2 {
+	if n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); err != nil || n != 2 {
 		t.Errorf("after FLUSHALL: enqueued %d, %v", n, err)
 	}
 	if got := redis.Command(t, "LLEN", "asynq:{"+QueueName+"}:pending"); got != ":2" {

@@ -173,7 +173,7 @@ func filterPath(p string) string {
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
 func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int) ([]observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
-	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
+	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
 	if a.cfg.MaxUpsampled > 0 && expected > a.cfg.MaxUpsampled {
 		stride = (expected + a.cfg.MaxUpsampled - 1) / a.cfg.MaxUpsampled
