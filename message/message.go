@@ -41,11 +41,11 @@ type Error struct {
 
 // Record is the status record stored at StatusKey.
 type Record struct {
-	ID        string    `json:"id"`
-	Kind      Kind      `json:"kind"`
-	Status    Status    `json:"status"`
-	Error     *Error    `json:"error,omitempty"`
-	Warnings  []string  `json:"warnings,omitempty"`
+	ID       string   `json:"id"`
+	Kind     Kind     `json:"kind"`
+	Status   Status   `json:"status"`
+	Error    *Error   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Note says why the message is in its status when that is not the usual course: a job given back
 	// to the queue when its worker was stopped. UpdatedAt says when.
 	Note string `json:"note,omitempty"`
