@@ -270,10 +270,16 @@ func crashedOut(r message.Record, maxRetry int) (int, bool) {
 // failed instead of run again: the file may be what kills the process.
 func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind message.Kind) (*attempt, error) {
 	a := &attempt{id: id, name: workerName + " since " + time.Now().UTC().Format(time.RFC3339), started: time.Now()}
+	// The task carries the retries of the process that queued it, which is also what the reconciler
+	// counts with.
+	maxRetry := h.cfg.MaxRetry
+	if n, ok := asynq.GetMaxRetry(ctx); ok {
+		maxRetry = n
+	}
 	var crashes int
 	var out bool
 	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
-		if crashes, out = crashedOut(*r, h.cfg.MaxRetry); out {
+		if crashes, out = crashedOut(*r, maxRetry); out {
 			r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, crashedWorker(crashes), "", "", crashes
 			return
 		}
@@ -291,7 +297,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 		return nil, fmt.Errorf("the process died %d times on this message: %w", crashes, asynq.SkipRetry)
 	}
 	if crashes > 0 {
-		log.Warn("a previous job of this message died with its process", "crashes", crashes, "max_retry", h.cfg.MaxRetry)
+		log.Warn("a previous job of this message died with its process", "crashes", crashes, "max_retry", maxRetry)
 	}
 	h.mu.Lock()
 	h.running[a] = true
