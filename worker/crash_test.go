@@ -91,14 +91,7 @@ func TestMissingOriginalIsNotBlamedOnTheArtist(t *testing.T) {
 // one whose task was archived otherwise with the task's last error, and requeues one that may still
 // be tried. A record that cannot be read does not stop the pass for the messages after it.
 func TestReconcileCrashesAndArchives(t *testing.T) {
-	r := newRig(t, nil)
-	redis := testenv.Redis(t)
-	opt, err := asynq.ParseRedisURI(redis.URL())
-	testenv.Must(t, err)
-	q := NewQueue(opt, r.cfg)
-	defer q.Close()
-	ins := asynq.NewInspector(opt)
-	defer ins.Close()
+	r, _, q, ins := newQueueRig(t)
 	ctx := context.Background()
 	states := message.States{Store: r.store}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

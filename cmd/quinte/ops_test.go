@@ -142,7 +142,8 @@ func TestArchivedTaskFailsItsMessage(t *testing.T) {
 // roles on redis-server: asynq archives the task after the second lost lease (max retry 1), and the
 // reconciler reads the crash from the record.
 func TestJobThatKillsItsWorkerEndsFailed(t *testing.T) {
-	c := newCluster(t, map[string]string{"QUINTE_WORKER_MAX_RETRY": "1"})
+	// A generous stall timeout: on a loaded machine the watchdog must not end the job before the kill.
+	c := newCluster(t, map[string]string{"QUINTE_WORKER_MAX_RETRY": "1", "QUINTE_STALL_TIMEOUT": "5m"})
 	c.StartAPI()
 	clip := testenv.LongClip(t, t.TempDir(), 20)
 	id := c.Client.Upload(t, clip, nil)
@@ -179,6 +180,7 @@ func TestJobThatKillsQuinteRunEndsFailed(t *testing.T) {
 	env := map[string]string{
 		"QUINTE_ADDR": addr, "QUINTE_DATA_DIR": t.TempDir(), "QUINTE_TEAM_TOKEN": token,
 		"QUINTE_WORKER_TEMP_DIR": t.TempDir(), "QUINTE_WORKER_MAX_RETRY": "1", "QUINTE_RECONCILE_EVERY": "2s",
+		"QUINTE_STALL_TIMEOUT": "5m",
 	}
 	clip := testenv.LongClip(t, t.TempDir(), 20)
 	p := testenv.StartQuinte(t, bin, "run", env)
