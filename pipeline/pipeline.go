@@ -286,5 +286,6 @@ func JobTimeout(seconds float64) time.Duration {
 	return 2*time.Minute + time.Duration(seconds*20)*time.Second
 }
 
-// DefaultConcurrency is one job per two cores: each ffmpeg pass already uses every core.
-func DefaultConcurrency() int { return max(1, runtime.NumCPU()/2) }
+// DefaultConcurrency is one job per two cores: each ffmpeg pass already uses every core. The cores are
+// those the process may use (GOMAXPROCS, which follows a container's CPU limit), not the host's.
+func DefaultConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }

@@ -22,6 +22,7 @@ type messageView struct {
 	Status    message.Status    `json:"status"`
 	Error     *message.Error    `json:"error"`
 	Warnings  []string          `json:"warnings,omitempty"`
+	Note      string            `json:"note,omitempty"` // why it is back in the queue, when it is (a worker stopped)
 	Artist    string            `json:"artist,omitempty"`
 	Title     string            `json:"title,omitempty"`
 	InviteID  string            `json:"invite_id,omitempty"`
@@ -123,7 +124,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 	if err != nil {
 		return nil, storageDown(s, err)
 	}
-	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings,
+	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings, Note: rec.Note,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {

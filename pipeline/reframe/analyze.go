@@ -184,7 +184,7 @@ func filterPath(p string) string {
 // searched so far, after each one.
 func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
-	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
+	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
 	if a.cfg.MaxUpsampled > 0 && expected > a.cfg.MaxUpsampled {
 		stride = (expected + a.cfg.MaxUpsampled - 1) / a.cfg.MaxUpsampled
