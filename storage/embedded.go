@@ -16,6 +16,10 @@ import (
 	"github.com/versity/versitygw/embedgw"
 )
 
+// MaxCopySize is the largest object one CopyObject may copy: the S3 limit of 5 GiB, which versitygw's own
+// command line also defaults to.
+const MaxCopySize = 5 << 30
+
 // Embedded is an S3 server inside this process (versitygw over a directory), for `quinte run`: the
 // objects are plain files under Dir, so they survive a restart.
 type Embedded struct {
@@ -52,7 +56,9 @@ func StartEmbedded(ctx context.Context, dir, addr string) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded S3 metadata: %w", err)
 	}
-	be, err := posix.New(root, sc, posix.PosixOpts{SideCarDir: side})
+	// CopyObjectThreshold has no default in the library (only versitygw's command line sets one): left
+	// at zero, every CopyObject is refused, and a finished tus upload is moved to originals/ by one.
+	be, err := posix.New(root, sc, posix.PosixOpts{SideCarDir: side, CopyObjectThreshold: MaxCopySize})
 	if err != nil {
 		return nil, fmt.Errorf("embedded S3 backend: %w", err)
 	}

@@ -31,8 +31,9 @@ func bucketKeys(t *testing.T, m *Main, prefix string) []string {
 
 // The size limit holds while streaming: a body with no Content-Length that goes past it is cut at the
 // limit with 413, and nothing is stored. Same for tus, declared or deferred length.
-func TestSizeLimitWhileStreaming(t *testing.T) {
-	env := realEnv(t)
+func TestSizeLimitWhileStreaming(t *testing.T) { forEachBackend(t, testSizeLimitWhileStreaming) }
+
+func testSizeLimitWhileStreaming(t *testing.T, env map[string]string) {
 	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
 	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
@@ -103,8 +104,10 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 
 // Everything that is not media, or not only media, is refused at the door (415, or 400 when empty) by
 // multipart and by tus, and leaves nothing in the bucket.
-func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
-	m := startMain(t, config.RoleRun, realEnv(t))
+func TestNotMediaIsRefusedAtTheDoor(t *testing.T) { forEachBackend(t, testNotMediaIsRefusedAtTheDoor) }
+
+func testNotMediaIsRefusedAtTheDoor(t *testing.T, env map[string]string) {
+	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
 	read := func(rel string) []byte { return mustRead(t, testenv.Corpus(t, rel)) }
 	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
