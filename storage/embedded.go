@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/versity/versitygw/backend/meta"
@@ -30,6 +31,8 @@ type Embedded struct {
 
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
 // StartEmbedded serves an S3 API on addr (port 0 picks a free port) over dir/s3/objects, with metadata in
@@ -94,18 +97,21 @@ func StartEmbedded(ctx context.Context, dir, addr string) (*Embedded, error) {
 	return e, nil
 }
 
-// Close stops the server.
+// Close stops the server. Closing again (a test that took the server away, then the Main's own Close)
+// returns the first answer.
 func (e *Embedded) Close() error {
-	e.cancel()
-	select {
-	case err := <-e.done:
-		if errors.Is(err, context.Canceled) {
-			return nil
+	e.once.Do(func() {
+		e.cancel()
+		select {
+		case err := <-e.done:
+			if !errors.Is(err, context.Canceled) {
+				e.err = err
+			}
+		case <-time.After(10 * time.Second):
+			e.err = errors.New("embedded S3 did not stop within 10s")
 		}
-		return err
-	case <-time.After(10 * time.Second):
-		return errors.New("embedded S3 did not stop within 10s")
-	}
+	})
+	return e.err
 }
 
 // resolvePort replaces port 0 with a free port, since versitygw needs to be told a fixed one.

@@ -41,6 +41,7 @@ type Main struct {
 	URL       string // base URL of the HTTP API
 	Campaigns *brand.Catalogue
 	Store     *storage.Store
+	S3Server  *storage.Embedded // the embedded S3, when `quinte run` started one
 	Queue     *worker.Queue
 	API       *uploader.Server
 	closers   []func() error
@@ -122,6 +123,7 @@ func (m *Main) embed(ctx context.Context) error {
 			return err
 		}
 		m.closers = append(m.closers, e.Close)
+		m.S3Server = e
 		cfg.S3.Endpoint, cfg.S3.AccessKey, cfg.S3.SecretKey = e.Endpoint, e.AccessKey, e.SecretKey
 		m.Log.Info("embedded S3 started", "endpoint", e.Endpoint, "dir", e.Dir)
 	}
