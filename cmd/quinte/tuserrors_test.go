@@ -36,7 +36,9 @@ func TestTusStorageDownIs503(t *testing.T) {
 			{"HEAD", "HEAD", up, nil, nil},
 		} {
 			resp, body := tusRequest(t, r.method, base+r.path, token, r.body, r.hdr)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 				t.Errorf("%s with S3 down: %d (Retry-After %q) %s, want 503 with Retry-After", r.name, resp.StatusCode, resp.Header.Get("Retry-After"), body)
 			}
