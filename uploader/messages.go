@@ -113,7 +113,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 }
 
 // view reads a message's record (and, once ready, its manifest) and signs a link to each output: a
-// presigned S3 URL, or for HLS a signed link to this API (base) that players can follow.
+// download link (downloadURL), or for HLS a signed link to this API (base) that players can follow.
 func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiError) {
 	rec, err := s.states.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -141,7 +141,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		return nil, storageDown(s, err)
 	}
 	for _, o := range man.Outputs {
-		url, err := s.store.PresignGet(ctx, o.Key, downloadName(id, o), s.cfg.URLTTL)
+		url, err := s.downloadURL(ctx, base, o.Key, downloadName(id, o))
 		if err != nil {
 			return nil, storageDown(s, err)
 		}

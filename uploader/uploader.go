@@ -90,7 +90,9 @@ type Server struct {
 	log      *slog.Logger
 	tus      http.Handler
 	tusStore tusStore
-	linkKey  []byte // signs HLS playback links; see hls.go
+	linkKey  []byte // signs HLS playback links (hls.go) and API-served downloads (files.go)
+	// serveFiles: download links point at this API's files route instead of presigned S3 URLs.
+	serveFiles bool
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
@@ -105,6 +107,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	// Public: the link's signature is the credential (files.go).
+	mux.HandleFunc("GET "+filesPrefix+"{key...}", s.serveFile)
 
 	api := http.NewServeMux()
 	api.HandleFunc("POST /v1/messages", s.createMessage)

@@ -191,6 +191,10 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
 		return err
 	}
+	if m.S3Server != nil {
+		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
+		api.ServeFiles()
+	}
 	m.API = api
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
