@@ -78,8 +78,10 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 		}
 	}
 	// Checked now, so the artist learns before sending the bytes.
-	if aerr := describeUpload(&message.Meta{}, "campaign", md["campaign"]); aerr != nil {
-		return handler.HTTPResponse{}, none, tusError(aerr)
+	for _, name := range describedBy {
+		if aerr := s.describeUpload(&message.Meta{}, name, md[name]); aerr != nil {
+			return handler.HTTPResponse{}, none, tusError(aerr)
+		}
 	}
 	id := message.NewID()
 	inviteID, aerr := s.admit(hook.Context, id)
@@ -194,9 +196,9 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 		Filename: cleanFilename(up.MetaData["filename"]), InviteID: inviteID,
 	}
 	for _, name := range describedBy {
-		// A campaign was checked at creation; an upload created before campaigns existed may carry
-		// anything, and goes without one.
-		_ = describeUpload(&meta, name, up.MetaData[name])
+		// Checked at creation; an upload created before a rule (or a campaign removed since) goes
+		// without that field rather than being lost.
+		_ = s.describeUpload(&meta, name, up.MetaData[name])
 	}
 	if err := s.register(ctx, meta); err != nil {
 		return storageTrouble("recording message failed", err)

@@ -191,6 +191,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
 		return err
 	}
+	api.KnowCampaigns(m.Campaigns)
 	if m.S3Server != nil {
 		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
 		api.ServeFiles()
@@ -200,8 +201,10 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
+	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
 	srv := &http.Server{
 		Handler:           api.Handler(),
+		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
