@@ -22,7 +22,9 @@ import (
 
 // apiErrorCode is the code of the API's JSON error in body, or "" when body is not one.
 func apiErrorCode(resp *http.Response, body []byte) string {
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
 		return ""
 	}
