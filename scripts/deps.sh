@@ -2,15 +2,16 @@
 # Installs what quinte needs on a Debian machine, only what is missing.
 #   scripts/deps.sh run    ffmpeg, libheif-examples (heif-convert decodes HEIC and AVIF photos), libdlib-dev
 #                          with liblapack-dev and libblas-dev (the face detector links dlib) and
-#                          fonts-dejavu-core (lower-thirds, captions)
+#                          fonts-dejavu-core (lower-thirds, captions), gcc and g++ (cgo builds the face
+#                          detector's C++)
 #   scripts/deps.sh test   the run set, redis-server, versitygw and libvips-tools (reference colours)
 #   scripts/deps.sh bench  the test set (vipsthumbnail is the photo benchmark's comparison)
 # As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
 set -eu
 what=${1:-run}
 
-debs="ffmpeg libheif-examples libdlib-dev liblapack-dev libblas-dev fonts-dejavu-core"
-cmds="ffmpeg ffprobe heif-convert"
+debs="ffmpeg libheif-examples libdlib-dev liblapack-dev libblas-dev fonts-dejavu-core gcc g++"
+cmds="ffmpeg ffprobe heif-convert gcc g++"
 case "$what" in
   test|bench) debs="$debs redis-server libvips-tools"; cmds="$cmds redis-server vips vipsthumbnail" ;;
 esac
