@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestCleanText(t *testing.T) {
@@ -35,4 +37,26 @@ func TestCheckTextCountsCharacters(t *testing.T) {
 	if _, err := CheckText("artist", strings.Repeat("a", 201)); err == nil || !strings.Contains(err.Error(), "artist") {
 		t.Errorf("a 201-character artist: %v", err)
 	}
+}
+
+// FuzzCleanText: whatever a client sends, the text kept is valid UTF-8 with no control character,
+// no leading, trailing or double space, and cleaning it again changes nothing.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"Ada\nLovelace", "坂本龍一 🎸 Niccolò", "\xff\xfe", "a\u0085b\u2028c", "  x  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := CleanText(s)
+		if !utf8.ValidString(got) || strings.HasPrefix(got, " ") || strings.HasSuffix(got, " ") || strings.Contains(got, "  ") {
+			t.Fatalf("CleanText(%q) = %q", s, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) {
+				t.Fatalf("CleanText(%q) kept control %U", s, r)
+			}
+		}
+		if again := CleanText(got); again != got {
+			t.Fatalf("not idempotent: %q then %q", got, again)
+		}
+	})
 }
