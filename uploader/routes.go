@@ -83,11 +83,11 @@ func routeMethods(rs []route) string {
 }
 
 // unmatched answers what no route takes in the API's JSON error shape: 401 without a valid token (so
-// nothing about the routes leaks), else the mux's own 404, or 405 with its Allow header.
+// nothing about the routes leaks), 403 to an invite, else the mux's own 404, or 405 with its Allow.
 func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
 	known := s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(&muxError{ResponseWriter: w}, r)
-	}), true)
+	}), false) // an invite reaches only its routes: anything else is 403 for it, as before
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
