@@ -157,7 +157,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	c := &testenv.Client{Base: m.URL, Token: token}
 	clip := mustRead(t, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
 
-	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
+	unicode := strings.Repeat("é🎬", 100) // 600 bytes, 200 characters: the artist limit, counted in characters
 	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
 	hostile := []string{"../../x.mp4", "-i http://127.0.0.1:9/x.mp4", unicode, "a\x00b.mp4", "$(touch pwned).mov", "x.mov\r\nX-Evil: 1", `C:\Windows\x.mov`, "-y"}
 	if status, body := c.MultipartBytes(t, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
@@ -187,7 +187,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 		c.WaitReady(t, id, 2*time.Minute)
 		meta := metaOf(t, m, id)
 		for what, v := range map[string]string{"filename": meta.Filename, "artist": meta.Artist, "title": meta.Title} {
-			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || len(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
+			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || utf8.RuneCountInString(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
 				t.Errorf("message %d: stored %s %q is not clean text", i, what, v)
 			}
 		}
