@@ -6,6 +6,10 @@ FROM golang:1.26-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libdlib-dev liblapack-dev libblas-dev liblcms2-dev \
  && rm -rf /var/lib/apt/lists/*
+# The golang image sets GOTOOLCHAIN=local, which would build with whatever Go the image has and ignore
+# go.mod's toolchain line (the patched standard library the README relies on). Name it here; the Go
+# command fetches it (configs/deploy_test.go checks the two agree).
+ENV GOTOOLCHAIN=go1.26.10
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -113,6 +113,45 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
 	}
+	// The golang image sets GOTOOLCHAIN=local: the build stage must name go.mod's toolchain before it
+	// runs the go command, or the image's own Go builds quinte.
+	mod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toolchain string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "toolchain" {
+			toolchain = f[1]
+		}
+	}
+	if toolchain == "" {
+		t.Fatal("go.mod names no toolchain")
+	}
+	set := strings.Index(s, "ENV GOTOOLCHAIN="+toolchain+"\n")
+	build := strings.Index(s, "RUN go mod download")
+	if set < 0 || build < 0 || set > build {
+		t.Errorf("the Dockerfile's build stage does not set GOTOOLCHAIN=%s (go.mod's toolchain) before running go", toolchain)
+	}
+}
+
+// scripts/deps.sh installs the C and C++ compilers cgo needs for the face detector: a fresh Debian
+// with Go may have neither.
+func TestDepsInstallCompilers(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "scripts", "deps.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "debs=") {
+			f := strings.Fields(strings.Trim(strings.TrimPrefix(line, "debs="), `"`))
+			if !slices.Contains(f, "gcc") || !slices.Contains(f, "g++") {
+				t.Errorf("scripts/deps.sh does not install gcc and g++: %s", line)
+			}
+			return
+		}
+	}
+	t.Error("scripts/deps.sh has no debs= line")
 }
 
 // Every configuration file parses, and docker.yaml only names keys that default.yaml has.

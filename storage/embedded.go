@@ -9,12 +9,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/versity/versitygw/backend/meta"
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
 )
+
+// MaxCopySize is the largest object one CopyObject may copy: the S3 limit of 5 GiB, which versitygw's own
+// command line also defaults to.
+const MaxCopySize = 5 << 30
 
 // Embedded is an S3 server inside this process (versitygw over a directory), for `quinte run`: the
 // objects are plain files under Dir, so they survive a restart.
@@ -26,6 +31,8 @@ type Embedded struct {
 
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
 // StartEmbedded serves an S3 API on addr (port 0 picks a free port) over dir/s3/objects, with metadata in
@@ -52,7 +59,9 @@ func StartEmbedded(ctx context.Context, dir, addr string) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded S3 metadata: %w", err)
 	}
-	be, err := posix.New(root, sc, posix.PosixOpts{SideCarDir: side})
+	// CopyObjectThreshold has no default in the library (only versitygw's command line sets one): left
+	// at zero, every CopyObject is refused, and a finished tus upload is moved to originals/ by one.
+	be, err := posix.New(root, sc, posix.PosixOpts{SideCarDir: side, CopyObjectThreshold: MaxCopySize})
 	if err != nil {
 		return nil, fmt.Errorf("embedded S3 backend: %w", err)
 	}
@@ -88,18 +97,21 @@ func StartEmbedded(ctx context.Context, dir, addr string) (*Embedded, error) {
 	return e, nil
 }
 
-// Close stops the server.
+// Close stops the server. Closing again (a test that took the server away, then the Main's own Close)
+// returns the first answer.
 func (e *Embedded) Close() error {
-	e.cancel()
-	select {
-	case err := <-e.done:
-		if errors.Is(err, context.Canceled) {
-			return nil
+	e.once.Do(func() {
+		e.cancel()
+		select {
+		case err := <-e.done:
+			if !errors.Is(err, context.Canceled) {
+				e.err = err
+			}
+		case <-time.After(10 * time.Second):
+			e.err = errors.New("embedded S3 did not stop within 10s")
 		}
-		return err
-	case <-time.After(10 * time.Second):
-		return errors.New("embedded S3 did not stop within 10s")
-	}
+	})
+	return e.err
 }
 
 // resolvePort replaces port 0 with a free port, since versitygw needs to be told a fixed one.

@@ -230,6 +230,37 @@ func (s *Store) Open(ctx context.Context, key string, n int64) (io.ReadCloser, e
 	return out.Body, nil
 }
 
+// ObjectInfo is what a HEAD tells of an object.
+type ObjectInfo struct {
+	Size         int64
+	ContentType  string
+	ETag         string
+	LastModified time.Time
+}
+
+// Stat returns key's size, type, ETag and time, or ErrNotFound.
+func (s *Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return ObjectInfo{}, translate(err)
+	}
+	return ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		ETag: aws.ToString(out.ETag), LastModified: aws.ToTime(out.LastModified)}, nil
+}
+
+// OpenFrom reads key from byte off to its end.
+func (s *Store) OpenFrom(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &key}
+	if off > 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return out.Body, nil
+}
+
 // Tail reads the last n bytes of key (all of it when it is shorter).
 func (s *Store) Tail(ctx context.Context, key string, n int64) ([]byte, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=-%d", n))})

@@ -89,7 +89,11 @@ func (s *Server) deleteCaptions(w http.ResponseWriter, r *http.Request) {
 		return nil
 	}, func(ctx context.Context, meta *message.Meta) error {
 		meta.Captions = ""
-		return s.store.Delete(ctx, message.CaptionsKey(id))
+		if err := s.store.Delete(ctx, message.CaptionsKey(id)); err != nil {
+			return err
+		}
+		// The published caption/vtt would stay in the bucket: the new run publishes none to replace it.
+		return s.store.Delete(ctx, message.OutputKey(id, "caption/vtt", ".vtt"))
 	})
 }
 

@@ -9,9 +9,9 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 )
 
-// CORS headers: the API's own plus what tus clients (tus-js-client, Uppy) send and read.
+// CORS headers: the API's own plus what tus clients (tus-js-client, Uppy) send and read. The methods
+// come from the route table (routeMethods), so a new route's method is never left out.
 var (
-	corsAllowMethods  = "GET, POST, PATCH, HEAD, DELETE, OPTIONS"
 	corsAllowHeaders  = handler.DefaultCorsConfig.AllowHeaders
 	corsExposeHeaders = handler.DefaultCorsConfig.ExposeHeaders + ", Retry-After, Quinte-Message-Id, Quinte-Message-Location"
 )
@@ -20,6 +20,7 @@ var (
 // the list gets no Access-Control-Allow-Origin, so the browser keeps the answer from the page. Tokens
 // travel in the Authorization header, never in cookies, so credentials are not allowed.
 func (s *Server) cors(next http.Handler) http.Handler {
+	corsAllowMethods := routeMethods(s.routes())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		w.Header().Add("Vary", "Origin")

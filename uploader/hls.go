@@ -136,7 +136,7 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, id string, exp
 		return
 	}
 	if path.Ext(key) != ".m3u8" {
-		u, err := s.store.PresignGet(ctx, key, "", s.cfg.URLTTL)
+		u, err := s.downloadURL(ctx, requestBase(r), key, "")
 		if err != nil {
 			writeError(w, storageDown(s, err))
 			return
@@ -160,7 +160,7 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, id string, exp
 		if path.Ext(rel) == ".m3u8" {
 			return ref + "?" + query, nil // this route mirrors the folder: the relative path still works
 		}
-		return s.store.PresignGet(ctx, files.dir+rel, "", s.cfg.URLTTL)
+		return s.downloadURL(ctx, requestBase(r), files.dir+rel, "")
 	}, func(rel string) bool { return files.has(files.dir + rel) })
 	if err != nil {
 		writeError(w, storageDown(s, err))

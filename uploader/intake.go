@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/quinte-media/quinte/message"
 )
@@ -55,9 +57,19 @@ func (s *Server) admit(ctx context.Context, id string) (inviteID string, aerr *a
 // the same names.
 var describedBy = []string{"artist", "title", "consent", "campaign"}
 
-// describeUpload sets one of describedBy, kept as harmless text; a campaign must look like one.
-func describeUpload(meta *message.Meta, name, value string) *apiError {
-	v := cleanText(value, 500)
+// describeUpload sets one of describedBy: a text cleaned and held to its limit in characters
+// (message.CheckText: 400 naming the field when over), or a campaign the API knows.
+func (s *Server) describeUpload(meta *message.Meta, name, value string) *apiError {
+	if name == "campaign" {
+		var aerr *apiError
+		meta.Campaign, aerr = s.campaignName(message.CleanText(value))
+		return aerr
+	}
+	v, err := message.CheckText(name, value)
+	var tl *message.TextTooLong
+	if errors.As(err, &tl) {
+		return errorf(http.StatusBadRequest, "text_too_long", "%s is %d characters long; the limit is %d", tl.Field, tl.Len, tl.Limit)
+	}
 	switch name {
 	case "artist":
 		meta.Artist = v
@@ -65,10 +77,6 @@ func describeUpload(meta *message.Meta, name, value string) *apiError {
 		meta.Title = v
 	case "consent":
 		meta.Consent = v
-	case "campaign":
-		var aerr *apiError
-		meta.Campaign, aerr = campaignName(v)
-		return aerr
 	}
 	return nil
 }
@@ -142,7 +150,23 @@ func uploadReadError(err error) *apiError {
 }
 
 func tooLarge(limit int64) *apiError {
-	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the %d MiB limit", limit>>20)
+	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the %s limit", readableSize(limit))
+}
+
+// readableSize writes a byte count in the unit that keeps it readable: 200 kB, 1.5 MiB, 2 GiB.
+func readableSize(n int64) string {
+	unit := func(v float64, name string) string {
+		return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + " " + name
+	}
+	switch {
+	case n >= 1<<30:
+		return unit(float64(n)/(1<<30), "GiB")
+	case n >= 1<<20:
+		return unit(float64(n)/(1<<20), "MiB")
+	case n >= 1000:
+		return unit(float64(n)/1000, "kB")
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // countingReader counts bytes, fails once more than limit have been read, and keeps the last

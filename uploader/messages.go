@@ -27,7 +27,7 @@ type messageView struct {
 	Title     string            `json:"title,omitempty"`
 	InviteID  string            `json:"invite_id,omitempty"`
 	Campaign  string            `json:"campaign,omitempty"`
-	Captions  bool              `json:"captions,omitempty"` // a .srt/.vtt was supplied (PUT /v1/messages/{id}/captions)
+	Captions  bool              `json:"captions"`           // a .srt/.vtt was supplied (PUT /v1/messages/{id}/captions); false, never left out
 	Progress  *message.Progress `json:"progress,omitempty"` // while processing: the job's step and its percent
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
@@ -54,7 +54,8 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // listMessages handles GET /v1/messages: newest first, `limit` (default 20, at most 100) per page,
-// `before` (an id) for the next page, `status` to keep only one status.
+// `before` (an id: the previous page's next_before, given only when more messages follow) for the next
+// page, `status` to keep only one status. A value it cannot use is a 400 naming what it takes.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 20
@@ -67,6 +68,14 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	before, status := q.Get("before"), message.Status(q.Get("status"))
+	if before != "" && !message.ValidID(before) {
+		writeError(w, errorf(http.StatusBadRequest, "bad_before", "before must be a message id (the next_before of the previous page)"))
+		return
+	}
+	if status != "" && !slices.Contains(listStatuses, status) {
+		writeError(w, errorf(http.StatusBadRequest, "bad_status", "status must be one of %s", joinStatuses(listStatuses)))
+		return
+	}
 	ids, err := s.store.Folders(r.Context(), message.MessagesPrefix)
 	if err != nil {
 		writeError(w, storageDown(s, err))
@@ -80,11 +89,12 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	// Read the records a page at a time, a few at once, until the page is full.
+	// Read the records a page at a time, a few at once, until the page is full and one more is known
+	// (only then is there a next page).
 	base := requestBase(r)
 	views := []*messageView{}
-	for len(page) > 0 && len(views) < limit {
-		batch := page[:min(len(page), limit)]
+	for len(page) > 0 && len(views) <= limit {
+		batch := page[:min(len(page), limit+1)]
 		page = page[len(batch):]
 		got := make([]*messageView, len(batch))
 		var wg sync.WaitGroup
@@ -102,20 +112,21 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		wg.Wait()
 		for _, v := range got {
-			if v != nil && (status == "" || v.Status == status) && len(views) < limit {
+			if v != nil && (status == "" || v.Status == status) && len(views) <= limit {
 				views = append(views, v)
 			}
 		}
 	}
 	resp := map[string]any{"messages": views}
-	if len(views) == limit {
-		resp["next_before"] = views[len(views)-1].ID
+	if len(views) > limit {
+		views = views[:limit]
+		resp["messages"], resp["next_before"] = views, views[len(views)-1].ID
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // view reads a message's record (and, once ready, its manifest) and signs a link to each output: a
-// presigned S3 URL, or for HLS a signed link to this API (base) that players can follow.
+// download link (downloadURL), or for HLS a signed link to this API (base) that players can follow.
 func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiError) {
 	rec, err := s.states.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -146,7 +157,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		return nil, storageDown(s, err)
 	}
 	for _, o := range man.Outputs {
-		url, err := s.store.PresignGet(ctx, o.Key, downloadName(id, o), s.cfg.URLTTL)
+		url, err := s.downloadURL(ctx, base, o.Key, downloadName(id, o))
 		if err != nil {
 			return nil, storageDown(s, err)
 		}
@@ -177,4 +188,18 @@ func downloadName(id string, o message.Output) string {
 func storageDown(s *Server, err error) *apiError {
 	s.log.Error("storage error", "err", err)
 	return errorf(http.StatusServiceUnavailable, "storage_unavailable", "storage is not answering; try again shortly")
+}
+
+// listStatuses are the statuses GET /v1/messages?status= takes.
+var listStatuses = []message.Status{message.StatusQueued, message.StatusProcessing, message.StatusReady, message.StatusFailed}
+
+func joinStatuses(ss []message.Status) string {
+	var b strings.Builder
+	for i, st := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(st))
+	}
+	return b.String()
 }

@@ -80,7 +80,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 				writeError(w, uploadReadError(err))
 				return
 			}
-			aerr = describeUpload(&meta, name, string(b))
+			aerr = s.describeUpload(&meta, name, string(b))
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, formOverhead))
 		}

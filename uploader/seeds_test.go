@@ -66,3 +66,11 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		write(fmt.Sprintf("hostile-%02d-%s", i, h.Name), h.Data)
 	}
 }
+
+func TestReadableSize(t *testing.T) {
+	for n, want := range map[int64]string{200000: "200 kB", 1 << 20: "1 MiB", 1536 << 10: "1.5 MiB", 2 << 30: "2 GiB", 999: "999 bytes"} {
+		if got := readableSize(n); got != want {
+			t.Errorf("readableSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -78,8 +78,10 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 		}
 	}
 	// Checked now, so the artist learns before sending the bytes.
-	if aerr := describeUpload(&message.Meta{}, "campaign", md["campaign"]); aerr != nil {
-		return handler.HTTPResponse{}, none, tusError(aerr)
+	for _, name := range describedBy {
+		if aerr := s.describeUpload(&message.Meta{}, name, md[name]); aerr != nil {
+			return handler.HTTPResponse{}, none, tusError(aerr)
+		}
 	}
 	id := message.NewID()
 	inviteID, aerr := s.admit(hook.Context, id)
@@ -101,8 +103,9 @@ func (s *Server) tusTerminate(hook handler.HookEvent) (handler.HTTPResponse, err
 // tusGuard lets through only upload URLs quinte made (a message id, then the S3 store's "+"; anything
 // else, such as a "../" the S3 store would put in a key, is not found rather than an S3 error), keeps an
 // invite to the uploads it created (tus itself lets anyone who knows an upload's URL resume or delete
-// it), and holds the size limit on uploads whose length is deferred: tusd v2.9.1 trusts a PATCH's
-// Content-Length over its MaxSize for those.
+// it), answers tusd's errors in the API's JSON shape (tuserrors.go), and holds the size limit on
+// uploads whose length is deferred: tusd v2.9.1 trusts a PATCH's Content-Length over its MaxSize for
+// those.
 func (s *Server) tusGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "" {
@@ -119,7 +122,9 @@ func (s *Server) tusGuard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		aw := &tusAnswer{ResponseWriter: w}
+		next.ServeHTTP(aw, r)
+		aw.finish(s, r)
 	})
 }
 
@@ -157,7 +162,7 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 	}
 	storageTrouble := func(what string, err error) (string, *apiError) {
 		s.log.Error(what, "message_id", id, "err", err)
-		return "", errorf(http.StatusServiceUnavailable, "storage", "storage is not answering; try the last chunk again shortly")
+		return "", errorf(http.StatusServiceUnavailable, "storage_unavailable", "storage is not answering; try the last chunk again shortly")
 	}
 	if up.Size == 0 {
 		return refuse(errorf(http.StatusBadRequest, "empty_file", "the file is empty"))
@@ -191,9 +196,9 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 		Filename: cleanFilename(up.MetaData["filename"]), InviteID: inviteID,
 	}
 	for _, name := range describedBy {
-		// A campaign was checked at creation; an upload created before campaigns existed may carry
-		// anything, and goes without one.
-		_ = describeUpload(&meta, name, up.MetaData[name])
+		// Checked at creation; an upload created before a rule (or a campaign removed since) goes
+		// without that field rather than being lost.
+		_ = s.describeUpload(&meta, name, up.MetaData[name])
 	}
 	if err := s.register(ctx, meta); err != nil {
 		return storageTrouble("recording message failed", err)

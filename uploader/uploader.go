@@ -90,7 +90,10 @@ type Server struct {
 	log      *slog.Logger
 	tus      http.Handler
 	tusStore tusStore
-	linkKey  []byte // signs HLS playback links; see hls.go
+	linkKey  []byte // signs HLS playback links (hls.go) and API-served downloads (files.go)
+	// serveFiles: download links point at this API's files route instead of presigned S3 URLs.
+	serveFiles bool
+	campaigns  Campaigns // nil: campaign names are only checked for their shape
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
@@ -99,33 +102,22 @@ func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logge
 		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken)}
 }
 
-// Handler routes every request. Only the health checks are public; every other route needs the team
-// token, and an invite token reaches only the routes listed in inviteRoutes.
+// Handler routes every request by the route table (routes.go): each route with its access, and
+// everything else the API's JSON error (401 without a token, then 404, or 405 with Allow).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-
-	api := http.NewServeMux()
-	api.HandleFunc("POST /v1/messages", s.createMessage)
-	api.HandleFunc("GET /v1/messages", s.listMessages)
-	api.HandleFunc("GET /v1/messages/{id}", s.getMessage)
-	api.HandleFunc("PUT /v1/messages/{id}/captions", s.putCaptions)
-	api.HandleFunc("DELETE /v1/messages/{id}/captions", s.deleteCaptions)
-	api.HandleFunc("POST /v1/invites", s.createInvite)
-	api.HandleFunc("GET /v1/invites", s.listInvites)
-	api.HandleFunc("GET /v1/invites/{id}", s.getInvite)
-	api.HandleFunc("DELETE /v1/invites/{id}", s.disableInvite)
-	api.HandleFunc("GET /v1/invite", s.ownInvite)
-	api.HandleFunc("GET /v1/messages/{id}/hls/{file...}", s.teamHLS)
-	if s.tus != nil {
-		api.Handle("/v1/uploads/", http.StripPrefix("/v1/uploads/", s.tusGuard(s.tus)))
+	for _, rt := range s.routes() {
+		var h http.Handler = rt.handler
+		switch rt.access {
+		case accessTeam, accessInvite:
+			h = s.authenticate(h, rt.access == accessInvite)
+		case accessSigned:
+			// Players fetch HLS without a Bearer header: a signed link opens the route on its own.
+			h = s.signedHLS(s.authenticate(h, false))
+		}
+		mux.Handle(rt.pattern, h)
 	}
-	authenticated := s.authenticate(api)
-	// Players fetch HLS without a Bearer header: a signed link opens that route on its own.
-	mux.Handle("GET /v1/messages/{id}/hls/{file...}", s.signedHLS(authenticated))
-	mux.Handle("/", authenticated)
-	return s.cors(mux)
+	return s.cors(s.unmatched(mux))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -178,22 +170,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// cleanText keeps a client-supplied string as harmless data: valid UTF-8, no control characters, at
-// most n bytes.
+// cleanText keeps a client-supplied string as harmless data (message.CleanText: valid UTF-8, control
+// characters as spaces), cut to at most n bytes on a character boundary. For the fields whose limit is
+// an answer (artist, title, consent) see describeUpload.
 func cleanText(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = message.CleanText(s)
 	for len(s) > n {
 		_, size := lastRune(s)
 		s = s[:len(s)-size]
 	}
-	return s
+	return strings.TrimSpace(s)
 }
 
 func lastRune(s string) (rune, int) {

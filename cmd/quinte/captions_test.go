@@ -203,7 +203,17 @@ func TestCaptionsAddedLaterReprocessTheMessage(t *testing.T) {
 	if got := stored(t, m, message.CaptionsKey(id)); got != nil || metaOf(t, m, id).Captions != "" {
 		t.Errorf("after DELETE: stored %q, meta %+v", got, metaOf(t, m, id))
 	}
+	if !strings.Contains(string(body), `"captions": false`) {
+		t.Errorf("DELETE captions answered %s, want \"captions\": false", body)
+	}
 	team.WaitReady(t, id, 3*time.Minute)
+	// The message says false too (not null), and the published caption/vtt left the bucket.
+	if _, b, _ := team.Do(t, "GET", "/v1/messages/"+id, nil, nil); !strings.Contains(string(b), `"captions": false`) || strings.Contains(string(b), "caption/vtt") {
+		t.Errorf("after DELETE the message says %s", b)
+	}
+	if got := stored(t, m, message.OutputKey(id, "caption/vtt", ".vtt")); got != nil {
+		t.Errorf("after DELETE the published captions are still in the bucket: %q", got)
+	}
 	if status, body, _ := team.Do(t, "DELETE", "/v1/messages/"+id+"/captions", nil, nil); status != http.StatusNotFound || !strings.Contains(string(body), "no_captions") {
 		t.Errorf("second DELETE: %d %s", status, body)
 	}

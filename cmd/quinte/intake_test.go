@@ -31,8 +31,9 @@ func bucketKeys(t *testing.T, m *Main, prefix string) []string {
 
 // The size limit holds while streaming: a body with no Content-Length that goes past it is cut at the
 // limit with 413, and nothing is stored. Same for tus, declared or deferred length.
-func TestSizeLimitWhileStreaming(t *testing.T) {
-	env := realEnv(t)
+func TestSizeLimitWhileStreaming(t *testing.T) { forEachBackend(t, testSizeLimitWhileStreaming) }
+
+func testSizeLimitWhileStreaming(t *testing.T, env map[string]string) {
 	env["QUINTE_UPLOAD_MAX_BYTES"] = strconv.Itoa(1 << 20)
 	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
@@ -103,8 +104,10 @@ func TestSizeLimitWhileStreaming(t *testing.T) {
 
 // Everything that is not media, or not only media, is refused at the door (415, or 400 when empty) by
 // multipart and by tus, and leaves nothing in the bucket.
-func TestNotMediaIsRefusedAtTheDoor(t *testing.T) {
-	m := startMain(t, config.RoleRun, realEnv(t))
+func TestNotMediaIsRefusedAtTheDoor(t *testing.T) { forEachBackend(t, testNotMediaIsRefusedAtTheDoor) }
+
+func testNotMediaIsRefusedAtTheDoor(t *testing.T, env map[string]string) {
+	m := startMain(t, config.RoleRun, env)
 	c := &testenv.Client{Base: m.URL, Token: token}
 	read := func(rel string) []byte { return mustRead(t, testenv.Corpus(t, rel)) }
 	files := append(testenv.NotMedia(t), testenv.Polyglots(t, read("image/progressive_faces_840x700.jpg"), read("image/animated_people_480x270.gif"), read("video/iphone4s_h264_rotated.mov"))...)
@@ -154,7 +157,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 	c := &testenv.Client{Base: m.URL, Token: token}
 	clip := mustRead(t, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
 
-	unicode := strings.Repeat("é🎬", 180) // 1080 bytes
+	unicode := strings.Repeat("é🎬", 100) // 600 bytes, 200 characters: the artist limit, counted in characters
 	// Even ones go by multipart, odd ones by tus (a NUL cannot travel in a multipart header: see below).
 	hostile := []string{"../../x.mp4", "-i http://127.0.0.1:9/x.mp4", unicode, "a\x00b.mp4", "$(touch pwned).mov", "x.mov\r\nX-Evil: 1", `C:\Windows\x.mov`, "-y"}
 	if status, body := c.MultipartBytes(t, "a\x00b.mp4", clip, nil); status != http.StatusBadRequest {
@@ -184,7 +187,7 @@ func TestClientStringsNeverReachAKeyAPathOrAnArgv(t *testing.T) {
 		c.WaitReady(t, id, 2*time.Minute)
 		meta := metaOf(t, m, id)
 		for what, v := range map[string]string{"filename": meta.Filename, "artist": meta.Artist, "title": meta.Title} {
-			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || len(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
+			if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") || utf8.RuneCountInString(v) > 500 || (what == "filename" && (strings.ContainsAny(v, `/\`) || len(v) > 200)) {
 				t.Errorf("message %d: stored %s %q is not clean text", i, what, v)
 			}
 		}

@@ -20,7 +20,11 @@ import (
 // TestAbandonedResumableUploadsExpire).
 // An upload refused at creation (a bad campaign) takes no slot.
 func TestInviteSlotsOfResumableUploads(t *testing.T) {
-	m := startMain(t, config.RoleRun, realEnv(t))
+	forEachBackend(t, testInviteSlotsOfResumableUploads)
+}
+
+func testInviteSlotsOfResumableUploads(t *testing.T, env map[string]string) {
+	m := startMain(t, config.RoleRun, env)
 	team := &testenv.Client{Base: m.URL, Token: token}
 	invID, invTok := createInvite(t, team, `{"max_uploads":2}`)
 	artist := &testenv.Client{Base: m.URL, Token: invTok}
@@ -144,4 +148,38 @@ func uploadsLeft(t *testing.T, c *testenv.Client) int {
 		t.Fatalf("GET /v1/invite: %d %s", status, b)
 	}
 	return v.Remaining
+}
+
+// A resumable upload survives a restart of the API halfway (of everything, on the embedded parts): the
+// artist asks the offset, sends the rest, and the last PATCH makes the message, which gets ready.
+func TestTusResumedAfterRestart(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env map[string]string) {
+		clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
+		m := startMain(t, config.RoleRun, env)
+		up := tusCreate(t, m.URL, token, len(clip))
+		half := len(clip) / 2
+		if resp, body := tusRequest(t, "PATCH", m.URL+up, token, clip[:half], map[string]string{"Upload-Offset": "0"}); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("first half: %d %s", resp.StatusCode, body)
+		}
+		testenv.Must(t, m.Close())
+
+		m2 := startMain(t, config.RoleRun, env)
+		resp, body := tusRequest(t, "HEAD", m2.URL+up, token, nil, nil)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != strconv.Itoa(half) {
+			t.Fatalf("HEAD after the restart: %d, offset %q, want 200 and %d: %s", resp.StatusCode, resp.Header.Get("Upload-Offset"), half, body)
+		}
+		resp, body = tusRequest(t, "PATCH", m2.URL+up, token, clip[half:], map[string]string{"Upload-Offset": strconv.Itoa(half)})
+		id := resp.Header.Get("Quinte-Message-Id")
+		if resp.StatusCode != http.StatusNoContent || !message.ValidID(id) {
+			t.Fatalf("the rest after the restart: %d %s", resp.StatusCode, body)
+		}
+		team := &testenv.Client{Base: m2.URL, Token: token}
+		team.WaitReady(t, id, 2*time.Minute)
+		if meta := metaOf(t, m2, id); meta.Size != int64(len(clip)) || meta.Via != "tus" {
+			t.Errorf("resumed upload recorded as %+v", meta)
+		}
+		if n, err := m2.Store.Size(t.Context(), message.OriginalKey(id)); err != nil || n != int64(len(clip)) {
+			t.Errorf("original of the resumed upload: %d bytes (%v), want %d", n, err, len(clip))
+		}
+	})
 }

@@ -41,6 +41,7 @@ type Main struct {
 	URL       string // base URL of the HTTP API
 	Campaigns *brand.Catalogue
 	Store     *storage.Store
+	S3Server  *storage.Embedded // the embedded S3, when `quinte run` started one
 	Queue     *worker.Queue
 	API       *uploader.Server
 	closers   []func() error
@@ -129,6 +130,7 @@ func (m *Main) embed(ctx context.Context) error {
 			return err
 		}
 		m.closers = append(m.closers, e.Close)
+		m.S3Server = e
 		cfg.S3.Endpoint, cfg.S3.AccessKey, cfg.S3.SecretKey = e.Endpoint, e.AccessKey, e.SecretKey
 		m.Log.Info("embedded S3 started", "endpoint", e.Endpoint, "dir", e.Dir)
 	}
@@ -193,13 +195,20 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
 		return err
 	}
+	api.KnowCampaigns(m.Campaigns)
+	if m.S3Server != nil {
+		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
+		api.ServeFiles()
+	}
 	m.API = api
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
+	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
 	srv := &http.Server{
 		Handler:           api.Handler(),
+		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),

@@ -219,7 +219,7 @@ func TestCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Names(); strings.Join(got, ",") != "example,summer-tour-2026" {
+	if got := c.Names(); strings.Join(got, ",") != "example,spring-tour,summer-tour-2026" {
 		t.Errorf("names %v", got)
 	}
 	if cfg, ok := c.Get("example"); !ok || cfg.Campaign != "Replaced" || cfg.TextColor != "white" {
