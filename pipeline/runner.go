@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 )
 
 // ErrStalled is the cause of a run stopped by the watchdog because ffmpeg stopped making progress.
@@ -116,7 +117,8 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 
 	w := proc.NewWatchdog(r.Stall, func() { cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall)) })
 	defer w.Stop()
-	go readProgress(stdout, func(Progress) { w.Kick() })
+	// A panic in the parser must not end the worker: it stops this run with the panic as its cause.
+	safe.Go(func() { readProgress(stdout, func(Progress) { w.Kick() }) }, func(err error) { cancel(err) })
 	err = cmd.Wait()
 	killGroup(cmd)
 	if err != nil {

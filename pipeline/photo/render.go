@@ -16,6 +16,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
 )
 
@@ -73,7 +74,7 @@ func runAll(jobs []func() error) error {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { errs[i] = j() })
+		wg.Go(func() { errs[i] = safe.Call(j) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
