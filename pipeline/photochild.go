@@ -184,11 +184,19 @@ func (p *Pipeline) runPhotoChild(ctx context.Context, req photoRequest, framer s
 	}
 	wd := proc.NewWatchdog(p.cfg.StallTimeout, func() { cancel(errPhotoStalled) })
 	defer wd.Stop()
+	waited := false
+	defer func() {
+		if !waited { // a panic here (in the framing): the child must not outlive the job
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	}()
 
 	res, fail, protoErr := talkToPhotoChild(cctx, req, stdin, stdout, wd, framer)
 	stdin.Close()
 	_, _ = io.Copy(io.Discard, stdout) // a child still writing must not block on a full pipe
 	werr := cmd.Wait()
+	waited = true
 	killGroup(cmd)
 	wd.Stop()
 	if err := ctx.Err(); err != nil {

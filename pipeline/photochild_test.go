@@ -1,12 +1,9 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image"
-	"image/color"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,25 +12,15 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
-// markedJPEG writes a valid 256x192 JPEG whose comment segment carries the test hook's marker for
-// mode (TestCrashEnv): without the variable it is an ordinary photo.
-func markedJPEG(t testing.TB, dir, mode string) string {
+// writePhoto writes data as name in dir.
+func writePhoto(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 256, 192))
-	for y := range 192 {
-		for x := range 256 {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
-		}
-	}
-	var b bytes.Buffer
-	testenv.Must(t, jpeg.Encode(&b, img, nil))
-	com := []byte(testCrashMarker + mode)
-	seg := append([]byte{0xFF, 0xFE, byte((len(com) + 2) >> 8), byte(len(com) + 2)}, com...)
-	out := append(append(append([]byte{}, b.Bytes()[:2]...), seg...), b.Bytes()[2:]...)
-	path := filepath.Join(dir, mode+".jpg")
-	testenv.Must(t, os.WriteFile(path, out, 0o644))
+	path := filepath.Join(dir, name)
+	testenv.Must(t, os.WriteFile(path, data, 0o644))
 	return path
 }
 
@@ -55,7 +42,7 @@ func TestPhotoChildCrashFailsItsJobAlone(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := p.Process(context.Background(), Input{ID: tc.mode, Path: markedJPEG(t, dir, tc.mode), Kind: message.KindImage, WorkDir: dir})
+			_, err := p.Process(context.Background(), Input{ID: tc.mode, Path: writePhoto(t, dir, "crash.jpg", testenv.CrashPhoto(t, tc.mode)), Kind: message.KindImage, WorkDir: dir})
 			var ie *InputError
 			if !errors.As(err, &ie) || ie.Code != tc.code || !strings.Contains(ie.Message, tc.reason) {
 				t.Fatalf("got %v, want an InputError %s saying %q", err, tc.code, tc.reason)
@@ -87,9 +74,101 @@ func TestPhotoChildCancelledIsNotTheInputsFault(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err := p.Process(ctx, Input{ID: "c", Path: markedJPEG(t, dir, "hang"), Kind: message.KindImage, WorkDir: dir})
+	_, err := p.Process(ctx, Input{ID: "c", Path: writePhoto(t, dir, "hang.jpg", testenv.CrashPhoto(t, "hang")), Kind: message.KindImage, WorkDir: dir})
 	var ie *InputError
 	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ie) {
 		t.Fatalf("got %v, want the job's deadline and no InputError", err)
+	}
+}
+
+// inProcessFramer frames as the photo step did before photos ran in a child: from the full picture,
+// in this process.
+type inProcessFramer struct{ subjectFramer }
+
+func (f inProcessFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
+	b := img.Bounds()
+	return f.frame(ctx, img, Size{W: b.Dx(), H: b.Dy()}, aspects)
+}
+
+// BenchmarkPhotoChild is the cost of the child process per photo: the corpus 12 MP JPEG's whole output
+// set made by the photo step (a child: start, request, analysis picture, result) against the same
+// work done in this process (package photo called directly, framed by the same detector), alternated
+// in the same run, in turns; the ratio is of the summed wall times.
+func BenchmarkPhotoChild(b *testing.B) {
+	p := photoPipeline()
+	src := testenv.Corpus(b, "image/pixel8_ultrahdr_gainmap_gps.jpg")
+	framer := inProcessFramer{subjectFramer{subjects: testParts().Subjects, log: p.log}}
+	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: PhotoAspects(), Framer: framer}
+	ctx := context.Background()
+	var child, inProc time.Duration
+	runInProcess := func() {
+		start := time.Now()
+		if _, _, err := photo.Process(ctx, cfg, src, b.TempDir()); err != nil {
+			b.Fatal(err)
+		}
+		inProc += time.Since(start)
+	}
+	runChild := func() {
+		start := time.Now()
+		if _, err := p.Process(ctx, Input{ID: "bench", Path: src, Kind: message.KindImage, WorkDir: b.TempDir()}); err != nil {
+			b.Fatal(err)
+		}
+		child += time.Since(start)
+	}
+	for i := 0; b.Loop(); i++ {
+		// Alternate which goes first, so neither always finds the file and the detector warm.
+		if i%2 == 0 {
+			runInProcess()
+			runChild()
+		} else {
+			runChild()
+			runInProcess()
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(child.Seconds()/n, "child-s/photo")
+	b.ReportMetric(inProc.Seconds()/n, "inprocess-s/photo")
+	b.ReportMetric(child.Seconds()/inProc.Seconds(), "child/inprocess")
+}
+
+// A photo whose colour profile made the colour code panic, with no test hook: its job ends with a
+// reason (photo_crashed while the hand-written code is there; whatever lcms2 makes of the profile
+// after it, a refusal or a photo), never with the worker, and the next photo is made.
+func TestPhotoMalformedProfileEndsItsJobAlone(t *testing.T) {
+	p := photoPipeline()
+	dir := t.TempDir()
+	res, err := p.Process(context.Background(), Input{ID: "icc", Path: writePhoto(t, dir, "bad_profile.jpg", testenv.BadProfileJPEG(t)), Kind: message.KindImage, WorkDir: dir})
+	var ie *InputError
+	switch {
+	case err == nil:
+		t.Logf("ready with %d files: the colour code no longer panics on this profile", len(res.Files))
+	case errors.As(err, &ie) && ie.Message != "":
+		t.Logf("%s: %s", ie.Code, ie.Message)
+	default:
+		t.Fatalf("got %v, want the photo made or an InputError with a reason", err)
+	}
+	if _, err := p.Process(context.Background(), Input{ID: "next", Path: testenv.Corpus(t, "image/progressive_faces_840x700.jpg"), Kind: message.KindImage, WorkDir: t.TempDir()}); err != nil {
+		t.Fatalf("the next photo: %v", err)
+	}
+}
+
+// panickySubjects panics where the worker's own code runs (the subject analysis of a photo): a fake
+// for the one function that the recover of Pipeline.Process guards.
+type panickySubjects struct{ Subjects }
+
+func (panickySubjects) PhotoTrack(context.Context, image.Image) (*reframe.Track, error) {
+	var boxes []int
+	_ = boxes[3] // as an out-of-range index in the analysis would
+	return nil, nil
+}
+
+// A panic in a step, in the worker's own process, ends that job with internal_error and a reason,
+// not the process; the stack goes to the log.
+func TestStepPanicIsTheJobsError(t *testing.T) {
+	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", MaxPhotoPixels: 50_000_000}, Parts{Subjects: panickySubjects{}}, nil)
+	_, err := p.Process(context.Background(), Input{ID: "p", Path: testenv.Corpus(t, "image/progressive_faces_840x700.jpg"), Kind: message.KindImage, WorkDir: t.TempDir()})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Code != CodeInternal || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("got %v, want an InputError %s carrying the panic", err, CodeInternal)
 	}
 }

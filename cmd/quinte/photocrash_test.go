@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,27 +11,6 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline"
 )
-
-// crashPhoto writes a valid JPEG carrying the test hook's marker for mode in a comment: with
-// pipeline.TestCrashEnv set in the worker's environment, its photo child panics on a goroutine of its
-// own, allocates without bound, or hangs ignoring SIGINT.
-func crashPhoto(t *testing.T, dir, mode string) string {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
-	for y := range 240 {
-		for x := range 320 {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
-		}
-	}
-	var b bytes.Buffer
-	testenv.Must(t, jpeg.Encode(&b, img, nil))
-	com := []byte("quinte-test-crash:" + mode)
-	seg := append([]byte{0xFF, 0xFE, byte((len(com) + 2) >> 8), byte(len(com) + 2)}, com...)
-	data := append(append(append([]byte{}, b.Bytes()[:2]...), seg...), b.Bytes()[2:]...)
-	path := filepath.Join(dir, mode+".jpg")
-	testenv.Must(t, os.WriteFile(path, data, 0o644))
-	return path
-}
 
 // No upload can end more than its own job: photos whose decoder panics, allocates without bound or
 // hangs each end `failed` with a reason, the process that runs the worker stays up (and its own memory
@@ -51,7 +26,7 @@ func TestPhotoCrashEndsItsJobAlone(t *testing.T) {
 	check := func(t *testing.T, c *testenv.Client, alive func() bool) {
 		dir := t.TempDir()
 		for _, tc := range cases {
-			m := c.Wait(t, c.Upload(t, crashPhoto(t, dir, tc.mode), map[string]string{"artist": "Ada"}), 3*time.Minute)
+			m := c.Wait(t, c.Upload(t, writeFile(t, dir, tc.mode+".jpg", testenv.CrashPhoto(t, tc.mode)), map[string]string{"artist": "Ada"}), 3*time.Minute)
 			if m.Status != "failed" || m.Error == nil || m.Error.Code != tc.code || !strings.Contains(m.Error.Message, tc.reason) {
 				t.Fatalf("%s: %s %+v, want failed %s saying %q", tc.mode, m.Status, m.Error, tc.code, tc.reason)
 			}
@@ -59,6 +34,16 @@ func TestPhotoCrashEndsItsJobAlone(t *testing.T) {
 			if !alive() {
 				t.Fatalf("the worker died with the %s photo", tc.mode)
 			}
+		}
+		// No hook: a profile that made the hand-written colour code panic (and whatever lcms2 makes of
+		// it after it): failed with a reason or ready, the worker still up.
+		m := c.Wait(t, c.Upload(t, writeFile(t, dir, "bad_profile.jpg", testenv.BadProfileJPEG(t)), map[string]string{"artist": "Ada"}), 3*time.Minute)
+		if m.Status == "failed" && (m.Error == nil || m.Error.Message == "") {
+			t.Fatalf("the bad profile failed without a reason: %+v", m)
+		}
+		t.Logf("bad profile: %s %+v", m.Status, m.Error)
+		if !alive() {
+			t.Fatal("the worker died with the bad profile")
 		}
 		c.WaitReady(t, c.Upload(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"), map[string]string{"artist": "Ada"}), 3*time.Minute)
 	}
@@ -84,4 +69,11 @@ func TestPhotoCrashEndsItsJobAlone(t *testing.T) {
 			t.Logf("worker peak RSS after the bombs: %d MiB", mem.Peak>>20)
 		}
 	})
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	testenv.Must(t, os.WriteFile(path, data, 0o644))
+	return path
 }
