@@ -1,9 +1,10 @@
 # quinte: one image for both container roles (`api` and `worker`).
 
 FROM golang:1.26-bookworm AS build
-# The face detector (pipeline/face) is dlib through cgo.
+# The face detector (pipeline/face) is dlib through cgo; photo colour management (pipeline/photo/icc)
+# is lcms2 through cgo.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libdlib-dev liblapack-dev libblas-dev \
+ && apt-get install -y --no-install-recommends libdlib-dev liblapack-dev libblas-dev liblcms2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -13,7 +14,8 @@ RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/quinte ./cmd/quint
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libheif-examples ca-certificates libdlib19.1 liblapack3 libblas3 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends ffmpeg libheif-examples ca-certificates libdlib19.1 liblapack3 libblas3 liblcms2-2 \
+    fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/quinte --create-home quinte
 COPY --from=build /out/quinte /usr/local/bin/quinte

@@ -9,7 +9,7 @@ ifneq ($(TOOLCHAIN),)
 export GOTOOLCHAIN := $(TOOLCHAIN)
 endif
 
-.PHONY: run test bench build deps-run deps-test deps-bench vet fmt clean
+.PHONY: run test bench fuzz build deps-run deps-test deps-bench vet fmt clean
 
 run: deps-run build
 	./$(BIN) run
@@ -20,6 +20,22 @@ test: deps-test
 
 bench: deps-bench
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+
+# Every parser of untrusted bytes has a fuzz target (seeds under each package's testdata/fuzz); Go fuzzes
+# one target per run, so each gets FUZZTIME in turn. What a run finds lands in testdata/fuzz/<target>/:
+# fix it and commit the input as a seed.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./uploader:FuzzSniff ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
+	./pipeline/photo/anim:FuzzWebP ./pipeline/photo/anim:FuzzGIF ./pipeline/photo/heif:FuzzParse \
+	./pipeline/photo:FuzzJPEGMeta ./pipeline/photo:FuzzPNGMeta ./pipeline/photo:FuzzEXIFOrientation ./pipeline/photo:FuzzY4M
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 build:
 	$(GO) build -o $(BIN) ./cmd/quinte

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,5 +128,54 @@ func TestCampaignsDir(t *testing.T) {
 	}
 	if err := c.Validate(RoleRun); err == nil || !strings.Contains(err.Error(), "QUINTE_CAMPAIGNS_DIR") {
 		t.Errorf("a missing campaigns dir: %v", err)
+	}
+}
+
+// A misspelt QUINTE_* variable is reported with the setting it most likely meant; known ones and
+// other programs' variables are not.
+func TestUnknownSettings(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"QUINTE_WORKER_CONCURENCY=4", "QUINTE_WORKER_CONCURRENCY"},
+		{"QUINTE_S3_BUCKETT=x", "QUINTE_S3_BUCKET"},
+		{"QUINTE_MAX_FRAME_RATES=30", "QUINTE_MAX_FRAME_RATE"},
+		{"QUINTE_REDIS=redis://x", "QUINTE_REDIS_URL"},
+		{"QUINTE_WORKER_CONCURRENCY=4", ""},
+		{"QUINTE_CONFIG=/etc/quinte.yaml", ""},
+		{"AWS_REGION=eu-west-1", ""},
+		{"HOME=/root", ""},
+	} {
+		got := Unknown([]string{tc.env})
+		switch {
+		case tc.want == "" && len(got) != 0:
+			t.Errorf("%s: reported %+v", tc.env, got)
+		case tc.want != "" && (len(got) != 1 || got[0].Closest != tc.want):
+			t.Errorf("%s: %+v, want one naming %s", tc.env, got, tc.want)
+		}
+	}
+}
+
+// The start-up line says what runs, and never a secret.
+func TestSummaryHasNoSecrets(t *testing.T) {
+	c, err := Load("", env(map[string]string{
+		"QUINTE_REDIS_URL": "redis://:hunter2-redis@redis:6379/0", "QUINTE_S3_ENDPOINT": "http://minio:9000",
+		"AWS_ACCESS_KEY_ID": "AKIDSECRET", "AWS_SECRET_ACCESS_KEY": "s3cr3t-key", "QUINTE_TEAM_TOKEN": "team-token-0123456789",
+		"QUINTE_WORKER_CONCURRENCY": "3",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []Role{RoleRun, RoleAPI, RoleWorker} {
+		line := fmt.Sprint(c.Summary(role)...)
+		for _, secret := range []string{"hunter2", "AKIDSECRET", "s3cr3t", "team-token"} {
+			if strings.Contains(line, secret) {
+				t.Errorf("%s start-up line shows %s: %s", role, secret, line)
+			}
+		}
+		if !strings.Contains(line, "redis:6379") || !strings.Contains(line, "minio:9000") {
+			t.Errorf("%s start-up line lacks the endpoints: %s", role, line)
+		}
+		if hasConc := strings.Contains(line, "concurrency3"); hasConc == (role == RoleAPI) {
+			t.Errorf("%s start-up line and concurrency: %s", role, line)
+		}
 	}
 }

@@ -42,8 +42,30 @@ func TestComposeFile(t *testing.T) {
 	if !strings.HasPrefix(svc("minio").Image, "minio/minio") {
 		t.Errorf("minio image %q", svc("minio").Image)
 	}
-	if !strings.Contains(strings.Join(svc("minio-init").Entrypoint, " "), "mc mb --ignore-existing local/quinte") {
-		t.Error("the bucket is not created")
+	// Only `quinte init` creates the bucket (api and worker refuse a missing one), before both start.
+	if in := svc("init"); !slices.Equal(in.Command, types.ShellCommand{"init"}) || in.Image != "quinte:latest" || in.Restart != "no" {
+		t.Errorf("init service: command %v, image %q, restart %q", in.Command, in.Image, in.Restart)
+	}
+	for _, role := range []string{"api", "worker"} {
+		if d, ok := svc(role).DependsOn["init"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("%s does not wait for quinte init to create the bucket", role)
+		}
+	}
+	// Every long-running service has a health check, and quinte's is `quinte health <its role>`.
+	for _, name := range []string{"redis", "minio", "api", "worker"} {
+		hc := svc(name).HealthCheck
+		if hc == nil || hc.Disable || len(hc.Test) == 0 {
+			t.Errorf("%s has no health check", name)
+			continue
+		}
+		if name == "api" || name == "worker" {
+			if want := []string{"CMD", "/usr/local/bin/quinte", "health", name}; !slices.Equal([]string(hc.Test), want) {
+				t.Errorf("%s health check %v, want %v", name, hc.Test, want)
+			}
+			if hc.Interval == nil || hc.Timeout == nil || *hc.Timeout >= *hc.Interval {
+				t.Errorf("%s health check: interval %v, timeout %v", name, hc.Interval, hc.Timeout)
+			}
+		}
 	}
 	for _, role := range []string{"api", "worker"} {
 		s := svc(role)

@@ -41,13 +41,41 @@ type Error struct {
 
 // Record is the status record stored at StatusKey.
 type Record struct {
-	ID        string    `json:"id"`
-	Kind      Kind      `json:"kind"`
-	Status    Status    `json:"status"`
-	Error     *Error    `json:"error,omitempty"`
-	Warnings  []string  `json:"warnings,omitempty"`
+	ID       string   `json:"id"`
+	Kind     Kind     `json:"kind"`
+	Status   Status   `json:"status"`
+	Error    *Error   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Note says why the message is in its status when that is not the usual course: a job given back
+	// to the queue when its worker was stopped. UpdatedAt says when.
+	Note string `json:"note,omitempty"`
+	// Attempts counts the jobs started on the message since it was last queued by a person (an upload,
+	// new captions); Crashes those whose process died before the job ended. They live here, not only
+	// in Redis, so that a restart (the embedded queue forgets everything) does not forget them.
+	Attempts int `json:"attempts,omitempty"`
+	Crashes  int `json:"crashes,omitempty"`
+	// Running names the job in progress (which worker, since when) and is cleared when the job ends
+	// in any way its worker sees. A job that finds it set at its start knows the previous one's
+	// process died under it.
+	Running   string    `json:"running,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Requeue puts the record back to queued with a clean slate, as a person's change (new captions)
+// does: no error, warnings, note, and no attempts counted against the next run.
+func (r *Record) Requeue() {
+	r.Status, r.Error, r.Warnings, r.Note = StatusQueued, nil, nil, ""
+	r.Attempts, r.Crashes, r.Running = 0, 0, ""
+}
+
+// Progress is how far a message being processed is: the step its job is in ("probe", "analyze",
+// "subjects", "encode", "finish", "verify", "publish") and the percent of that step done. The worker
+// stores it at ProgressKey while it works; it is a passing figure, not part of the record.
+type Progress struct {
+	Stage     string    `json:"stage"`
+	Percent   int       `json:"percent"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Meta describes the original as it arrived; it is stored at MetaKey next to the original. Filename is
@@ -123,6 +151,7 @@ func MetaKey(id string) string     { return OriginalsPrefix + id + "/meta.json" 
 func CaptionsKey(id string) string { return OriginalsPrefix + id + "/captions" }
 func StatusKey(id string) string   { return MessagesPrefix + id + "/status.json" }
 func ManifestKey(id string) string { return MessagesPrefix + id + "/manifest.json" }
+func ProgressKey(id string) string { return MessagesPrefix + id + "/progress.json" }
 
 // OutputKey is where an output called name (such as "rendition/720p") with extension ext is published.
 func OutputKey(id, name, ext string) string { return MessagesPrefix + id + "/" + name + ext }

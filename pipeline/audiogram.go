@@ -14,6 +14,21 @@ const (
 	brandTo   = "0x6a3d9a"
 )
 
+// writeAudiogramOverlays writes the campaign's lower-third and the captions of every audiogram (what
+// audioCommand's pass draws), in the safe zones of the video crops: on 9:16 away from the top 14 % and
+// the bottom 20 %.
+func writeAudiogramOverlays(ap *AudioPlan, dir string) error {
+	if !ap.Brand.overlays() {
+		return nil
+	}
+	for _, g := range ap.Audiograms {
+		if err := ap.Brand.writeOverlay(dir, g.Name, Size{W: g.Width, H: g.Height}, g.Width*16 == g.Height*9); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // audioCommand is the single pass of an audio-only message: the audio is decoded once, normalised to
 // both targets, and written as rendition/audio (-16 LUFS) and as the sound of two audiograms (-14
 // LUFS), whose waveform is drawn from that same normalised sound, so it fills its box the same way
@@ -45,7 +60,8 @@ func audioCommand(ap *AudioPlan, in, dir string, e encodeSettings) []string {
 			bg = ffmpeg.Filter([]*ffmpeg.Stream{fill, art}, "overlay", ffmpeg.Args{fmt.Sprintf("x=%d+(%d-w)/2:y=%d+(%d-h)/2", g.Art.X, g.Art.W, g.Art.Y, g.Art.H)})
 			bg = apply(bg, filt{"format", "yuv420p"})
 		} else {
-			still := ffmpeg.Input(fmt.Sprintf("gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001:d=1",
+			// A fixed seed: the gradients source draws differently on every run otherwise.
+			still := ffmpeg.Input(fmt.Sprintf("gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001:d=1:seed=1",
 				g.Width, g.Height, brandFrom, brandTo, g.Width, g.Height), ffmpeg.KwArgs{"f": "lavfi"})
 			bg = apply(still.Get("0"), filt{"trim", "end_frame=1"}, filt{"format", "yuv420p"})
 		}
@@ -57,6 +73,10 @@ func audioCommand(ap *AudioPlan, in, dir string, e encodeSettings) []string {
 			filt{"format", "yuva420p"})
 		v := ffmpeg.Filter([]*ffmpeg.Stream{bg, wave}, "overlay", ffmpeg.Args{fmt.Sprintf("x=%d:y=%d:shortest=1", g.Wave.X, g.Wave.Y)})
 		v = apply(v, filt{"format", "yuv420p"}, filt{"fps", strconv.Itoa(ap.FrameRate)}, filt{"setsar", "1"})
+		if ap.Brand.overlays() {
+			// Last, over the picture and the waveform, as on the video crops.
+			v = ap.Brand.drawOverlay(v, dir, g.Name)
+		}
 		outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{v, social[2*i+1]}, outputFile(dir, g.Name, ".mp4"),
 			merge(videoArgs(e, 2500), audioArgs(), cleanArgs(), ffmpeg.KwArgs{"movflags": "+faststart", "flags:v": "+bitexact", "flags:a": "+bitexact"})))
 	}

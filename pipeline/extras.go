@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	ffmpeg "github.com/u2takey/ffmpeg-go"
+
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/reframe"
@@ -19,9 +21,9 @@ type Extras struct {
 	Brand     *Branding      // nil: no campaign and no captions
 }
 
-// Branding is what a campaign and the supplied captions add to a video's social crops (never to its
-// renditions): a lower-third with the artist's name and the campaign line, and captions burned in; the
-// captions are also published as caption/vtt.
+// Branding is what a campaign and the supplied captions add to a video's social crops and a voice
+// note's audiograms (never to renditions): a lower-third with the artist's name and the campaign line,
+// and captions burned in; the captions are also published as caption/vtt.
 type Branding struct {
 	Campaign string `json:"campaign,omitempty"`
 	Name     string `json:"name,omitempty"`     // the lower-third's first line, as drawn
@@ -29,8 +31,8 @@ type Branding struct {
 	Captions int    `json:"captions,omitempty"` // cues burned in and published
 
 	style  brand.Config
-	artist string
-	cues   []brand.Cue
+	cues   []brand.Cue // as supplied: published as caption/vtt
+	burned []brand.Cue // as drawn: without the characters no installed font has (nil: cues)
 }
 
 // lowerThird reports whether the campaign draws a lower-third.
@@ -38,14 +40,56 @@ func (b *Branding) lowerThird() bool {
 	return b != nil && b.style.Enabled && (b.Name != "" || b.Line != "")
 }
 
-// overlays reports whether anything is drawn on the social crops.
+// overlays reports whether anything is drawn on the social crops and audiograms.
 func (b *Branding) overlays() bool { return b != nil && (b.lowerThird() || len(b.cues) > 0) }
 
-// texts are the lower-third's texts and the files in dir drawtext reads them from.
-func (b *Branding) texts(dir string) brand.Texts { return brand.NewTexts(b.artist, b.style, dir) }
+// overlayFile is the ASS script drawn on the output called name, in the job's directory.
+func overlayFile(dir, name string) string {
+	return jobFile(dir, "brand_"+strings.ReplaceAll(name, "/", "_")+".ass")
+}
 
-// captionsFile is the SRT the subtitles filter burns in, written into the job's directory.
-func captionsFile(dir string) string { return jobFile(dir, "captions.srt") }
+// overlay is what the branding draws on an output of size out (nine16: away from the bottom 20 % the
+// apps cover, as on every 9:16).
+func (b *Branding) overlay(out Size, nine16 bool) brand.Overlay {
+	return brand.Overlay{Config: b.style, Layout: brand.LayoutFor(out, nine16, len(b.cues) > 0, b.style),
+		Texts: brand.Texts{Name: b.Name, Line: b.Line}, Cues: b.drawnCues()}
+}
+
+// drawnCues are the captions as burned in.
+func (b *Branding) drawnCues() []brand.Cue {
+	if b.burned != nil {
+		return b.burned
+	}
+	return b.cues
+}
+
+// writeOverlay writes the script drawn on the output called name (before the pass that draws it).
+func (b *Branding) writeOverlay(dir, name string, out Size, nine16 bool) error {
+	script, err := b.overlay(out, nine16).Script()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return os.WriteFile(overlayFile(dir, name), script, 0o644)
+}
+
+// drawOverlay draws the script of the output called name on a branch of it.
+func (b *Branding) drawOverlay(s *ffmpeg.Stream, dir, name string) *ffmpeg.Stream {
+	return brand.Draw(s, b.style, overlayFile(dir, name))
+}
+
+// writeCropOverlays writes the overlay of every social crop of a video plan whose message has a
+// campaign or captions.
+func writeCropOverlays(vp *VideoPlan, dir string) error {
+	if !vp.Brand.overlays() {
+		return nil
+	}
+	for _, c := range vp.Crops {
+		if err := vp.Brand.writeOverlay(dir, c.Name, c.Out, c.Aspect.SafeBand()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Caption output: the supplied captions as WebVTT.
 const captionName = "caption/vtt"
@@ -58,14 +102,14 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 		return nil
 	}
 	// Without a campaign, captions take the default style and no lower-third is drawn.
-	b := &Branding{Campaign: in.Campaign, artist: in.Artist, style: brand.DefaultConfig()}
+	b := &Branding{Campaign: in.Campaign, style: brand.DefaultConfig()}
 	if in.Campaign != "" {
 		style, ok := p.campaigns.Get(in.Campaign)
 		if !ok {
 			return Reject("unknown_campaign", "the campaign %q does not exist (campaigns: %s): upload again without it or with one of those", in.Campaign, listOrNone(p.campaigns.Names()))
 		}
 		b.style = style
-		if t := b.texts(in.WorkDir); style.Enabled {
+		if t := brand.NewTexts(in.Artist, style); style.Enabled {
 			b.Name, b.Line = t.Name, t.Line
 		}
 	}
@@ -80,9 +124,54 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 		}
 		b.cues, b.Captions = cues, len(cues)
 	}
+	if err := b.fitFonts(j); err != nil {
+		return err
+	}
 	j.extra.Brand = b
 	if in.Kind == message.KindImage && b.overlays() {
-		j.res.Warnings = append(j.res.Warnings, "the campaign's lower-third and captions are drawn on video crops only: the photo's crops have none")
+		j.res.Warnings = append(j.res.Warnings, "the campaign's lower-third and captions are drawn on video crops and audiograms only: the photo's crops have none")
+	}
+	return nil
+}
+
+// fitFonts leaves out of the texts to draw the characters that no installed font has (an emoji newer
+// than the fonts, a private-use character), with a warning: libass would draw each as a box.
+func (b *Branding) fitFonts(j *job) error {
+	if b.Name == "" && b.Line == "" && len(b.cues) == 0 {
+		return nil
+	}
+	cov, err := brand.SystemCoverage()
+	if err != nil {
+		return err // the machine's fonts, not the message: retried
+	}
+	fit := func(what, where, s string) string {
+		kept, missing := cov.Drawable(s)
+		if len(missing) > 0 {
+			j.res.Warnings = append(j.res.Warnings, fmt.Sprintf("%s: no installed font draws %s: left out of the %s", what, brand.DescribeRunes(missing), where))
+		}
+		return kept
+	}
+	b.Name = fit("the artist's name", "lower-third", b.Name)
+	b.Line = fit("the campaign line", "lower-third", b.Line)
+	if len(b.cues) > 0 {
+		var all strings.Builder
+		for _, c := range b.cues {
+			all.WriteString(c.Text)
+		}
+		if _, missing := cov.Drawable(all.String()); len(missing) > 0 {
+			fit("the captions", "burned-in captions (caption/vtt keeps them)", string(missing))
+			burned := make([]brand.Cue, len(b.cues))
+			for i, c := range b.cues {
+				burned[i] = c
+				var lines []string
+				for _, l := range strings.Split(c.Text, "\n") {
+					kept, _ := cov.Drawable(l)
+					lines = append(lines, kept)
+				}
+				burned[i].Text = strings.Join(lines, "\n")
+			}
+			b.burned = burned
+		}
 	}
 	return nil
 }
@@ -110,6 +199,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
 	tr, err := p.subjects.Analyze(ctx, reframe.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: sourceArgs(), Path: j.in.Path, VideoStream: v.Stream,
 		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: j.in.WorkDir, Stall: p.cfg.StallTimeout,
+		Progress: j.progress.done,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

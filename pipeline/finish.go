@@ -36,7 +36,7 @@ const hlsDir = "hls"
 
 // prepareDir makes what the video plan's passes read or write in dir besides the source: the HLS
 // subdirectory (the hls muxer does not make it), the camera paths of the moving crops, the lower-third's
-// texts and the captions to burn in.
+// and captions drawn on the crops (extras.go).
 func prepareDir(vp *VideoPlan, dir string) error {
 	if err := os.MkdirAll(jobFile(dir, hlsDir), 0o755); err != nil {
 		return err
@@ -46,16 +46,7 @@ func prepareDir(vp *VideoPlan, dir string) error {
 			return err
 		}
 	}
-	b := vp.Brand
-	if b.lowerThird() {
-		if err := b.texts(dir).Write(); err != nil {
-			return err
-		}
-	}
-	if b != nil && len(b.cues) > 0 {
-		return os.WriteFile(captionsFile(dir), brand.SRT(b.cues), 0o644)
-	}
-	return nil
+	return writeCropOverlays(vp, dir)
 }
 
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
@@ -199,7 +190,8 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	if _, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
+	run := p.run.measured(j.progress.meter("", vp.Duration))
+	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
 		return err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
 	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {

@@ -82,6 +82,10 @@ type Input struct {
 	Artist   string // the artist's name, drawn on the campaign's lower-third
 	Campaign string // a campaign of the catalogue ("" for none)
 	Captions string // a .srt or .vtt on local disk, burned into the video crops and published ("" for none)
+
+	// Progress, when set, is told which step the job is in and how far that step is, as it moves
+	// (from the tools' own reads and reports; a few times a second at most). It must not block.
+	Progress func(message.Progress)
 }
 
 // File is one output on local disk, ready to publish.
@@ -111,9 +115,10 @@ type Result struct {
 
 // job is the state passed from step to step.
 type job struct {
-	in    Input
-	res   *Result
-	extra Extras // what the subject analysis and the message's campaign add to the plan
+	in       Input
+	res      *Result
+	extra    Extras    // what the subject analysis and the message's campaign add to the plan
+	progress *progress // how far the job is, for the API (nil: nobody asked)
 }
 
 // step is one stage of a job.
@@ -126,7 +131,7 @@ type step struct {
 // audio: probe and gate, analyse (cheap passes), plan, the one decoding pass, the finishing pass (from
 // the main pass's files), verify.
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
-	j := &job{in: in, res: &Result{Kind: in.Kind}}
+	j := &job{in: in, res: &Result{Kind: in.Kind}, progress: newProgress(in.Progress)}
 	var steps []step
 	if in.Kind == message.KindImage {
 		steps = []step{{"brand", p.branding}, {"photo", p.photo}}
@@ -145,6 +150,7 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 			defer cancel()
 		}
 		start := time.Now()
+		j.progress.stage(s.name)
 		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
 		}
@@ -224,9 +230,13 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 		}
 		frames = plan.Video.Frames
 	case plan.Audio != nil:
+		if err := writeAudiogramOverlays(plan.Audio, j.in.WorkDir); err != nil {
+			return err
+		}
 		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
 	}
-	errs, err := p.run.FFmpeg(ctx, p.cfg.FFmpeg, args)
+	run := p.run.measured(j.progress.meter(j.in.Path, j.res.Media.Duration))
+	errs, err := run.FFmpeg(ctx, p.cfg.FFmpeg, args)
 	if err != nil {
 		return classifyFFmpeg(ctx, err)
 	}
@@ -291,5 +301,6 @@ func JobTimeout(seconds float64) time.Duration {
 	return 2*time.Minute + time.Duration(seconds*20)*time.Second
 }
 
-// DefaultConcurrency is one job per two cores: each ffmpeg pass already uses every core.
-func DefaultConcurrency() int { return max(1, runtime.NumCPU()/2) }
+// DefaultConcurrency is one job per two cores: each ffmpeg pass already uses every core. The cores are
+// those the process may use (GOMAXPROCS, which follows a container's CPU limit), not the host's.
+func DefaultConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }

@@ -70,7 +70,7 @@ func PlanMedia(m Media, x Extras) (*Plan, error) {
 			return nil, err
 		}
 	case message.KindAudio:
-		p = planAudio(m)
+		p = planAudio(m, x)
 	default:
 		return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}

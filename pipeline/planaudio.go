@@ -5,8 +5,8 @@ import (
 )
 
 // AudioPlan is an audio-only message (a voice note, a song): one ffmpeg pass writes the normalised audio
-// and two audiogram videos (the cover art, or a branded still, with the waveform drawn over it) for
-// social networks, which do not take bare audio.
+// and two audiogram videos (the cover art, or a branded still, with the waveform drawn over it, and the
+// campaign's lower-third and the captions over both) for social networks, which do not take bare audio.
 type AudioPlan struct {
 	AudioStream int             `json:"audio_stream"`
 	Cover       int             `json:"cover"` // stream of the cover art, -1: the branded still
@@ -17,6 +17,7 @@ type AudioPlan struct {
 	Social      AudioChain      `json:"social_audio"`
 	Audiograms  []Audiogram     `json:"audiograms"`
 	Outputs     []PlannedOutput `json:"outputs"`
+	Brand       *Branding       `json:"brand,omitempty"` // drawn on every audiogram when it draws anything
 }
 
 // Audiogram is one waveform video: the picture fills Width×Height, the waveform is drawn in Wave.
@@ -30,7 +31,7 @@ type Audiogram struct {
 
 const audiogramFPS = 30
 
-func planAudio(m Media) *Plan {
+func planAudio(m Media, x Extras) *Plan {
 	p := &Plan{Kind: message.KindAudio}
 	pl := planner{p}
 	a := m.Audio
@@ -48,6 +49,14 @@ func planAudio(m Media) *Plan {
 	ap.Audiograms = []Audiogram{
 		{Name: "audiogram/9x16", Width: 1080, Height: 1920, Art: Rect{X: 90, Y: 300, W: 900, H: 900}, Wave: Rect{X: 60, Y: 1360, W: 960, H: 320}},
 		{Name: "audiogram/1x1", Width: 1080, Height: 1080, Art: Rect{X: 240, Y: 90, W: 600, H: 600}, Wave: Rect{X: 60, Y: 760, W: 960, H: 240}},
+	}
+	if b := x.Brand; b.overlays() {
+		ap.Brand = b
+		if b.lowerThird() {
+			pl.why("campaign %q: a lower-third (%s) on every audiogram, inside the safe zone; not on rendition/audio", b.Campaign, quoteLines(b.Name, b.Line))
+		}
+	} else if b != nil && b.Campaign != "" {
+		pl.why("campaign %q draws no lower-third", b.Campaign)
 	}
 	ap.Outputs = append(ap.Outputs, PlannedOutput{Name: "rendition/audio", Role: message.RoleRendition, Format: "m4a"})
 	for _, g := range ap.Audiograms {

@@ -153,7 +153,7 @@ func planCaptions(pl planner, b *Branding) {
 		pl.why("%d captions supplied: burned into every social crop (above the bottom 20%% on 9:16) and published as %s", b.Captions, captionName)
 	case p.Audio != nil:
 		p.Audio.Outputs = append(p.Audio.Outputs, out)
-		pl.why("%d captions supplied: published as %s (the audiograms carry none)", b.Captions, captionName)
+		pl.why("%d captions supplied: burned into every audiogram (above the bottom 20%% on 9:16) and published as %s", b.Captions, captionName)
 	}
 }
 

@@ -42,11 +42,10 @@ func (e *ExecError) Error() string {
 
 func (e *ExecError) Unwrap() error { return e.Err }
 
-// Progress is what ffmpeg reports on -progress.
-type Progress struct {
+// ffmpegProgress is what ffmpeg reports on -progress.
+type ffmpegProgress struct {
 	Frame   int64
 	OutTime time.Duration
-	Speed   string
 	Done    bool
 }
 
@@ -55,6 +54,13 @@ type Progress struct {
 type runner struct {
 	Grace time.Duration // between SIGINT and SIGKILL
 	Stall time.Duration // no progress for this long stops ffmpeg (0 = never)
+	meter *meter        // measures how far an ffmpeg run is (nil: nobody asked)
+}
+
+// measured is r with its ffmpeg runs measured by m.
+func (r runner) measured(m *meter) runner {
+	r.meter = m
+	return r
 }
 
 const stderrTailBytes = 2048
@@ -69,12 +75,19 @@ func (r runner) command(ctx context.Context, bin string, args []string) *exec.Cm
 
 // Output runs a tool that prints a bounded answer (ffprobe) and returns its stdout.
 func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
 	var stdout bytes.Buffer
 	stderr := proc.NewTail(stderrTailBytes)
 	cmd.Stdout = &limitedWriter{w: &stdout, n: 32 << 20}
 	cmd.Stderr = stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, &ExecError{Tool: bin, Code: -1, Err: err}
+	}
+	w := r.watch(cmd, cancel)
+	err := cmd.Wait()
+	w.Stop()
 	killGroup(cmd)
 	if err != nil {
 		return nil, r.wrap(ctx, bin, err, stderr.String())
@@ -115,23 +128,34 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 		return stderr, 0, &ExecError{Tool: bin, Code: -1, Err: err}
 	}
 
-	w := proc.NewWatchdog(r.Stall, func() { cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall)) })
+	w := r.watch(cmd, cancel)
 	defer w.Stop()
+	stopMeter := r.meter.follow(cmd)
+	defer stopMeter()
 	// A panic in the parser must not end the worker: it stops this run with the panic as its cause.
-	safe.Go(func() { readProgress(stdout, func(Progress) { w.Kick() }) }, func(err error) { cancel(err) })
+	safe.Go(func() { readProgress(stdout, func(p ffmpegProgress) { w.Kick(); r.meter.sawTime(p.OutTime) }) }, func(err error) { cancel(err) })
 	err = cmd.Wait()
 	killGroup(cmd)
 	if err != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
-			return stderr, stderr.Lines(), &ExecError{Tool: bin, Code: -1, Tail: stderr.String(), Err: cause}
-		}
 		return stderr, stderr.Lines(), r.wrap(ctx, bin, err, stderr.String())
 	}
 	return stderr, stderr.Lines(), nil
 }
 
+// watch starts the stall watchdog on a started tool: alive while it reads or writes (proc.Watchdog's
+// Follow) or reports; stopped through cancel when it does none of these for r.Stall.
+func (r runner) watch(cmd *exec.Cmd, cancel context.CancelCauseFunc) *proc.Watchdog {
+	w := proc.NewWatchdog(r.Stall, func() { cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall)) })
+	w.Follow(cmd)
+	return w
+}
+
 func (r runner) wrap(ctx context.Context, bin string, err error, tail string) error {
 	e := &ExecError{Tool: bin, Code: -1, Tail: tail, Err: err}
+	if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
+		e.Err = cause
+		return e
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		e.Code = ee.ExitCode()
@@ -148,9 +172,9 @@ func (r runner) wrap(ctx context.Context, bin string, err error, tail string) er
 
 // readProgress parses ffmpeg's "key=value" progress blocks, each ended by a "progress=" line, and
 // reports one Progress whenever ffmpeg has moved since the last one.
-func readProgress(r io.Reader, report func(Progress)) {
+func readProgress(r io.Reader, report func(ffmpegProgress)) {
 	sc := bufio.NewScanner(r)
-	var cur, last Progress
+	var cur, last ffmpegProgress
 	first := true
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")
@@ -164,8 +188,6 @@ func readProgress(r io.Reader, report func(Progress)) {
 			if us, err := strconv.ParseInt(v, 10, 64); err == nil {
 				cur.OutTime = time.Duration(us) * time.Microsecond
 			}
-		case "speed":
-			cur.Speed = strings.TrimSpace(v)
 		case "progress":
 			cur.Done = v == "end"
 			if first || cur.Frame != last.Frame || cur.OutTime != last.OutTime || cur.Done {

@@ -26,21 +26,10 @@ func TestCampaignAndCaptionsOnTheCrops(t *testing.T) {
 	srt := filepath.Join(t.TempDir(), "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte(captionsSRT), 0o644))
 	run := func(campaign, captions string) *Result {
-		t.Helper()
-		res, err := testPipeline().Process(context.Background(), Input{ID: "brand", Path: src, Kind: message.KindVideo, WorkDir: t.TempDir(),
-			Artist: "Ada Lovelace", Campaign: campaign, Captions: captions})
-		testenv.Must(t, err)
-		return res
+		return processWith(t, src, message.KindVideo, "Ada Lovelace", campaign, captions)
 	}
 	plain, branded := run("", ""), run("example", srt)
-
-	files := func(res *Result) map[string]File {
-		m := map[string]File{}
-		for _, f := range res.Files {
-			m[f.Name] = f
-		}
-		return m
-	}
+	files := filesByName
 	pf, bf := files(plain), files(branded)
 	for _, name := range []string{"crop/9x16", "crop/1x1", "crop/4x5", "crop/16x9", "rendition/720p"} {
 		a, b := pf[name], bf[name]

@@ -7,7 +7,6 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
-	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -158,15 +157,7 @@ func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ff
 	if err != nil || !enc.Brand || vp.Brand == nil {
 		return s, err
 	}
-	b := vp.Brand
-	l := brand.LayoutFor(c.Out, c.Aspect.SafeBand(), len(b.cues) > 0, b.style)
-	if b.lowerThird() {
-		s = brand.LowerThird(s, b.style, l, b.texts(dir))
-	}
-	if len(b.cues) > 0 {
-		s = brand.BurnCaptions(s, captionsFile(dir), b.style.Captions, l)
-	}
-	return s, nil
+	return vp.Brand.drawOverlay(s, dir, c.Name), nil
 }
 
 // workFilters bring the decoded video to the working picture: deinterlaced if really interlaced,

@@ -1,16 +1,19 @@
 #!/bin/sh
 # Installs what quinte needs on a Debian machine, only what is missing.
 #   scripts/deps.sh run    ffmpeg, libheif-examples (heif-convert decodes HEIC and AVIF photos), libdlib-dev
-#                          with liblapack-dev and libblas-dev (the face detector links dlib) and
-#                          fonts-dejavu-core (lower-thirds, captions)
+#                          with liblapack-dev and libblas-dev (the face detector links dlib),
+#                          liblcms2-dev (photo colour management links lcms2) and
+#                          fonts: fonts-dejavu-core, fonts-noto-core, fonts-noto-cjk, fonts-symbola and
+#                          fontconfig (lower-thirds and captions in every script; monochrome emoji)
 #   scripts/deps.sh test   the run set, redis-server, versitygw and libvips-tools (reference colours)
 #   scripts/deps.sh bench  the test set (vipsthumbnail is the photo benchmark's comparison)
 # As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
 set -eu
 what=${1:-run}
 
-debs="ffmpeg libheif-examples libdlib-dev liblapack-dev libblas-dev fonts-dejavu-core"
-cmds="ffmpeg ffprobe heif-convert"
+fonts="fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola"
+debs="ffmpeg libheif-examples libdlib-dev liblapack-dev libblas-dev liblcms2-dev $fonts"
+cmds="ffmpeg ffprobe heif-convert fc-list"
 case "$what" in
   test|bench) debs="$debs redis-server libvips-tools"; cmds="$cmds redis-server vips vipsthumbnail" ;;
 esac
@@ -20,7 +23,7 @@ for c in $cmds; do
   command -v "$c" >/dev/null 2>&1 || missing="yes"
 done
 # Libraries have no command to look for: ask dpkg.
-for p in libdlib-dev liblapack-dev libblas-dev fonts-dejavu-core; do dpkg -s "$p" >/dev/null 2>&1 || missing="yes"; done
+for p in libdlib-dev liblapack-dev libblas-dev liblcms2-dev $fonts; do dpkg -s "$p" >/dev/null 2>&1 || missing="yes"; done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing $debs"

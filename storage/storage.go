@@ -141,6 +141,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(err)
 }
 
+// ErrNoBucket is returned by CheckBucket when the bucket does not exist.
+var ErrNoBucket = errors.New("no such bucket")
+
+// CheckBucket checks that the bucket exists and answers, without creating it: a process that does
+// not own the deployment's setup must not make a bucket of a mistyped name.
+func (s *Store) CheckBucket(ctx context.Context) error {
+	err := s.Ping(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("bucket %s: %w", s.bucket, ErrNoBucket)
+	}
+	return err
+}
+
 // EnsureBucket creates the bucket if it does not exist.
 func (s *Store) EnsureBucket(ctx context.Context) error {
 	err := s.Ping(ctx)

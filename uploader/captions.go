@@ -163,7 +163,7 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, id, why strin
 		return
 	}
 	if _, err := s.states.Update(ctx, id, func(rec *message.Record) {
-		rec.Status, rec.Error, rec.Warnings = message.StatusQueued, nil, nil
+		rec.Requeue()
 	}); err != nil {
 		// Without a manifest and not failed, the reconciler queues it anyway.
 		fail(err)

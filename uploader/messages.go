@@ -17,19 +17,21 @@ import (
 
 // messageView is a message as the API shows it.
 type messageView struct {
-	ID        string           `json:"id"`
-	Kind      message.Kind     `json:"kind"`
-	Status    message.Status   `json:"status"`
-	Error     *message.Error   `json:"error"`
-	Warnings  []string         `json:"warnings,omitempty"`
-	Artist    string           `json:"artist,omitempty"`
-	Title     string           `json:"title,omitempty"`
-	InviteID  string           `json:"invite_id,omitempty"`
-	Campaign  string           `json:"campaign,omitempty"`
-	Captions  bool             `json:"captions,omitempty"` // a .srt/.vtt was supplied (PUT /v1/messages/{id}/captions)
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
-	Outputs   []message.Output `json:"outputs"`
+	ID        string            `json:"id"`
+	Kind      message.Kind      `json:"kind"`
+	Status    message.Status    `json:"status"`
+	Error     *message.Error    `json:"error"`
+	Warnings  []string          `json:"warnings,omitempty"`
+	Note      string            `json:"note,omitempty"` // why it is back in the queue, when it is (a worker stopped)
+	Artist    string            `json:"artist,omitempty"`
+	Title     string            `json:"title,omitempty"`
+	InviteID  string            `json:"invite_id,omitempty"`
+	Campaign  string            `json:"campaign,omitempty"`
+	Captions  bool              `json:"captions,omitempty"` // a .srt/.vtt was supplied (PUT /v1/messages/{id}/captions)
+	Progress  *message.Progress `json:"progress,omitempty"` // while processing: the job's step and its percent
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	Outputs   []message.Output  `json:"outputs"`
 }
 
 // getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
@@ -122,12 +124,15 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 	if err != nil {
 		return nil, storageDown(s, err)
 	}
-	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings,
+	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings, Note: rec.Note,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID
 		v.Campaign, v.Captions = meta.Campaign, meta.Captions != ""
+	}
+	if rec.Status == message.StatusProcessing {
+		v.Progress = s.progress(ctx, id, rec)
 	}
 	if rec.Status != message.StatusReady {
 		return v, nil
@@ -152,6 +157,16 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		v.Outputs = append(v.Outputs, o)
 	}
 	return v, nil
+}
+
+// progress is how far the job of a processing message is, when its worker has said so since the record
+// last changed (an older figure is a previous attempt's).
+func (s *Server) progress(ctx context.Context, id string, rec message.Record) *message.Progress {
+	var p message.Progress
+	if err := s.store.GetJSON(ctx, message.ProgressKey(id), &p); err != nil || p.UpdatedAt.Before(rec.UpdatedAt) {
+		return nil
+	}
+	return &p
 }
 
 // downloadName is the file name a browser saves an output as, e.g. quinte-<id>-crop-9x16.mp4.

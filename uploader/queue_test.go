@@ -82,7 +82,7 @@ func TestRedisDiesBetweenPingAndEnqueue(t *testing.T) {
 	}
 
 	redis.Start()
-	n, err := worker.Reconcile(ctx, st, q.Queue, log)
+	n, err := worker.Reconcile(ctx, st, q.Queue, 3, log)
 	if err != nil || n != 1 {
 		t.Fatalf("reconcile after Redis came back: %d %v", n, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type Store interface {
 	pipeline.Publisher
 	Exists(ctx context.Context, key string) (bool, error)
 	Download(ctx context.Context, key, path string) (int64, error)
+	Ping(ctx context.Context) error
+	Bucket() string
 }
 
 // Handler runs media:process tasks: original → pipeline → outputs → manifest → ready.
@@ -34,16 +37,37 @@ type Handler struct {
 	log    *slog.Logger
 	active sync.WaitGroup
 
+	mu      sync.Mutex
+	running map[*attempt]bool // the jobs this worker runs now
+
 	// PublishPatience is how long publishing keeps retrying a storage that does not answer before the
 	// job gives up and asynq retries it: a short S3 outage then costs a pause, not a new transcode.
 	PublishPatience time.Duration
+
+	// ProgressEvery is how often, at most, a job's progress is written to S3 for the API to show.
+	ProgressEvery time.Duration
 }
 
 // NewHandler returns a handler.
 func NewHandler(store Store, pipe *pipeline.Pipeline, cfg Config, log *slog.Logger) *Handler {
 	return &Handler{store: store, states: message.States{Store: store}, pipe: pipe, cfg: cfg, log: log,
-		PublishPatience: 2 * time.Minute}
+		running: map[*attempt]bool{}, PublishPatience: 2 * time.Minute, ProgressEvery: 2 * time.Second}
 }
+
+// attempt is one job this worker runs. name is what the record's Running says while it runs; ended
+// is set once the record no longer says so (the job recorded its end, or was given back).
+type attempt struct {
+	id      string // the message
+	name    string
+	started time.Time
+	ended   bool
+}
+
+// workerName says which process runs a job, in the record and the logs.
+var workerName = func() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s pid %d", host, os.Getpid())
+}()
 
 // Wait waits until no job is running, or for at most d; it reports whether they all ended.
 func (h *Handler) Wait(d time.Duration) bool {
@@ -77,7 +101,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if done {
-		_, err := h.states.Update(ctx, id, func(r *message.Record) { r.Status, r.Error = message.StatusReady, nil })
+		_, err := h.states.Update(ctx, id, func(r *message.Record) {
+			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
+		})
 		return err
 	}
 
@@ -88,16 +114,13 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if ok, err := h.store.Exists(ctx, p.OriginalKey); err != nil {
 		return err
 	} else if !ok {
-		return h.fail(ctx, log, id, pipeline.Reject("original_missing", "the original file is not in storage; upload it again"))
+		return h.missingOriginal(ctx, log, id)
 	}
-	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
-		r.Status, r.Error = message.StatusProcessing, nil
-		if r.Kind == "" {
-			r.Kind = meta.Kind
-		}
-	}); err != nil {
+	a, err := h.begin(ctx, log, id, meta.Kind)
+	if err != nil {
 		return err
 	}
+	defer h.end(ctx, log, id, a)
 
 	dir, err := newJobDir(h.cfg.TempDir, id)
 	if err != nil {
@@ -112,7 +135,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if _, err := h.store.Download(ctx, p.OriginalKey, src); err != nil {
 		return err
 	}
-	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign}
+	progress := startProgress(ctx, h.store, id, h.ProgressEvery, log)
+	defer progress.stop()
+	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign,
+		Progress: progress.set}
 	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
 		return h.fail(ctx, log, id, err)
 	}
@@ -120,6 +146,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
+	progress.set(message.Progress{Stage: "publish"})
 	var man *message.Manifest
 	err = h.patiently(ctx, log, "publish", func() error {
 		man, err = pipeline.Publish(ctx, h.store, id, res)
@@ -131,11 +158,13 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := h.patiently(ctx, log, "record ready", func() error {
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
 			r.Status, r.Kind, r.Error, r.Warnings = message.StatusReady, res.Kind, nil, res.Warnings
+			r.Note, r.Running = "", ""
 		})
 		return err
 	}); err != nil {
 		return err
 	}
+	h.ended(id)
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -182,21 +211,181 @@ func (h *Handler) patiently(ctx context.Context, log *slog.Logger, what string, 
 // fail records why a job failed when nothing more will be tried (bad input, or the last retry), and
 // returns the error that tells asynq what to do.
 func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err error) error {
+	if ctx.Err() != nil {
+		// Stopped from outside (a shutdown, new captions, the time limit): whatever the error looks
+		// like, it says nothing about the file, and whoever stopped the job owns the record now.
+		return err
+	}
 	var ie *pipeline.InputError
 	if errors.As(err, &ie) {
 		log.Warn("message failed", "code", ie.Code, "err", err)
 		if serr := h.states.Fail(context.WithoutCancel(ctx), id, ie.Code, ie.Error()); serr != nil {
 			return serr // retried: the status must be written
 		}
+		h.ended(id)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, ok := asynq.GetMaxRetry(ctx)
-	if ok && retried >= maxRetry && ctx.Err() == nil {
+	if ok && retried >= maxRetry {
 		msg := fmt.Sprintf("processing failed %d times; the last error was: %v", retried+1, err)
 		if serr := h.states.Fail(context.WithoutCancel(ctx), id, "processing_failed", msg); serr != nil {
 			log.Error("could not record failure", "err", serr)
+		} else {
+			h.ended(id)
 		}
 	}
 	return err
+}
+
+// missingOriginal handles a task whose original is not in the bucket. Before the artist is told to
+// upload again, the worker makes sure it is looking at the deployment's bucket: a bucket that is gone,
+// or one that holds no record of the message either (a worker pointed at another bucket), is this
+// worker's trouble, not a lost upload. The job is then given back with an error that names the bucket,
+// and nothing is written where it does not belong.
+func (h *Handler) missingOriginal(ctx context.Context, log *slog.Logger, id string) error {
+	if err := h.store.Ping(ctx); err != nil {
+		return fmt.Errorf("bucket %s is not usable, so the original of message %s cannot be read: %w", h.store.Bucket(), id, err)
+	}
+	if _, err := h.states.Get(ctx, id); errors.Is(err, fs.ErrNotExist) {
+		log.Error("the bucket holds neither the original nor the record of a queued message: is QUINTE_S3_BUCKET the one the API uses?", "bucket", h.store.Bucket())
+		return fmt.Errorf("bucket %s holds neither the original nor the record of message %s: this worker's QUINTE_S3_BUCKET is not the API's", h.store.Bucket(), id)
+	} else if err != nil {
+		return err
+	}
+	return h.fail(ctx, log, id, pipeline.Reject("original_missing", "the original file is not in storage; upload it again"))
+}
+
+// crashedWorker is the reason of a message whose jobs' process died crashes times.
+func crashedWorker(crashes int) *message.Error {
+	return &message.Error{Code: "crashed_worker", Message: fmt.Sprintf(
+		"the worker's process died %d times while processing this message (killed, out of memory, or crashed on this file), so it is not tried again; an operator can look at the workers' logs and memory limit", crashes)}
+}
+
+// crashedOut reports how many of a message's jobs died with their process, counting one still marked
+// running that no live job holds, and whether that is more than the retries allow.
+func crashedOut(r message.Record, maxRetry int) (int, bool) {
+	n := r.Crashes
+	if r.Running != "" {
+		n++
+	}
+	return n, n > maxRetry
+}
+
+// begin records that a job starts on message id, counting the previous one as crashed if it never
+// recorded its end. A message whose jobs crashed more often than QUINTE_WORKER_MAX_RETRY allows is
+// failed instead of run again: the file may be what kills the process.
+func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind message.Kind) (*attempt, error) {
+	a := &attempt{id: id, name: workerName + " since " + time.Now().UTC().Format(time.RFC3339), started: time.Now()}
+	// The task carries the retries of the process that queued it, which is also what the reconciler
+	// counts with.
+	maxRetry := h.cfg.MaxRetry
+	if n, ok := asynq.GetMaxRetry(ctx); ok {
+		maxRetry = n
+	}
+	var crashes int
+	var out bool
+	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
+		if crashes, out = crashedOut(*r, maxRetry); out {
+			r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, crashedWorker(crashes), "", "", crashes
+			return
+		}
+		r.Crashes = crashes
+		r.Attempts++
+		r.Status, r.Error, r.Note, r.Running = message.StatusProcessing, nil, "", a.name
+		if r.Kind == "" {
+			r.Kind = kind
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if out {
+		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)
+		return nil, fmt.Errorf("the process died %d times on this message: %w", crashes, asynq.SkipRetry)
+	}
+	if crashes > 0 {
+		log.Warn("a previous job of this message died with its process", "crashes", crashes, "max_retry", maxRetry)
+	}
+	h.mu.Lock()
+	h.running[a] = true
+	h.mu.Unlock()
+	return a, nil
+}
+
+// ended notes that the job of id recorded its end, so that end leaves the record alone. (Two
+// deliveries of one message in one worker are both its job: the record has one Running.)
+func (h *Handler) ended(id string) {
+	h.mu.Lock()
+	for a := range h.running {
+		if a.id == id {
+			a.ended = true
+		}
+	}
+	h.mu.Unlock()
+}
+
+// end runs when a job returns. One that did not record its end (an error asynq retries, a stop from
+// outside) clears Running, so the next start does not count it as a crash, and says the message is
+// queued again, unless another job took the message meanwhile.
+func (h *Handler) end(ctx context.Context, log *slog.Logger, id string, a *attempt) {
+	h.mu.Lock()
+	delete(h.running, a)
+	done := a.ended
+	h.mu.Unlock()
+	if done {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	rec, err := h.states.Get(ctx, id)
+	if err != nil || rec.Running != a.name {
+		return
+	}
+	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
+		if r.Running == a.name {
+			r.Running = ""
+			r.Status, r.Note = message.StatusQueued, "the last try stopped before it finished (a passing error or a time limit); it is tried again"
+		}
+	}); err != nil {
+		log.Warn("could not record the end of a job", "err", err)
+	}
+}
+
+// GiveBack records, for every job still running, that it goes back to the queue: the message says
+// queued, with why, and no crash is counted. The worker calls it on shutdown just before asynq
+// requeues those jobs, so nothing can have taken them yet.
+func (h *Handler) GiveBack(why string) int {
+	h.mu.Lock()
+	var jobs []*attempt
+	for a := range h.running {
+		if !a.ended {
+			jobs, a.ended = append(jobs, a), true
+		}
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, a := range jobs {
+		if _, err := h.states.Update(ctx, a.id, func(r *message.Record) {
+			if r.Running == a.name && !r.Status.Terminal() {
+				r.Status, r.Running, r.Note = message.StatusQueued, "", why
+			}
+		}); err != nil {
+			h.log.Warn("could not record that a job goes back to the queue", "message_id", a.id, "err", err)
+		}
+	}
+	return len(jobs)
+}
+
+// Oldest is when the longest-running job started (zero when none runs).
+func (h *Handler) Oldest() (time.Time, int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var t time.Time
+	for a := range h.running {
+		if t.IsZero() || a.started.Before(t) {
+			t = a.started
+		}
+	}
+	return t, len(h.running)
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 
@@ -19,72 +20,127 @@ type ReconcileStore interface {
 // TaskQueue is the queue as the reconciler sees it.
 type TaskQueue interface {
 	Add(ctx context.Context, id string) (added bool, err error)
-	Archived(ctx context.Context, id string) (lastErr string, archived bool, err error)
+	Lookup(ctx context.Context, id string) (TaskStatus, error)
+}
+
+// TaskStatus is what the queue holds for one message.
+type TaskStatus struct {
+	Found    bool
+	Active   bool   // a worker holds it
+	Archived bool   // asynq gave up on it: retries spent, or a job that refused to be retried
+	LastErr  string // the error of its last try
 }
 
 // Reconcile enqueues every message whose original is in S3 but whose manifest is not, unless it has
 // already failed for good. A queue that lost its tasks (a Redis flush, an embedded queue after a
 // restart) loses no message. A message whose task asynq archived behind the handler's back (its
-// worker died on every try) is marked failed, so nothing stays "processing" forever. It returns how
-// many messages it put back in the queue.
-func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, log *slog.Logger) (int, error) {
+// worker died on every try, or a worker gave up on it without recording why) is marked failed with
+// the task's last error, and one whose jobs' process died more than maxRetry times is marked failed
+// (crashed_worker) rather than queued again, so nothing stays queued or processing forever and no
+// file that kills its worker goes round the workers for ever. One message's trouble (a record that
+// does not read, a task the queue cannot describe) is logged and skipped, never the end of the pass
+// for the messages after it. It returns how many messages it put back in the queue.
+func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, log *slog.Logger) (int, error) {
 	ids, err := s.Folders(ctx, message.OriginalsPrefix)
 	if err != nil {
 		return 0, err
 	}
-	states := message.States{Store: s}
 	n := 0
+	var errs []error
 	for _, id := range ids {
 		if !message.ValidID(id) {
 			continue
 		}
-		if done, err := s.Exists(ctx, message.ManifestKey(id)); err != nil || done {
-			if err != nil {
-				return n, err
-			}
-			continue
+		if ctx.Err() != nil {
+			return n, ctx.Err()
 		}
-		if ok, err := s.Exists(ctx, message.OriginalKey(id)); err != nil || !ok {
-			if err != nil {
-				return n, err
-			}
-			continue // an upload still being written
-		}
-		rec, err := states.Get(ctx, id)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			// Stored, but the upload died before recording it: record it now so people can see it.
-			var meta message.Meta
-			if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return n, err
-			}
-			if rec, err = states.Create(ctx, id, meta.Kind); err != nil {
-				return n, err
-			}
-		case err != nil:
-			return n, err
-		case rec.Status == message.StatusFailed:
-			continue
-		}
-		if lastErr, archived, err := q.Archived(ctx, id); err != nil {
-			return n, err
-		} else if archived {
-			msg := "processing stopped on every try (the worker died or was stopped each time); the last error was: " + lastErr
-			if err := states.Fail(ctx, id, "processing_failed", msg); err != nil {
-				return n, err
-			}
-			log.Warn("reconciler marked a message failed: its task was archived", "message_id", id, "last_error", lastErr)
-			continue
-		}
-		added, err := q.Add(ctx, id)
+		added, err := reconcileOne(ctx, s, q, maxRetry, log, id)
 		if err != nil {
-			return n, err
+			log.Warn("reconciler: skipping a message this pass", "message_id", id, "err", err)
+			errs = append(errs, fmt.Errorf("message %s: %w", id, err))
+			continue
 		}
-		if !added {
-			continue // queued or running already
+		if added {
+			n++
 		}
-		n++
-		log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status)
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("%d of %d messages could not be reconciled; the first: %w", len(errs), len(ids), errs[0])
 	}
 	return n, nil
+}
+
+func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, log *slog.Logger, id string) (bool, error) {
+	states := message.States{Store: s}
+	if done, err := s.Exists(ctx, message.ManifestKey(id)); err != nil || done {
+		return false, err
+	}
+	if ok, err := s.Exists(ctx, message.OriginalKey(id)); err != nil || !ok {
+		return false, err // !ok: an upload still being written
+	}
+	rec, err := states.Get(ctx, id)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Stored, but the upload died before recording it: record it now so people can see it.
+		var meta message.Meta
+		if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+		if rec, err = states.Create(ctx, id, meta.Kind); err != nil {
+			return false, err
+		}
+	case err != nil:
+		return false, err
+	case rec.Status == message.StatusFailed:
+		return false, nil
+	}
+	task, err := q.Lookup(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	crashes, out := crashedOut(rec, maxRetry)
+	switch {
+	case task.Active:
+		return false, nil // a worker has it
+	case task.Archived && rec.Running != "":
+		// The last job never recorded its end: its process died, and asynq archived the task once
+		// the retries were spent on lost leases.
+		return false, failCrashed(ctx, states, log, id, crashes)
+	case task.Archived:
+		msg := "processing stopped and was not tried again; the last error was: " + task.LastErr
+		if err := states.Fail(ctx, id, "processing_failed", msg); err != nil {
+			return false, err
+		}
+		log.Warn("reconciler marked a message failed: its task was archived", "message_id", id, "last_error", task.LastErr)
+		return false, nil
+	case !task.Found && out:
+		// The queue forgot the task (the embedded queue after a restart) but the record remembers
+		// how often its process died: queueing it again would only kill the next one.
+		return false, failCrashed(ctx, states, log, id, crashes)
+	}
+	added, err := q.Add(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if !added {
+		if !task.Found {
+			// The queue refuses the id, yet could not describe the task: it holds one where the
+			// inspector does not look. Say so rather than believe it is running.
+			log.Warn("reconciler: the queue holds a task for this message that it cannot describe", "message_id", id)
+		}
+		return false, nil // queued or running already
+	}
+	log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status, "crashes", crashes)
+	return true, nil
+}
+
+func failCrashed(ctx context.Context, states message.States, log *slog.Logger, id string, crashes int) error {
+	e := crashedWorker(crashes)
+	if _, err := states.Update(ctx, id, func(r *message.Record) {
+		r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, e, "", "", crashes
+	}); err != nil {
+		return err
+	}
+	log.Warn("reconciler marked a message failed: its jobs' process died too often", "message_id", id, "code", e.Code, "crashes", crashes)
+	return nil
 }

@@ -19,14 +19,7 @@ import (
 // enqueued once, whatever Redis lost; a message whose task asynq archived is marked failed instead of
 // waiting forever.
 func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
-	r := newRig(t, nil)
-	redis := testenv.Redis(t)
-	opt, err := asynq.ParseRedisURI(redis.URL())
-	testenv.Must(t, err)
-	q := NewQueue(opt, r.cfg)
-	defer q.Close()
-	ins := asynq.NewInspector(opt)
-	defer ins.Close()
+	r, redis, q, ins := newQueueRig(t)
 	ctx := context.Background()
 	states := message.States{Store: r.store}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -34,7 +27,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 
 	queued := r.seed(t, wav, message.KindAudio)
 	processing := r.seed(t, wav, message.KindAudio)
-	_, err = states.Update(ctx, processing, func(rec *message.Record) { rec.Status = message.StatusProcessing })
+	_, err := states.Update(ctx, processing, func(rec *message.Record) { rec.Status = message.StatusProcessing })
 	testenv.Must(t, err)
 	failed := r.seed(t, wav, message.KindAudio)
 	testenv.Must(t, states.Fail(ctx, failed, "undecodable", "no"))
@@ -43,7 +36,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	noStatus := r.seed(t, wav, message.KindAudio) // the upload died before its status was written
 	testenv.Must(t, r.store.Delete(ctx, message.StatusKey(noStatus)))
 
-	n, err := Reconcile(ctx, r.store, q, log)
+	n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
 	testenv.Must(t, err)
 	want := []string{queued, processing, noStatus}
 	sort.Strings(want)
@@ -54,7 +47,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 		t.Errorf("the message with no status: %+v %v", rec, err)
 	}
 	// Again: nothing new, the tasks are there.
-	if n, _ := Reconcile(ctx, r.store, q, log); n != 0 || len(pendingIDs(t, ins)) != 3 {
+	if n, _ := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); n != 0 || len(pendingIDs(t, ins)) != 3 {
 		t.Errorf("second pass: enqueued %d, %d pending", n, len(pendingIDs(t, ins)))
 	}
 
@@ -62,7 +55,7 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	if err := ins.ArchiveTask(QueueName, processing); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := Reconcile(ctx, r.store, q, log); err != nil || n != 0 {
+	if n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); err != nil || n != 0 {
 		t.Fatalf("with an archived task: enqueued %d, %v", n, err)
 	}
 	rec, err := states.Get(ctx, processing)
@@ -76,12 +69,26 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	if got := redis.Command(t, "FLUSHALL"); got != "+OK" {
 		t.Fatalf("FLUSHALL: %s", got)
 	}
-	if n, err := Reconcile(ctx, r.store, q, log); err != nil || n != 2 {
+	if n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); err != nil || n != 2 {
 		t.Errorf("after FLUSHALL: enqueued %d, %v", n, err)
 	}
 	if got := redis.Command(t, "LLEN", "asynq:{"+QueueName+"}:pending"); got != ":2" {
 		t.Errorf("after FLUSHALL and a pass: %s tasks pending, want 2", got)
 	}
+}
+
+// newQueueRig is a handler rig with a real redis-server queue and an inspector on it.
+func newQueueRig(t *testing.T) (*rig, *testenv.Server, *Queue, *asynq.Inspector) {
+	t.Helper()
+	r := newRig(t, nil)
+	redis := testenv.Redis(t)
+	opt, err := asynq.ParseRedisURI(redis.URL())
+	testenv.Must(t, err)
+	q := NewQueue(opt, r.cfg)
+	t.Cleanup(func() { q.Close() })
+	ins := asynq.NewInspector(opt)
+	t.Cleanup(func() { ins.Close() })
+	return r, redis, q, ins
 }
 
 func pendingIDs(t *testing.T, ins *asynq.Inspector) []string {

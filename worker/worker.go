@@ -55,6 +55,15 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Slots is how many jobs a worker runs at once: QUINTE_WORKER_CONCURRENCY, or by default one per two
+// of the CPUs the process may use (pipeline.DefaultConcurrency).
+func (c Config) Slots() int {
+	if c.Concurrency > 0 {
+		return c.Concurrency
+	}
+	return pipeline.DefaultConcurrency()
+}
+
 // Payload is the body of a media:process task.
 type Payload struct {
 	MessageID   string `json:"message_id"`
@@ -85,18 +94,19 @@ func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
 	return &Queue{client: asynq.NewClient(opt), inspect: asynq.NewInspector(opt), cfg: cfg}
 }
 
-// Archived reports whether asynq gave up on message id (retries spent), and its last error. That
-// happens without the handler's knowledge when the worker died on every try: asynq's recoverer
-// archives the task after MaxRetry lost leases.
-func (q *Queue) Archived(_ context.Context, id string) (string, bool, error) {
+// Lookup says what the queue holds for message id (its task id). An archived task is one asynq gave
+// up on; that happens without the handler's knowledge when the worker died on every try: asynq's
+// recoverer archives the task after MaxRetry lost leases.
+func (q *Queue) Lookup(_ context.Context, id string) (TaskStatus, error) {
 	info, err := q.inspect.GetTaskInfo(QueueName, id)
 	if taskGone(err) {
-		return "", false, nil
+		return TaskStatus{}, nil
 	}
 	if err != nil {
-		return "", false, err
+		return TaskStatus{}, err
 	}
-	return info.LastErr, info.State == asynq.TaskStateArchived, nil
+	return TaskStatus{Found: true, Active: info.State == asynq.TaskStateActive,
+		Archived: info.State == asynq.TaskStateArchived, LastErr: info.LastErr}, nil
 }
 
 // Enqueue queues message id; a message already in the queue is not an error.
@@ -139,12 +149,8 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 // after Shutdown stops the jobs asynq gave up waiting for (their ffmpeg gets SIGINT, their directory is
 // removed) instead of leaving them to die with the process.
 func NewServer(opt asynq.RedisConnOpt, cfg Config, base context.Context, log *slog.Logger) *asynq.Server {
-	conc := cfg.Concurrency
-	if conc == 0 {
-		conc = pipeline.DefaultConcurrency()
-	}
 	return asynq.NewServer(opt, asynq.Config{
-		Concurrency:       conc,
+		Concurrency:       cfg.Slots(),
 		Queues:            map[string]int{QueueName: 1},
 		RetryDelayFunc:    RetryDelay,
 		ShutdownTimeout:   cfg.ShutdownTimeout,

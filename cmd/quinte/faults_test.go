@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,6 +76,9 @@ func TestWorkerKilledMidTranscode(t *testing.T) {
 		t.Error(msg)
 	}
 	c.Client.WaitReady(t, id, 2*time.Minute)
+	if rec, _ := c.status(id); rec.Crashes != 1 || rec.Attempts != 2 || rec.Running != "" {
+		t.Errorf("after one death and a recovery the record counts %d crashes in %d attempts (running %q), want 1 in 2", rec.Crashes, rec.Attempts, rec.Running)
+	}
 	t.Logf("recovery after SIGKILL: the job restarted %s after the kill and was ready %s after it", pickedUp.Round(time.Second), time.Since(killed).Round(time.Second))
 	c.sameOutputs(clean, id)
 	c.tempEmpty("the recovered job")
@@ -116,8 +120,14 @@ func TestWorkerSIGTERM(t *testing.T) {
 	if state, retried := c.taskState(id2); state != "pending" || retried != 0 {
 		t.Errorf("after SIGTERM the task is %q with %d retries, want pending with 0", state, retried)
 	}
-	if rec, _ := c.status(id2); rec.Status.Terminal() {
-		t.Errorf("after SIGTERM the message is %s", rec.Status)
+	// The message says it is back in the queue, since when and why, and counts no crash.
+	if rec, _ := c.status(id2); rec.Status != message.StatusQueued || !strings.Contains(rec.Note, "given back to the queue") ||
+		rec.UpdatedAt.Before(sent) || rec.Running != "" || rec.Crashes != 0 {
+		t.Errorf("after SIGTERM the message is %s (note %q, updated %s, SIGTERM at %s, running %q, crashes %d), want queued with a note",
+			rec.Status, rec.Note, rec.UpdatedAt, sent.UTC(), rec.Running, rec.Crashes)
+	}
+	if m := c.Client.Get(t, id2); m.Status != string(message.StatusQueued) {
+		t.Errorf("the API says %s after SIGTERM", m.Status)
 	}
 	c.StartWorker(nil)
 	c.Client.WaitReady(t, id2, 3*time.Minute)
@@ -221,14 +231,17 @@ func TestRedisDownRefusesUploads(t *testing.T) {
 }
 
 // A worker runs one job per two cores by default (each ffmpeg pass already uses every core), and what
-// QUINTE_WORKER_CONCURRENCY says otherwise; asynq reports what the running process really uses.
+// QUINTE_WORKER_CONCURRENCY says otherwise; asynq reports what the running process really uses. The
+// cores are those the process may use (GOMAXPROCS, which follows a container's CPU limit), not the
+// host's: GOMAXPROCS=6 on this machine means 3 slots whatever its cores. A misspelt setting is
+// warned about with the name it meant, and the start-up line says what runs.
 func TestWorkerConcurrencyFitsTheCores(t *testing.T) {
 	c := newCluster(t, nil)
 	for _, tc := range []struct {
-		env  string
-		want int
-	}{{"", max(1, runtime.NumCPU()/2)}, {"3", 3}} {
-		w := c.StartWorker(map[string]string{"QUINTE_WORKER_CONCURRENCY": tc.env})
+		env, procs string
+		want       int
+	}{{"", "", max(1, runtime.GOMAXPROCS(0)/2)}, {"", "6", 3}, {"3", "", 3}} {
+		w := c.StartWorker(map[string]string{"QUINTE_WORKER_CONCURRENCY": tc.env, "GOMAXPROCS": tc.procs, "QUINTE_WORKER_CONCURENCY": "4"})
 		deadline := time.Now().Add(30 * time.Second)
 		got := -1
 		for got < 0 && time.Now().Before(deadline) {
@@ -241,7 +254,15 @@ func TestWorkerConcurrencyFitsTheCores(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		if got != tc.want {
-			t.Errorf("QUINTE_WORKER_CONCURRENCY=%q on %d cores: the worker runs %d jobs at once, want %d", tc.env, runtime.NumCPU(), got, tc.want)
+			t.Errorf("QUINTE_WORKER_CONCURRENCY=%q GOMAXPROCS=%q on %d cores: the worker runs %d jobs at once, want %d", tc.env, tc.procs, runtime.NumCPU(), got, tc.want)
+		}
+		log := w.LogText()
+		if !strings.Contains(log, "QUINTE_WORKER_CONCURENCY (did you mean QUINTE_WORKER_CONCURRENCY?)") {
+			t.Errorf("no warning about the misspelt setting:\n%s", log)
+		}
+		if !strings.Contains(log, `msg="quinte started" role=worker`) || !strings.Contains(log, "concurrency="+strconv.Itoa(tc.want)+" ") ||
+			!strings.Contains(log, "bucket="+c.S3Cfg.Bucket) || strings.Contains(log, c.S3Cfg.SecretKey) {
+			t.Errorf("the start-up line does not say what runs (or shows a secret):\n%s", log)
 		}
 		w.Signal(syscall.SIGTERM)
 		w.Wait(time.Minute)

@@ -3,6 +3,8 @@
 //	quinte run     everything in one process (API, worker, embedded queue and S3 when none is configured)
 //	quinte api     the HTTP API only (containers), against Redis and S3
 //	quinte worker  a worker only (containers), against Redis and S3
+//	quinte init    create the bucket (the one setup step api and worker never do)
+//	quinte health  the container health check of a role
 package main
 
 import (
@@ -12,11 +14,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/pipeline"
@@ -31,13 +31,16 @@ func main() {
 	}
 }
 
-const usage = `usage: quinte [-config FILE] run|api|worker|health
+const usage = `usage: quinte [-config FILE] run|api|worker|init|health [api|worker|run]
 
   run     everything in one process: HTTP API, worker, and (unless configured) an embedded
-          queue and S3 server keeping their data under QUINTE_DATA_DIR
-  api     the HTTP API, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT
-  worker  a worker, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT
-  health  exit 0 if the API at QUINTE_ADDR answers /healthz (for container health checks)
+          queue and S3 server keeping their data under QUINTE_DATA_DIR; creates the bucket
+  api     the HTTP API, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT (the bucket must exist)
+  worker  a worker, against QUINTE_REDIS_URL and QUINTE_S3_ENDPOINT (the bucket must exist)
+  init    create QUINTE_S3_BUCKET at QUINTE_S3_ENDPOINT if it does not exist, then exit
+  health  exit 0 if the role (default api) on this machine is ready: the API at QUINTE_ADDR
+          answers /readyz; a worker's heartbeat (in QUINTE_WORKER_TEMP_DIR) is fresh and found
+          Redis, S3 and its job loop alive; run checks both
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -49,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 || (fs.NArg() > 1 && fs.Arg(0) != "health") || fs.NArg() > 2 {
 		fs.Usage()
 		return errors.New("say which role to run")
 	}
@@ -59,12 +62,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// pipeline/photochild.go), which reads its job on stdin and needs no configuration.
 		return pipeline.RunPhotoJob(ctx, os.Stdin, stdout, stderr)
 	}
-	if role == "health" {
+	if role == "health" || role == "init" {
 		cfg, err := config.Load(*file, getenv)
 		if err != nil {
 			return err
 		}
-		return healthCheck(ctx, cfg.Addr)
+		if role == "init" {
+			return initBucket(ctx, cfg, stdout)
+		}
+		return healthCheck(ctx, cfg, config.Role(fs.Arg(1)), stdout)
 	}
 	switch role {
 	case config.RoleRun, config.RoleAPI, config.RoleWorker:
@@ -81,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, u := range config.Unknown(os.Environ()) {
+		log.Warn("unknown setting ignored: "+u.Name+" (did you mean "+u.Closest+"?)", "variable", u.Name, "closest", u.Closest)
+	}
 
 	m := NewMain(cfg, role, log, stdout)
 	if err := m.Run(ctx); err != nil {
@@ -90,23 +99,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	<-ctx.Done()
 	log.Info("shutting down")
 	return m.Close()
-}
-
-// healthCheck asks the API on addr whether it is alive.
-func healthCheck(ctx context.Context, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+displayAddr(addr)+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthz: %s", resp.Status)
-	}
-	return nil
 }

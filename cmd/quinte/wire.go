@@ -76,11 +76,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Only `quinte run` (and `quinte init`) creates the bucket: an api or a worker with a mistyped
+	// QUINTE_S3_BUCKET must stop here, not start on an empty bucket of its own.
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = store.EnsureBucket(pingCtx)
+	if m.Role == config.RoleRun {
+		err = store.EnsureBucket(pingCtx)
+	} else {
+		err = store.CheckBucket(pingCtx)
+	}
 	cancel()
 	if err != nil {
-		return fmt.Errorf("S3 at %s (bucket %s) is not usable: check QUINTE_S3_ENDPOINT, the keys and that the server is up: %w", cfg.S3.Endpoint, cfg.S3.Bucket, err)
+		return s3Unusable(cfg, err)
 	}
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
@@ -106,6 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.startReconciler(ctx)
 	}
+	m.Log.Info("quinte started", cfg.Summary(m.Role)...)
 	if m.Role == config.RoleRun {
 		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
 			m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
@@ -155,24 +162,21 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	worker.SweepJobDirs(cfg.Worker.TempDir, m.Log)
 	// One pool of face detectors for the worker's lifetime (each costs ~180 ms to create), shared by
 	// every job's subject analysis: as many as there are cores to run them.
-	faces := face.NewPool(runtime.NumCPU())
+	// (GOMAXPROCS follows the container's CPU limit; NumCPU sees the host's cores.)
+	faces := face.NewPool(runtime.GOMAXPROCS(0))
 	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
 	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
-	base, cancel := context.WithCancel(context.Background())
-	srv := worker.NewServer(opt, cfg.Worker, base, m.Log)
-	if err := srv.Start(worker.Mux(h)); err != nil {
-		cancel()
+	w, err := worker.StartWorker(opt, cfg.Worker, h, m.Queue, m.Store, m.Log)
+	if err != nil {
 		faces.Close()
 		return fmt.Errorf("worker: %w", err)
 	}
 	m.closers = append(m.closers, func() error {
-		// asynq stops fetching, waits ShutdownTimeout for running jobs and puts the others back in the
-		// queue (without spending a retry). Those are then stopped here, so their ffmpeg does not
-		// outlive the worker and their scratch directories are removed.
-		srv.Shutdown()
-		cancel()
-		if !h.Wait(10 * time.Second) {
+		// The worker stops fetching, waits ShutdownTimeout for running jobs and puts the others back in
+		// the queue (no retry spent, their messages say queued and why), then stops them, so their
+		// ffmpeg does not outlive the worker and their scratch directories are removed.
+		if !w.Shutdown() {
 			// The detectors stay allocated: a job still stopping may be searching a frame with one.
 			m.Log.Warn("jobs still stopping after 10s; the next worker start sweeps their directories")
 			return nil
@@ -231,7 +235,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 			} else if n > 0 {
 				m.Log.Info("finished interrupted uploads", "count", n)
 			}
-			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Log)
+			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Log)
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("reconciler", "err", err)
 			} else if n > 0 {
@@ -282,6 +286,14 @@ func displayAddr(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// s3Unusable says what to fix when the bucket cannot be used at start.
+func s3Unusable(cfg *config.Config, err error) error {
+	if errors.Is(err, storage.ErrNoBucket) {
+		return fmt.Errorf("S3 at %s has no bucket %q (QUINTE_S3_BUCKET): check its spelling; only `quinte run` and `quinte init` create the bucket", cfg.S3.Endpoint, cfg.S3.Bucket)
+	}
+	return fmt.Errorf("S3 at %s (bucket %s) is not usable: check QUINTE_S3_ENDPOINT, the keys and that the server is up: %w", cfg.S3.Endpoint, cfg.S3.Bucket, err)
 }
 
 func redactURL(u string) string {

@@ -36,6 +36,10 @@ type Message struct {
 	} `json:"error"`
 	Warnings []string `json:"warnings"`
 	Outputs  []Output `json:"outputs"`
+	Progress *struct {
+		Stage   string `json:"stage"`
+		Percent int    `json:"percent"`
+	} `json:"progress"`
 }
 
 // Output is one entry of a message's outputs.

@@ -3,8 +3,8 @@
 // supplies (also converted to WebVTT for publishing as caption/vtt). Everything stays inside the
 // safe zone of the apps (on 9:16, away from the top 14 % and the bottom 20 %).
 //
-// It owns those filters and the caption file formats; user text never enters a filter string: it is
-// written to files in the job directory and read by drawtext (textfile) and libass.
+// It owns that filter and the caption file formats; user text never enters a filter string: it is
+// written, escaped, into an ASS script in the job directory that libass draws (overlay.go, fonts.go).
 package brand
 
 import (
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 
 	"gopkg.in/yaml.v3"
@@ -23,8 +22,8 @@ import (
 type Config struct {
 	Enabled     bool     `yaml:"enabled"`      // draw the lower-third at all
 	Campaign    string   `yaml:"campaign"`     // the second line, under the artist's name
-	FontFile    string   `yaml:"font_file"`    // a TrueType font (Debian fonts-dejavu-core by default)
-	TextColor   string   `yaml:"text_color"`   // ffmpeg colour: a name or 0xRRGGBB, optionally @alpha
+	FontFile    string   `yaml:"font_file"`    // a TrueType/OpenType font (fonts-dejavu-core's by default); other scripts fall back to the Noto fonts
+	TextColor   string   `yaml:"text_color"`   // a CSS colour name or 0xRRGGBB, optionally @opacity
 	BoxColor    string   `yaml:"box_color"`    // behind the text
 	AccentColor string   `yaml:"accent_color"` // the bar left of the text
 	NameSize    float64  `yaml:"name_size"`    // text height as a share of the output's height
@@ -72,13 +71,15 @@ var (
 	colourRe = regexp.MustCompile(`^([a-zA-Z]+|0x[0-9a-fA-F]{6})(@(0(\.[0-9]+)?|1(\.0+)?))?$`)
 	hexRe    = regexp.MustCompile(`^0x[0-9a-fA-F]{6}$`)
 	fontRe   = regexp.MustCompile(`^[A-Za-z0-9 ._-]{1,64}$`)
+	// A font file's directory may go into the filter (fontsdir): nothing a filter string would read.
+	fontPathRe = regexp.MustCompile(`^/[A-Za-z0-9/._ -]{1,250}$`)
 )
 
 // Validate checks that every value is safe to put in a filter string and makes sense.
 func (c Config) Validate() error {
 	var errs []error
 	for name, v := range map[string]string{"text_color": c.TextColor, "box_color": c.BoxColor, "accent_color": c.AccentColor} {
-		if !colourRe.MatchString(v) {
+		if _, err := assColour(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q is not a colour (a name such as white, or 0xRRGGBB, optionally @0.5)", name, v))
 		}
 	}
@@ -97,7 +98,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("show_from and show_for must not be negative"))
 	}
 	if c.Enabled {
-		if _, err := os.Stat(c.FontFile); err != nil {
+		if !fontPathRe.MatchString(c.FontFile) {
+			errs = append(errs, fmt.Errorf("font_file %q: an absolute path of letters, digits, slashes, dots, dashes, underscores", c.FontFile))
+		} else if _, err := fontFace(c.FontFile); err != nil {
 			errs = append(errs, fmt.Errorf("font_file: %w (install fonts-dejavu-core or name another TrueType font)", err))
 		}
 	}

@@ -70,6 +70,9 @@ func TestValidate(t *testing.T) {
 		"hex":              func(c *Config) { c.Captions.Colour = "red" },
 		"size":             func(c *Config) { c.NameSize = 0.5 },
 		"font file":        func(c *Config) { c.FontFile = "/nonexistent.ttf" },
+		"not a font":       func(c *Config) { c.FontFile = "/etc/hostname" },
+		"font path":        func(c *Config) { c.FontFile = "/usr/share/fonts/x:fontsdir=/etc.ttf" },
+		"colour name":      func(c *Config) { c.BoxColor = "notacolour@0.5" },
 	} {
 		c := DefaultConfig()
 		c.Enabled = true
@@ -94,26 +97,28 @@ func TestValidate(t *testing.T) {
 func branded(t *testing.T, dir string, out geom.Size) *ffmpeg.Stream {
 	c := DefaultConfig()
 	c.Enabled, c.Campaign, c.ShowFrom, c.ShowFor = true, "Dietro le quinte · #crewvisibile", 0, 10
-	// As the pipeline does (pipeline/finish.go): the supplied captions parsed, written as the SRT to
-	// burn in and as the WebVTT to publish.
 	cues, err := ParseCaptions([]byte(sampleSRT))
 	if err != nil {
 		t.Fatal(err)
 	}
-	burn := filepath.Join(dir, "captions.srt")
-	if err := os.WriteFile(burn, SRT(cues), 0o644); err != nil {
+	return overlaid(t, dir, out, c, NewTexts("Ada  Lovelace\n(live)", c), cues)
+}
+
+// overlaid is a grey picture of size out with the overlay drawn, as the pipeline does it: the script
+// written in the job's directory, then drawn by the ass filter.
+func overlaid(t *testing.T, dir string, out geom.Size, c Config, texts Texts, cues []Cue) *ffmpeg.Stream {
+	t.Helper()
+	o := Overlay{Config: c, Layout: LayoutFor(out, out.W*16 == out.H*9, len(cues) > 0, c), Texts: texts, Cues: cues}
+	script, err := o.Script()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if b := WebVTT(cues); !strings.HasPrefix(string(b), "WEBVTT") {
-		t.Fatalf("vtt: %s", b)
+	file := filepath.Join(dir, "overlay.ass")
+	if err := os.WriteFile(file, script, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	l := LayoutFor(out, out.W*16 == out.H*9, true, c)
 	s := ffmpeg.Input("color=c=0x808080:s="+sizeArg(out)+":d=3:r=25", ffmpeg.KwArgs{"f": "lavfi"}).Get("0")
-	texts := NewTexts("Ada  Lovelace\n(live)", c, dir)
-	if err := texts.Write(); err != nil {
-		t.Fatal(err)
-	}
-	return BurnCaptions(LowerThird(s, c, l, texts), burn, c.Captions, l)
+	return Draw(s, c, file)
 }
 
 func sizeArg(s geom.Size) string { return itoa(s.W) + "x" + itoa(s.H) }
@@ -123,9 +128,13 @@ func TestGoldenBrandFilters(t *testing.T) {
 	dir := t.TempDir()
 	args := strings.Join(branded(t, dir, geom.Size{W: 1080, H: 1920}).Output("/job/crop_9x16.mp4").GetArgs(), "\n")
 	golden(t, "lower_third_captions_9x16.argv.txt", []byte(strings.ReplaceAll(args, dir, "/job")+"\n"))
-	name, _ := os.ReadFile(filepath.Join(dir, "brand_name.txt"))
-	if string(name) != "Ada Lovelace (live)" {
-		t.Errorf("name file holds %q", name)
+	script, err := os.ReadFile(filepath.Join(dir, "overlay.ass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "lower_third_captions_9x16.ass", script)
+	if !strings.Contains(string(script), "}Ada Lovelace (live)\n") {
+		t.Errorf("the script does not draw the cleaned name:\n%s", script)
 	}
 }
 

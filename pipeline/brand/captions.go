@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	ffmpeg "github.com/u2takey/ffmpeg-go"
 )
 
 // Cue is one caption.
@@ -138,40 +136,7 @@ func WebVTT(cues []Cue) []byte {
 	return []byte(b.String())
 }
 
-// SRT writes the cues as SubRip (what the subtitles filter burns in).
-func SRT(cues []Cue) []byte {
-	var b strings.Builder
-	for i, c := range cues {
-		fmt.Fprintf(&b, "%d\n%s --> %s\n%s\n\n", i+1, stamp(c.Start, ','), stamp(c.End, ','), c.Text)
-	}
-	return []byte(b.String())
-}
-
 func stamp(d time.Duration, sep byte) string {
 	ms := d.Milliseconds()
 	return fmt.Sprintf("%02d:%02d:%02d%c%03d", ms/3600000, ms/60000%60, ms/1000%60, sep, ms%1000)
-}
-
-// assPlayResY is the script height libass lays SRT captions out in (ffmpeg's default ASS header):
-// sizes and margins are given in these units.
-const assPlayResY = 288
-
-// BurnCaptions draws the captions of srtPath on a branch of output size l.Out, centred, at the bottom
-// of the layout's safe area, in the campaign's caption style.
-func BurnCaptions(s *ffmpeg.Stream, srtPath string, c Captions, l Layout) *ffmpeg.Stream {
-	k := float64(assPlayResY) / float64(l.Out.H)
-	style := fmt.Sprintf("FontName=%s,FontSize=%d,PrimaryColour=%s,OutlineColour=%s,BorderStyle=1,Outline=1.2,Shadow=0,Alignment=2,MarginV=%d",
-		c.Font, int(math.Round(c.Size*assPlayResY)), assColour(c.Colour), assColour(c.Outline), int(math.Round(float64(l.BottomSafe)*k)))
-	return s.Filter("subtitles", nil, ffmpeg.KwArgs{
-		"filename": srtPath, "original_size": fmt.Sprintf("%dx%d", l.Out.W, l.Out.H), "force_style": style,
-	})
-}
-
-// assColour turns 0xRRGGBB into ASS's &HAABBGGRR (opaque).
-func assColour(hex string) string {
-	h := strings.TrimPrefix(hex, "0x")
-	if len(h) != 6 {
-		return "&H00FFFFFF"
-	}
-	return "&H00" + strings.ToUpper(h[4:6]+h[2:4]+h[0:2])
 }

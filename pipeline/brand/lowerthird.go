@@ -3,13 +3,9 @@ package brand
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
-
-	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
@@ -38,112 +34,114 @@ func LayoutFor(out geom.Size, nine16 bool, captions bool, c Config) Layout {
 // maxNameRunes bounds what is drawn of a name or campaign line: a lower-third is not a paragraph.
 const maxNameRunes = 48
 
-// Texts are a lower-third's two lines, cleaned, and the files drawtext reads them from: user text is
-// never put in a filter string.
+// Texts are a lower-third's two lines, cleaned.
 type Texts struct {
-	Name     string `json:"name,omitempty"` // the artist's name
-	Line     string `json:"line,omitempty"` // the campaign line
-	NameFile string `json:"-"`
-	LineFile string `json:"-"`
+	Name string `json:"name,omitempty"` // the artist's name
+	Line string `json:"line,omitempty"` // the campaign line
 }
 
-// NewTexts cleans the artist's name and c's campaign line and names their files in jobDir (Write writes
-// them).
-func NewTexts(artist string, c Config, jobDir string) Texts {
-	return Texts{Name: clean(artist), Line: clean(c.Campaign),
-		NameFile: filepath.Join(jobDir, "brand_name.txt"), LineFile: filepath.Join(jobDir, "brand_line.txt")}
+// NewTexts cleans the artist's name and c's campaign line.
+func NewTexts(artist string, c Config) Texts {
+	return Texts{Name: clean(artist), Line: clean(c.Campaign)}
 }
 
 // Empty reports texts with nothing to draw.
 func (t Texts) Empty() bool { return t.Name == "" && t.Line == "" }
 
-// Write writes the texts' files (before the pass whose graph LowerThird built runs).
-func (t Texts) Write() error {
-	for _, f := range []struct{ text, path string }{{t.Name, t.NameFile}, {t.Line, t.LineFile}} {
-		if f.text == "" {
-			continue
-		}
-		if err := os.WriteFile(f.path, []byte(f.text), 0o644); err != nil {
-			return fmt.Errorf("lower-third: %w", err)
-		}
-	}
-	return nil
+// geometry is where a lower-third's parts go, in output pixels: text heights, the box padding, the
+// text's left edge and the tops of its two lines, and the accent bar.
+type geometry struct {
+	nameSize, lineSize, pad float64
+	textX, yName, yLine     float64
+	left, bar, top, bottom  float64
 }
 
-// LowerThird draws the artist's name and the campaign line, each on its own translucent box with an
-// accent bar on the left, low in the safe zone, for the configured seconds. drawtext reads the texts
-// from their files with expansion off; it only builds the graph (Texts.Write writes the files).
-func LowerThird(s *ffmpeg.Stream, c Config, l Layout, t Texts) *ffmpeg.Stream {
-	if !c.Enabled || t.Empty() {
-		return s
-	}
-	name, line := t.Name, t.Line
+// place lays the lower-third out low in the safe zone, above the captions when there are some.
+func place(c Config, l Layout, t Texts) geometry {
 	W, H := float64(l.Out.W), float64(l.Out.H)
-	left := math.Round(0.06 * W)
-	bar := math.Max(4, math.Round(0.012*W))
-	textX := left + bar + math.Round(0.02*W)
-	room := W - textX - 0.06*W
-	nameSize := fitSize(c.NameSize*H, room, name)
-	lineSize := fitSize(c.LineSize*H, room, line)
-	pad := math.Round(0.3 * lineSize)
+	var g geometry
+	g.left = math.Round(0.06 * W)
+	g.bar = math.Max(4, math.Round(0.012*W))
+	g.textX = g.left + g.bar + math.Round(0.02*W)
+	room := W - g.textX - 0.06*W
+	g.nameSize = fitSize(c.NameSize*H, room, t.Name)
+	g.lineSize = fitSize(c.LineSize*H, room, t.Line)
+	g.pad = math.Round(0.3 * g.lineSize)
 	bottom := H - float64(l.BottomSafe)
 	if l.CaptionsTop > 0 {
 		bottom = float64(l.CaptionsTop)
 	}
-	bottom -= pad + math.Round(0.01*H)
-	yLine := bottom - lineSize
-	yName := yLine - 2*pad - nameSize
-	if line == "" {
-		yName = bottom - nameSize
+	bottom -= g.pad + math.Round(0.01*H)
+	g.yLine = bottom - g.lineSize
+	g.yName = g.yLine - 2*g.pad - g.nameSize
+	if t.Line == "" {
+		g.yName = bottom - g.nameSize
 	}
-	if name == "" {
-		yName = yLine
+	if t.Name == "" {
+		g.yName = g.yLine
 	}
-	enable := ""
-	if c.ShowFor > 0 {
-		enable = fmt.Sprintf("between(t,%s,%s)", num(c.ShowFrom), num(c.ShowFrom+c.ShowFor))
+	g.top, g.bottom = g.yName-g.pad, bottom+g.pad
+	return g
+}
+
+// lowerThird writes the lower-third's events: the artist's name and the campaign line, each on its own
+// translucent box, with an accent bar on their left, for the configured seconds.
+func lowerThird(b *strings.Builder, c Config, g geometry, t Texts, text func(string) string) {
+	start, end := c.ShowFrom, c.ShowFrom+c.ShowFor
+	if c.ShowFor <= 0 {
+		end = forever
 	}
-	s = s.Filter("drawbox", nil, withEnable(ffmpeg.KwArgs{
-		"x": num(left), "y": num(yName - pad), "w": num(bar), "h": num(bottom + pad - (yName - pad)),
-		"color": c.AccentColor, "t": "fill",
-	}, enable))
-	draw := func(s *ffmpeg.Stream, text, file string, size, y float64) *ffmpeg.Stream {
-		if text == "" {
-			return s
+	fmt.Fprintf(b, "Dialogue: 0,%s,%s,Bar,,0,0,0,,{\\an7\\pos(0,0)\\p1}m %s %s l %s %s %s %s %s %s\n", assTime(start), assTime(end),
+		num(g.left), num(g.top), num(g.left+g.bar), num(g.top), num(g.left+g.bar), num(g.bottom), num(g.left), num(g.bottom))
+	for _, e := range []struct {
+		style, text string
+		y           float64
+	}{{"Name", t.Name, g.yName}, {"Line", t.Line, g.yLine}} {
+		if e.text != "" {
+			fmt.Fprintf(b, "Dialogue: 1,%s,%s,%s,,0,0,0,,{\\an7\\pos(%s,%s)}%s\n", assTime(start), assTime(end), e.style, num(g.textX), num(e.y), text(e.text))
 		}
-		return s.Filter("drawtext", nil, withEnable(ffmpeg.KwArgs{
-			"fontfile": c.FontFile, "textfile": file, "expansion": "none", "fontsize": num(size),
-			"fontcolor": c.TextColor, "x": num(textX), "y": num(y), "box": "1", "boxcolor": c.BoxColor,
-			"boxborderw": num(pad),
-		}, enable))
 	}
-	return draw(draw(s, name, t.NameFile, nameSize, yName), line, t.LineFile, lineSize, yLine)
 }
 
-func withEnable(k ffmpeg.KwArgs, enable string) ffmpeg.KwArgs {
-	if enable != "" {
-		k["enable"] = enable
-	}
-	return k
-}
-
-// fitSize shrinks a font size so that text of this many characters fits room pixels (DejaVu Sans Bold
-// averages about 0.62 em per character).
+// fitSize shrinks a text height so that the text fits room pixels. Widths are estimated per character
+// as shares of the text height (libass's size is the font's line height): about 0.55 for Latin, Greek,
+// Cyrillic and most scripts in DejaVu Sans Bold or Noto, 0.75 for the wide CJK characters, nothing for
+// combining marks.
 func fitSize(size, room float64, text string) float64 {
-	n := float64(len([]rune(text)))
-	if n > 0 && size*0.62*n > room {
-		size = room / (0.62 * n)
+	w := 0.0
+	for _, r := range text {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me) || invisible(r):
+		case wide(r):
+			w += 0.75
+		default:
+			w += 0.55
+		}
+	}
+	if w > 0 && size*w > room {
+		size = room / w
 	}
 	return math.Max(8, math.Round(size))
 }
 
+// wide reports the characters drawn a full em wide: Han, kana, Hangul, fullwidth forms, emoji.
+func wide(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
+		(r >= 0xFF00 && r <= 0xFF60) || (r >= 0x3000 && r <= 0x303F) || r >= 0x1F000
+}
+
 // clean keeps one line of printable text, at most maxNameRunes long.
 func clean(s string) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }), " ")
+	s = oneLine(s)
 	if r := []rune(s); len(r) > maxNameRunes {
 		s = strings.TrimSpace(string(r[:maxNameRunes-1])) + "…"
 	}
 	return s
+}
+
+// oneLine is s with every run of spaces and control characters made one space.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !isPrintable(r) }), " ")
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -11,11 +11,17 @@ import (
 	"github.com/quinte-media/quinte/pipeline/photo/ycc"
 )
 
-// toSRGB turns a decoded picture into opaque sRGB: CMYK through its press profile, RGB through its
-// embedded profile (Display P3, Adobe RGB...), transparency composited onto white (a JPEG has no
-// alpha, and a black background would hide dark strokes drawn on a transparent sheet).
+// toSRGB turns a decoded picture into opaque sRGB: CMYK through its press profile, RGB (or grey)
+// through its embedded profile (Display P3, Adobe RGB...), transparency composited onto white (a JPEG
+// has no alpha, and a black background would hide dark strokes drawn on a transparent sheet).
+//
+// A profile lcms2 refuses, or one describing other pixels than the picture's, is ignored and the
+// plan says so ("profile not applied (why), used as sRGB"), rather than the photo refused: the
+// pixels decode, every browser shows such a file (they ignore broken profiles too), and the person
+// uploading it could not act on a refusal short of re-exporting it, which is what they meant to avoid.
 func toSRGB(img image.Image, profile []byte) (*picture, error) {
 	t, why := profileTransform(profile)
+	defer t.Close()
 	pic := &picture{colour: "sRGB"}
 	switch m := img.(type) {
 	case *image.CMYK:
@@ -56,16 +62,12 @@ func toSRGB(img image.Image, profile []byte) (*picture, error) {
 	return pic, nil
 }
 
-// profileTransform parses an embedded profile, or says why it cannot be used.
+// profileTransform prepares an embedded profile's conversion, or says why it cannot be used.
 func profileTransform(b []byte) (*icc.Transform, string) {
 	if len(b) == 0 {
 		return nil, ""
 	}
-	p, err := icc.Parse(b)
-	if err != nil {
-		return nil, err.Error()
-	}
-	t, err := p.ToSRGB()
+	t, err := icc.New(b)
 	if err != nil {
 		return nil, err.Error()
 	}

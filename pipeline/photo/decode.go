@@ -43,7 +43,7 @@ func decode(ctx context.Context, cfg Config, f *os.File, path, dir string, h *he
 	case "png":
 		img, err = png.Decode(bufio.NewReader(r))
 	case "gif", "webp":
-		img, err = firstFrame(r, h.Format)
+		img, err = firstFrame(r, h.Format, cfg.MaxPixels)
 	default:
 		err = fmt.Errorf("no decoder for %s", h.Format)
 	}
@@ -62,8 +62,8 @@ func decode(ctx context.Context, cfg Config, f *os.File, path, dir string, h *he
 }
 
 // firstFrame is the first frame of a GIF or WebP, composed on its canvas (a still is one frame).
-func firstFrame(r io.Reader, format string) (image.Image, error) {
-	ar, err := openAnim(r, format)
+func firstFrame(r io.Reader, format string, maxPixels int64) (image.Image, error) {
+	ar, err := openAnim(r, format, maxPixels)
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +74,12 @@ func firstFrame(r io.Reader, format string) (image.Image, error) {
 	return img, err
 }
 
-// openAnim reads a GIF or a WebP frame by frame.
-func openAnim(r io.Reader, format string) (anim.Reader, error) {
+// openAnim reads a GIF or a WebP frame by frame, no canvas or frame larger than maxPixels.
+func openAnim(r io.Reader, format string, maxPixels int64) (anim.Reader, error) {
 	if format == "gif" {
-		return anim.NewGIF(r)
+		return anim.NewGIF(r, maxPixels)
 	}
-	return anim.NewWebP(r)
+	return anim.NewWebP(r, maxPixels)
 }
 
 // decodeError tells a file cut short (an upload that stopped early) from other damage.

@@ -92,7 +92,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		return 0, err
 	}
 	defer f.Close()
-	r, err := openAnim(f, h.Format)
+	r, err := openAnim(f, h.Format, cfg.MaxPixels)
 	if err != nil {
 		return 0, err
 	}

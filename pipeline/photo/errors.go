@@ -29,9 +29,12 @@ func refuse(code, format string, a ...any) *Error {
 }
 
 // mp formats a pixel count in megapixels.
-func mp(px int64) string {
+func mp(px int64) string { return mpf(float64(px)) }
+
+// mpf is mp of a product too large for an int64 (two 32-bit sides from a file).
+func mpf(px float64) string {
 	if px < 10_000_000 {
-		return fmt.Sprintf("%.1f MP", float64(px)/1e6)
+		return fmt.Sprintf("%.1f MP", px/1e6)
 	}
-	return fmt.Sprintf("%.0f MP", float64(px)/1e6)
+	return fmt.Sprintf("%.0f MP", px/1e6)
 }

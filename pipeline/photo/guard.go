@@ -9,11 +9,13 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo/anim"
 	"github.com/quinte-media/quinte/pipeline/photo/heif"
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // minSide is the smallest photo side worth publishing (and the smallest an MP4 loop can be made of).
@@ -25,8 +27,10 @@ type header struct {
 	Stored      geom.Size // as stored, before orientation
 	Frames      int       // 1 for a still
 	Duration    time.Duration
-	Orientation int    // EXIF orientation 1-8, 0 when absent (HEIF: irot is applied by libheif instead)
-	ICC         []byte // embedded ICC profile
+	Largest     geom.Size // the largest frame of an animation, decoded at its own size (GIF frames may be larger than the screen)
+	Decoded     int64     // pixels of all frames as decoded
+	Orientation int       // EXIF orientation 1-8, 0 when absent (HEIF: irot is applied by libheif instead)
+	ICC         []byte    // embedded ICC profile
 	HEIF        *heif.Info
 }
 
@@ -53,6 +57,13 @@ func inspect(f *os.File, cfg Config) (*header, error) {
 	}
 	h, err := readHeader(f, size, format)
 	if err != nil {
+		name := strings.ToUpper(format)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, &Error{Code: CodeTruncated, Message: fmt.Sprintf("the %s file is cut short (%s): only part of the photo was uploaded; send it again", name, reason(err)), Err: err}
+		}
+		if errors.Is(err, anim.ErrFormat) || errors.Is(err, heif.ErrFormat) {
+			return nil, &Error{Code: CodeUnreadable, Message: fmt.Sprintf("the %s file is damaged: %s", name, reason(err)), Err: err}
+		}
 		return nil, &Error{Code: CodeUnreadable, Message: fmt.Sprintf("the %s header could not be read; the file is damaged or not really a %s", format, format), Err: err}
 	}
 	return h, h.check(cfg)
@@ -110,6 +121,7 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 			return nil, err
 		}
 		h.Stored, h.Frames, h.Duration = geom.Size{W: info.Width, H: info.Height}, info.Frames, info.Duration
+		h.Largest, h.Decoded = geom.Size{W: info.Largest.W, H: info.Largest.H}, info.Decoded
 	case "webp":
 		info, err := anim.ScanWebP(r)
 		if err != nil {
@@ -117,31 +129,56 @@ func readHeader(f *os.File, size int64, format string) (*header, error) {
 		}
 		h.Stored, h.Frames, h.Duration = geom.Size{W: info.Width, H: info.Height}, info.Frames, info.Duration
 		h.ICC, h.Orientation = info.ICC, exifOrientation(info.EXIF)
+		h.Largest, h.Decoded = geom.Size{W: info.Largest.W, H: info.Largest.H}, info.Decoded // inside the canvas (anim.ScanWebP checks)
 	case "heic", "avif":
 		if h.HEIF, err = heif.Parse(f, size); err != nil {
 			return nil, err
 		}
 		h.Stored = geom.Size{W: h.HEIF.Width, H: h.HEIF.Height}
 		h.ICC = h.HEIF.ICC
+		// libheif decodes the tiles, thumbnails and auxiliary images too, each at its own claimed size.
+		h.Largest, h.Decoded = geom.Size{W: h.HEIF.Largest.Width, H: h.HEIF.Largest.Height}, h.HEIF.AllPixels
 	default:
 		return nil, errors.New("no header reader")
 	}
 	return h, nil
 }
 
+// reason is the innermost words of a parser's error, for a person: "frame 3 lies outside the canvas".
+func reason(err error) string {
+	msg := err.Error()
+	for _, e := range []error{anim.ErrFormat, heif.ErrFormat} {
+		msg = strings.TrimPrefix(msg, e.Error()+": ")
+	}
+	return strings.TrimPrefix(msg, io.ErrUnexpectedEOF.Error()+": ")
+}
+
+// pixels is w×h, saturated: the sides come from the file (an ispe box holds two 32-bit numbers,
+// whose product overflows an int64).
+func pixels(w, h int64) int64 { return sat.Mul(w, h) }
+
 // check holds the header against the limits, most telling reason first.
 func (h *header) check(cfg Config) error {
 	w, ht := int64(h.Stored.W), int64(h.Stored.H)
-	px := w * ht
+	px := pixels(w, ht)
+	fw, fh := int64(h.Largest.W), int64(h.Largest.H)
 	switch {
 	case w <= 0 || ht <= 0:
 		return refuse(CodeUnreadable, "the photo claims a size of %dx%d pixels", w, ht)
 	case px > cfg.MaxPixels:
-		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mp(px), mp(cfg.MaxPixels))
+		return refuse(CodeTooLarge, "the photo claims %dx%d pixels (%s); the limit is %s", w, ht, mpf(float64(w)*float64(ht)), mp(cfg.MaxPixels))
+	case pixels(fw, fh) > cfg.MaxPixels && h.HEIF != nil:
+		return refuse(CodeTooLarge, "an image inside the %s (item %d) claims %dx%d pixels (%s); the limit is %s", strings.ToUpper(h.Format), h.HEIF.Largest.ID, fw, fh, mpf(float64(fw)*float64(fh)), mp(cfg.MaxPixels))
+	case pixels(fw, fh) > cfg.MaxPixels:
+		return refuse(CodeTooLarge, "a frame of the animation is %dx%d pixels (%s), larger than its %dx%d screen; the limit is %s", fw, fh, mp(pixels(fw, fh)), w, ht, mp(cfg.MaxPixels))
 	case h.Frames > cfg.MaxFrames:
 		return refuse(CodeTooManyFrames, "the animation has %d frames (%s long); the limit is %d frames", h.Frames, h.Duration.Round(time.Second), cfg.MaxFrames)
-	case int64(h.Frames)*px > cfg.MaxAnimationPixels:
-		return refuse(CodeAnimationLarge, "the animation has %d frames of %dx%d (%s in all); the limit is %s", h.Frames, w, ht, mp(int64(h.Frames)*px), mp(cfg.MaxAnimationPixels))
+	case pixels(int64(h.Frames), px) > cfg.MaxAnimationPixels:
+		return refuse(CodeAnimationLarge, "the animation has %d frames of %dx%d (%s in all); the limit is %s", h.Frames, w, ht, mp(pixels(int64(h.Frames), px)), mp(cfg.MaxAnimationPixels))
+	case h.Decoded > cfg.MaxAnimationPixels && h.HEIF != nil:
+		return refuse(CodeTooLarge, "the images inside the %s (tiles, thumbnails, auxiliary images) claim %s in all; the limit is %s", strings.ToUpper(h.Format), mp(h.Decoded), mp(cfg.MaxAnimationPixels))
+	case h.Decoded > cfg.MaxAnimationPixels:
+		return refuse(CodeAnimationLarge, "the frames of the animation hold %s in all; the limit is %s", mp(h.Decoded), mp(cfg.MaxAnimationPixels))
 	case w < minSide || ht < minSide:
 		return refuse(CodeTooSmall, "the photo is %dx%d pixels; quinte needs at least %dx%d", w, ht, minSide, minSide)
 	}

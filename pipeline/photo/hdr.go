@@ -41,9 +41,22 @@ func toneMap(src *image.YCbCr, m ycc.Matrix, n heif.NCLX, maxCLL int) (*image.NR
 		eotf, name = hlgEOTF, "HLG"
 	}
 	lin := icc.Sample(eotf, 4097)
-	prim, primName, ok := primariesToSRGB(n.Primaries)
-	if !ok {
-		prim, primName = icc.Matrix{1, 0, 0, 0, 1, 0, 0, 0, 1}, "BT.709"
+	prim, primName := primaries(n.Primaries)
+	// The primaries go to sRGB's through lcms2 on linear light, unbounded, so highlights above 1
+	// reach the tone curve as ffmpeg's chain has them (primaries first, then tonemap).
+	var conv *icc.Linear
+	if prim != nil {
+		c, err := icc.LinearFromPrimaries(primName, prim[0], prim[1], prim[2], prim[3], prim[4], prim[5])
+		if err == nil {
+			defer c.Close()
+			conv = c
+		} else {
+			// lcms2 builds this profile from six numbers: only a machine out of memory fails here,
+			// and the picture is still better tone-mapped in its own primaries than not at all.
+			primName += " (primaries not converted: " + err.Error() + ")"
+		}
+	} else {
+		primName = "BT.709"
 	}
 	norm := hable(sigPeak)
 	ys, cs, yo := 1/255.0, 1/255.0, 0.0
@@ -54,8 +67,8 @@ func toneMap(src *image.YCbCr, m ycc.Matrix, n heif.NCLX, maxCLL int) (*image.NR
 	b := src.Rect
 	dst := image.NewNRGBA(b)
 	par.Rows(b.Dy(), func(y0, y1 int) {
+		row := make([]float32, 3*b.Dx()) // one row of linear light: the strip's only extra memory
 		for y := b.Min.Y + y0; y < b.Min.Y+y1; y++ {
-			d := dst.Pix[(y-b.Min.Y)*dst.Stride:]
 			for x := b.Min.X; x < b.Max.X; x++ {
 				ci := src.COffset(x, y)
 				Y := (float64(src.Y[src.YOffset(x, y)]) - yo) * ys
@@ -63,11 +76,19 @@ func toneMap(src *image.YCbCr, m ycc.Matrix, n heif.NCLX, maxCLL int) (*image.NR
 				r := Y + 2*(1-m.Kr)*cr
 				bl := Y + 2*(1-m.Kb)*cb
 				g := (Y - m.Kr*r - m.Kb*bl) / kg
-				v := prim.Apply([3]float64{lin.At(r), lin.At(g), lin.At(bl)})
+				i := 3 * (x - b.Min.X)
+				row[i], row[i+1], row[i+2] = float32(lin.At(r)), float32(lin.At(g)), float32(lin.At(bl))
+			}
+			if conv != nil {
+				conv.Row(row)
+			}
+			d := dst.Pix[(y-b.Min.Y)*dst.Stride:]
+			for i := 0; i < len(row); i += 3 {
+				v := [3]float64{float64(row[i]), float64(row[i+1]), float64(row[i+2])}
 				sig := max(v[0], v[1], v[2], 1e-6)
 				k := hable(sig) / norm / sig
-				i := 4 * (x - b.Min.X)
-				d[i], d[i+1], d[i+2], d[i+3] = icc.Encode8(float32(v[0]*k)), icc.Encode8(float32(v[1]*k)), icc.Encode8(float32(v[2]*k)), 255
+				o := 4 * (i / 3)
+				d[o], d[o+1], d[o+2], d[o+3] = icc.Encode8(float32(v[0]*k)), icc.Encode8(float32(v[1]*k)), icc.Encode8(float32(v[2]*k)), 255
 			}
 		}
 	})
@@ -100,31 +121,35 @@ func hlgEOTF(e float64) float64 {
 	return 1000 * math.Pow(s, 1.2) / nominalPeak
 }
 
-// primariesToSRGB is the linear-light matrix from H.273 colour primaries to sRGB's (BT.709).
-func primariesToSRGB(code int) (icc.Matrix, string, bool) {
+// primaries are the red, green and blue chromaticities (x, y) of H.273 colour primaries other than
+// sRGB's (BT.709), with their name; nil for BT.709 and codes not known here.
+func primaries(code int) (*[6]float64, string) {
 	switch code {
 	case 9:
-		return icc.FromPrimaries(0.708, 0.292, 0.170, 0.797, 0.131, 0.046), "BT.2020", true
+		return &[6]float64{0.708, 0.292, 0.170, 0.797, 0.131, 0.046}, "BT.2020"
 	case 11, 12:
-		return icc.FromPrimaries(0.680, 0.320, 0.265, 0.690, 0.150, 0.060), "Display P3", true
+		return &[6]float64{0.680, 0.320, 0.265, 0.690, 0.150, 0.060}, "Display P3"
 	}
-	return icc.Matrix{}, "", false
+	return nil, ""
 }
 
-// convertPrimaries converts an sRGB-transfer picture in other primaries to sRGB in place.
-func convertPrimaries(img *image.NRGBA, m icc.Matrix) {
-	var lin [256]float64
-	for i := range lin {
-		lin[i] = icc.DecodeSRGB(float64(i) / 255)
+// primariesToSRGB prepares the conversion of sRGB-transfer pixels in H.273 colour primaries other
+// than sRGB's to sRGB, through a profile lcms2 builds from them; false for BT.709, codes not known
+// here, and lcms2 failing (out of memory: the picture is then left in its primaries).
+func primariesToSRGB(code int) (*icc.Transform, string, bool) {
+	xy, name := primaries(code)
+	if xy == nil {
+		return nil, "", false
 	}
-	b := img.Bounds()
-	par.Rows(b.Dy(), func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
-			for i := 0; i < len(row); i += 4 {
-				v := m.Apply([3]float64{lin[row[i]], lin[row[i+1]], lin[row[i+2]]})
-				row[i], row[i+1], row[i+2] = icc.Encode8(float32(v[0])), icc.Encode8(float32(v[1])), icc.Encode8(float32(v[2]))
-			}
-		}
-	})
+	t, err := icc.FromPrimaries(name, xy[0], xy[1], xy[2], xy[3], xy[4], xy[5])
+	if err != nil {
+		return nil, "", false
+	}
+	return t, name, true
+}
+
+// convertPrimaries converts img in place with t (from primariesToSRGB), then frees t.
+func convertPrimaries(img *image.NRGBA, t *icc.Transform) {
+	defer t.Close()
+	_ = t.RGB(img) // an RGB transform on an RGB picture: nothing to refuse
 }

@@ -36,6 +36,13 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if h.HEIF.Images > 1 {
+		// heif-convert decodes every top-level image into files of its own numbering; a copy in which the
+		// others are marked hidden leaves it the primary alone, decoded once, under the name asked for.
+		if path, err = primaryOnly(path, tmp, h.HEIF.Hide); err != nil {
+			return nil, err
+		}
+	}
 	deep := h.HEIF.Depth != 8
 	out := filepath.Join(tmp, "picture.y4m")
 	args := []string{"--quiet", path, out}
@@ -66,6 +73,38 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 	return heifToSRGB(planes, h.HEIF)
 }
 
+// primaryOnly copies the HEIF at path into dir with the hidden flag set at each offset of hide (the
+// infe boxes of the images that are not the primary; see heif.Info.Hide).
+func primaryOnly(path, dir string, hide []int64) (string, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	out := filepath.Join(dir, "primary.heic")
+	dst, err := os.Create(out)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return "", fmt.Errorf("copying the HEIF: %w", err)
+	}
+	for _, off := range hide {
+		var b [1]byte
+		if _, err := dst.ReadAt(b[:], off); err != nil {
+			dst.Close()
+			return "", fmt.Errorf("hiding item at %d: %w", off, err)
+		}
+		b[0] |= 1
+		if _, err := dst.WriteAt(b[:], off); err != nil {
+			dst.Close()
+			return "", fmt.Errorf("hiding item at %d: %w", off, err)
+		}
+	}
+	return out, dst.Close()
+}
+
 // readPlanesJPEG reads the Y'CbCr planes of heif-convert's JPEG, no larger than w×h.
 func readPlanesJPEG(path string, w, h int) (*image.YCbCr, error) {
 	f, err := os.Open(path)
@@ -77,7 +116,7 @@ func readPlanesJPEG(path string, w, h int) (*image.YCbCr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > w*h {
+	if cfg.Width <= 0 || cfg.Height <= 0 || pixels(int64(cfg.Width), int64(cfg.Height)) > pixels(int64(w), int64(h)) {
 		return nil, fmt.Errorf("libheif wrote a %dx%d picture for a %dx%d photo", cfg.Width, cfg.Height, w, h)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -132,7 +171,12 @@ func readY4M(path string, w, h int) (*image.YCbCr, error) {
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	return decodeY4M(f, w, h)
+}
+
+// decodeY4M reads the one frame of a YUV4MPEG2 stream, checking its header before allocating a pixel.
+func decodeY4M(r io.Reader, w, h int) (*image.YCbCr, error) {
+	br := bufio.NewReader(r)
 	line, err := br.ReadSlice('\n')
 	if err != nil || !strings.HasPrefix(string(line), "YUV4MPEG2 ") {
 		return nil, errors.New("y4m: no header")
@@ -160,7 +204,7 @@ func readY4M(path string, w, h int) (*image.YCbCr, error) {
 			}
 		}
 	}
-	if fw <= 0 || fh <= 0 || fw*fh > w*h {
+	if fw <= 0 || fh <= 0 || pixels(int64(fw), int64(fh)) > pixels(int64(w), int64(h)) {
 		return nil, fmt.Errorf("y4m: %dx%d picture for a %dx%d photo", fw, fh, w, h)
 	}
 	if line, err = br.ReadSlice('\n'); err != nil || !strings.HasPrefix(string(line), "FRAME") {

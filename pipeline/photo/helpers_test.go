@@ -64,7 +64,7 @@ func load(t *testing.T, path string) image.Image {
 		img, err = png.Decode(f)
 	case ".webp":
 		var r anim.Reader
-		if r, err = anim.NewWebP(f); err == nil {
+		if r, err = anim.NewWebP(f, 1<<30); err == nil {
 			img, _, err = r.Next()
 		}
 	}

@@ -60,8 +60,8 @@ func jpegMeta(r io.Reader) (orientation int, icc []byte, err error) {
 			}
 			continue
 		}
-		seg := make([]byte, n)
-		if _, err := io.ReadFull(br, seg); err != nil {
+		seg, err := readN(br, int64(n))
+		if err != nil {
 			return 0, nil, err
 		}
 		switch {
@@ -102,8 +102,8 @@ func pngMeta(r io.Reader) (orientation int, icc []byte, err error) {
 			}
 			continue
 		}
-		data := make([]byte, n+4) // with the CRC
-		if _, err := io.ReadFull(br, data); err != nil {
+		data, err := readN(br, int64(n)+4) // with the CRC
+		if err != nil {
 			return 0, nil, err
 		}
 		data = data[:n]
@@ -118,6 +118,19 @@ func pngMeta(r io.Reader) (orientation int, icc []byte, err error) {
 			}
 		}
 	}
+}
+
+// readN reads n bytes, allocating as they arrive rather than what the length field claims: a chunk
+// that says 8 MB in a file of 1 KB costs 1 KB.
+func readN(r io.Reader, n int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, n))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return b, nil
 }
 
 // exifOrientation reads tag 0x0112 from the first IFD of a TIFF structure (EXIF), 0 when absent.

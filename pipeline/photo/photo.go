@@ -120,10 +120,14 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	}
 	cfg.Progress("framed")
 	b := pic.img.Bounds()
-	plan := PlanFor(Source{
+	src := Source{
 		Format: h.Format, Stored: h.Stored, Shown: geom.Size{W: b.Dx(), H: b.Dy()}, Orientation: h.Orientation,
 		Frames: h.Frames, Duration: h.Duration, Colour: pic.colour,
-	}, cfg.Aspects, crops, cfg.MaxLoop)
+	}
+	if h.HEIF != nil && h.HEIF.Images > 1 {
+		src.Images, src.Primary = h.HEIF.Images, fmt.Sprintf("item %d, named by pitm", h.HEIF.PrimaryID)
+	}
+	plan := PlanFor(src, cfg.Aspects, crops, cfg.MaxLoop)
 	files, err := render(ctx, cfg, plan, pic.img, path, h, dir)
 	if err != nil {
 		return nil, nil, err

@@ -18,6 +18,7 @@ type Plan struct {
 	Source      geom.Size   `json:"source"` // upright, as shown
 	Orientation int         `json:"orientation,omitempty"`
 	Frames      int         `json:"frames,omitempty"` // an animation's; left out for a still
+	Images      int         `json:"images,omitempty"` // a HEIF's top-level images, when it holds more than one
 	Colour      string      `json:"colour"`
 	Outputs     []OutputDef `json:"outputs"`
 	Why         []string    `json:"why"`
@@ -46,6 +47,8 @@ type Source struct {
 	Frames      int
 	Duration    time.Duration
 	Colour      string
+	Images      int    // top-level images of a HEIF (a burst, a stereo pair); 0 or 1 for one
+	Primary     string // which of them was published, when there are several
 }
 
 // Aspect is one social crop: crop/<Name>, of shape W:H, Short pixels on its short side (never
@@ -121,6 +124,10 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 	p := &Plan{Format: src.Format, Stored: src.Stored, Source: src.Shown, Orientation: src.Orientation, Colour: src.Colour}
 	why := func(format string, a ...any) { p.Why = append(p.Why, fmt.Sprintf(format, a...)) }
 	why("%s photo, stored %dx%d, shown %dx%d", src.Format, src.Stored.W, src.Stored.H, src.Shown.W, src.Shown.H)
+	if src.Images > 1 {
+		p.Images = src.Images
+		why("the file holds %d images; the primary one (%s) is published", src.Images, src.Primary)
+	}
 	if src.Orientation > 1 {
 		why("EXIF orientation %d applied", src.Orientation)
 	}

@@ -52,7 +52,8 @@ type Input struct {
 	Display     geom.Size     // the picture as shown: rotation applied, square pixels
 	Duration    float64       // seconds, from the probe (0 if unknown: sampling then uses the configured rate)
 	WorkDir     string        // the job's scratch directory (ffmpeg writes the shot cuts there)
-	Stall       time.Duration // the analysis stops when ffmpeg sends no frame this long (0: only ctx stops it)
+	Stall       time.Duration // the analysis stops when ffmpeg sends and reads nothing this long (0: only ctx stops it)
+	Progress    func(float64) // told the share of the expected frames analysed so far (nil: nobody asked)
 }
 
 // Analyze decodes the video once more at low resolution, a few frames per second, and returns its
@@ -78,12 +79,20 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	}
 	w := proc.NewWatchdog(in.Stall, func() { stop(errStalled) })
 	defer w.Stop()
+	w.Follow(cmd)
 	var frames io.Reader = out
 	if w != nil {
 		frames = w.Reader(out)
 	}
 	expected := int(math.Ceil(in.Duration * rate))
-	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected)
+	// A face search under way is progress too: while the searches lag, ffmpeg waits on a full pipe and
+	// moves nothing, and must not be taken for stalled (a slow search on a busy machine takes seconds).
+	searched := func(n int) {
+		if in.Progress != nil && expected > 0 {
+			in.Progress(float64(n) / float64(expected))
+		}
+	}
+	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, w.Kick, searched)
 	if readErr != nil {
 		_ = cmd.Cancel()
 	}
@@ -173,9 +182,11 @@ func filterPath(p string) string {
 }
 
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int) ([]observation, int, error) {
+// searching is called every half second while a search runs, searched with how many frames have been
+// searched so far, after each one.
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
-	workers := max(1, min(a.faces.Size(), runtime.NumCPU()))
+	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
 	if a.cfg.MaxUpsampled > 0 && expected > a.cfg.MaxUpsampled {
 		stride = (expected + a.cfg.MaxUpsampled - 1) / a.cfg.MaxUpsampled
@@ -194,6 +205,21 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var inFlight atomic.Int64
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if inFlight.Load() > 0 {
+					searching()
+				}
+			}
+		}
+	}()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -205,10 +231,12 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 					o  observation
 					up bool
 				)
+				inFlight.Add(1)
 				err := safe.Call(func() (err error) {
 					o, up, err = a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
 					return err
 				})
+				inFlight.Add(-1)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -216,7 +244,9 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 				}
 				o.T = float64(j.i) / rate
 				obs[j.i] = o
+				n := len(obs)
 				mu.Unlock()
+				searched(n)
 				if up {
 					upsampled.Add(1)
 				}

@@ -1,7 +1,10 @@
-// Package anim reads animated GIF and WebP files one frame at a time. Scan counts frames and adds up
-// their delays from the container's blocks alone, without decoding a pixel, so the photo guard can
-// refuse a frame flood cheaply; a Reader composes each frame onto the canvas as browsers do (offsets,
-// disposal, blending), so memory stays one canvas however long the animation is.
+// Package anim reads animated GIF and WebP files one frame at a time. Scan counts frames, adds up
+// their delays and sizes every frame from the container's blocks alone, without decoding a pixel, so
+// the photo guard can refuse a frame flood or a frame larger than its canvas cheaply; a Reader composes
+// each frame onto the canvas as browsers do (offsets, disposal, blending), so memory stays one canvas
+// however long the animation is. Neither trusts a length or size field before checking it: against
+// the bytes left for lengths, against the canvas and the reader's pixel limit for sizes, and a header
+// chunk given twice must say the same both times.
 //
 // It knows nothing of colour, outputs or ffmpeg.
 package anim
@@ -13,6 +16,8 @@ import (
 	"image/draw"
 	"io"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // Info is what the blocks of an animation say, before any decoding.
@@ -20,7 +25,17 @@ type Info struct {
 	Width, Height int           // the canvas
 	Frames        int           // image blocks (GIF) or ANMF chunks (WebP); 1 for a still
 	Duration      time.Duration // sum of the frame delays, as browsers play them
+	// Each frame is decoded at its own size before it is drawn onto the canvas, and a GIF's frames may
+	// be larger than its screen: Largest is the largest frame, Decoded the pixels of all frames.
+	Largest Size
+	Decoded int64
 }
+
+// Size is a frame's width and height.
+type Size struct{ W, H int }
+
+// Pixels is W×H.
+func (s Size) Pixels() int64 { return sat.Mul(int64(s.W), int64(s.H)) }
 
 // ErrFormat is a file whose block structure is broken.
 var ErrFormat = errors.New("broken animation structure")
@@ -94,6 +109,20 @@ func checkCanvas(w, h int) error {
 	}
 	return nil
 }
+
+// checkPixels refuses a canvas or frame of more than max pixels before it is allocated.
+func checkPixels(what string, w, h int, max int64) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: %s %dx%d", ErrFormat, what, w, h)
+	}
+	if int64(w)*int64(h) > max {
+		return fmt.Errorf("%w: %s of %dx%d pixels, over the limit of %d", ErrTooLarge, what, w, h, max)
+	}
+	return nil
+}
+
+// ErrTooLarge is a canvas or frame larger than the reader was allowed to allocate.
+var ErrTooLarge = errors.New("animation frame too large")
 
 func readFull(r io.Reader, b []byte) error {
 	_, err := io.ReadFull(r, b)

@@ -1,6 +1,9 @@
 package anim
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"image"
 	_ "image/png"
 	"io"
@@ -8,23 +11,28 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
 )
 
 // Scans read frame counts and durations from the blocks alone, the frame flood included.
 func TestScan(t *testing.T) {
 	for _, c := range []struct {
-		rel    string
-		w, h   int
-		frames int
-		dur    time.Duration
+		rel     string
+		w, h    int
+		frames  int
+		dur     time.Duration
+		largest Size
+		decoded int64
 	}{
-		{"image/animated_people_480x270.gif", 480, 270, 23, 1910 * time.Millisecond},
-		{"image/animated_rotating_squares.webp", 80, 80, 9, 900 * time.Millisecond},
-		{"malformed/uber_40000_frames_1x1.gif", 1, 1, 40000, 4000 * time.Second},
+		{"image/animated_people_480x270.gif", 480, 270, 23, 1910 * time.Millisecond, Size{480, 270}, 2976960},
+		{"image/animated_rotating_squares.webp", 80, 80, 9, 900 * time.Millisecond, Size{55, 55}, 24812},
+		{"malformed/uber_40000_frames_1x1.gif", 1, 1, 40000, 4000 * time.Second, Size{1, 1}, 40000},
 	} {
 		f, err := os.Open(testenv.Corpus(t, c.rel))
 		testenv.Must(t, err)
@@ -37,7 +45,7 @@ func TestScan(t *testing.T) {
 			info = wi.Info
 		}
 		f.Close()
-		if err != nil || info != (Info{Width: c.w, Height: c.h, Frames: c.frames, Duration: c.dur}) {
+		if err != nil || info != (Info{Width: c.w, Height: c.h, Frames: c.frames, Duration: c.dur, Largest: c.largest, Decoded: c.decoded}) {
 			t.Errorf("%s: %+v, %v", c.rel, info, err)
 		}
 	}
@@ -61,9 +69,9 @@ func TestFramesMatchReferenceDecoders(t *testing.T) {
 		testenv.Must(t, err)
 		var r Reader
 		if filepath.Ext(c.rel) == ".gif" {
-			r, err = NewGIF(f)
+			r, err = NewGIF(f, 1<<30)
 		} else {
-			r, err = NewWebP(f)
+			r, err = NewWebP(f, 1<<30)
 		}
 		testenv.Must(t, err)
 		for n := 0; ; n++ {
@@ -115,4 +123,40 @@ func diff(a, b image.Image) float64 {
 		}
 	}
 	return sum / float64(4*r.Dx()*r.Dy())
+}
+
+// The readers check what the file claims before allocating it, whatever a guard before them did: a
+// screen, canvas or frame over their pixel limit, a frame outside its canvas, a second VP8X.
+func TestReadersRefuseBeforeAllocating(t *testing.T) {
+	small := craft.ANMF(0, 0, 16, 16, craft.VP8L(16, 16))
+	for _, c := range []struct {
+		name string
+		open func(r io.Reader, max int64) (Reader, error)
+		file []byte
+		want error
+		says string
+	}{
+		{"GIF screen", NewGIF, craft.GIF(65535, 65535, craft.GIFFrame{W: 16, H: 16}), ErrTooLarge, "screen of 65535x65535"},
+		{"GIF frame", NewGIF, craft.GIF(16, 16, craft.GIFFrame{W: 65535, H: 65535}), ErrTooLarge, "frame 1 of 65535x65535"},
+		{"WebP canvas", NewWebP, craft.WebP(craft.VP8X(1<<24, 1<<24, true), craft.ANIM(), small), ErrTooLarge, "canvas of 16777216x16777216"},
+		{"WebP still", NewWebP, craft.WebP(craft.VP8L(16384, 16384)), ErrTooLarge, "picture of 16384x16384"},
+		{"WebP two VP8X", NewWebP, craft.WebP(craft.VP8X(16, 16, true), craft.VP8X(1<<24, 1<<24, true), craft.ANIM(), small), ErrFormat, "two VP8X chunks that disagree"},
+		{"WebP frame outside", NewWebP, craft.WebP(craft.VP8X(16, 16, true), craft.ANIM(), craft.ANMF(0, 0, 4096, 4096, craft.VP8L(4096, 4096))), ErrFormat, "lies outside the 16x16 canvas"},
+		{"WebP lying length", NewWebP, craft.WebP(craft.VP8X(16, 16, true), craft.ChunkClaiming("ANMF", 1<<31, []byte("x"))), io.ErrUnexpectedEOF, "claims 2147483648 bytes"},
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r, err := c.open(bytes.NewReader(c.file), 1<<20)
+		if err == nil {
+			_, _, err = r.Next()
+		}
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, c.want) || !strings.Contains(fmt.Sprint(err), c.says) {
+			t.Errorf("%s: %v, want %v saying %q", c.name, err, c.want, c.says)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("%s: allocated %d bytes", c.name, alloc)
+		}
+	}
 }

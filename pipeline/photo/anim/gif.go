@@ -9,6 +9,8 @@ import (
 	"image/gif"
 	"io"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/photo/internal/sat"
 )
 
 // GIF block introducers.
@@ -169,6 +171,11 @@ func ScanGIF(r io.Reader) (Info, error) {
 		}
 		info.Frames++
 		info.Duration += f.delay()
+		fs := Size{W: f.rect.Dx(), H: f.rect.Dy()}
+		if fs.Pixels() > info.Largest.Pixels() {
+			info.Largest = fs
+		}
+		info.Decoded = sat.Add(info.Decoded, fs.Pixels())
 	}
 	if info.Frames == 0 {
 		return info, fmt.Errorf("%w: the GIF has no image", ErrFormat)
@@ -177,21 +184,26 @@ func ScanGIF(r io.Reader) (Info, error) {
 }
 
 type gifReader struct {
-	br   *bufio.Reader
-	head gifHeader
-	c    *canvas
-	n    int
+	br        *bufio.Reader
+	head      gifHeader
+	c         *canvas
+	n         int
+	maxPixels int64
 }
 
 // NewGIF reads a GIF frame by frame: each image block is decoded on its own by image/gif, so only
-// one frame is ever held.
-func NewGIF(r io.Reader) (Reader, error) {
+// one frame is ever held. Neither the screen nor any frame may hold more than maxPixels: a frame is
+// checked from its descriptor before image/gif allocates it.
+func NewGIF(r io.Reader, maxPixels int64) (Reader, error) {
 	br := bufio.NewReader(r)
 	h, err := readGIFHeader(br)
 	if err != nil {
 		return nil, err
 	}
-	return &gifReader{br: br, head: h, c: newCanvas(h.w, h.h)}, nil
+	if err := checkPixels("screen", h.w, h.h, maxPixels); err != nil {
+		return nil, err
+	}
+	return &gifReader{br: br, head: h, c: newCanvas(h.w, h.h), maxPixels: maxPixels}, nil
 }
 
 func (g *gifReader) Next() (*image.NRGBA, time.Duration, error) {
@@ -203,6 +215,9 @@ func (g *gifReader) Next() (*image.NRGBA, time.Duration, error) {
 		return nil, 0, err
 	}
 	g.n++
+	if px := int64(f.rect.Dx()) * int64(f.rect.Dy()); px > g.maxPixels {
+		return nil, 0, fmt.Errorf("%w: frame %d of %dx%d pixels, over the limit of %d", ErrTooLarge, g.n, f.rect.Dx(), f.rect.Dy(), g.maxPixels)
+	}
 	m, err := g.decode(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("GIF frame %d: %w", g.n, err)
@@ -219,18 +234,21 @@ func (g *gifReader) Next() (*image.NRGBA, time.Duration, error) {
 	return g.c.img, f.delay(), nil
 }
 
-// decode makes a one-frame GIF of the frame (the header with a screen large enough to hold it, its
-// control extension, its image block) and decodes that.
+// decode makes a one-frame GIF of the frame (the header with a screen the size of the frame, its
+// control extension, its image block moved to the origin) and decodes that: image/gif allocates the
+// frame alone, and a frame whose far edge is past 65535 still fits the format's 16-bit fields.
 func (g *gifReader) decode(f gifFrame) (image.Image, error) {
 	var b bytes.Buffer
 	b.Grow(len(g.head.raw) + len(f.control) + len(f.desc) + 2)
 	b.Write(g.head.raw)
 	hdr := b.Bytes()
-	binary.LittleEndian.PutUint16(hdr[6:], uint16(max(g.head.w, f.rect.Max.X)))
-	binary.LittleEndian.PutUint16(hdr[8:], uint16(max(g.head.h, f.rect.Max.Y)))
+	binary.LittleEndian.PutUint16(hdr[6:], uint16(max(1, f.rect.Dx())))
+	binary.LittleEndian.PutUint16(hdr[8:], uint16(max(1, f.rect.Dy())))
 	b.Write(f.control)
 	b.WriteByte(gifImage)
+	desc := b.Len()
 	b.Write(f.desc)
+	clear(b.Bytes()[desc : desc+4]) // left and top
 	b.WriteByte(gifTrailer)
 	return gif.Decode(&b)
 }
