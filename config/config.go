@@ -101,6 +101,7 @@ func (c *Config) env() []envVar {
 		{"QUINTE_X264_CRF", &c.Pipeline.CRF},
 		{"QUINTE_MAX_PHOTO_PIXELS", &c.Pipeline.MaxPhotoPixels},
 		{"QUINTE_STALL_TIMEOUT", &c.Pipeline.StallTimeout},
+		{"QUINTE_PHOTO_MEMORY_LIMIT", &c.Pipeline.PhotoMemoryLimit},
 		{"QUINTE_MAX_DURATION", &c.Pipeline.MaxDuration},
 		{"QUINTE_MAX_VIDEO_SIDE", &c.Pipeline.MaxVideoSide},
 		{"QUINTE_MAX_FRAME_RATE", &c.Pipeline.MaxFrameRate},

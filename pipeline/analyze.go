@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -32,24 +33,24 @@ func (p *Pipeline) analyze(ctx context.Context, path string, m *Media) error {
 	duration, audio, video := m.Duration, m.Audio, m.Video // the packet scan may replace m.Video
 	g, gctx := errgroup.WithContext(ctx)
 	if trusted {
-		g.Go(func() error { return p.scanPackets(gctx, path, m) })
+		g.Go(safe.Func(func() error { return p.scanPackets(gctx, path, m) }))
 	}
 	if a := audio; a != nil {
-		g.Go(func() error {
+		g.Go(safe.Func(func() error {
 			l, err := p.measureLoudness(gctx, path, a.Stream, duration)
 			if err == nil {
 				a.Loudness = l[0]
 			}
 			return err
-		})
+		}))
 	}
 	var il *Interlace
 	if v := video; v != nil && v.mayBeInterlaced() {
 		stream := v.Stream
-		g.Go(func() (err error) {
+		g.Go(safe.Func(func() (err error) {
 			il, err = p.detectInterlace(gctx, path, stream)
 			return err
-		})
+		}))
 	}
 	if err := g.Wait(); err != nil {
 		return err

@@ -16,6 +16,10 @@ import (
 var parts Parts
 
 func TestMain(m *testing.M) {
+	// The photo step runs this binary again as its photo child (os.Executable is the test binary).
+	if IsPhotoJob(os.Args[1:]) {
+		os.Exit(PhotoJobMain())
+	}
 	pool := face.NewPool(DefaultConcurrency() + 1)
 	campaigns, err := brand.LoadCatalogue(configs.Campaigns(), "")
 	if err != nil {

@@ -10,19 +10,19 @@ import (
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
-// photo is the step of an image message: package photo does the work (its other limits keep their
-// documented defaults), with the four social crops framed around the subject by the video's detector
-// and rules.
+// photo is the step of an image message: package photo does the work in a child process
+// (photochild.go: a crash, a runaway allocation or a hang there fails this job alone), with the four
+// social crops framed here around the subject by the video's detector and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
-	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: PhotoAspects(),
-		Framer: subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)}}
-	plan, files, err := photo.Process(ctx, cfg, j.in.Path, j.in.WorkDir)
+	req := photoRequest{Path: j.in.Path, WorkDir: j.in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
+		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit}
+	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)})
 	if err != nil {
-		return err // a refused photo is already an InputError (photo.Error)
+		return err // a refused or crashing photo is already an InputError
 	}
 	j.res.Kind = message.KindImage
-	j.res.Plan = &Plan{Kind: message.KindImage, Photo: plan, Why: plan.Why}
-	for _, f := range files {
+	j.res.Plan = &Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}
+	for _, f := range res.Files {
 		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
 	}
 	return nil
@@ -46,12 +46,13 @@ type subjectFramer struct {
 	log      *slog.Logger
 }
 
-func (f subjectFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
+// frame plans the crops of a photo of the given size from small, the photo at the analysis size.
+func (f subjectFramer) frame(ctx context.Context, small image.Image, size Size, aspects []photo.Aspect) ([]photo.Framing, error) {
 	var tr *reframe.Track
 	note := ""
 	if f.subjects == nil {
 		note = "no subject analysis: "
-	} else if t, err := f.subjects.PhotoTrack(ctx, img); err != nil {
+	} else if t, err := f.subjects.PhotoTrack(ctx, small); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -64,9 +65,8 @@ func (f subjectFramer) Frame(ctx context.Context, img image.Image, aspects []pho
 	for i, a := range aspects {
 		ra[i] = reframe.Aspect{Name: a.Name, W: a.W, H: a.H, Out: a.Size()}
 	}
-	b := img.Bounds()
 	var out []photo.Framing
-	for _, p := range reframe.PhotoCrops(tr, Size{W: b.Dx(), H: b.Dy()}, ra, reframe.DefaultConfig()) {
+	for _, p := range reframe.PhotoCrops(tr, size, ra, reframe.DefaultConfig()) {
 		r := p.Rect
 		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
 			Inner: p.Inner, Out: p.Out, Why: note + p.Why})

@@ -27,6 +27,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -150,8 +151,8 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		}
 		start := time.Now()
 		j.progress.stage(s.name)
-		if err := s.run(ctx, j); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
 		}
 		p.log.DebugContext(ctx, "step done", "message_id", in.ID, "step", s.name, "took", time.Since(start))
 	}
@@ -159,6 +160,20 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		return nil, err // a bug: two outputs would overwrite each other's manifest entry
 	}
 	return j.res, nil
+}
+
+// CodeInternal is the code of a job that hit a bug of quinte's (a recovered panic).
+const CodeInternal = "internal_error"
+
+// panicked turns a recovered panic into the job's error, logged with its stack: the same file would
+// panic again, so it is not retried, and the message says so instead of the worker dying with it.
+func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
+	var pe *safe.PanicError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	p.log.ErrorContext(ctx, "the pipeline panicked on this file", "message_id", id, "panic", pe.Value, "stack", string(pe.Stack))
+	return &InputError{Code: CodeInternal, Message: "quinte hit a bug on this file and stopped its job (the message id is in the logs); report it, and try exporting the file again in another format", Err: pe}
 }
 
 // probe reads the container and refuses, before any decoding, what the gate does not let through.

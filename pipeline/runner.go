@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 )
 
 // ErrStalled is the cause of a run stopped by the watchdog because ffmpeg stopped making progress.
@@ -131,7 +132,8 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 	defer w.Stop()
 	stopMeter := r.meter.follow(cmd)
 	defer stopMeter()
-	go readProgress(stdout, func(p ffmpegProgress) { w.Kick(); r.meter.sawTime(p.OutTime) })
+	// A panic in the parser must not end the worker: it stops this run with the panic as its cause.
+	safe.Go(func() { readProgress(stdout, func(p ffmpegProgress) { w.Kick(); r.meter.sawTime(p.OutTime) }) }, func(err error) { cancel(err) })
 	err = cmd.Wait()
 	killGroup(cmd)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"golang.org/x/image/webp"
 	"golang.org/x/sync/errgroup"
 )
@@ -20,7 +21,7 @@ func (p *Pipeline) verify(ctx context.Context, j *job) error {
 	g.SetLimit(4)
 	for i := range j.res.Files {
 		f := &j.res.Files[i]
-		g.Go(func() error { return p.verifyFile(gctx, f, j.res.Media.Duration) })
+		g.Go(safe.Func(func() error { return p.verifyFile(gctx, f, j.res.Media.Duration) }))
 	}
 	return g.Wait()
 }

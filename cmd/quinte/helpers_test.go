@@ -10,9 +10,14 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline"
 )
 
 func TestMain(m *testing.M) {
+	// `quinte run` inside this binary runs each photo in a child: this binary again (os.Executable).
+	if pipeline.IsPhotoJob(os.Args[1:]) {
+		os.Exit(pipeline.PhotoJobMain())
+	}
 	code := m.Run()
 	testenv.RemoveBuilds()
 	os.Exit(code)

@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/pipeline"
 )
 
 func main() {
@@ -56,6 +57,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("say which role to run")
 	}
 	role := config.Role(fs.Arg(0))
+	if role == pipeline.PhotoJobCommand {
+		// Hidden, not in the usage: the worker runs each photo in a child of its own (see
+		// pipeline/photochild.go), which reads its job on stdin and needs no configuration.
+		return pipeline.RunPhotoJob(ctx, os.Stdin, stdout, stderr)
+	}
 	if role == "health" || role == "init" {
 		cfg, err := config.Load(*file, getenv)
 		if err != nil {

@@ -23,16 +23,17 @@ import (
 
 // Config limits what is decoded and names the tools used. Zero fields take the documented defaults.
 type Config struct {
-	MaxPixels          int64         // photos claiming more are refused before decoding (50 MP)
-	MaxBytes           int64         // larger files are refused before reading (128 MiB)
-	MaxFrames          int           // animations with more frames are refused (1000)
-	MaxAnimationPixels int64         // frames × canvas pixels, the decoding work of a loop (1000 MP)
-	MaxLoop            time.Duration // the MP4 loop of a longer animation stops here (15 s)
-	Aspects            []Aspect      // social crops, in output order (1:1)
-	Framer             Framer        // where each crop sits (CentreFramer)
-	FFmpeg             string        // encodes WebP and the MP4 loop ("ffmpeg")
-	HeifConvert        string        // libheif's decoder for HEIC and AVIF ("heif-convert")
-	ToolTimeout        time.Duration // per run of ffmpeg or heif-convert (2 min)
+	MaxPixels          int64              // photos claiming more are refused before decoding (50 MP)
+	MaxBytes           int64              // larger files are refused before reading (128 MiB)
+	MaxFrames          int                // animations with more frames are refused (1000)
+	MaxAnimationPixels int64              // frames × canvas pixels, the decoding work of a loop (1000 MP)
+	MaxLoop            time.Duration      // the MP4 loop of a longer animation stops here (15 s)
+	Aspects            []Aspect           // social crops, in output order (1:1)
+	Framer             Framer             // where each crop sits (CentreFramer)
+	FFmpeg             string             // encodes WebP and the MP4 loop ("ffmpeg")
+	HeifConvert        string             // libheif's decoder for HEIC and AVIF ("heif-convert")
+	ToolTimeout        time.Duration      // per run of ffmpeg or heif-convert (2 min)
+	Progress           func(stage string) // told each stage done (a child process's watchdog feeds on it); nil: nobody
 }
 
 // Defaults.
@@ -79,6 +80,9 @@ func (c Config) withDefaults() Config {
 	if c.HeifConvert == "" {
 		c.HeifConvert = "heif-convert"
 	}
+	if c.Progress == nil {
+		c.Progress = func(string) {}
+	}
 	return c
 }
 
@@ -101,10 +105,12 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.Progress("inspected")
 	pic, err := decode(ctx, cfg, f, path, dir, h)
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.Progress("decoded")
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -112,6 +118,7 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.Progress("framed")
 	b := pic.img.Bounds()
 	src := Source{
 		Format: h.Format, Stored: h.Stored, Shown: geom.Size{W: b.Dx(), H: b.Dy()}, Orientation: h.Orientation,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
 )
 
@@ -55,7 +56,7 @@ func render(ctx context.Context, cfg Config, plan *Plan, src *image.NRGBA, path 
 		}
 	}
 	jobs = append(jobs, func() error { return encodeWebP(ctx, cfg, dir, webp) })
-	if err := runAll(jobs); err != nil {
+	if err := runAll(jobs, cfg.Progress); err != nil {
 		return nil, err
 	}
 	for i := range files {
@@ -68,12 +69,15 @@ func render(ctx context.Context, cfg Config, plan *Plan, src *image.NRGBA, path 
 	return files, nil
 }
 
-// runAll runs the jobs at once and returns their errors joined.
-func runAll(jobs []func() error) error {
+// runAll runs the jobs at once and returns their errors joined, telling progress as each ends.
+func runAll(jobs []func() error, progress func(string)) error {
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { errs[i] = j() })
+		wg.Go(func() {
+			errs[i] = safe.Call(j)
+			progress("encoded")
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

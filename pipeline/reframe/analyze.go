@@ -21,6 +21,8 @@ import (
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
+
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 )
 
 // FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
@@ -223,8 +225,17 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
+				// A panic in a look (cgo dlib, saliency) ends the analysis with its error, and this
+				// goroutine keeps draining jobs so that the reader is never left blocked.
+				var (
+					o  observation
+					up bool
+				)
 				inFlight.Add(1)
-				o, up, err := a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
+				err := safe.Call(func() (err error) {
+					o, up, err = a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
+					return err
+				})
 				inFlight.Add(-1)
 				mu.Lock()
 				if err != nil && firstErr == nil {
