@@ -184,6 +184,7 @@ func (p *Pipeline) runPhotoChild(ctx context.Context, req photoRequest, framer s
 	}
 	wd := proc.NewWatchdog(p.cfg.StallTimeout, func() { cancel(errPhotoStalled) })
 	defer wd.Stop()
+	wd.Follow(cmd) // between its progress lines, the child (and the tools it runs) reading or writing is progress
 	waited := false
 	defer func() {
 		if !waited { // a panic here (in the framing): the child must not outlive the job

@@ -21,7 +21,6 @@ import (
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
-
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 )
 

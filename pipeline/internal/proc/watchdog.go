@@ -78,14 +78,14 @@ func (w *Watchdog) Follow(cmd *exec.Cmd) {
 	go func() {
 		t := time.NewTicker(samplePeriod(w.after))
 		defer t.Stop()
-		last, _ := IOCount(pid)
+		last, _ := treeIOCount(pid)
 		for {
 			select {
 			case <-w.done:
 				return
 			case <-t.C:
 			}
-			if n, ok := IOCount(pid); ok && n != last {
+			if n, ok := treeIOCount(pid); ok && n != last {
 				last = n
 				w.Kick()
 			}
@@ -128,6 +128,43 @@ func IOCount(pid int) (n uint64, ok bool) {
 		}
 	}
 	return n, true
+}
+
+// treeIOCount is IOCount of pid and of every live process below it: a tool that works through helpers
+// of its own (the photo child runs heif-convert and ffmpeg) is alive while they read or write. A helper
+// that exits moves the figure too (its counts leave the sum until its parent reaps it).
+func treeIOCount(pid int) (uint64, bool) {
+	n, ok := IOCount(pid)
+	if !ok {
+		return 0, false
+	}
+	for _, c := range children(pid) {
+		if m, ok := treeIOCount(c); ok {
+			n += m
+		}
+	}
+	return n, true
+}
+
+// children lists the processes pid started, from each of its threads' children file.
+func children(pid int) []int {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for f := range bytes.FieldsSeq(b) {
+			if c, err := strconv.Atoi(string(f)); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // ReadOffset is how far process pid has read the file at path: the offset of the descriptor it holds

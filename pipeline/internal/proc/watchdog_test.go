@@ -125,3 +125,25 @@ func TestReadOffset(t *testing.T) {
 		t.Error("ReadOffset found a file that is not open")
 	}
 }
+
+// A process whose helper does the work (a shell waiting on its child) is alive while the helper
+// reads or writes.
+func TestFollowCountsHelpers(t *testing.T) {
+	const stall = time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := Command(ctx, time.Second, "sh", "-c", "yes > /dev/null; true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	tripped := make(chan struct{})
+	w := NewWatchdog(stall, func() { close(tripped) })
+	defer w.Stop()
+	w.Follow(cmd)
+	select {
+	case <-tripped:
+		t.Error("a shell whose child writes all the time was stopped as stalled")
+	case <-time.After(5 * stall):
+	}
+}
