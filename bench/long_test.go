@@ -23,7 +23,7 @@ import (
 // and a 10-minute 1280x720 one (the longest upload allowed). It prints each job's wall time, its
 // realtime factor, the peak memory of quinte and of its children together (the sum of every process's
 // resident high-water mark, sampled), the peak disk of the job's work directory, and what a two-core
-// worker takes per hour at that pace.
+// worker takes per hour at that pace. Each clip's figures are printed as soon as its job ends.
 func BenchmarkLongMessages(b *testing.B) {
 	clips := []struct {
 		name    string
@@ -45,8 +45,11 @@ func BenchmarkLongMessages(b *testing.B) {
 	warmUp(b, an)
 	p := pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, MaxPhotoPixels: 50e6,
 		StallTimeout: 60 * time.Second}, pipeline.Parts{Subjects: an}, nil)
-	var rows [][3]string
 	for _, c := range clips {
+		if only := os.Getenv("QUINTE_BENCH_LONG"); only != "" && !strings.Contains(c.name, only) {
+			continue // QUINTE_BENCH_LONG="3 min" runs that clip alone
+		}
+		var rows [][3]string
 		src := generated(b, ".mp4", c.args...)
 		for i := 0; i < b.N; i++ {
 			dir := b.TempDir()
@@ -67,8 +70,8 @@ func BenchmarkLongMessages(b *testing.B) {
 				[3]string{"  messages of this kind per hour, one 2-core worker", fmt.Sprintf("%.1f", 3600/wall.Seconds()), ""},
 			)
 		}
+		table("Long messages (BenchmarkLongMessages)", rows)
 	}
-	table("Long messages (BenchmarkLongMessages)", rows)
 }
 
 // sampleJob samples, every 200 ms until stop is called, the memory of this process and of every
