@@ -52,9 +52,8 @@ func TestNilWatchdogDoesNothing(t *testing.T) {
 }
 
 // Follow: a process that keeps reading or writing, or whose helper does, is alive, even when it reports
-// nothing; one that
-// burns CPU without moving a byte, one stopped by SIGSTOP and one blocked on a pipe nobody writes
-// are stalled.
+// nothing; one that burns CPU without moving a byte, one stopped by SIGSTOP and one blocked on a pipe
+// nobody writes are stalled.
 func TestFollowCountsInputAndOutput(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
