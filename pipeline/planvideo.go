@@ -140,6 +140,9 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	p.Video = vp
 
 	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, clock(m.Duration), m.DurationFrom)
+	for _, e := range m.EmptyVideos {
+		pl.why("video stream %d (%s %dx%d) holds no frame (an empty track): not used", e.Stream, e.Codec, e.Width, e.Height)
+	}
 	if v.Rotation != 0 {
 		pl.why("rotated %d° clockwise for display: %dx%d", v.Rotation, disp.W, disp.H)
 	}
