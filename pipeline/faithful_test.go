@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,8 +39,8 @@ func TestEmptyExtraVideoTrack(t *testing.T) {
 				t.Errorf("%s is %dx%d, want the real track upright: 360x640", f.Name, w, h)
 			}
 		}
-		if n, _ := testenv.Frames(t, f.Path); n != 60 {
-			t.Errorf("%s: %d frames, want the real track's 60", f.Name, n)
+		if n, rate := testenv.Frames(t, f.Path); n != 60 || rate != "30/1" {
+			t.Errorf("%s: %d frames at %s, want the real track's 60 at 30/1", f.Name, n, rate)
 		}
 		if p.Stream("audio") < 0 {
 			t.Errorf("%s has no sound", f.Name)
@@ -65,3 +66,72 @@ func TestEmptyExtraVideoTrack(t *testing.T) {
 	}
 }
 
+func TestOutputRate(t *testing.T) {
+	for _, c := range []struct {
+		in    float64
+		rate  string
+		every int
+	}{
+		{24, "24", 1}, {24000.0 / 1001, "24000/1001", 1}, {25, "25", 1}, {30, "30", 1}, {30000.0 / 1001, "30000/1001", 1},
+		{29.98, "30000/1001", 1}, {29.9, "30000/1001", 1}, {30.03, "30", 1}, {31, "30", 1}, {8.797, "8.797", 1}, {16.667, "16.667", 1},
+		{50, "25", 2}, {60000.0 / 1001, "30000/1001", 2}, {60, "30", 2}, {60.06, "30", 2}, {48, "24", 2}, {100, "25", 4},
+		{120, "30", 4}, {240, "30", 8}, {90, "30", 3}, {45, "22.500", 2}, {0, "30", 1},
+	} {
+		if rate, every := outputRate(c.in); rate != c.rate || every != c.every {
+			t.Errorf("outputRate(%.3f) = %s, every %d; want %s, every %d", c.in, rate, every, c.rate, c.every)
+		}
+	}
+}
+
+// TestFrameRatesKept: generated clips at the rates cameras shoot at, and the corpus's iPhone clips,
+// come out at the nearest standard rate with every frame (above 30 fps, every n-th frame), counted by
+// decoding each rendition and crop.
+func TestFrameRatesKept(t *testing.T) {
+	type clip struct {
+		name, path, rate string
+		every            int
+	}
+	var clips []clip
+	dir := t.TempDir()
+	// The 30 fps clip lasts 40 s: made 29.97, it lost its 1200th frame.
+	for _, c := range []struct{ in, out, seconds string }{
+		{"24", "24/1", "4"}, {"25", "25/1", "4"}, {"30000/1001", "30000/1001", "4"}, {"30", "30/1", "40"},
+		{"50", "25/1", "4"}, {"60000/1001", "30000/1001", "4"}, {"60", "30/1", "4"},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(c.in, "/", "_")+".mp4")
+		testenv.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=320x240:d="+c.seconds+":r="+c.in, "-f", "lavfi", "-i", "sine=d="+c.seconds,
+			"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", p)
+		every := 1
+		if parseRatio(c.in) > 30 {
+			every = 2
+		}
+		clips = append(clips, clip{c.in + " fps", p, c.out, every})
+	}
+	for _, c := range []struct{ file, rate string }{
+		{"video/iphone14pro_dolbyvision_hlg_portrait.mov", "30/1"},
+		{"video/iphone14pro_hlg_rotated_nearblack_noaudio.mov", "24/1"},
+		{"video/iphone4s_h264_rotated.mov", "30000/1001"},
+	} {
+		clips = append(clips, clip{filepath.Base(c.file), testenv.Corpus(t, c.file), c.rate, 1})
+	}
+	for _, c := range clips {
+		t.Run(c.name, func(t *testing.T) {
+			n, _ := testenv.Frames(t, c.path)
+			want := (n + c.every - 1) / c.every
+			res := process(t, c.path)
+			checked := 0
+			for _, f := range res.Files {
+				if f.Ext != ".mp4" || f.Role == message.RolePreview {
+					continue
+				}
+				checked++
+				if got, rate := testenv.Frames(t, f.Path); got != want || rate != c.rate {
+					t.Errorf("%s: %d frames at %s; the source has %d, want %d at %s", f.Name, got, rate, n, want, c.rate)
+				}
+			}
+			if checked < 4 {
+				t.Errorf("only %d video outputs", checked)
+			}
+		})
+	}
+}

@@ -150,9 +150,12 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 		pl.why("non-square pixels (SAR %.3g) stretched to square: %dx%d", v.SAR, disp.W, disp.H)
 	}
 	planInterlace(pl, vp, v)
-	vp.FrameRate = outputRate(v.FrameRate)
+	var every int
+	vp.FrameRate, every = outputRate(v.FrameRate)
 	switch {
-	case v.FrameRate > maxOutputFPS+0.5:
+	case every > 1:
+		pl.why("frame rate %.4g: every %s frame kept, %s fps", v.FrameRate, ordinal(every), vp.FrameRate)
+	case v.FrameRate > maxOutputFPS+0.01:
 		pl.why("frame rate %.2f capped to %s", v.FrameRate, vp.FrameRate)
 	case v.VFR:
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
@@ -333,4 +336,17 @@ func planStills(vp *VideoPlan, rate float64) {
 	add(PlannedOutput{Name: "preview/webp", Role: message.RolePreview, Format: "webp", Width: vp.Preview.WebP.W, Height: vp.Preview.WebP.H})
 	top := vp.Encodes[0]
 	add(PlannedOutput{Name: "hls/master", Role: message.RoleHLS, Format: "m3u8", Width: top.Width, Height: top.Height})
+}
+
+// ordinal is "2nd", "3rd", "4th"… for the frame rate's reasons.
+func ordinal(n int) string {
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+		return fmt.Sprintf("%dth", n)
+	case n%10 == 2:
+		return fmt.Sprintf("%dnd", n)
+	case n%10 == 3:
+		return fmt.Sprintf("%drd", n)
+	}
+	return fmt.Sprintf("%dth", n)
 }
