@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -133,5 +134,66 @@ func TestFrameRatesKept(t *testing.T) {
 				t.Errorf("only %d video outputs", checked)
 			}
 		})
+	}
+}
+
+// TestSoundOutlastsPicture: a 5 s picture with 9 s of sound. Nothing said is cut: the last picture is
+// held until the sound ends, and every output (renditions, crops, HLS, storyboard, what the API says)
+// lasts the 9 s, picture and sound alike.
+func TestSoundOutlastsPicture(t *testing.T) {
+	src := lavfi(t, "short_picture.mp4", "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=5", "-f", "lavfi", "-i", "sine=f=330:d=9",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac")
+	res := process(t, src)
+	checkOutputs(t, src, res) // each output lasts as long as the source (9 s), the storyboard's cues too
+	if !slices.ContainsFunc(res.Plan.Why, func(w string) bool { return strings.Contains(w, "last picture is held") }) {
+		t.Errorf("the plan does not say the last picture is held: %q", res.Plan.Why)
+	}
+	for _, f := range res.Files {
+		if f.Role == message.RoleHLS || f.Ext == ".mp4" && f.Role != message.RolePreview {
+			if math.Abs(f.Duration-9) > 0.05 {
+				t.Errorf("%s: the API says %.3f s, want 9", f.Name, f.Duration)
+			}
+		}
+		if f.Ext != ".mp4" || f.Role == message.RolePreview {
+			continue
+		}
+		p := testenv.Probe(t, f.Path)
+		v, a := atof(p.Streams[p.Stream("video")].Duration), atof(p.Streams[p.Stream("audio")].Duration)
+		if math.Abs(v-9) > 1.0/30+0.001 || math.Abs(a-9) > 0.05 {
+			t.Errorf("%s: picture %.3f s, sound %.3f s; want both 9 s", f.Name, v, a)
+		}
+		if n, _ := testenv.Frames(t, f.Path); n != 270 {
+			t.Errorf("%s: %d frames, want 150 of the picture and 120 of it held", f.Name, n)
+		}
+	}
+	// The held picture is the last one: the rendition at 8.5 s is the rendition at 4.98 s.
+	rend := res.Files[0].Path
+	grey := func(at string) []byte {
+		b, err := exec.Command("ffmpeg", "-v", "error", "-ss", at, "-i", rend, "-map", "0:v:0", "-frames:v", "1",
+			"-vf", "scale=48:48,format=gray", "-f", "rawvideo", "-").Output()
+		testenv.Must(t, err)
+		return b
+	}
+	if d := meanAbsDiff(grey("4.98"), grey("8.5")); d > 1 {
+		t.Errorf("the picture at 8.5 s differs from the last one by %.1f: the last picture is not held", d)
+	}
+}
+
+// TestPictureOutlastsSound: the other way round, 9 s of picture with 5 s of sound: the sound is padded
+// with silence, so that every output's tracks last the 9 s.
+func TestPictureOutlastsSound(t *testing.T) {
+	src := lavfi(t, "short_sound.mp4", "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=9", "-f", "lavfi", "-i", "sine=f=330:d=5",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac")
+	res := process(t, src)
+	checkOutputs(t, src, res)
+	for _, f := range res.Files {
+		if f.Ext != ".mp4" || f.Role == message.RolePreview {
+			continue
+		}
+		p := testenv.Probe(t, f.Path)
+		v, a := atof(p.Streams[p.Stream("video")].Duration), atof(p.Streams[p.Stream("audio")].Duration)
+		if math.Abs(v-9) > 0.001 || math.Abs(a-9) > 0.05 {
+			t.Errorf("%s: picture %.3f s, sound %.3f s; want both 9 s", f.Name, v, a)
+		}
 	}
 }

@@ -79,6 +79,7 @@ type AudioInfo struct {
 	Channels   int       `json:"channels"`
 	SampleRate string    `json:"sample_rate"`
 	Layout     string    `json:"layout,omitempty"`
+	Duration   float64   `json:"duration,omitempty"` // of the audio stream alone, when the container says
 	Loudness   *Loudness `json:"loudness,omitempty"`
 }
 
@@ -104,7 +105,8 @@ func Classify(p *ProbeResult) Media {
 	// The first audio stream quinte can decode, or else the first one (which the gate then refuses).
 	for _, s := range p.Streams {
 		if s.CodecType == "audio" && s.Channels > 0 && (m.Audio == nil || !slices.Contains(allowedAudioCodecs, m.Audio.Codec)) {
-			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout}
+			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout,
+				Duration: s.DurationSeconds()}
 		}
 	}
 	for _, s := range p.Streams {

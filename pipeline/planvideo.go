@@ -20,6 +20,11 @@ type VideoPlan struct {
 	Duration    float64 `json:"duration"`
 	FrameRate   string  `json:"frame_rate"`
 	Frames      int     `json:"frames"` // after the rate conversion, as far as known in advance
+	// One length for picture and sound: when the sound runs on after the picture, the last picture is
+	// held (repeated HoldFrames times); when the picture runs on, the sound is padded with silence to
+	// PadSound seconds.
+	HoldFrames int     `json:"hold_frames,omitempty"`
+	PadSound   float64 `json:"pad_sound,omitempty"`
 	Deinterlace string  `json:"deinterlace,omitempty"`
 	ToneMap     *HDRIn  `json:"tone_map,omitempty"`
 	InMatrix    string  `json:"in_matrix,omitempty"` // swscale's name for an SDR source matrix that is not BT.709
@@ -167,6 +172,7 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 		videoSeconds = math.Min(m.Duration, v.Duration)
 	}
 	vp.Frames = max(1, int(math.Round(videoSeconds*rate)))
+	planLength(pl, vp, m, videoSeconds, rate)
 	planColour(pl, vp, v)
 
 	if m.Audio != nil {
@@ -179,6 +185,30 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	planPictures(pl, vp, disp, x)
 	planStills(vp, rate)
 	return p, nil
+}
+
+// planLength gives picture and sound one length, the longer one's, so that nothing the artist says is
+// cut and no player shows a black screen under the sound: a picture that stops early holds its last
+// frame until the sound ends (tpad clones it), a sound that stops early is padded with silence. A
+// difference of up to one frame (an AAC encoder's priming) is left as it is.
+func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) {
+	if m.Audio == nil {
+		return // the silent track is made as long as the video
+	}
+	sound := m.Duration
+	if d := m.Audio.Duration; d > 0 {
+		sound = math.Min(d, m.Duration)
+	}
+	switch hold := int(math.Round((sound - videoSeconds) * rate)); {
+	case hold > 1:
+		vp.HoldFrames = hold
+		vp.Frames += hold
+		pl.why("the sound lasts %.2f s, the picture %.2f s: the last picture is held %.2f s (%d frames) so that nothing said is cut",
+			sound, videoSeconds, float64(hold)/rate, hold)
+	case (videoSeconds-sound)*rate > 1:
+		vp.PadSound = math.Round(videoSeconds*1000) / 1000
+		pl.why("the picture lasts %.2f s, the sound %.2f s: the sound is padded with silence to the picture's end", videoSeconds, sound)
+	}
 }
 
 // planInterlace deinterlaces only what idet found interlaced: a field-order flag alone is not enough
