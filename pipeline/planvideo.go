@@ -23,8 +23,8 @@ type VideoPlan struct {
 	// One length for picture and sound: when the sound runs on after the picture, the last picture is
 	// held (repeated HoldFrames times); when the picture runs on, the sound is padded with silence to
 	// PadSound seconds.
-	HoldFrames int     `json:"hold_frames,omitempty"`
-	PadSound   float64 `json:"pad_sound,omitempty"`
+	HoldFrames  int     `json:"hold_frames,omitempty"`
+	PadSound    float64 `json:"pad_sound,omitempty"`
 	Deinterlace string  `json:"deinterlace,omitempty"`
 	ToneMap     *HDRIn  `json:"tone_map,omitempty"`
 	InMatrix    string  `json:"in_matrix,omitempty"` // swscale's name for an SDR source matrix that is not BT.709
