@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // TestEmptyExtraVideoTrack: an MP4 whose first, default video track holds no sample (as some Android
@@ -194,6 +198,79 @@ func TestPictureOutlastsSound(t *testing.T) {
 		v, a := atof(p.Streams[p.Stream("video")].Duration), atof(p.Streams[p.Stream("audio")].Duration)
 		if math.Abs(v-9) > 0.001 || math.Abs(a-9) > 0.05 {
 			t.Errorf("%s: picture %.3f s, sound %.3f s; want both 9 s", f.Name, v, a)
+		}
+	}
+}
+
+// TestOddAndTinySizes: photos and videos of odd and tiny sizes. No output is larger than the source on
+// either side (but the fit crops and the storyboard's sprite, compositions the README names), every
+// output keeps its shape within one rounding step (even for video), and a picture too small for a
+// crop's shape at its size says so in the warnings.
+func TestOddAndTinySizes(t *testing.T) {
+	for _, c := range []struct {
+		w, h  int
+		small []string // crops the video is too small for
+	}{
+		{1281, 721, nil}, {721, 1281, nil}, {17, 17, []string{"crop/16x9", "crop/9x16"}}, {16, 16, []string{"crop/16x9", "crop/9x16"}}, // 4:5 is a fit there
+	} {
+		name := fmt.Sprintf("%dx%d", c.w, c.h)
+		crop := fmt.Sprintf("format=yuv444p,crop=%d:%d", c.w, c.h)
+		big := fmt.Sprintf("testsrc2=s=%dx%d", c.w+1, c.h+1)
+		t.Run(name+" photo", func(t *testing.T) {
+			src := lavfi(t, "p.png", "-f", "lavfi", "-i", big, "-vf", fmt.Sprintf("format=rgb24,crop=%d:%d", c.w, c.h), "-frames:v", "1")
+			res, err := photoPipeline().Process(context.Background(), Input{ID: "t", Path: src, Kind: message.KindImage, WorkDir: t.TempDir()})
+			testenv.Must(t, err)
+			checkSizes(t, res, c.w, c.h, 1)
+			if len(res.Warnings) > 0 {
+				t.Errorf("warnings %q: a photo has every crop's shape down to 16x16", res.Warnings)
+			}
+		})
+		t.Run(name+" video", func(t *testing.T) {
+			src := lavfi(t, "v.mp4", "-f", "lavfi", "-i", big+":r=30:d=1", "-f", "lavfi", "-i", "sine=d=1", "-vf", crop,
+				"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac")
+			res := process(t, src)
+			checkSizes(t, res, c.w, c.h, 2)
+			for _, n := range c.small {
+				if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, n+" is ") }) {
+					t.Errorf("no warning that the video is too small for %s: %q", n, res.Warnings)
+				}
+			}
+			if len(res.Warnings) != len(c.small) {
+				t.Errorf("warnings %q, want one for each of %v", res.Warnings, c.small)
+			}
+		})
+	}
+}
+
+func checkSizes(t *testing.T, res *Result, w, h, unit int) {
+	t.Helper()
+	aspects := map[string]reframe.Aspect{}
+	for _, a := range reframe.SocialAspects() {
+		aspects["crop/"+a.Name] = a
+	}
+	for _, f := range res.Files {
+		if f.Width == 0 || f.Name == "storyboard/sprite" || f.Name == "hls/master" {
+			continue
+		}
+		if f.Ext == ".mp4" || f.Ext == ".jpg" {
+			p := testenv.Probe(t, f.Path)
+			if gw, gh := p.DisplaySize(); gw != f.Width || gh != f.Height {
+				t.Errorf("%s is %dx%d, the manifest says %dx%d", f.Name, gw, gh, f.Width, f.Height)
+			}
+		}
+		out := Size{W: f.Width, H: f.Height}
+		if a, ok := aspects[f.Name]; ok {
+			if !geom.HasShape(out, a.W, a.H, unit) {
+				t.Errorf("%s is %dx%d: not %d:%d within one rounding step", f.Name, f.Width, f.Height, a.W, a.H)
+			}
+			if f.Mode == "fit" {
+				continue // a composition: the whole picture, not enlarged, over a blurred copy of itself
+			}
+		} else if !geom.HasShape(out, w, h, 2) {
+			t.Errorf("%s is %dx%d: not the %dx%d source's shape within one even-rounding step", f.Name, f.Width, f.Height, w, h)
+		}
+		if f.Width > w || f.Height > h {
+			t.Errorf("%s is %dx%d, larger than the %dx%d source", f.Name, f.Width, f.Height, w, h)
 		}
 	}
 }

@@ -14,13 +14,15 @@ import (
 // documented defaults), with the four social crops framed around the subject by the video's detector
 // and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
+	var small []string
 	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: PhotoAspects(),
-		Framer: subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)}}
+		Framer: subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID), small: &small}}
 	plan, files, err := photo.Process(ctx, cfg, j.in.Path, j.in.WorkDir)
 	if err != nil {
 		return err // a refused photo is already an InputError (photo.Error)
 	}
 	j.res.Kind = message.KindImage
+	j.res.Warnings = append(j.res.Warnings, small...)
 	j.res.Plan = &Plan{Kind: message.KindImage, Photo: plan, Why: plan.Why}
 	for _, f := range files {
 		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
@@ -44,6 +46,7 @@ func PhotoAspects() []photo.Aspect {
 type subjectFramer struct {
 	subjects Subjects
 	log      *slog.Logger
+	small    *[]string // the crops the photo is too small for, said in the message's warnings (nil: not said)
 }
 
 func (f subjectFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
@@ -70,6 +73,9 @@ func (f subjectFramer) Frame(ctx context.Context, img image.Image, aspects []pho
 		r := p.Rect
 		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
 			Inner: p.Inner, Out: p.Out, Why: note + p.Why})
+		if p.Small != "" && f.small != nil {
+			*f.small = append(*f.small, p.Small)
+		}
 	}
 	return out, nil
 }
