@@ -156,6 +156,7 @@ func (p *Pipeline) scanPackets(ctx context.Context, path string, m *Media) error
 // mainByPackets makes the video stream with the most packets the main one, when there are several: the
 // probe's frame counts are missing in Matroska, and frame rates say nothing about how long a stream runs.
 func mainByPackets(m *Media, t map[int]*streamTimes) {
+	m.noteEmptyVideos(t)
 	if len(m.videos) < 2 || m.Video == nil {
 		return
 	}

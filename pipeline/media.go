@@ -22,6 +22,9 @@ type Media struct {
 	// Subtitle streams whose payload no subtitle reader recognised: an AVI's GAB2 block carrying
 	// anything else (a playlist) is the shape of a file-read attack; the gate refuses them.
 	OpaqueSubtitles int `json:"opaque_subtitles,omitempty"`
+	// Video streams that hold no frame (an extra, empty track some Android cameras write): never the
+	// main video, named in the plan's reasons.
+	EmptyVideos []EmptyVideo `json:"empty_videos,omitempty"`
 
 	videos []ProbeStream // every stream that could be the main video, for the packet scan to settle
 }
@@ -53,6 +56,14 @@ type VideoInfo struct {
 	declaredRate float64 // the container's average frame rate, 0 when it has none
 }
 
+// EmptyVideo is a video stream the packet scan found no frame in.
+type EmptyVideo struct {
+	Stream int    `json:"stream"`
+	Codec  string `json:"codec"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
 // Interlace is idet's count of frames by kind over the first seconds, and the verdict.
 type Interlace struct {
 	TFF         int    `json:"tff"`
@@ -68,6 +79,7 @@ type AudioInfo struct {
 	Channels   int       `json:"channels"`
 	SampleRate string    `json:"sample_rate"`
 	Layout     string    `json:"layout,omitempty"`
+	Duration   float64   `json:"duration,omitempty"` // of the audio stream alone, when the container says
 	Loudness   *Loudness `json:"loudness,omitempty"`
 }
 
@@ -93,7 +105,8 @@ func Classify(p *ProbeResult) Media {
 	// The first audio stream quinte can decode, or else the first one (which the gate then refuses).
 	for _, s := range p.Streams {
 		if s.CodecType == "audio" && s.Channels > 0 && (m.Audio == nil || !slices.Contains(allowedAudioCodecs, m.Audio.Codec)) {
-			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout}
+			m.Audio = &AudioInfo{Stream: s.Index, Codec: s.CodecName, Channels: s.Channels, SampleRate: s.SampleRate, Layout: s.ChannelLayout,
+				Duration: s.DurationSeconds()}
 		}
 	}
 	for _, s := range p.Streams {
@@ -135,8 +148,11 @@ func isPicture(s ProbeStream) bool {
 }
 
 // mainVideo is the stream that really moves: not cover art, and of several video streams the one with
-// the most frames (a phone's motion photo carries a second, two-frame "top shot" track). Containers that
-// do not count frames are settled later by the packet scan (mainByPackets).
+// the most frames (a phone's motion photo carries a second, two-frame "top shot" track). A stream ffprobe
+// could read no frame of (no pixel format) comes after every stream it could: an Android camera's extra
+// track with no samples looks like that, and its base rate, taken from the time scale (90000/1), would
+// otherwise outrank a short clip's frame count. Containers that do not count frames are settled later by
+// the packet scan (mainByPackets), which also lists the streams that hold no frame (noteEmptyVideos).
 func mainVideo(streams []ProbeStream) *ProbeStream {
 	var best *ProbeStream
 	for i := range streams {
@@ -144,11 +160,25 @@ func mainVideo(streams []ProbeStream) *ProbeStream {
 		if !isPicture(*s) {
 			continue
 		}
-		if best == nil || moves(s) > moves(best) {
+		if best == nil || readable(s) && !readable(best) || readable(s) == readable(best) && moves(s) > moves(best) {
 			best = s
 		}
 	}
 	return best
+}
+
+// readable reports whether ffprobe decoded enough of the stream to know its pixel format.
+func readable(s *ProbeStream) bool { return known(s.PixFmt) != "" }
+
+// noteEmptyVideos lists the video streams in which the packet scan found no frame at all. None of them
+// can be the main video (the stream with the most packets is), and the plan names them.
+func (m *Media) noteEmptyVideos(t map[int]*streamTimes) {
+	m.EmptyVideos = nil
+	for _, s := range m.videos {
+		if st := t[s.Index]; st == nil || len(st.pts) == 0 {
+			m.EmptyVideos = append(m.EmptyVideos, EmptyVideo{Stream: s.Index, Codec: s.CodecName, Width: s.Width, Height: s.Height})
+		}
+	}
 }
 
 // moves ranks video streams: declared frames first, then frame rate.

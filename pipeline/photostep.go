@@ -16,11 +16,13 @@ import (
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	req := photoRequest{Path: j.in.Path, WorkDir: j.in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
 		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit}
-	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID)})
+	var small []string
+	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID), small: &small})
 	if err != nil {
 		return err // a refused or crashing photo is already an InputError
 	}
 	j.res.Kind = message.KindImage
+	j.res.Warnings = append(j.res.Warnings, small...)
 	j.res.Plan = &Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}
 	for _, f := range res.Files {
 		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
@@ -44,6 +46,7 @@ func PhotoAspects() []photo.Aspect {
 type subjectFramer struct {
 	subjects Subjects
 	log      *slog.Logger
+	small    *[]string // the crops the photo is too small for, said in the message's warnings (nil: not said)
 }
 
 // frame plans the crops of a photo of the given size from small, the photo at the analysis size.
@@ -70,6 +73,9 @@ func (f subjectFramer) frame(ctx context.Context, small image.Image, size Size, 
 		r := p.Rect
 		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
 			Inner: p.Inner, Out: p.Out, Why: note + p.Why})
+		if p.Small != "" && f.small != nil {
+			*f.small = append(*f.small, p.Small)
+		}
 	}
 	return out, nil
 }

@@ -141,8 +141,8 @@ func TestStoryboardVTT(t *testing.T) {
 	}
 }
 
-// TestSoundLongerThanPicture: stills are placed on the picture's own length, so a clip whose sound runs
-// on after the last frame still gets every still, and its outputs last as long as the sound.
+// TestSoundLongerThanPicture: a clip whose sound runs on after the last frame holds that frame until
+// the sound ends (README: one length), gets every still, and its outputs last as long as the sound.
 func TestSoundLongerThanPicture(t *testing.T) {
 	src := lavfi(t, "long_sound.mp4", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=1", "-f", "lavfi", "-i", "sine=f=440:d=3",
 		"-c:v", "libx264", "-c:a", "aac", "-pix_fmt", "yuv420p")
@@ -152,8 +152,9 @@ func TestSoundLongerThanPicture(t *testing.T) {
 			t.Errorf("rendition lasts %.3f s, the sound 3 s", f.Duration)
 		}
 	}
-	if v := res.Plan.Video; v.Frames > 26 {
-		t.Errorf("planned %d frames for 1 s at 25 fps", v.Frames)
+	// 1 s of picture at 25 fps, its last frame held for the 2 s more of sound (README: one length).
+	if v := res.Plan.Video; v.Frames < 74 || v.Frames > 76 || v.HoldFrames < 49 || v.HoldFrames > 51 {
+		t.Errorf("planned %d frames, %d of them the last one held; want 25 and 50 held", v.Frames, v.HoldFrames)
 	}
 }
 

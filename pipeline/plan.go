@@ -120,19 +120,38 @@ func limiterNote(cs ...AudioChain) string {
 	return ""
 }
 
-// outputRate is the constant output frame rate: the source's, capped at 30, snapped to the standard rate
-// it is meant to be when it is within 1% of one.
-func outputRate(fps float64) string {
-	if fps <= 0 || fps > maxOutputFPS+0.5 {
-		return "30"
+// standardRates are the frame rates cameras and phones shoot at, up to maxOutputFPS.
+var standardRates = []struct {
+	s string
+	v float64
+}{{"24000/1001", 24000.0 / 1001}, {"24", 24}, {"25", 25}, {"30000/1001", 30000.0 / 1001}, {"30", 30}}
+
+// outputRate is the constant output frame rate and how many source frames make one output frame (1 up
+// to 30 fps). A rate above 30 keeps every n-th frame, n the smallest whole number that brings it to
+// 30 or less (50 → 25, 59.94 → 29.97, 60 → 30, 120 → 30, 100 → 25), so that motion stays even; a rate
+// within 5 % above 30 (a 30 fps phone clip with uneven timing) is 30. The result is snapped to the
+// nearest standard rate when it is within 1 % of one: 24 stays 24 and 30 stays 30, and neither becomes
+// its NTSC neighbour 0.1 % away, which would drop a frame every 33 seconds.
+func outputRate(fps float64) (rate string, every int) {
+	if fps <= 0 {
+		return "30", 1
 	}
-	for _, r := range []struct {
-		s string
-		v float64
-	}{{"24000/1001", 24000.0 / 1001}, {"24", 24}, {"25", 25}, {"30000/1001", 30000.0 / 1001}, {"30", 30}} {
-		if math.Abs(fps-r.v)/r.v < 0.01 {
-			return r.s
+	every = 1
+	if fps > maxOutputFPS*1.05 {
+		every = int(math.Ceil(fps / (maxOutputFPS * 1.05)))
+	}
+	r := fps / float64(every)
+	best, dist := "", 0.01
+	for _, std := range standardRates {
+		if d := math.Abs(r-std.v) / std.v; d < dist {
+			best, dist = std.s, d
 		}
 	}
-	return strconv.FormatFloat(math.Min(fps, maxOutputFPS), 'f', 3, 64)
+	switch {
+	case best != "":
+		return best, every
+	case r > maxOutputFPS:
+		return "30", every
+	}
+	return strconv.FormatFloat(r, 'f', 3, 64), every
 }

@@ -102,6 +102,9 @@ func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 			}
 		}
 		pl.why("%s %s %dx%d: %s%s", c.Name, c.Mode, c.Out.W, c.Out.H, c.Why, camera)
+		if c.Small != "" {
+			pl.warn("%s", c.Small)
+		}
 		f := EncodeFile{Name: c.Name, Role: message.RoleCrop, Mode: string(c.Mode), Social: true}
 		if e := sharedRendition(vp, c); e != nil && !draws {
 			e.Files = append(e.Files, f)

@@ -20,6 +20,11 @@ type VideoPlan struct {
 	Duration    float64 `json:"duration"`
 	FrameRate   string  `json:"frame_rate"`
 	Frames      int     `json:"frames"` // after the rate conversion, as far as known in advance
+	// One length for picture and sound: when the sound runs on after the picture, the last picture is
+	// held (repeated HoldFrames times); when the picture runs on, the sound is padded with silence to
+	// PadSound seconds.
+	HoldFrames  int     `json:"hold_frames,omitempty"`
+	PadSound    float64 `json:"pad_sound,omitempty"`
 	Deinterlace string  `json:"deinterlace,omitempty"`
 	ToneMap     *HDRIn  `json:"tone_map,omitempty"`
 	InMatrix    string  `json:"in_matrix,omitempty"` // swscale's name for an SDR source matrix that is not BT.709
@@ -140,6 +145,9 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	p.Video = vp
 
 	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, clock(m.Duration), m.DurationFrom)
+	for _, e := range m.EmptyVideos {
+		pl.why("video stream %d (%s %dx%d) holds no frame (an empty track): not used", e.Stream, e.Codec, e.Width, e.Height)
+	}
 	if v.Rotation != 0 {
 		pl.why("rotated %d° clockwise for display: %dx%d", v.Rotation, disp.W, disp.H)
 	}
@@ -147,9 +155,12 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 		pl.why("non-square pixels (SAR %.3g) stretched to square: %dx%d", v.SAR, disp.W, disp.H)
 	}
 	planInterlace(pl, vp, v)
-	vp.FrameRate = outputRate(v.FrameRate)
+	var every int
+	vp.FrameRate, every = outputRate(v.FrameRate)
 	switch {
-	case v.FrameRate > maxOutputFPS+0.5:
+	case every > 1:
+		pl.why("frame rate %.4g: every %s frame kept, %s fps", v.FrameRate, ordinal(every), vp.FrameRate)
+	case v.FrameRate > maxOutputFPS+0.01:
 		pl.why("frame rate %.2f capped to %s", v.FrameRate, vp.FrameRate)
 	case v.VFR:
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
@@ -161,6 +172,7 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 		videoSeconds = math.Min(m.Duration, v.Duration)
 	}
 	vp.Frames = max(1, int(math.Round(videoSeconds*rate)))
+	planLength(pl, vp, m, videoSeconds, rate)
 	planColour(pl, vp, v)
 
 	if m.Audio != nil {
@@ -173,6 +185,30 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	planPictures(pl, vp, disp, x)
 	planStills(vp, rate)
 	return p, nil
+}
+
+// planLength gives picture and sound one length, the longer one's, so that nothing the artist says is
+// cut and no player shows a black screen under the sound: a picture that stops early holds its last
+// frame until the sound ends (tpad clones it), a sound that stops early is padded with silence. A
+// difference of up to one frame (an AAC encoder's priming) is left as it is.
+func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) {
+	if m.Audio == nil {
+		return // the silent track is made as long as the video
+	}
+	sound := m.Duration
+	if d := m.Audio.Duration; d > 0 {
+		sound = math.Min(d, m.Duration)
+	}
+	switch hold := int(math.Round((sound - videoSeconds) * rate)); {
+	case hold > 1:
+		vp.HoldFrames = hold
+		vp.Frames += hold
+		pl.why("the sound lasts %.2f s, the picture %.2f s: the last picture is held %.2f s (%d frames) so that nothing said is cut",
+			sound, videoSeconds, float64(hold)/rate, hold)
+	case (videoSeconds-sound)*rate > 1:
+		vp.PadSound = math.Round(videoSeconds*1000) / 1000
+		pl.why("the picture lasts %.2f s, the sound %.2f s: the sound is padded with silence to the picture's end", videoSeconds, sound)
+	}
 }
 
 // planInterlace deinterlaces only what idet found interlaced: a field-order flag alone is not enough
@@ -330,4 +366,17 @@ func planStills(vp *VideoPlan, rate float64) {
 	add(PlannedOutput{Name: "preview/webp", Role: message.RolePreview, Format: "webp", Width: vp.Preview.WebP.W, Height: vp.Preview.WebP.H})
 	top := vp.Encodes[0]
 	add(PlannedOutput{Name: "hls/master", Role: message.RoleHLS, Format: "m3u8", Width: top.Width, Height: top.Height})
+}
+
+// ordinal is "2nd", "3rd", "4th"… for the frame rate's reasons.
+func ordinal(n int) string {
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+		return fmt.Sprintf("%dth", n)
+	case n%10 == 2:
+		return fmt.Sprintf("%dnd", n)
+	case n%10 == 3:
+		return fmt.Sprintf("%drd", n)
+	}
+	return fmt.Sprintf("%dth", n)
 }

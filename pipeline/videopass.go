@@ -55,6 +55,9 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 	var audio *ffmpeg.Stream
 	if vp.AudioStream >= 0 {
 		audio = apply(src.Get(strconv.Itoa(vp.AudioStream)), audioPrep()...)
+		if vp.PadSound > 0 {
+			audio = apply(audio, filt{"apad", fmt.Sprintf("whole_dur=%.3f", vp.PadSound)})
+		}
 	} else {
 		silence := ffmpeg.Input(fmt.Sprintf("anullsrc=r=48000:cl=stereo:d=%.3f", vp.Duration), ffmpeg.KwArgs{"f": "lavfi"})
 		audio = apply(silence.Get("0"), audioPrep()...)
@@ -169,6 +172,9 @@ func workFilters(vp *VideoPlan) []filt {
 		fs = append(fs, filt{"bwdif", "mode=send_frame:parity=" + vp.Deinterlace + ":deint=all"})
 	}
 	fs = append(fs, filt{"fps", vp.FrameRate})
+	if vp.HoldFrames > 0 {
+		fs = append(fs, filt{"tpad", fmt.Sprintf("stop_mode=clone:stop=%d", vp.HoldFrames)})
+	}
 	w := size(vp.Work.W, vp.Work.H)
 	if t := vp.ToneMap; t != nil {
 		// Scale while still in the source's colours (cheaper at the working size), go to linear light,

@@ -99,3 +99,25 @@ func (p *Probed) Rotated() bool {
 	}
 	return false
 }
+
+// Frames counts the frames of path's first video stream by decoding it (ffprobe -count_frames), and
+// gives its average frame rate as ffprobe states it ("30/1").
+func Frames(t testing.TB, path string) (frames int, rate string) {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "V:0",
+		"-show_entries", "stream=nb_read_frames,avg_frame_rate", "-of", "json", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe -count_frames %s: %v", path, err)
+	}
+	var p struct {
+		Streams []struct {
+			Frames string `json:"nb_read_frames"`
+			Rate   string `json:"avg_frame_rate"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(out, &p); err != nil || len(p.Streams) == 0 {
+		t.Fatalf("ffprobe -count_frames %s: %v: %s", path, err, out)
+	}
+	n, _ := strconv.Atoi(p.Streams[0].Frames)
+	return n, p.Streams[0].Rate
+}

@@ -97,7 +97,7 @@ func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []Aspect) 
 	b := img.Bounds()
 	out := make([]Framing, len(aspects))
 	for i, a := range aspects {
-		r := geom.AspectRect(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H)
+		r := geom.AspectRectUnit(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H, 1) // a photo's sides need not be even
 		out[i] = Framing{Mode: Fill, Rect: r, Out: cropSize(a, r), Why: "the centre of the picture"}
 	}
 	return out, nil

@@ -81,7 +81,8 @@ const blurShrink = 8
 
 func appendFit(s *ffmpeg.Stream, p CropPlan) *ffmpeg.Stream {
 	split := s.Split()
-	bw, bh := max(2, evenDown(p.Out.W/blurShrink)), max(2, evenDown(p.Out.H/blurShrink))
+	// At least 4x4: boxblur's radius 1 needs 2 chroma pixels each way (a tiny picture's fit).
+	bw, bh := max(4, evenDown(p.Out.W/blurShrink)), max(4, evenDown(p.Out.H/blurShrink))
 	radius := max(1, min(bw, bh)/8)
 	bg := split.Get("0").
 		Filter("scale", ffmpeg.Args{itoa(bw), itoa(bh)}, ffmpeg.KwArgs{"force_original_aspect_ratio": "increase", "flags": "area"}).

@@ -17,9 +17,10 @@ type PhotoPlan struct {
 	Aspect Aspect          `json:"aspect"`
 	Mode   Mode            `json:"mode"`
 	Why    string          `json:"why"`
-	Rect   image.Rectangle `json:"rect"`           // fill: the region of the photo to keep, in its pixels
-	Inner  geom.Size       `json:"inner,omitzero"` // fit: the whole photo's size inside the output
-	Out    geom.Size       `json:"out"`            // published size (never upscaled past the photo's pixels)
+	Rect   image.Rectangle `json:"rect"`            // fill: the region of the photo to keep, in its pixels
+	Inner  geom.Size       `json:"inner,omitzero"`  // fit: the whole photo's size inside the output
+	Out    geom.Size       `json:"out"`             // published size (never upscaled past the photo's pixels)
+	Small  string          `json:"small,omitempty"` // the photo is too small for this aspect's size (CropPlan.Small)
 }
 
 // PhotoTrack analyses a decoded, upright photo like one frame of a video: faces (searched again at
@@ -48,11 +49,11 @@ const photoDeadZone = 0.25
 
 // PhotoCrops plans every aspect of a photo of the given size from its track, with the video's rules.
 func PhotoCrops(tr *Track, size geom.Size, aspects []Aspect, cfg Config) []PhotoPlan {
-	f := Frame{Work: size, Source: size}
+	f := Frame{Work: size, Source: size, Photo: true}
 	cfg.DeadZone = math.Max(cfg.DeadZone, photoDeadZone)
 	var out []PhotoPlan
 	for _, cp := range PlanCrops(tr, f, aspects, cfg) {
-		p := PhotoPlan{Name: cp.Name, Aspect: cp.Aspect, Mode: cp.Mode, Why: cp.Why, Out: cp.Out, Inner: cp.Inner}
+		p := PhotoPlan{Name: cp.Name, Aspect: cp.Aspect, Mode: cp.Mode, Why: cp.Why, Out: cp.Out, Inner: cp.Inner, Small: cp.Small}
 		if cp.Mode == Fill {
 			x, y := int(math.Round(cp.Path[0].X)), int(math.Round(cp.Path[0].Y))
 			p.Rect = image.Rect(x, y, x+cp.Crop.W, y+cp.Crop.H)

@@ -9,8 +9,17 @@ import (
 
 // Frame is the picture the crops are cut from.
 type Frame struct {
-	Work   geom.Size `json:"work"`   // the working picture each branch receives (display orientation, square pixels)
-	Source geom.Size `json:"source"` // the source's displayed size: the pixels that really exist
+	Work   geom.Size `json:"work"`            // the working picture each branch receives (display orientation, square pixels)
+	Source geom.Size `json:"source"`          // the source's displayed size: the pixels that really exist
+	Photo  bool      `json:"photo,omitempty"` // a photo's sizes need not be even (a video's must be)
+}
+
+// unit is the pixel step of the crops' sizes: 2 for H.264 4:2:0, 1 for a photo.
+func (f Frame) unit() int {
+	if f.Photo {
+		return 1
+	}
+	return 2
 }
 
 // CropPlan is how one aspect is made, and why. It is plain data: printed in the job's plan, golden-tested,
@@ -26,6 +35,10 @@ type CropPlan struct {
 	Inner   geom.Size `json:"inner,omitzero"` // fit: the whole picture's size inside the output
 	Out     geom.Size `json:"out"`
 	Path    Path      `json:"path,omitempty"` // fill: where the window sits over time
+	// Small says that the picture is too small for this aspect at the size it could otherwise have:
+	// the crop is made smaller rather than of another shape (a 16x16 video's 16:9 crop is 14x8, not
+	// 16x8). It goes to the message's warnings.
+	Small string `json:"small,omitempty"`
 }
 
 // Fill rules: the head must fit, leave room around it, and on 9:16 stay in the safe band, in all but
@@ -49,18 +62,21 @@ func PlanCrops(track *Track, f Frame, aspects []Aspect, cfg Config) []CropPlan {
 }
 
 func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
-	win := geom.AspectRect(f.Work, a.W, a.H)
+	win := geom.AspectRectUnit(f.Work, a.W, a.H, f.unit())
 	crop := geom.Size{W: win.W, H: win.H}
 	p := CropPlan{Name: "crop/" + a.Name, Aspect: a, Work: f.Work, Subject: dominant(tr)}
+	crop = p.shaped(crop, f)
 	fr := newFraming(f.Work, crop, a, cfg)
 	fit := func(why string) CropPlan {
-		p.Mode, p.Why = Fit, why
+		p.Mode, p.Why, p.Small = Fit, why, ""
 		p.Out, p.Inner = fitSize(a, f)
+		p.Out = p.shaped(p.Out, f)
+		p.Inner = geom.Size{W: min(p.Inner.W, p.Out.W), H: min(p.Inner.H, p.Out.H)}
 		return p
 	}
 	fill := func(why string) CropPlan {
 		p.Mode, p.Why, p.Crop = Fill, why, crop
-		p.Out = fillSize(a, crop, f)
+		p.Out = p.shaped(fillSize(a, crop, f), f)
 		p.Path = planPath(tr, fr, cfg)
 		// Judge the path that will be rendered, not only the positions it could take: smoothing and
 		// the speed limit may leave a face behind.
@@ -164,6 +180,26 @@ func dominant(tr *Track) Source {
 	return best
 }
 
+// shaped is s, or when rounding to whole (or even) pixels leaves s of another shape than the aspect
+// (a tiny picture), the largest size within s that has the shape; when that loses more than a tenth of
+// a side, p.Small says so.
+func (p *CropPlan) shaped(s geom.Size, f Frame) geom.Size {
+	a, unit := p.Aspect, f.unit()
+	if geom.HasShape(s, a.W, a.H, unit) {
+		return s
+	}
+	got, ok := geom.Shaped(s, a.W, a.H, unit)
+	if !ok {
+		got = s // cannot happen above 2 px a side: keep what there is
+	}
+	exactW := math.Min(float64(s.W), float64(s.H)*float64(a.W)/float64(a.H))
+	if float64(got.W) < 0.9*exactW {
+		p.Small = fmt.Sprintf("the picture is %dx%d: too small for a %d:%d crop of that size; %s is %dx%d, smaller, to keep its shape",
+			f.Source.W, f.Source.H, a.W, a.H, p.Name, got.W, got.H)
+	}
+	return got
+}
+
 // fillSize is the published size of a fill: the aspect's size, or, when the crop has fewer pixels in
 // the source (or in the working picture), the crop's own size in those pixels: never upscaled.
 func fillSize(a Aspect, crop geom.Size, f Frame) geom.Size {
@@ -171,7 +207,15 @@ func fillSize(a Aspect, crop geom.Size, f Frame) geom.Size {
 	if float64(crop.W)*k >= float64(a.Out.W) {
 		return a.Out
 	}
-	return geom.Size{W: geom.Even(float64(crop.W) * k), H: geom.Even(float64(crop.H) * k)}
+	return geom.Size{W: f.round(float64(crop.W) * k), H: f.round(float64(crop.H) * k)}
+}
+
+// round is x in whole pixels, even ones for video.
+func (f Frame) round(x float64) int {
+	if f.Photo {
+		return max(1, int(math.Round(x)))
+	}
+	return geom.Even(x)
 }
 
 // fitSize is the published size of a fit and the size of the whole picture inside it: the aspect's
@@ -183,8 +227,9 @@ func fitSize(a Aspect, f Frame) (out, inner geom.Size) {
 	if scale > 1 {
 		s = 1 / scale
 	}
-	out = geom.Size{W: geom.Even(float64(a.Out.W) * s), H: geom.Even(float64(a.Out.H) * s)}
+	round := f.round
+	out = geom.Size{W: round(float64(a.Out.W) * s), H: round(float64(a.Out.H) * s)}
 	k := math.Min(float64(out.W)/float64(f.Work.W), float64(out.H)/float64(f.Work.H))
-	inner = geom.Size{W: min(out.W, geom.Even(float64(f.Work.W)*k)), H: min(out.H, geom.Even(float64(f.Work.H)*k))}
+	inner = geom.Size{W: min(out.W, round(float64(f.Work.W)*k)), H: min(out.H, round(float64(f.Work.H)*k))}
 	return out, inner
 }

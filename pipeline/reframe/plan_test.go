@@ -98,17 +98,17 @@ func TestPlanRules(t *testing.T) {
 		out    geom.Size
 	}{
 		// A portrait selfie's big face cannot be a 16:9 fill: fit, at full size.
-		{"selfie 16:9", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{selfie, selfie}, "16x9", Fit, geom.Size{W: 1920, H: 1080}},
-		{"selfie 9:16 is the picture", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{selfie, selfie}, "9x16", Fill, geom.Size{W: 1080, H: 1920}},
-		{"landscape 9:16 follows a face", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{land, land}, "9x16", Fill, geom.Size{W: 606, H: 1080}},
+		{"selfie 16:9", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "16x9", Fit, geom.Size{W: 1920, H: 1080}},
+		{"selfie 9:16 is the picture", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "9x16", Fill, geom.Size{W: 1080, H: 1920}},
+		{"landscape 9:16 follows a face", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: land, Source: land}, "9x16", Fill, geom.Size{W: 608, H: 1080}},
 		// A face in the top 14 % of a landscape picture cannot be kept out of 9:16's button zone.
-		{"face under the buttons", face(Box{0.6, 0.02, 0.66, 0.12}), Frame{land, land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
-		{"no face, crop keeps 32 %", none, Frame{land, land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
-		{"no face, crop keeps 56 %", none, Frame{land, land}, "1x1", Fill, geom.Size{W: 1080, H: 1080}},
+		{"face under the buttons", face(Box{0.6, 0.02, 0.66, 0.12}), Frame{Work: land, Source: land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
+		{"no face, crop keeps 32 %", none, Frame{Work: land, Source: land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
+		{"no face, crop keeps 56 %", none, Frame{Work: land, Source: land}, "1x1", Fill, geom.Size{W: 1080, H: 1080}},
 		// Never upscaled past the source: a 640x360 source (worked at 1280x720) gives a 202x360 9:16
 		// fill, and a 9:16 fit keeps the source's 640 px across.
-		{"small source fill", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{geom.Size{W: 1280, H: 720}, geom.Size{W: 640, H: 360}}, "9x16", Fill, geom.Size{W: 202, H: 360}},
-		{"small source fit", none, Frame{geom.Size{W: 640, H: 360}, geom.Size{W: 640, H: 360}}, "9x16", Fit, geom.Size{W: 640, H: 1138}},
+		{"small source fill", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: geom.Size{W: 1280, H: 720}, Source: geom.Size{W: 640, H: 360}}, "9x16", Fill, geom.Size{W: 202, H: 360}},
+		{"small source fit", none, Frame{Work: geom.Size{W: 640, H: 360}, Source: geom.Size{W: 640, H: 360}}, "9x16", Fit, geom.Size{W: 640, H: 1138}},
 	}
 	for _, c := range cases {
 		p := byName(PlanCrops(c.track, c.frame, SocialAspects(), cfg))[c.aspect]
