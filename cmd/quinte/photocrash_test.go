@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/internal/craft"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline"
 )
@@ -45,6 +46,27 @@ func TestPhotoCrashEndsItsJobAlone(t *testing.T) {
 		if !alive() {
 			t.Fatal("the worker died with the bad profile")
 		}
+		// The parsers' lies, crafted byte by byte (issue 9's classes): each ends failed with its reason.
+		small := craft.ANMF(0, 0, 16, 16, craft.VP8L(16, 16))
+		for _, f := range []struct {
+			name string
+			data []byte
+		}{
+			{"two-vp8x.webp", craft.WebP(craft.VP8X(1<<24, 1<<24, true), craft.ANIM(), small, craft.VP8X(16, 16, true))},
+			{"frame-outside-canvas.webp", craft.WebP(craft.VP8X(16, 16, true), craft.ANIM(), craft.ANMF(0, 0, 16384, 16384, craft.VP8L(16384, 16384)))},
+			{"huge-frames.gif", craft.GIF(16, 16, craft.GIFFrame{W: 65535, H: 65535}, craft.GIFFrame{W: 65535, H: 65535})},
+			{"chunk-claiming-4gib.webp", craft.WebP(craft.VP8X(16, 16, false), craft.ChunkClaiming("ICCP", 0xFFFFFFF0, []byte("short")), craft.VP8L(16, 16))},
+			{"ispe-overflow.heic", craft.HEIF(0xFFFFFFFF, 0xFFFFFFFF)},
+		} {
+			m := c.Wait(t, c.Upload(t, writeFile(t, dir, f.name, f.data), map[string]string{"artist": "Ada"}), 3*time.Minute)
+			if m.Status != "failed" || m.Error == nil || m.Error.Code == "" || m.Error.Message == "" {
+				t.Fatalf("%s: %s %+v, want failed with a reason", f.name, m.Status, m.Error)
+			}
+			t.Logf("%s: %s: %s", f.name, m.Error.Code, m.Error.Message)
+			if !alive() {
+				t.Fatalf("the worker died with %s", f.name)
+			}
+		}
 		c.WaitReady(t, c.Upload(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"), map[string]string{"artist": "Ada"}), 3*time.Minute)
 	}
 	env := map[string]string{pipeline.TestCrashEnv: "1", "QUINTE_STALL_TIMEOUT": "15s"}
@@ -53,9 +75,28 @@ func TestPhotoCrashEndsItsJobAlone(t *testing.T) {
 		// The worker is this process: its children inherit the hook's variable from it.
 		t.Setenv(pipeline.TestCrashEnv, "1")
 		data := t.TempDir()
-		m := startMain(t, config.RoleRun, map[string]string{"QUINTE_ADDR": "127.0.0.1:0", "QUINTE_DATA_DIR": data, "QUINTE_STALL_TIMEOUT": "15s"})
+		env := map[string]string{"QUINTE_ADDR": "127.0.0.1:0", "QUINTE_DATA_DIR": data, "QUINTE_STALL_TIMEOUT": "15s"}
+		m := startMain(t, config.RoleRun, env)
 		c := &testenv.Client{Base: m.URL, Token: m.Config.TeamToken}
 		check(t, c, func() bool { return true }) // had it died, so would this test
+
+		// A restart does not bring the crashes back: the reconciler leaves the failed messages alone.
+		failed := map[string]bool{}
+		for _, v := range c.List(t, "failed") {
+			failed[v] = true
+		}
+		testenv.Must(t, m.Close())
+		m2 := startMain(t, config.RoleRun, env)
+		c2 := &testenv.Client{Base: m2.URL, Token: m2.Config.TeamToken}
+		c2.WaitReady(t, c2.Upload(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"), nil), 3*time.Minute)
+		for id := range failed {
+			if got := c2.Get(t, id); got.Status != "failed" {
+				t.Errorf("after a restart, failed message %s is %s again", id, got.Status)
+			}
+		}
+		if len(failed) < len(cases)+5 {
+			t.Errorf("%d failed messages before the restart, want at least %d", len(failed), len(cases)+5)
+		}
 	})
 
 	t.Run("api and worker", func(t *testing.T) {

@@ -204,6 +204,30 @@ func (c *Client) Get(t testing.TB, id string) *Message {
 	return &m
 }
 
+// List returns the ids of the newest messages (at most 100) in a status ("" for any).
+func (c *Client) List(t testing.TB, status string) []string {
+	t.Helper()
+	q := "/v1/messages?limit=100"
+	if status != "" {
+		q += "&status=" + url.QueryEscape(status)
+	}
+	code, body, _ := c.Do(t, "GET", q, nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", q, code, body)
+	}
+	var page struct {
+		Messages []Message `json:"messages"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Messages {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
 // Wait polls a message until it is ready or failed (or the time runs out) and returns it.
 func (c *Client) Wait(t testing.TB, id string, within time.Duration) *Message {
 	t.Helper()

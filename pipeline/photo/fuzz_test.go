@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+	"github.com/quinte-media/quinte/internal/craft"
 )
 
 // The metadata readers allocate about what the input holds, whatever its length fields claim (and at

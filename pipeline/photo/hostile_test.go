@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
-	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+	"github.com/quinte-media/quinte/internal/craft"
 )
 
 // Files whose headers lie about what decoding them will allocate, built byte by byte: each is

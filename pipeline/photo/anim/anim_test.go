@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/internal/testenv"
-	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+	"github.com/quinte-media/quinte/internal/craft"
 )
 
 // Scans read frame counts and durations from the blocks alone, the frame flood included.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+	"github.com/quinte-media/quinte/internal/craft"
 )
 
 // fuzzPixels is the readers' pixel limit under fuzzing: small, so that a frame the limit lets through

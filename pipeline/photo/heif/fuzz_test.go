@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/quinte-media/quinte/pipeline/photo/internal/craft"
+	"github.com/quinte-media/quinte/internal/craft"
 )
 
 // Parse never panics, allocates about the size of its input, and what it returns points inside it.
