@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/internal/craft"
+	"github.com/quinte-media/quinte/internal/testenv"
 )
 
 // Files whose headers lie about what decoding them will allocate, built byte by byte: each is

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/internal/craft"
+	"github.com/quinte-media/quinte/internal/testenv"
 )
 
 // Scans read frame counts and durations from the blocks alone, the frame flood included.
