@@ -12,6 +12,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/worker"
 )
 
 // watchNoEarlyReady polls a message until stop is closed, a time during which no job works on it, and
@@ -247,7 +248,7 @@ func TestWorkerConcurrencyFitsTheCores(t *testing.T) {
 		for got < 0 && time.Now().Before(deadline) {
 			servers, _ := c.inspector().Servers()
 			for _, s := range servers {
-				if s.PID == w.Pid() {
+				if _, heavy := s.Queues[worker.QueueName]; s.PID == w.Pid() && heavy {
 					got = s.Concurrency
 				}
 			}
