@@ -206,9 +206,9 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR %q is not host:port (for example 0.0.0.0:9090), or empty for no metrics", c.MetricsAddr))
-		} else if c.MetricsAddr == c.Addr && role != RoleWorker {
+		} else if c.MetricsAddr == c.Addr && port != "0" && role != RoleWorker {
 			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR is QUINTE_ADDR: the metrics need a port of their own, off the public one"))
 		}
 	}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 // QueueInspector is the part of asynq's Inspector the queue figures read.
 type QueueInspector interface {
+	Queues() ([]string, error)
 	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
 }
 
@@ -67,14 +69,19 @@ func (q *queueFigures) Collect(ch chan<- prometheus.Metric) {
 // sample reads every queue once. A queue that never held a task does not exist in Redis yet: it is
 // reported empty.
 func (q *queueFigures) sample(in QueueInspector, queues []string) error {
+	known, err := in.Queues()
+	if err != nil {
+		return err
+	}
 	var infos []*asynq.QueueInfo
 	var errs []error
 	for _, name := range queues {
+		if !slices.Contains(known, name) {
+			infos = append(infos, &asynq.QueueInfo{Queue: name})
+			continue
+		}
 		info, err := in.GetQueueInfo(name)
-		switch {
-		case errors.Is(err, asynq.ErrQueueNotFound):
-			info = &asynq.QueueInfo{Queue: name}
-		case err != nil:
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
