@@ -27,12 +27,14 @@ const (
 var Queues = []string{QueueLight, QueueName}
 
 // LightAudioMaxBytes is the largest audio original that goes to the light queue. An audio message
-// becomes an audiogram video of its length, which costs about as much per second as a small video
-// (measured: see the fair-queue test's log and the README): a voice note of a minute or two is done
-// in seconds, a podcast of an hour would hold the light slot as long as a long video holds a heavy
-// one. The duration is not known before the probe, so the size stands for it: 8 MiB is two minutes of
-// uncompressed 16-bit mono at 44.1 kHz, eight of a 128 kb/s MP3, far longer of a phone's Opus or AAC.
-const LightAudioMaxBytes = 8 << 20
+// becomes an audiogram video of its length (renditions, crops, HLS), which costs about as much per
+// second as a video: measured on the shared two-core test machine (load ~30), a 10 s Opus voice note
+// took 45 s from upload to ready and a 60 s one 3 min 57 s, so about 4 s of wall time per second of
+// audio after 7 s of fixed work. Short audio is light; a podcast would hold the light slot as long as
+// a video holds a heavy one, so it is heavy. The duration is not known before the probe and the size
+// stands for it: 1 MiB is about a minute of a phone's 128 kb/s AAC voice memo, two of 64 kb/s, twelve
+// seconds of 16-bit mono WAV.
+const LightAudioMaxBytes = 1 << 20
 
 // QueueFor is the queue of the message meta describes: photos and short audio are light; videos,
 // longer audio, and a message whose kind is not known are heavy.
