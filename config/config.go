@@ -31,6 +31,11 @@ type Config struct {
 	RedisURL  string `yaml:"redis_url"`
 	// CampaignsDir holds campaign files (<name>.yaml) added to, or replacing, the built-in ones.
 	CampaignsDir string `yaml:"campaigns_dir"`
+	// MetricsAddr is where the Prometheus figures are served (/metrics), on a listener of its own;
+	// empty: not served.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// LogFormat is json or text; empty: json for api and worker, text for run (internal/logs).
+	LogFormat string `yaml:"log_format"`
 
 	S3       storage.Config  `yaml:"s3"`
 	Upload   uploader.Config `yaml:"upload"`
@@ -77,6 +82,8 @@ func (c *Config) env() []envVar {
 		{"QUINTE_TEAM_TOKEN", &c.TeamToken},
 		{"QUINTE_REDIS_URL", &c.RedisURL},
 		{"QUINTE_CAMPAIGNS_DIR", &c.CampaignsDir},
+		{"QUINTE_METRICS_ADDR", &c.MetricsAddr},
+		{"QUINTE_LOG_FORMAT", &c.LogFormat},
 		{"QUINTE_S3_ENDPOINT", &c.S3.Endpoint},
 		{"QUINTE_S3_PUBLIC_ENDPOINT", &c.S3.PublicEndpoint},
 		{"QUINTE_S3_BUCKET", &c.S3.Bucket},
@@ -92,6 +99,7 @@ func (c *Config) env() []envVar {
 		{"QUINTE_PUBLIC_URL", &c.Upload.PublicURL},
 		{"QUINTE_RECONCILE_EVERY", &c.Worker.ReconcileEvery},
 		{"QUINTE_WORKER_CONCURRENCY", &c.Worker.Concurrency},
+		{"QUINTE_WORKER_LIGHT_CONCURRENCY", &c.Worker.LightConcurrency},
 		{"QUINTE_WORKER_MAX_RETRY", &c.Worker.MaxRetry},
 		{"QUINTE_WORKER_SHUTDOWN_TIMEOUT", &c.Worker.ShutdownTimeout},
 		{"QUINTE_WORKER_MAX_JOB_TIME", &c.Worker.MaxJobTime},
@@ -197,6 +205,16 @@ func (c *Config) Validate(role Role) error {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL (for example redis://127.0.0.1:6379/0)", c.RedisURL))
 		}
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR %q is not host:port (for example 0.0.0.0:9090), or empty for no metrics", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && port != "0" && role != RoleWorker {
+			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR is QUINTE_ADDR: the metrics need a port of their own, off the public one"))
+		}
+	}
+	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("QUINTE_LOG_FORMAT %q is neither json nor text (empty: json for api and worker, text for run)", c.LogFormat))
 	}
 	if c.TeamToken != "" && len(c.TeamToken) < 16 {
 		errs = append(errs, errors.New("QUINTE_TEAM_TOKEN is too short: use at least 16 random characters"))

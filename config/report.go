@@ -19,6 +19,9 @@ func (c *Config) Summary(role Role) []any {
 			"upload_max_bytes", c.Upload.MaxBytes, "cors_origins", strings.Join(c.Upload.CORSOrigins, ","),
 			"public_url", c.Upload.PublicURL)
 	}
+	if c.MetricsAddr != "" {
+		kv = append(kv, "metrics_addr", c.MetricsAddr)
+	}
 	kv = append(kv, "redis", redacted(c.RedisURL), "s3_endpoint", redacted(c.S3.Endpoint), "bucket", c.S3.Bucket)
 	if role != RoleAPI {
 		tmp := c.Worker.TempDir
@@ -26,7 +29,8 @@ func (c *Config) Summary(role Role) []any {
 			tmp = "(system temp dir)"
 		}
 		kv = append(kv,
-			"concurrency", c.Worker.Slots(), "gomaxprocs", runtime.GOMAXPROCS(0), "queues", worker.QueueName,
+			"concurrency", c.Worker.Slots(), "light_concurrency", c.Worker.LightSlots(), "gomaxprocs", runtime.GOMAXPROCS(0),
+			"queues", strings.Join(worker.Queues, ","),
 			"max_retry", c.Worker.MaxRetry, "shutdown_timeout", c.Worker.ShutdownTimeout.String(),
 			"max_job_time", c.Worker.MaxJobTime.String(), "temp_dir", tmp,
 			"max_photo_pixels", c.Pipeline.MaxPhotoPixels, "max_duration", c.Pipeline.MaxDuration.String(),

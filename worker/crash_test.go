@@ -111,7 +111,7 @@ func TestReconcileCrashesAndArchives(t *testing.T) {
 	mark(leases, func(rec *message.Record) { rec.Running, rec.Crashes = "dead", 1 })
 	gaveUp := r.seed(t, wav, message.KindAudio)
 	for _, id := range []string{leases, gaveUp} {
-		if _, err := q.Add(ctx, id); err != nil {
+		if _, err := q.Add(ctx, message.Meta{ID: id, Kind: message.KindAudio}); err != nil {
 			t.Fatal(err)
 		}
 		testenv.Must(t, ins.ArchiveTask(QueueName, id))

@@ -83,11 +83,16 @@ func (w *Worker) check(ctx context.Context, queue, store Pinger) Beat {
 			b.Loop = "cannot list workers: " + err.Error()
 		} else {
 			host, _ := os.Hostname()
+			listed := 0
 			for _, s := range servers {
 				if s.PID == b.PID && s.Host == host {
-					b.Loop = "ok"
+					listed++
 					if s.Status != "active" {
 						b.Loop = "asynq says " + s.Status
+						break
+					}
+					if listed == len(w.srvs) {
+						b.Loop = "ok" // every queue's server (queues.go) is there and active
 					}
 				}
 			}

@@ -19,7 +19,7 @@ type ReconcileStore interface {
 
 // TaskQueue is the queue as the reconciler sees it.
 type TaskQueue interface {
-	Add(ctx context.Context, id string) (added bool, err error)
+	Add(ctx context.Context, meta message.Meta) (added bool, err error)
 	Lookup(ctx context.Context, id string) (TaskStatus, error)
 }
 
@@ -79,11 +79,20 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		return false, err // !ok: an upload still being written
 	}
 	rec, err := states.Get(ctx, id)
+	// The meta says which queue the message goes to (its kind and size); a message stored without one
+	// goes by its record's kind.
+	var meta message.Meta
+	readMeta := func() error {
+		if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		meta.ID = id
+		return nil
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Stored, but the upload died before recording it: record it now so people can see it.
-		var meta message.Meta
-		if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := readMeta(); err != nil {
 			return false, err
 		}
 		if rec, err = states.Create(ctx, id, meta.Kind); err != nil {
@@ -118,7 +127,15 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		// how often its process died: queueing it again would only kill the next one.
 		return false, failCrashed(ctx, states, log, id, crashes)
 	}
-	added, err := q.Add(ctx, id)
+	if meta.ID == "" {
+		if err := readMeta(); err != nil {
+			return false, err
+		}
+	}
+	if meta.Kind == "" {
+		meta.Kind = rec.Kind
+	}
+	added, err := q.Add(ctx, meta)
 	if err != nil {
 		return false, err
 	}

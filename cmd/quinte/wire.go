@@ -21,6 +21,7 @@ import (
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/configs"
+	"github.com/quinte-media/quinte/metrics"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/face"
@@ -38,13 +39,15 @@ type Main struct {
 	Out    io.Writer
 
 	// Set by Run.
-	URL       string // base URL of the HTTP API
-	Campaigns *brand.Catalogue
-	Store     *storage.Store
-	S3Server  *storage.Embedded // the embedded S3, when `quinte run` started one
-	Queue     *worker.Queue
-	API       *uploader.Server
-	closers   []func() error
+	URL        string // base URL of the HTTP API
+	Campaigns  *brand.Catalogue
+	Store      *storage.Store
+	S3Server   *storage.Embedded // the embedded S3, when `quinte run` started one
+	Queue      *worker.Queue
+	API        *uploader.Server
+	Metrics    *metrics.Metrics // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
+	MetricsURL string           // where they are served
+	closers    []func() error
 }
 
 // NewMain returns a Main that has not started anything.
@@ -73,7 +76,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
-	store, err := storage.New(cfg.S3)
+	if err := m.startMetrics(); err != nil {
+		return err
+	}
+	store, err := storage.New(cfg.S3, m.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -102,6 +108,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
 	}
 
+	m.sampleQueues(ctx, redisOpt)
 	if m.Role != config.RoleAPI {
 		if err := m.startWorker(redisOpt); err != nil {
 			return err
@@ -169,6 +176,9 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
 	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
+	if m.Metrics != nil {
+		h.Figures = m.Metrics
+	}
 	w, err := worker.StartWorker(opt, cfg.Worker, h, m.Queue, m.Store, m.Log)
 	if err != nil {
 		faces.Close()
@@ -207,7 +217,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	}
 	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           uploader.Observe(api.Handler(), m.Log, m.uploadCounter()),
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
