@@ -19,6 +19,7 @@ func (c *Config) Summary(role Role) []any {
 			"upload_max_bytes", c.Upload.MaxBytes, "cors_origins", strings.Join(c.Upload.CORSOrigins, ","))
 	}
 	kv = append(kv, "redis", redacted(c.RedisURL), "s3_endpoint", redacted(c.S3.Endpoint), "bucket", c.S3.Bucket)
+	kv = append(kv, "webhook_endpoints", len(c.Webhooks.Endpoints))
 	if role != RoleAPI {
 		tmp := c.Worker.TempDir
 		if tmp == "" {

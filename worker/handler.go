@@ -46,6 +46,9 @@ type Handler struct {
 
 	// ProgressEvery is how often, at most, a job's progress is written to S3 for the API to show.
 	ProgressEvery time.Duration
+
+	// Events hears of every message that becomes ready or failed (webhooks), after its status is written.
+	Events Events
 }
 
 // NewHandler returns a handler.
@@ -101,9 +104,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if done {
+		var was message.Status
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
+			was = r.Status
 			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
 		})
+		if err == nil && was != message.StatusReady {
+			h.emit(ctx, log, EventReady, id)
+		}
 		return err
 	}
 
@@ -165,6 +173,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	h.ended(id)
+	h.emit(ctx, log, EventReady, id)
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -223,6 +232,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			return serr // retried: the status must be written
 		}
 		h.ended(id)
+		h.emit(ctx, log, EventFailed, id)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -233,6 +243,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			log.Error("could not record failure", "err", serr)
 		} else {
 			h.ended(id)
+			h.emit(ctx, log, EventFailed, id)
 		}
 	}
 	return err
@@ -301,6 +312,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	}
 	if out {
 		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)
+		h.emit(ctx, log, EventFailed, id)
 		return nil, fmt.Errorf("the process died %d times on this message: %w", crashes, asynq.SkipRetry)
 	}
 	if crashes > 0 {

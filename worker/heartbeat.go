@@ -84,6 +84,9 @@ func (w *Worker) check(ctx context.Context, queue, store Pinger) Beat {
 		} else {
 			host, _ := os.Hostname()
 			for _, s := range servers {
+				if _, hooks := s.Queues["webhooks"]; hooks && len(s.Queues) == 1 {
+					continue // the process's webhook deliverer, a server of its own
+				}
 				if s.PID == b.PID && s.Host == host {
 					b.Loop = "ok"
 					if s.Status != "active" {

@@ -27,6 +27,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/webhook"
 	"github.com/quinte-media/quinte/worker"
 )
 
@@ -44,7 +45,11 @@ type Main struct {
 	S3Server  *storage.Embedded // the embedded S3, when `quinte run` started one
 	Queue     *worker.Queue
 	API       *uploader.Server
+	Hooks     *webhook.Hooks // emits webhook events (message.approved, … from the API routes)
 	closers   []func() error
+
+	// WebhookDelivery, set before Run, counts webhook deliveries by outcome (metrics.WebhookDelivery).
+	WebhookDelivery func(outcome string)
 }
 
 // NewMain returns a Main that has not started anything.
@@ -92,7 +97,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
 
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	redisOpt, err := worker.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("QUINTE_REDIS_URL: %w", err)
 	}
@@ -100,6 +105,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.closers = append(m.closers, m.Queue.Close)
 	if err := m.Queue.Ping(ctx); err != nil {
 		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
+	}
+	if err := m.startWebhooks(redisOpt); err != nil {
+		return err
 	}
 
 	if m.Role != config.RoleAPI {
@@ -169,6 +177,7 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
 	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
+	h.Events = m.Hooks
 	w, err := worker.StartWorker(opt, cfg.Worker, h, m.Queue, m.Store, m.Log)
 	if err != nil {
 		faces.Close()
