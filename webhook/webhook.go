@@ -82,7 +82,9 @@ func (e Endpoint) ID() string {
 }
 
 // Wants reports whether the endpoint subscribes to event.
-func (e Endpoint) Wants(event string) bool { return len(e.Events) == 0 || slices.Contains(e.Events, event) }
+func (e Endpoint) Wants(event string) bool {
+	return len(e.Events) == 0 || slices.Contains(e.Events, event)
+}
 
 // Key is the HMAC key of the endpoint: the base64-decoded part of the secret after whsec_.
 func (e Endpoint) Key() ([]byte, error) { return SecretKey(e.Secret) }
