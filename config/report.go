@@ -43,6 +43,13 @@ func redacted(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// redis-sentinel:// and redis-cluster:// list hosts, which net/url refuses.
+		scheme, rest, ok := strings.Cut(s, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://…@" + rest[at+1:]
+		} else if ok {
+			return s
+		}
 		return "(unparsable)"
 	}
 	if u.User != nil {

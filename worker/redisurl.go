@@ -24,14 +24,14 @@ import (
 // asynq.ParseRedisURI reads only the first, and Sentinel as ?master= without a database or the
 // master's password; it has no cluster form.
 func ParseRedisURL(s string) (asynq.RedisConnOpt, error) {
-	u, err := url.Parse(s)
+	u, hosts, err := splitHosts(s)
 	if err != nil {
 		return nil, errors.New("not a URL (for example redis://127.0.0.1:6379/0)")
 	}
 	password, _ := u.User.Password()
 	switch u.Scheme {
 	case "redis", "rediss":
-		if u.Host == "" || strings.Contains(u.Host, ",") {
+		if hosts == "" || strings.Contains(hosts, ",") {
 			return nil, errors.New("want one host:port (for example redis://127.0.0.1:6379/0); several hosts are redis-sentinel:// or redis-cluster://")
 		}
 		opt, err := asynq.ParseRedisURI(s)
@@ -40,7 +40,7 @@ func ParseRedisURL(s string) (asynq.RedisConnOpt, error) {
 		}
 		return opt, nil
 	case "redis-sentinel":
-		addrs, err := hostList(u.Host, "26379")
+		addrs, err := hostList(hosts, "26379")
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func ParseRedisURL(s string) (asynq.RedisConnOpt, error) {
 		return asynq.RedisFailoverClientOpt{MasterName: master, SentinelAddrs: addrs, SentinelPassword: sentinelPassword,
 			Password: password, DB: db}, nil
 	case "redis-cluster", "rediss-cluster":
-		addrs, err := hostList(u.Host, "6379")
+		addrs, err := hostList(hosts, "6379")
 		if err != nil {
 			return nil, err
 		}
@@ -81,6 +81,27 @@ func ParseRedisURL(s string) (asynq.RedisConnOpt, error) {
 	default:
 		return nil, fmt.Errorf("unknown scheme %q: want redis://, rediss://, redis-sentinel:// or redis-cluster://", u.Scheme)
 	}
+}
+
+// splitHosts parses a URL whose authority may list several hosts (h1:p1,h2,[::1]:p3), which
+// net/url refuses: it returns the URL parsed with a placeholder host, and the host list.
+func splitHosts(s string) (*url.URL, string, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		u, err := url.Parse(s)
+		return u, "", err
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth, tail := rest[:end], rest[end:]
+	user, hosts := "", auth
+	if i := strings.LastIndex(auth, "@"); i >= 0 {
+		user, hosts = auth[:i+1], auth[i+1:]
+	}
+	u, err := url.Parse(scheme + "://" + user + "placeholder" + tail)
+	return u, hosts, err
 }
 
 // hostList splits "h1:p1,h2:p2" and gives a bare host the default port.
