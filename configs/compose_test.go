@@ -342,4 +342,3 @@ func tmpfsSize(t *testing.T, mount string) int64 {
 	t.Fatalf("tmpfs %q has no size", mount)
 	return 0
 }
-
