@@ -94,12 +94,14 @@ type Server struct {
 	// serveFiles: download links point at this API's files route instead of presigned S3 URLs.
 	serveFiles bool
 	campaigns  Campaigns // nil: campaign names are only checked for their shape
+	sessions   *sessions // the gallery's signed-in browsers (session.go)
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
 func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
 	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
-		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken)}
+		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken),
+		sessions: newSessions(teamToken, store)}
 }
 
 // Handler routes every request by the route table (routes.go): each route with its access, and
