@@ -41,7 +41,14 @@ const (
 )
 
 // ErrSignIn is a sign-in refused: a wrong token, name or password (which one is not said).
-var ErrSignIn = errors.New("the token, or the name and password, are not right")
+var ErrSignIn error = signInRefused{}
+
+type signInRefused struct{}
+
+func (signInRefused) Error() string { return "the token, or the name and password, are not right" }
+
+// Refused tells the pages (web) a wrong credential from storage trouble.
+func (signInRefused) Refused() bool { return true }
 
 type sessions struct {
 	key       []byte

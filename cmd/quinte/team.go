@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/team"
+	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/web"
 )
 
 // teamCommand is `quinte team add NAME` and `quinte team remove NAME`. It writes the roster in the
@@ -64,4 +68,16 @@ func teamCommand(ctx context.Context, args []string, file string, getenv func(st
 	}
 	fmt.Fprintf(out, "added %s\n  name:     %s\n  password: %s\n\nThe password is shown only now: give it to %s, who signs in at /team.\n", name, name, pw, name)
 	return nil
+}
+
+// withTeamPages serves the team's gallery (/team, package web) beside the API, which the pages ask
+// in-process as the signed-in browser.
+func withTeamPages(api *uploader.Server, token string, log *slog.Logger) http.Handler {
+	h := api.Handler()
+	pages := web.NewTeam(h, api, token, log).Handler()
+	mux := http.NewServeMux()
+	mux.Handle(web.TeamPrefix, pages)
+	mux.Handle(web.TeamPrefix+"/", pages)
+	mux.Handle("/", h)
+	return mux
 }

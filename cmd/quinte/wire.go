@@ -207,7 +207,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	}
 	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           withTeamPages(api, cfg.TeamToken, m.Log),
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
