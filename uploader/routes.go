@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		f("DELETE /v1/invites/{id}", s.disableInvite, accessTeam),
 		f("GET /v1/invite", s.ownInvite, accessInvite),
 	}
+	rs = append(rs, s.pageRoutes()...)
 	if s.tus != nil {
 		rs = append(rs, route{tusPattern, http.StripPrefix(tusPattern, s.tusGuard(s.tus)), accessInvite})
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"html/template"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,7 +20,7 @@ import (
 // browser (its session cookie forwarded), so what a page shows and what `GET /v1/...` answers cannot
 // drift apart, and review forms post straight to the API (`POST /v1/messages/{id}/review`).
 
-//go:embed templates/team/*.html assets/team.css assets/team.js assets/hls.min.js
+//go:embed templates/team/*.html
 var teamFS embed.FS
 
 // TeamSessions is what the pages need of the API's sessions (uploader.Server has it).
@@ -39,13 +38,25 @@ type Team struct {
 	log      *slog.Logger
 	cop      *http.CrossOriginProtection
 	pages    map[string]*template.Template
+	assets   *assetSet // the pages' shared, versioned assets (assets.go): team.css, team.js, hls.min.js
+	text     catalogue
 }
 
-// NewTeam returns the gallery over the API's handler and sessions; token is the team token.
-func NewTeam(api http.Handler, sessions TeamSessions, token string, log *slog.Logger) *Team {
-	t := &Team{api: api, sessions: sessions, token: token, log: log, cop: http.NewCrossOriginProtection()}
-	t.pages = parseTeamPages()
-	return t
+// NewTeam returns the gallery over the API's handler and sessions; token is the team token. It fails
+// only if the embedded files are broken, which a test catches.
+func NewTeam(api http.Handler, sessions TeamSessions, token string, log *slog.Logger) (*Team, error) {
+	shared, err := New(Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	text, err := loadTeamStrings()
+	if err != nil {
+		return nil, err
+	}
+	t := &Team{api: api, sessions: sessions, token: token, log: log, cop: http.NewCrossOriginProtection(),
+		assets: shared.assets, text: text}
+	t.pages = parseTeamPages(t.assets.URL)
+	return t, nil
 }
 
 // TeamPrefix is the path under which Handler answers.
@@ -62,9 +73,8 @@ func (t *Team) Handler() http.Handler {
 	mux.HandleFunc("GET /team/invites", t.signedIn(t.invites))
 	mux.HandleFunc("POST /team/invites", t.signedIn(t.createInvite))
 	mux.HandleFunc("POST /team/invites/{id}/withdraw", t.signedIn(t.withdrawInvite))
-	mux.HandleFunc("GET /team/assets/{file}", t.asset)
 	mux.HandleFunc("/team/", func(w http.ResponseWriter, r *http.Request) {
-		t.render(w, r, http.StatusNotFound, "notfound", pageData{})
+		t.render(w, r, http.StatusNotFound, "notfound", teamPage{})
 	})
 	return t.cop.Handler(mux)
 }
@@ -82,7 +92,7 @@ func (t *Team) signedIn(h func(w http.ResponseWriter, r *http.Request, who strin
 			if r.Method == http.MethodGet && r.URL.Path != TeamPrefix {
 				next = r.URL.RequestURI()
 			}
-			t.render(w, r, status, "signin", pageData{Next: next})
+			t.render(w, r, status, "signin", teamPage{Next: next})
 			return
 		}
 		h(w, r, who)
@@ -92,7 +102,7 @@ func (t *Team) signedIn(h func(w http.ResponseWriter, r *http.Request, who strin
 func (t *Team) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		t.render(w, r, http.StatusBadRequest, "signin", pageData{Error: "signin_failed"})
+		t.render(w, r, http.StatusBadRequest, "signin", teamPage{Error: "signin_failed"})
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
@@ -103,7 +113,7 @@ func (t *Team) signIn(w http.ResponseWriter, r *http.Request) {
 			t.log.Error("sign-in", "err", err)
 			status, msg = http.StatusServiceUnavailable, "storage_down"
 		}
-		t.render(w, r, status, "signin", pageData{Error: msg, Next: next})
+		t.render(w, r, status, "signin", teamPage{Error: msg, Next: next})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -129,21 +139,6 @@ func safeNext(next string) string {
 		return TeamPrefix
 	}
 	return u.RequestURI()
-}
-
-func (t *Team) asset(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("file")
-	ctype := map[string]string{"team.css": "text/css; charset=utf-8", "team.js": "text/javascript; charset=utf-8",
-		"hls.min.js": "text/javascript; charset=utf-8"}[name]
-	b, err := fs.ReadFile(teamFS, "assets/"+name)
-	if ctype == "" || err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 }
 
 // call asks the API in-process, as the browser: its session cookie and how it reached us (Host,
@@ -230,16 +225,10 @@ func origins(links ...string) []string {
 	return out
 }
 
-func teamCSP(media []string) string {
-	m := strings.Join(media, " ")
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: " + m +
-		"; media-src 'self' blob: " + m + "; connect-src 'self' " + m + "; worker-src 'self' blob:" +
-		"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-}
 
-func (t *Team) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
+func (t *Team) render(w http.ResponseWriter, r *http.Request, status int, page string, d teamPage) {
 	d.Lang = teamLang(w, r)
-	d.T = teamStrings[d.Lang]
+	d.T = t.text[d.Lang]
 	d.Path = r.URL.Path
 	d.Query = r.URL.RawQuery
 	if d.Who == "" {
@@ -252,20 +241,19 @@ func (t *Team) render(w http.ResponseWriter, r *http.Request, status int, page s
 		http.Error(w, "page error", http.StatusInternalServerError)
 		return
 	}
+	// The pages' shared headers and CSP (secure.go), with the origins of this page's media links.
+	secure(w, strings.Join(d.Origins, " "))
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", teamCSP(d.Origins))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Language", d.Lang)
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 
-func parseTeamPages() map[string]*template.Template {
+func parseTeamPages(asset func(string) string) map[string]*template.Template {
 	funcs := template.FuncMap{
+		"asset":     asset,
 		"withQuery": withQuery,
 		"bytes":     humanBytes,
 		"seconds":   humanSeconds,
@@ -282,8 +270,8 @@ func parseTeamPages() map[string]*template.Template {
 	return pages
 }
 
-// pageData is what every team template gets.
-type pageData struct {
+// teamPage is what every team template gets.
+type teamPage struct {
 	Lang, Path, Query string
 	T                 map[string]string
 	Who, Member       string // the principal; the member's name for "member:<name>"

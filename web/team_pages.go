@@ -98,7 +98,7 @@ func (t *Team) grid(w http.ResponseWriter, r *http.Request, who string) {
 	if b := in.Get("before"); b != "" {
 		q.Set("before", b)
 	}
-	d := pageData{Who: who, Title: "messages", Grid: &gridData{Filter: f, First: in.Get("before") == ""},
+	d := teamPage{Who: who, Title: "messages", Grid: &gridData{Filter: f, First: in.Get("before") == ""},
 		Scripts: []string{"team.js"}}
 	status, body := t.call(r, http.MethodGet, "/v1/messages?"+q.Encode(), nil, false)
 	if status != http.StatusOK {
@@ -161,7 +161,7 @@ type kv struct{ K, V string }
 func (t *Team) message(w http.ResponseWriter, r *http.Request, who string) {
 	id := r.PathValue("id")
 	status, body := t.call(r, http.MethodGet, "/v1/messages/"+url.PathEscape(id), nil, false)
-	d := pageData{Who: who, Title: "message", Scripts: []string{"team.js"}}
+	d := teamPage{Who: who, Title: "message", Scripts: []string{"team.js"}}
 	if status != http.StatusOK {
 		d.Error, d.ErrorText = "api_error", apiErrorText(body)
 		page := "message"
@@ -250,13 +250,13 @@ func sameOrigin(r *http.Request, link string) bool {
 func (t *Team) revoke(w http.ResponseWriter, r *http.Request, who string) {
 	id := r.PathValue("id")
 	if r.PostFormValue("confirm") != "yes" {
-		t.render(w, r, http.StatusOK, "revoke", pageData{Who: who, Title: "revoke",
+		t.render(w, r, http.StatusOK, "revoke", teamPage{Who: who, Title: "revoke",
 			Message: &messageData{M: teamMessage{ID: id}}})
 		return
 	}
 	status, body := t.call(r, http.MethodPost, "/v1/messages/"+url.PathEscape(id)+"/revoke", map[string]string{"reason": "revoked from the gallery"}, false)
 	if status >= 300 {
-		t.render(w, r, status, "revoke", pageData{Who: who, Title: "revoke", Error: "api_error", ErrorText: apiErrorText(body),
+		t.render(w, r, status, "revoke", teamPage{Who: who, Title: "revoke", Error: "api_error", ErrorText: apiErrorText(body),
 			Message: &messageData{M: teamMessage{ID: id}}})
 		return
 	}
@@ -307,7 +307,7 @@ func (t *Team) renderInvites(w http.ResponseWriter, r *http.Request, who string,
 		errKey, errText, status = "api_error", apiErrorText(body), max(status, st)
 	}
 	d.List = list.Invites
-	t.render(w, r, status, "invites", pageData{Who: who, Title: "invites", Invites: d, Error: errKey, ErrorText: errText,
+	t.render(w, r, status, "invites", teamPage{Who: who, Title: "invites", Invites: d, Error: errKey, ErrorText: errText,
 		Notice: r.URL.Query().Get("notice"), Scripts: []string{"team.js"}})
 }
 

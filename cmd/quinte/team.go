@@ -72,12 +72,16 @@ func teamCommand(ctx context.Context, args []string, file string, getenv func(st
 
 // withTeamPages serves the team's gallery (/team, package web) beside the API, which the pages ask
 // in-process as the signed-in browser.
-func withTeamPages(api *uploader.Server, token string, log *slog.Logger) http.Handler {
+func withTeamPages(api *uploader.Server, token string, log *slog.Logger) (http.Handler, error) {
 	h := api.Handler()
-	pages := web.NewTeam(h, api, token, log).Handler()
+	team, err := web.NewTeam(h, api, token, log)
+	if err != nil {
+		return nil, err
+	}
+	pages := team.Handler()
 	mux := http.NewServeMux()
 	mux.Handle(web.TeamPrefix, pages)
 	mux.Handle(web.TeamPrefix+"/", pages)
 	mux.Handle("/", h)
-	return mux
+	return mux, nil
 }

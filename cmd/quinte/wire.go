@@ -206,8 +206,13 @@ func (m *Main) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
 	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+	handler, err := withTeamPages(api, cfg.TeamToken, m.Log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           withTeamPages(api, cfg.TeamToken, m.Log),
+		Handler:           handler,
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
