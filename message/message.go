@@ -60,6 +60,10 @@ type Record struct {
 	Running   string    `json:"running,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Review is the team's last decision on the message (nil: pending), ReviewHistory every decision
+	// in order, kept as an audit (review.go).
+	Review        *Review  `json:"review,omitempty"`
+	ReviewHistory []Review `json:"review_history,omitempty"`
 }
 
 // Requeue puts the record back to queued with a clean slate, as a person's change (new captions)
