@@ -202,10 +202,27 @@ func credits(id string, meta message.Meta, base string, consent []string) string
 	return b.String()
 }
 
-// consentLines say what the artist agreed to, as the message records it.
-func (s *Server) consentLines(ctx context.Context, id string, meta message.Meta) []string {
-	if meta.Consent == "" {
-		return nil
+// consentLines say what the artist agreed to, as the message's consent record has it.
+func (s *Server) consentLines(_ context.Context, _ string, meta message.Meta) []string {
+	c := meta.Consent
+	switch {
+	case c == nil || (!c.Recorded && c.Statement == "" && c.Version == ""):
+		return []string{"not recorded"}
+	case !c.Recorded && c.Statement != "":
+		return []string{"not recorded as a release; the uploader said: " + c.Statement}
 	}
-	return []string{meta.Consent + " (given with the upload, " + meta.CreatedAt.UTC().Format(time.RFC3339) + ")"}
+	line := "release " + c.Version
+	if c.Lang != "" {
+		line += " (" + c.Lang + ")"
+	}
+	if c.AgreedAt != nil {
+		line += ", agreed " + c.AgreedAt.UTC().Format(time.RFC3339)
+	}
+	if c.By != "" {
+		line += ", stated by " + c.By
+	}
+	if c.SHA256 != "" {
+		line += ", text sha256 " + c.SHA256
+	}
+	return []string{line}
 }

@@ -48,11 +48,14 @@ func (s *Server) reviewMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if _, err := s.states.Get(ctx, id); errors.Is(err, fs.ErrNotExist) {
+	if old, err := s.states.Get(ctx, id); errors.Is(err, fs.ErrNotExist) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	} else if err != nil {
 		writeError(w, storageDown(s, err))
+		return
+	} else if old.Status == message.StatusRevoked {
+		writeError(w, errorf(http.StatusConflict, "revoked", "the artist's consent was withdrawn and the message deleted: there is nothing to review"))
 		return
 	}
 	rev := message.Review{State: req.State, Reason: req.Reason, By: Principal(r), At: time.Now().UTC()}

@@ -50,6 +50,8 @@ func (s *Server) routes() []route {
 		f("GET /v1/invites/{id}", s.getInvite, accessTeam),
 		f("DELETE /v1/invites/{id}", s.disableInvite, accessTeam),
 		f("GET /v1/invite", s.ownInvite, accessInvite),
+		f("GET /v1/release", s.getRelease, accessInvite),
+		f("POST /v1/messages/{id}/revoke", s.revokeMessage, accessInvite),
 	}
 	if s.tus != nil {
 		rs = append(rs, route{tusPattern, http.StripPrefix(tusPattern, s.tusGuard(s.tus)), accessInvite})
