@@ -24,14 +24,17 @@ const MaxReviewReason = 500
 type Review struct {
 	State  ReviewState `json:"state"`
 	Reason string      `json:"reason,omitempty"`
-	By     string      `json:"by"`
-	At     time.Time   `json:"at"`
+	By     string      `json:"by,omitempty"`
+	At     time.Time   `json:"at,omitzero"`
 }
 
 // ReviewOf is the record's review state: pending until someone decided.
-func (r Record) ReviewOf() ReviewState {
+func (r Record) ReviewOf() ReviewState { return r.LastReview().State }
+
+// LastReview is the record's last review, or a pending one when nobody decided yet.
+func (r Record) LastReview() Review {
 	if r.Review == nil || r.Review.State == "" {
-		return ReviewPending
+		return Review{State: ReviewPending}
 	}
-	return r.Review.State
+	return *r.Review
 }

@@ -53,7 +53,7 @@ type entry struct {
 	Kind      message.Kind
 	Status    message.Status
 	Error     *message.Error
-	Review    message.ReviewState
+	Review    message.Review
 	Artist    string
 	Title     string
 	Campaign  string
@@ -303,7 +303,7 @@ func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entr
 			return nil, err
 		}
 	}
-	e := &entry{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Review: rec.ReviewOf(),
+	e := &entry{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Review: rec.LastReview(),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
 	var meta message.Meta
 	if err := x.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
@@ -374,7 +374,7 @@ type listQuery struct {
 }
 
 func (q listQuery) match(e *entry) bool {
-	return (q.Status == "" || e.Status == q.Status) && (q.Review == "" || e.Review == q.Review) &&
+	return (q.Status == "" || e.Status == q.Status) && (q.Review == "" || e.Review.State == q.Review) &&
 		(q.Kind == "" || e.Kind == q.Kind) && (q.Campaign == "" || e.Campaign == q.Campaign) &&
 		(q.Q == "" || strings.Contains(e.fold, q.Q))
 }

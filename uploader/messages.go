@@ -33,6 +33,10 @@ type messageView struct {
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Outputs   []message.Output  `json:"outputs"`
+	// The team's review (review.go): the state (pending until someone decides), the last decision and
+	// every decision in order. Not shown to invites.
+	Review        *message.Review  `json:"review,omitempty"`
+	ReviewHistory []message.Review `json:"review_history,omitempty"`
 	// Consent is what the artist agreed to ({"recorded": false} when nothing was); Revoked, once the
 	// consent is withdrawn, who withdrew it, when, and what was deleted.
 	Consent *message.Consent    `json:"consent,omitempty"`
@@ -63,6 +67,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 			}
 			v.Outputs = append(v.Outputs, outs...)
 		}
+		v.Review, v.ReviewHistory = nil, nil
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -111,19 +116,19 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 
 // listItem is one message of GET /v1/messages.
 type listItem struct {
-	ID        string              `json:"id"`
-	Kind      message.Kind        `json:"kind"`
-	Status    message.Status      `json:"status"`
-	Error     *message.Error      `json:"error"`
-	Review    message.ReviewState `json:"review"`
-	Artist    string              `json:"artist,omitempty"`
-	Title     string              `json:"title,omitempty"`
-	InviteID  string              `json:"invite_id,omitempty"`
-	Campaign  string              `json:"campaign,omitempty"`
-	Captions  bool                `json:"captions"`
-	PosterURL string              `json:"poster_url,omitempty"` // once ready: the grid's picture (the 640 WebP poster)
-	CreatedAt time.Time           `json:"created_at"`
-	UpdatedAt time.Time           `json:"updated_at"`
+	ID        string         `json:"id"`
+	Kind      message.Kind   `json:"kind"`
+	Status    message.Status `json:"status"`
+	Error     *message.Error `json:"error"`
+	Review    message.Review `json:"review"` // the last decision: state (pending until someone decides), reason, by, at
+	Artist    string         `json:"artist,omitempty"`
+	Title     string         `json:"title,omitempty"`
+	InviteID  string         `json:"invite_id,omitempty"`
+	Campaign  string         `json:"campaign,omitempty"`
+	Captions  bool           `json:"captions"`
+	PosterURL string         `json:"poster_url,omitempty"` // once ready: the grid's picture (the 640 WebP poster)
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 // parseListQuery reads GET /v1/messages's parameters, or says which one it cannot use.
@@ -171,7 +176,10 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		return nil, storageDown(s, err)
 	}
 	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings, Note: rec.Note,
-		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{},
+		ReviewHistory: rec.ReviewHistory}
+	rev := rec.LastReview()
+	v.Review = &rev
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID
