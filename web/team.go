@@ -225,7 +225,6 @@ func origins(links ...string) []string {
 	return out
 }
 
-
 func (t *Team) render(w http.ResponseWriter, r *http.Request, status int, page string, d teamPage) {
 	d.Lang = teamLang(w, r)
 	d.T = t.text[d.Lang]

@@ -178,7 +178,7 @@ func (t *Team) message(w http.ResponseWriter, r *http.Request, who string) {
 		return
 	}
 	m.settle()
-	md := &messageData{M: m, Consent: flatten(m.Consent), Link: pageBase(r) + "/team/m/" + url.PathEscape(m.ID)}
+	md := &messageData{M: m, Consent: consentFields(m.Consent), Link: pageBase(r) + "/team/m/" + url.PathEscape(m.ID)}
 	var links []string
 	for _, o := range m.Outputs {
 		links = append(links, o.URL)
@@ -188,7 +188,10 @@ func (t *Team) message(w http.ResponseWriter, r *http.Request, who string) {
 		case strings.HasPrefix(o.ContentType, "video/"):
 			md.Videos = append(md.Videos, o)
 		case strings.HasPrefix(o.ContentType, "image/"):
-			md.Images = append(md.Images, o)
+			// Photo previews: a photo's pictures, and one poster of a video (the rest are in the list).
+			if o.Role == "image" || o.Name == "poster/640/webp" {
+				md.Images = append(md.Images, o)
+			}
 		case o.Role == "caption" || strings.HasPrefix(o.ContentType, "text/vtt"):
 			md.Captions = append(md.Captions, o)
 			if md.Track == "" && strings.HasPrefix(o.ContentType, "text/vtt") && sameOrigin(r, o.URL) {
@@ -204,6 +207,24 @@ func (t *Team) message(w http.ResponseWriter, r *http.Request, who string) {
 	d.Message, d.Origins = md, origins(links...)
 	d.Notice = r.URL.Query().Get("notice")
 	t.render(w, r, http.StatusOK, "message", d)
+}
+
+// consentFields is the consent record to show: nothing when none was recorded (and no statement).
+func consentFields(raw json.RawMessage) []kv {
+	var out []kv
+	recorded := false
+	for _, f := range flatten(raw) {
+		switch {
+		case f.K == "recorded":
+			recorded = f.V == "true"
+		default:
+			out = append(out, f)
+		}
+	}
+	if !recorded && len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // flatten lists a JSON object's fields as text, nested ones joined by a dot, for the consent record.
