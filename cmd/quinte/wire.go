@@ -210,13 +210,20 @@ func (m *Main) startAPI(ctx context.Context) error {
 		api.ServeFiles()
 	}
 	m.API = api
+	api.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
+	m.closers = append(m.closers, api.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
 	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+	handler, err := withTeamPages(api, cfg.TeamToken, m.Log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           handler,
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
