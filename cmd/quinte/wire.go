@@ -50,6 +50,8 @@ type Main struct {
 
 	// WebhookDelivery, set before Run, counts webhook deliveries by outcome (metrics.WebhookDelivery).
 	WebhookDelivery func(outcome string)
+
+	redisOpt asynq.RedisConnOpt
 }
 
 // NewMain returns a Main that has not started anything.
@@ -106,6 +108,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Queue.Ping(ctx); err != nil {
 		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
 	}
+	m.redisOpt = redisOpt
 	if err := m.startWebhooks(redisOpt); err != nil {
 		return err
 	}
@@ -222,6 +225,8 @@ func (m *Main) startAPI(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	handler, closeQueues := queueDashboard(handler, api, cfg.TeamToken, m.redisOpt)
+	m.closers = append(m.closers, closeQueues)
 	srv := &http.Server{
 		Handler:           handler,
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
