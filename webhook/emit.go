@@ -23,17 +23,18 @@ type Event struct {
 // Summary is what a webhook says of the message: its record and who sent it. The outputs and their
 // links are the API's (GET /v1/messages/{id}): a link in a webhook would expire in a queue.
 type Summary struct {
-	ID        string         `json:"id"`
-	Status    message.Status `json:"status"`
-	Kind      message.Kind   `json:"kind,omitempty"`
-	Error     *message.Error `json:"error,omitempty"`
-	Warnings  []string       `json:"warnings,omitempty"`
-	Artist    string         `json:"artist,omitempty"`
-	Title     string         `json:"title,omitempty"`
-	Campaign  string         `json:"campaign,omitempty"`
-	InviteID  string         `json:"invite_id,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID        string          `json:"id"`
+	Status    message.Status  `json:"status"`
+	Kind      message.Kind    `json:"kind,omitempty"`
+	Error     *message.Error  `json:"error,omitempty"`
+	Warnings  []string        `json:"warnings,omitempty"`
+	Review    *message.Review `json:"review,omitempty"` // the last review (approved or rejected, by whom, why)
+	Artist    string          `json:"artist,omitempty"`
+	Title     string          `json:"title,omitempty"`
+	Campaign  string          `json:"campaign,omitempty"`
+	InviteID  string          `json:"invite_id,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // Payload is the body of a webhook:deliver task: everything an attempt sends but its timestamp and
@@ -115,7 +116,7 @@ func (h *Hooks) body(ctx context.Context, event, id string) ([]byte, error) {
 		now = h.Now
 	}
 	return json.Marshal(Event{Type: event, Timestamp: now().UTC(), Data: Summary{
-		ID: id, Status: rec.Status, Kind: rec.Kind, Error: rec.Error, Warnings: rec.Warnings,
+		ID: id, Status: rec.Status, Kind: rec.Kind, Error: rec.Error, Warnings: rec.Warnings, Review: rec.Review,
 		Artist: meta.Artist, Title: meta.Title, Campaign: meta.Campaign, InviteID: meta.InviteID,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
 	}})
