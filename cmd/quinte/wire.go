@@ -265,7 +265,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 			} else if n > 0 {
 				m.Log.Info("finished interrupted uploads", "count", n)
 			}
-			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Log)
+			n, err := worker.ReconcileWith(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Hooks, m.Log)
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("reconciler", "err", err)
 			} else if n > 0 {
