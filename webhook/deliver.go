@@ -251,10 +251,13 @@ func (d *Deliverer) count(outcome string) {
 // NewServer returns the asynq server of the webhooks queue, with slots of its own.
 func NewServer(opt asynq.RedisConnOpt, cfg Config, log *slog.Logger) *asynq.Server {
 	return asynq.NewServer(opt, asynq.Config{
-		Concurrency:       cfg.Slots(),
-		Queues:            map[string]int{QueueName: 1},
-		RetryDelayFunc:    RetryDelay,
-		ShutdownTimeout:   AttemptTimeout + time.Second,
+		Concurrency:    cfg.Slots(),
+		Queues:         map[string]int{QueueName: 1},
+		RetryDelayFunc: RetryDelay,
+		// Short: the worker's own shutdown already takes most of the container's grace period. An
+		// attempt cut off goes back to the queue and is sent again under the same webhook-id, which
+		// receivers deduplicate.
+		ShutdownTimeout:   3 * time.Second,
 		TaskCheckInterval: 200 * time.Millisecond,
 		// Retries wait in asynq's retry set, which it checks every 5 s by default: a 5 s retry would go
 		// after 5 to 10 s. Once a second keeps the schedule.
