@@ -4,10 +4,10 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +20,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/webhook"
 	"github.com/quinte-media/quinte/worker"
 )
 
@@ -41,6 +42,7 @@ type Config struct {
 	Upload   uploader.Config `yaml:"upload"`
 	Worker   worker.Config   `yaml:"worker"`
 	Pipeline pipeline.Config `yaml:"pipeline"`
+	Webhooks webhook.Config  `yaml:"webhooks"`
 }
 
 // Load reads the defaults, then file (if not empty), then the environment.
@@ -116,6 +118,9 @@ func (c *Config) env() []envVar {
 		{"QUINTE_MAX_FRAME_RATE", &c.Pipeline.MaxFrameRate},
 		{"QUINTE_MAX_STREAMS", &c.Pipeline.MaxStreams},
 		{"QUINTE_MAX_FRAMES", &c.Pipeline.MaxFrames},
+		{"QUINTE_WEBHOOKS", &c.Webhooks.Endpoints},
+		{"QUINTE_WEBHOOKS_ALLOW_PRIVATE", &c.Webhooks.AllowPrivate},
+		{"QUINTE_WEBHOOKS_CONCURRENCY", &c.Webhooks.Concurrency},
 	}
 }
 
@@ -140,6 +145,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 
 func set(dst any, v string) error {
 	switch d := dst.(type) {
+	case encoding.TextUnmarshaler:
+		return d.UnmarshalText([]byte(v))
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		*d = b
 	case *string:
 		*d = v
 	case *int:
@@ -202,8 +215,8 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL (for example redis://127.0.0.1:6379/0)", c.RedisURL))
+		if _, err := worker.ParseRedisURL(c.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL: %v", redacted(c.RedisURL), err))
 		}
 	}
 	if c.MetricsAddr != "" {
@@ -228,5 +241,6 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	errs = append(errs, c.S3.Validate(), c.Upload.Validate(), c.Worker.Validate(), c.Pipeline.Validate())
+	errs = append(errs, c.Webhooks.Validate())
 	return errors.Join(errs...)
 }

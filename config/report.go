@@ -23,6 +23,7 @@ func (c *Config) Summary(role Role) []any {
 		kv = append(kv, "metrics_addr", c.MetricsAddr)
 	}
 	kv = append(kv, "redis", redacted(c.RedisURL), "s3_endpoint", redacted(c.S3.Endpoint), "bucket", c.S3.Bucket)
+	kv = append(kv, "webhook_endpoints", len(c.Webhooks.Endpoints))
 	if role != RoleAPI {
 		tmp := c.Worker.TempDir
 		if tmp == "" {
@@ -47,6 +48,13 @@ func redacted(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// redis-sentinel:// and redis-cluster:// list hosts, which net/url refuses.
+		scheme, rest, ok := strings.Cut(s, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://…@" + rest[at+1:]
+		} else if ok {
+			return s
+		}
 		return "(unparsable)"
 	}
 	if u.User != nil {

@@ -43,6 +43,8 @@ func (s *Server) routes() []route {
 		f("PUT /v1/messages/{id}/captions", s.putCaptions, accessInvite),
 		f("DELETE /v1/messages/{id}/captions", s.deleteCaptions, accessInvite),
 		f("GET /v1/messages/{id}/hls/{file...}", s.teamHLS, accessSigned),
+		f("POST /v1/messages/{id}/review", s.reviewMessage, accessTeam),
+		f("GET /v1/messages/{id}/kit", s.messageKit, accessTeam),
 		f("POST /v1/invites", s.createInvite, accessTeam),
 		f("GET /v1/invites", s.listInvites, accessTeam),
 		f("GET /v1/invites/{id}", s.getInvite, accessTeam),
@@ -51,6 +53,7 @@ func (s *Server) routes() []route {
 		f("GET /v1/release", s.getRelease, accessInvite),
 		f("POST /v1/messages/{id}/revoke", s.revokeMessage, accessInvite),
 	}
+	rs = append(rs, s.pageRoutes()...)
 	if s.tus != nil {
 		rs = append(rs, route{tusPattern, http.StripPrefix(tusPattern, s.tusGuard(s.tus)), accessInvite})
 	}

@@ -52,6 +52,9 @@ type Handler struct {
 
 	// Figures is told every job's outcome and how long its steps took (nil: nobody counts).
 	Figures Observer
+
+	// Events hears of every message that becomes ready or failed (webhooks), after its status is written.
+	Events Events
 }
 
 // NewHandler returns a handler.
@@ -109,9 +112,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if done {
+		var was message.Status
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
+			was = r.Status
 			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
 		})
+		if err == nil && was != message.StatusReady {
+			h.emit(ctx, log, EventReady, id)
+		}
 		return err
 	}
 
@@ -184,6 +192,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if took := clock.done(res.Kind); h.Figures != nil && res.Media != nil && took["encode"] > 0 {
 		h.Figures.Encoded(string(res.Kind), res.Media.Duration, took["encode"])
 	}
+	h.emit(ctx, log, EventReady, id)
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -242,6 +251,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			return serr // retried: the status must be written
 		}
 		h.ended(id)
+		h.emit(ctx, log, EventFailed, id)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -252,6 +262,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			log.Error("could not record failure", "err", serr)
 		} else {
 			h.ended(id)
+			h.emit(ctx, log, EventFailed, id)
 		}
 	}
 	return err
@@ -324,6 +335,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	}
 	if out {
 		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)
+		h.emit(ctx, log, EventFailed, id)
 		return nil, fmt.Errorf("%w: %w", &pipeline.InputError{Code: "crashed_worker", Message: fmt.Sprintf("the process died %d times on this message", crashes)}, asynq.SkipRetry)
 	}
 	if crashes > 0 {

@@ -85,6 +85,9 @@ func (w *Worker) check(ctx context.Context, queue, store Pinger) Beat {
 			host, _ := os.Hostname()
 			listed := 0
 			for _, s := range servers {
+				if _, hooks := s.Queues["webhooks"]; hooks && len(s.Queues) == 1 {
+					continue // the process's webhook deliverer, a server of its own
+				}
 				if s.PID == b.PID && s.Host == host {
 					listed++
 					if s.Status != "active" {

@@ -1,0 +1,50 @@
+package uploader
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/quinte-media/quinte/web"
+)
+
+// pageRoutes are the pages for people (package web), public: the artist's page checks its invite token
+// itself and answers a page, never an API error.
+func (s *Server) pageRoutes() []route {
+	pages, err := web.New(web.Options{Invites: s.invites, MediaOrigin: s.mediaOrigin(), Log: s.log})
+	if err != nil {
+		panic(err) // the embedded pages are broken: a test of the build catches it
+	}
+	return []route{
+		{"GET /a/{token}", http.HandlerFunc(pages.Artist), accessPublic},
+		{"GET " + web.AssetsPrefix + "{file...}", http.HandlerFunc(pages.Assets), accessPublic},
+	}
+}
+
+// mediaOrigin is where the links to a message's outputs point, for the pages' CSP: nothing beyond this
+// server when it serves the files itself, else the origin of a presigned S3 link, learned once from a
+// link signed for nothing (signing is local: no request is made).
+func (s *Server) mediaOrigin() func() string {
+	var once sync.Once
+	var origin string
+	return func() string {
+		once.Do(func() {
+			if s.serveFiles {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			link, err := s.store.PresignGet(ctx, "origin-probe", "", time.Minute)
+			if err != nil {
+				s.log.Warn("pages: no origin for media links", "err", err)
+				return
+			}
+			if u, err := url.Parse(link); err == nil && u.Scheme != "" && u.Host != "" {
+				origin = u.Scheme + "://" + u.Host
+			}
+		})
+		return origin
+	}
+}
