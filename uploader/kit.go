@@ -135,8 +135,9 @@ func kitEntries(base string, outs []message.Output) []kitEntry {
 		if o.Key == "" {
 			continue
 		}
-		// crop/9x16 is 9x16; poster/640/webp is poster-640 (.webp says the rest).
-		what := strings.TrimSuffix(strings.TrimPrefix(o.Name, "crop/"), "/webp")
+		// crop/9x16 is 9x16; poster/640/webp is poster-640 and caption/vtt caption (the extension
+		// says the rest).
+		what := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(o.Name, "crop/"), "/webp"), "/vtt")
 		what = slug(strings.ReplaceAll(what, "/", " "), 20)
 		if what == "" {
 			what = o.Role
