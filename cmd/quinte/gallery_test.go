@@ -312,11 +312,36 @@ func TestGalleryKit(t *testing.T) {
 		id := idOf(t, body)
 		v := c.WaitReady(t, id, 3*time.Minute)
 
+		// The team's view: each output says why it is what it is, and downloads under a readable name.
+		const base = "zoe-orsted-img-src-x-thank-you-crew"
+		_, raw, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
+		var view struct {
+			Outputs []struct {
+				Name, Role, URL, Filename string
+				Why                       []struct{ Code, Text string }
+			}
+		}
+		testenv.Must(t, json.Unmarshal(raw, &view))
+		for _, o := range view.Outputs {
+			if o.Role == "crop" && (len(o.Why) == 0 || o.Why[len(o.Why)-1].Code == "" || o.Why[len(o.Why)-1].Text == "") {
+				t.Errorf("%s has no why: %+v", o.Name, o.Why)
+			}
+			if !strings.HasPrefix(o.Filename, base+"_") {
+				t.Errorf("%s downloads as %q", o.Name, o.Filename)
+			}
+			if o.Name == "crop/9x16" {
+				t.Logf("crop/9x16: %+v", o.Why)
+				_, hdr := testenv.Download(t, o.URL, dir, "crop.mp4")
+				if cd := hdr.Get("Content-Disposition"); cd != "attachment; filename="+base+"_9x16.mp4" {
+					t.Errorf("crop/9x16's link answers Content-Disposition %q", cd)
+				}
+			}
+		}
+
 		status, kit, h := c.Do(t, "GET", "/v1/messages/"+id+"/kit", nil, nil)
 		if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
 			t.Fatalf("kit: %d %s %v", status, kit[:min(len(kit), 300)], h)
 		}
-		const base = "zoe-orsted-img-src-x-thank-you-crew"
 		if cd := h.Get("Content-Disposition"); cd != `attachment; filename=`+base+`_kit.zip` {
 			t.Errorf("Content-Disposition %q", cd)
 		}
