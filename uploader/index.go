@@ -254,13 +254,23 @@ func (x *Index) follow(ctx context.Context) error {
 			ids = append(ids, id)
 		}
 	}
-	for _, id := range ids {
-		if err := x.Refresh(ctx, id, nil); err != nil {
-			for _, k := range fresh { // read again at the next listing
-				delete(x.seen, k)
-			}
-			return err
+	// A few at once: a burst of changes (a batch of uploads finishing) still shows within the second.
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = x.Refresh(ctx, id, nil)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, k := range fresh { // read again at the next listing
+			delete(x.seen, k)
 		}
+		return err
 	}
 	x.from, x.lastList = now, now
 	for k, t := range x.seen {
@@ -271,22 +281,24 @@ func (x *Index) follow(ctx context.Context) error {
 	return nil
 }
 
-// sweep deletes change keys older than feedKeep (they sort first).
+// sweep deletes change keys older than feedKeep (they sort first), a thousand at a time.
 func (x *Index) sweep(ctx context.Context) {
 	x.lastSwp = time.Now()
-	keys, err := x.store.ListFrom(ctx, message.ChangesPrefix, "", 1000)
-	if err != nil {
-		return
-	}
 	old := time.Now().Add(-feedKeep)
-	for _, k := range keys {
-		t, _, ok := message.ParseChangeKey(k)
-		if ok && !t.Before(old) {
-			break
-		}
-		if err := x.store.Delete(ctx, k); err != nil {
+	for after := ""; ; {
+		keys, err := x.store.ListFrom(ctx, message.ChangesPrefix, after, 1000)
+		if err != nil || len(keys) == 0 {
 			return
 		}
+		for _, k := range keys {
+			if t, _, ok := message.ParseChangeKey(k); ok && !t.Before(old) {
+				return
+			}
+			if err := x.store.Delete(ctx, k); err != nil {
+				return
+			}
+		}
+		after = keys[len(keys)-1]
 	}
 }
 
