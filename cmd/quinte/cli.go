@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +116,8 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprint(stdout, cliUsage)
 		return exitOK
 	}
+	// Known before the flags are parsed, so that a wrong flag is reported as JSON too.
+	c.json = slices.ContainsFunc(args, func(a string) bool { return a == "--json" || a == "-json" || a == "--json=true" })
 	cmd := cliCommands[args[0]]
 	if cmd == nil {
 		fmt.Fprint(stderr, cliUsage)
@@ -198,19 +201,23 @@ func (c *cli) reportError(err error, code int) {
 // flags is a command's flag set with the flags every command has.
 func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("quinte "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard) // parse reports errors itself (as JSON with --json)
 	fs.StringVar(&c.server, "server", c.getenv("QUINTE_SERVER"), "the quinte server's URL (QUINTE_SERVER)")
 	fs.StringVar(&c.token, "token", c.getenv("QUINTE_TOKEN"), "the team token or an invite token (QUINTE_TOKEN)")
-	fs.BoolVar(&c.json, "json", false, "machine-readable output on stdout, errors as JSON on stderr, no progress bars")
+	fs.BoolVar(&c.json, "json", c.json, "machine-readable output on stdout, errors as JSON on stderr, no progress bars")
 	return fs
 }
 
-// parse reads flags and arguments in any order (`quinte upload a.mp4 --title x b.mp4`).
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// parse reads flags and arguments in any order (`quinte upload a.mp4 --title x b.mp4`); -h prints
+// the command's flags.
+func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(c.stdout)
+				fmt.Fprintf(c.stdout, "usage of %s:\n", fs.Name())
+				fs.PrintDefaults()
 				return nil, err
 			}
 			return nil, usageError{err.Error()}

@@ -32,7 +32,7 @@ func (c *cli) invite(args []string) error {
 	fs.Var(&prompts, "prompt", "a prompt shown to the artist (repeat for several)")
 	fs.IntVar(&r.MaxSeconds, "max-seconds", 0, "the longest clip it takes, in seconds (servers with the limit)")
 	noQR := fs.Bool("no-qr", false, "print the link without the QR code")
-	rest, err := parse(fs, args[1:])
+	rest, err := c.parse(fs, args[1:])
 	if err != nil {
 		return err
 	}

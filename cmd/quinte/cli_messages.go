@@ -22,7 +22,7 @@ func (c *cli) status(args []string) error {
 	fs := c.flags("status")
 	wait := fs.Bool("wait", false, "wait until the message is ready or failed, showing its progress")
 	every := fs.Duration("every", time.Second, "how often --wait asks")
-	rest, err := parse(fs, args)
+	rest, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (c *cli) ls(args []string) error {
 	fs.StringVar(&o.Review, "review", "", "only this review state (servers with review)")
 	fs.IntVar(&o.Limit, "limit", 20, "messages on the page (at most 100)")
 	fs.StringVar(&o.Before, "before", "", "the page after this id (the previous page's next_before)")
-	rest, err := parse(fs, args)
+	rest, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (c *cli) fetch(args []string) error {
 	only := fs.String("only", "", "only these outputs: roles (crops, posters, renditions, thumbnails, previews, storyboards, captions, images, audiograms) or names (crop/9x16), separated by , or |")
 	wait := fs.Bool("wait", false, "wait until the message is ready")
 	parallel := fs.Int("parallel", 3, "files downloaded at once")
-	rest, err := parse(fs, args)
+	rest, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func (c *cli) kit(args []string) error {
 	fs := c.flags("kit")
 	out := fs.String("out", "", "the file to write (default quinte-ID-kit.zip; - for stdout)")
 	wait := fs.Bool("wait", false, "wait until the message is ready")
-	rest, err := parse(fs, args)
+	rest, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

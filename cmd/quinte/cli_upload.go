@@ -35,7 +35,7 @@ func (c *cli) upload(args []string) error {
 	captions := fs.String("captions", "", "a .srt or .vtt for the message (one file only)")
 	parallel := fs.Int("parallel", 3, "files sent at once")
 	chunk := fs.String("chunk-size", "8MiB", "bytes per request: a cut costs at most one")
-	files, err := parse(fs, args)
+	files, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
