@@ -48,6 +48,7 @@ func (s *Server) routes() []route {
 		f("GET /v1/invites/{id}", s.getInvite, accessTeam),
 		f("DELETE /v1/invites/{id}", s.disableInvite, accessTeam),
 		f("GET /v1/invite", s.ownInvite, accessInvite),
+		f("GET /v1/openapi.json", s.openapi, accessPublic),
 	}
 	if s.tus != nil {
 		rs = append(rs, route{tusPattern, http.StripPrefix(tusPattern, s.tusGuard(s.tus)), accessInvite})
