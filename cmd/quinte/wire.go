@@ -201,6 +201,8 @@ func (m *Main) startAPI(ctx context.Context) error {
 		api.ServeFiles()
 	}
 	m.API = api
+	api.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
+	m.closers = append(m.closers, api.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
