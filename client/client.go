@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -282,14 +284,38 @@ func (c *Client) CreateInvite(ctx context.Context, r InviteRequest) (*Invite, er
 	return &inv, nil
 }
 
-// Kit opens the message's kit, a zip streamed by GET /v1/messages/{id}/kit. size is -1 when the
-// server does not say it.
-func (c *Client) Kit(ctx context.Context, id string) (body io.ReadCloser, size int64, err error) {
+// Release is the release text an artist agrees to, as GET /v1/release gives it.
+type Release struct {
+	Version   string   `json:"version"`
+	Lang      string   `json:"lang"`
+	Text      string   `json:"text"`
+	SHA256    string   `json:"sha256"`
+	Languages []string `json:"languages"`
+}
+
+// Release reads the current release text in lang (the server's default when it has none in lang).
+func (c *Client) Release(ctx context.Context, lang string) (*Release, error) {
+	var r Release
+	if err := c.doJSON(ctx, http.MethodGet, "/v1/release?lang="+url.QueryEscape(lang), nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Kit opens the message's kit, a zip streamed by GET /v1/messages/{id}/kit, with the file name the
+// server gives it ("" when none). size is -1 when the server does not say it.
+func (c *Client) Kit(ctx context.Context, id string) (body io.ReadCloser, size int64, name string, err error) {
 	resp, err := c.request(ctx, http.MethodGet, "/v1/messages/"+url.PathEscape(id)+"/kit", nil, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
-	return resp.Body, resp.ContentLength, nil
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
+		name = filepath.Base(filepath.Clean("/" + params["filename"]))
+		if name == "/" || name == "." || strings.HasPrefix(name, ".") {
+			name = ""
+		}
+	}
+	return resp.Body, resp.ContentLength, name, nil
 }
 
 // OpenOutput opens an output's download link. The link is its own credential (a presigned S3 URL, or

@@ -62,7 +62,7 @@ func isCLICommand(name string) bool {
 const cliUsage = `usage: quinte COMMAND [flags] [args]   (against a quinte server)
 
   upload FILE…  [--artist A] [--title T] [--campaign C] [--consent TEXT] [--captions FILE]
-                [--parallel N] [--chunk-size BYTES]
+                [--agree-release LANG] [--parallel N] [--chunk-size BYTES]
                 resumable (tus) uploads, several at once; prints each message id. An interrupted
                 upload resumes when the same command runs again.
   status ID     [--wait] [--every 1s]   a message's status; --wait until ready or failed

@@ -119,6 +119,9 @@ func (c *cli) ready(cl *client.Client, id string, wait bool) (*client.Message, e
 	if err := failedError(m); err != nil {
 		return nil, err
 	}
+	if m.Status == message.StatusRevoked {
+		return nil, &codedError{exitNotFound, "revoked", fmt.Errorf("message %s was revoked: its files are deleted", id)}
+	}
 	if m.Status != message.StatusReady {
 		return nil, &codedError{exitNotReady, "not_ready", fmt.Errorf("message %s is %s, not ready yet: add --wait, or see quinte status %s --wait", id, m.Status, id)}
 	}
@@ -329,7 +332,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // kit is `quinte kit ID`: the message's kit, a zip the server streams.
 func (c *cli) kit(args []string) error {
 	fs := c.flags("kit")
-	out := fs.String("out", "", "the file to write (default quinte-ID-kit.zip; - for stdout)")
+	out := fs.String("out", "", "the file to write, or a folder to write it in under the server's name for it (such as ada_thank-you_kit.zip; default the current folder); - for stdout")
 	wait := fs.Bool("wait", false, "wait until the message is ready")
 	rest, err := c.parse(fs, args)
 	if err != nil {
@@ -348,12 +351,19 @@ func (c *cli) kit(args []string) error {
 			return err
 		}
 	}
+	body, size, name, err := cl.Kit(c.ctx, id)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		name = "quinte-" + id + "-kit.zip"
+	}
 	p := *out
-	if p == "" {
-		p = "quinte-" + id + "-kit.zip"
+	if st, err := os.Stat(p); p == "" || (err == nil && st.IsDir()) {
+		p = filepath.Join(p, name) // the server's name for it: artist_title_kit.zip
 	}
 	bs := c.bars()
-	n, err := c.download(bs.bytes(filepath.Base(p), 0), p, func() (io.ReadCloser, int64, error) { return cl.Kit(c.ctx, id) })
+	n, err := c.download(bs.bytes(filepath.Base(p), 0), p, func() (io.ReadCloser, int64, error) { return body, size, nil })
 	bs.wait()
 	if err != nil {
 		return err

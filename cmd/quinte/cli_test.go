@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/quinte-media/quinte/client"
 	"github.com/quinte-media/quinte/config"
@@ -202,9 +203,16 @@ func TestCLICommands(t *testing.T) {
 	}
 
 	// ls: the three, newest first; --status and --limit reach the server.
-	r = quinteCLI(t, bg, env, "ls", "--json", "--status", "ready", "--limit", "2")
+	// The list follows the change feed every second: it may lag the record by that much.
 	var page client.Page
-	testenv.Must(t, json.Unmarshal([]byte(r.stdout), &page))
+	for try := 0; try < 20; try++ {
+		r = quinteCLI(t, bg, env, "ls", "--json", "--status", "ready", "--limit", "2")
+		testenv.Must(t, json.Unmarshal([]byte(r.stdout), &page))
+		if len(page.Messages) > 0 && page.Messages[0].ID == capID {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	if r.code != exitOK || len(page.Messages) != 2 || page.Messages[0].ID != capID || page.NextBefore == "" {
 		t.Errorf("ls --status ready --limit 2: exit %d, %d messages, next %q", r.code, len(page.Messages), page.NextBefore)
 	}
@@ -243,6 +251,12 @@ func TestCLICommands(t *testing.T) {
 		if err == nil {
 			zr.Close()
 		}
+		// Into a folder, the kit takes the server's name for it.
+		kits := t.TempDir()
+		r := quinteCLI(t, bg, env, "kit", clipID, "--out", kits)
+		if got, _ := filepath.Glob(filepath.Join(kits, "*_kit.zip")); r.code != exitOK || len(got) != 1 || strings.TrimSpace(r.stdout) != got[0] {
+			t.Errorf("kit without --out: exit %d, wrote %v, said %q", r.code, got, r.stdout)
+		}
 	} else if r.code != exitNotFound {
 		t.Errorf("kit on a server without the route: exit %d, want %d", r.code, exitNotFound)
 	}
@@ -260,10 +274,13 @@ func TestCLICommands(t *testing.T) {
 	}
 	// The invite's token uploads, and its status is visible to it.
 	invEnv := map[string]string{"QUINTE_SERVER": m.URL, "QUINTE_TOKEN": inv.Token, "QUINTE_CACHE_DIR": env["QUINTE_CACHE_DIR"]}
-	if r := quinteCLI(t, bg, invEnv, "upload", photo); r.code != exitOK {
+	if r := quinteCLI(t, bg, invEnv, "upload", photo, "--artist", "Ada", "--title", "Hi"); r.code != exitRefused || !strings.Contains(r.stderr, "consent") {
+		t.Errorf("upload with an invite token and no consent: exit %d, want %d naming the consent", r.code, exitRefused)
+	}
+	if r := quinteCLI(t, bg, invEnv, "upload", photo, "--artist", "Ada", "--title", "Hi", "--agree-release", "en"); r.code != exitOK {
 		t.Errorf("upload with an invite token: exit %d", r.code)
 	}
-	if r := quinteCLI(t, bg, invEnv, "upload", photo); r.code != exitAuth {
+	if r := quinteCLI(t, bg, invEnv, "upload", photo, "--artist", "Ada", "--title", "Hi", "--agree-release", "en"); r.code != exitAuth {
 		t.Errorf("upload with a used-up invite: exit %d, want %d", r.code, exitAuth)
 	}
 

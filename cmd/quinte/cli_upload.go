@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/quinte-media/quinte/client"
 )
@@ -33,6 +34,7 @@ func (c *cli) upload(args []string) error {
 	campaign := fs.String("campaign", "", "the campaign (its branding), such as spring-tour")
 	consent := fs.String("consent", "", "the artist's consent, in their words")
 	captions := fs.String("captions", "", "a .srt or .vtt for the message (one file only)")
+	agree := fs.String("agree-release", "", "the artist has read and agrees to the server's current release text in this language (en, it): its version and hash go with each upload (required with an invite token)")
 	parallel := fs.Int("parallel", 3, "files sent at once")
 	chunk := fs.String("chunk-size", "8MiB", "bytes per request: a cut costs at most one")
 	files, err := c.parse(fs, args)
@@ -79,6 +81,18 @@ func (c *cli) upload(args []string) error {
 	}
 
 	meta := map[string]string{"artist": *artist, "title": *title, "campaign": *campaign, "consent": *consent}
+	if *agree != "" {
+		rel, err := cl.Release(c.ctx, *agree)
+		if err != nil {
+			return fmt.Errorf("reading the release text to agree to: %w", err)
+		}
+		if rel.Lang != *agree {
+			return usagef("--agree-release %s: the server's release %s has no text in %q (it has %v)", *agree, rel.Version, *agree, rel.Languages)
+		}
+		meta["consent_version"], meta["consent_lang"], meta["consent_sha256"] = rel.Version, rel.Lang, rel.SHA256
+		meta["consent_agreed_at"] = time.Now().UTC().Format(time.RFC3339)
+		c.note("agreeing to release %s (%s), sha256 %s", rel.Version, rel.Lang, rel.SHA256)
+	}
 	bs := c.bars()
 	results := make([]uploadResult, len(files))
 	sem := make(chan struct{}, *parallel)

@@ -71,7 +71,8 @@ func init() {
 }
 
 // TestOpenAPIMatchesTheAPI runs a flow through `quinte run` — multipart and tus uploads (the CLI's
-// client's too), reading, listing, captions, invites, and refusals 400, 401, 404, 413 and 415 — with
+// client's too), reading, listing, captions, invites and an artist's upload with its consent, review,
+// the kit, revocation, and refusals 400, 401, 403, 404, 409, 413 and 415 — with
 // a recording client, then checks every request and answer against the description served at
 // /v1/openapi.json: each must match a described operation, its parameters and body, and its answer a
 // described status with its schema.
@@ -135,11 +136,23 @@ func TestOpenAPIMatchesTheAPI(t *testing.T) {
 	c.Do(t, "GET", "/v1/invites/"+inv.ID, nil, nil)
 	artist := &testenv.Client{Base: m.URL, Token: inv.Token, HTTP: hc}
 	artist.Do(t, "GET", "/v1/invite", nil, nil)
-	artistMsg := artist.Upload(t, photo, nil)
+	_, body, _ = artist.Do(t, "GET", "/v1/release?lang=en", nil, nil)
+	var rel client.Release
+	testenv.Must(t, json.Unmarshal(body, &rel))
+	artistMsg := artist.Upload(t, photo, map[string]string{"artist": "Ada", "title": "Hi", "consent_version": rel.Version, "consent_lang": rel.Lang, "consent_sha256": rel.SHA256})
 	artist.Get(t, artistMsg)
-	artist.Do(t, "GET", "/v1/messages", nil, nil) // 403: the team's
-	c.Do(t, "GET", "/v1/invite", nil, nil)        // 404: the team has no invite
+	artist.MultipartBytes(t, "photo.jpg", mustRead(t, photo), nil) // 400 artist_required
+	artist.Do(t, "GET", "/v1/messages", nil, nil)                  // 403: the team's
+	c.Do(t, "GET", "/v1/invite", nil, nil)                         // 404: the team has no invite
 	c.Do(t, "DELETE", "/v1/invites/"+inv.ID, nil, nil)
+
+	// Review, the kit, revocation.
+	c.Do(t, "POST", "/v1/messages/"+photoID+"/review", strings.NewReader(`{"state": "approved"}`), http.Header{"Content-Type": {"application/json"}})
+	c.Do(t, "POST", "/v1/messages/"+photoID+"/review", strings.NewReader(`{"state": "rejected"}`), http.Header{"Content-Type": {"application/json"}}) // 400 reason_required
+	c.Do(t, "GET", "/v1/messages/"+photoID+"/kit", nil, nil)
+	c.Do(t, "POST", "/v1/messages/"+res.ID+"/revoke", nil, nil)
+	c.Get(t, res.ID)
+	c.Do(t, "GET", "/v1/messages/"+res.ID+"/kit", nil, nil) // 409 not_ready
 
 	// Refusals.
 	c.Do(t, "GET", "/v1/messages?limit=1000", nil, nil)                                                                          // 400 bad_limit
@@ -184,7 +197,7 @@ func TestOpenAPIMatchesTheAPI(t *testing.T) {
 		}
 	}
 	t.Logf("%d exchanges checked; by status: %v", len(rec.got), statuses)
-	for _, s := range []int{200, 201, 202, 204, 400, 401, 403, 404, 413, 415} {
+	for _, s := range []int{200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415} {
 		if statuses[s] == 0 {
 			t.Errorf("the flow answered no %d: the check does not cover it", s)
 		}
