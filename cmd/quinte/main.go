@@ -5,8 +5,6 @@
 //	quinte worker  a worker only (containers), against Redis and S3
 //	quinte init    create the bucket (the one setup step api and worker never do)
 //	quinte health  the container health check of a role
-//
-// and the CLI of a quinte server (cli.go): quinte upload, status, ls, fetch, kit, invite create.
 package main
 
 import (
@@ -27,7 +25,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && isCLICommand(os.Args[1]) {
+	if len(os.Args) > 1 && isCLICommand(os.Args[1]) { // the CLI of a server (cli.go): quinte help
 		os.Exit(runCLI(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -46,8 +44,6 @@ const usage = `usage: quinte [-config FILE] run|api|worker|init|health [api|work
   health  exit 0 if the role (default api) on this machine is ready: the API at QUINTE_ADDR
           answers /readyz; a worker's heartbeat (in QUINTE_WORKER_TEMP_DIR) is fresh and found
           Redis, S3 and its job loop alive; run checks both
-
-and the CLI of a server: quinte upload|status|ls|fetch|kit|invite … (quinte help)
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
