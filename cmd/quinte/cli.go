@@ -59,6 +59,25 @@ func isCLICommand(name string) bool {
 	return ok || name == "help"
 }
 
+// cliArgs tells a CLI command line from a role's: the first word that is not a flag (or a flag's
+// value) names the command. Flags given before the command (`quinte --json ls`) are moved after it.
+func cliArgs(args []string) ([]string, bool) {
+	takesValue := map[string]bool{"server": true, "token": true, "config": true}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			if !isCLICommand(a) {
+				return nil, false
+			}
+			return append(append([]string{a}, args[:i]...), args[i+1:]...), true
+		}
+		if name := strings.TrimLeft(a, "-"); takesValue[name] {
+			i++ // its value
+		}
+	}
+	return nil, false
+}
+
 const cliUsage = `usage: quinte COMMAND [flags] [args]   (against a quinte server)
 
   upload FILE…  [--artist A] [--title T] [--campaign C] [--consent TEXT] [--captions FILE]

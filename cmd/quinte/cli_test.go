@@ -364,3 +364,27 @@ func closedPort(t *testing.T) string {
 	l.Close()
 	return "http://" + addr
 }
+
+// A command line is the CLI's when its first word is a command, flags before it or not; a role's
+// stays the role's.
+func TestCLIArgs(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"ls", "--json"}, []string{"ls", "--json"}},
+		{[]string{"--json", "ls", "--limit", "2"}, []string{"ls", "--json", "--limit", "2"}},
+		{[]string{"--server", "http://x", "--token=t", "status", "ID"}, []string{"status", "--server", "http://x", "--token=t", "ID"}},
+		{[]string{"help"}, []string{"help"}},
+		{[]string{"run"}, nil},
+		{[]string{"-config", "ls", "run"}, nil}, // a config file called ls
+		{[]string{"-v", "worker"}, nil},
+		{[]string{"health", "api"}, nil},
+		{nil, nil},
+	} {
+		got, ok := cliArgs(tc.in)
+		if ok != (tc.want != nil) || !slices.Equal(got, tc.want) {
+			t.Errorf("cliArgs(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}

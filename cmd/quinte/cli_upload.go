@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +61,14 @@ func (c *cli) upload(args []string) error {
 			return usagef("--captions: %v", err)
 		}
 	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err == nil && seen[abs] {
+			return usagef("%s is listed twice", f)
+		}
+		seen[abs] = true
+	}
 	sizes := make([]int64, len(files))
 	for i, f := range files {
 		st, err := os.Stat(f)
@@ -91,6 +100,9 @@ func (c *cli) upload(args []string) error {
 		}
 		meta["consent_version"], meta["consent_lang"], meta["consent_sha256"] = rel.Version, rel.Lang, rel.SHA256
 		meta["consent_agreed_at"] = time.Now().UTC().Format(time.RFC3339)
+		if c.tty && !c.json {
+			fmt.Fprintf(c.stderr, "%s\n\n", strings.TrimSpace(rel.Text)) // what is agreed to, on screen
+		}
 		c.note("agreeing to release %s (%s), sha256 %s", rel.Version, rel.Lang, rel.SHA256)
 	}
 	bs := c.bars()

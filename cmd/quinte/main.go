@@ -25,8 +25,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && isCLICommand(os.Args[1]) { // the CLI of a server (cli.go): quinte help
-		os.Exit(runCLI(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	if args, ok := cliArgs(os.Args[1:]); ok { // the CLI of a server (cli.go): quinte help
+		os.Exit(runCLI(ctx, args, os.Getenv, os.Stdout, os.Stderr))
 	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "quinte:", err)
