@@ -14,7 +14,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -303,17 +302,14 @@ func (c *Client) Release(ctx context.Context, lang string) (*Release, error) {
 }
 
 // Kit opens the message's kit, a zip streamed by GET /v1/messages/{id}/kit, with the file name the
-// server gives it ("" when none). size is -1 when the server does not say it.
+// server gives it (its Content-Disposition; "" when none). size is -1 when the server does not say it.
 func (c *Client) Kit(ctx context.Context, id string) (body io.ReadCloser, size int64, name string, err error) {
 	resp, err := c.request(ctx, http.MethodGet, "/v1/messages/"+url.PathEscape(id)+"/kit", nil, nil)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
-		name = filepath.Base(filepath.Clean("/" + params["filename"]))
-		if name == "/" || name == "." || strings.HasPrefix(name, ".") {
-			name = ""
-		}
+		name = params["filename"] // the server's text: the CLI makes it a plain file name
 	}
 	return resp.Body, resp.ContentLength, name, nil
 }

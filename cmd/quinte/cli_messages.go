@@ -12,6 +12,7 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quinte-media/quinte/client"
 	"github.com/quinte-media/quinte/message"
@@ -228,7 +229,7 @@ func (c *cli) fetch(args []string) error {
 	sem := make(chan struct{}, *parallel)
 	var wg sync.WaitGroup
 	for i, o := range want {
-		name := strings.ReplaceAll(o.Name, "/", "-") + outputExt(o)
+		name := safeFileName(o.Name+outputExt(o), fmt.Sprintf("output-%d", i))
 		b := bs.bytes(name, o.Size)
 		wg.Go(func() {
 			sem <- struct{}{}
@@ -264,6 +265,26 @@ func selected(o message.Output, only string) bool {
 		}
 	}
 	return false
+}
+
+// safeFileName makes a name the server gave (an output's, a kit's) a plain file name: path
+// separators and control characters become dashes, and a name that would still mean something else
+// (empty, ".", "..", hidden) is fallback.
+func safeFileName(name, fallback string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' || r == 0x7f || !utf8.ValidRune(r) || r == utf8.RuneError {
+			return '-'
+		}
+		return r
+	}, name)
+	if len(name) > 200 {
+		name = name[len(name)-200:]
+		name = strings.ToValidUTF8(name, "")
+	}
+	if name == "" || strings.HasPrefix(name, ".") {
+		return fallback
+	}
+	return name
 }
 
 // outputExt is the extension of an output's file, from its link's path (the key's), else its type.
@@ -355,9 +376,7 @@ func (c *cli) kit(args []string) error {
 	if err != nil {
 		return err
 	}
-	if name == "" {
-		name = "quinte-" + id + "-kit.zip"
-	}
+	name = safeFileName(name, "quinte-"+safeFileName(id, "message")+"-kit.zip")
 	p := *out
 	if st, err := os.Stat(p); p == "" || (err == nil && st.IsDir()) {
 		p = filepath.Join(p, name) // the server's name for it: artist_title_kit.zip
