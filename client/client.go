@@ -65,22 +65,45 @@ func StatusOf(err error) int {
 
 // Message is a message as GET /v1/messages/{id} shows it.
 type Message struct {
-	ID        string            `json:"id"`
-	Kind      message.Kind      `json:"kind"`
-	Status    message.Status    `json:"status"`
-	Error     *message.Error    `json:"error"`
-	Warnings  []string          `json:"warnings,omitempty"`
-	Note      string            `json:"note,omitempty"`
-	Artist    string            `json:"artist,omitempty"`
-	Title     string            `json:"title,omitempty"`
-	InviteID  string            `json:"invite_id,omitempty"`
-	Campaign  string            `json:"campaign,omitempty"`
-	Captions  bool              `json:"captions"`
-	Review    json.RawMessage   `json:"review,omitempty"` // the team's review, when the server has one
-	Progress  *message.Progress `json:"progress,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
-	Outputs   []message.Output  `json:"outputs"`
+	ID        string              `json:"id"`
+	Kind      message.Kind        `json:"kind"`
+	Status    message.Status      `json:"status"`
+	Error     *message.Error      `json:"error"`
+	Warnings  []string            `json:"warnings,omitempty"`
+	Note      string              `json:"note,omitempty"`
+	Artist    string              `json:"artist,omitempty"`
+	Title     string              `json:"title,omitempty"`
+	InviteID  string              `json:"invite_id,omitempty"`
+	Campaign  string              `json:"campaign,omitempty"`
+	Captions  bool                `json:"captions"`
+	Review    *message.Review     `json:"review,omitempty"`     // the team's last decision (pending until one)
+	Revoked   *message.Revocation `json:"revoked,omitempty"`    // once the consent is withdrawn
+	PosterURL string              `json:"poster_url,omitempty"` // in a list, once ready
+	Progress  *message.Progress   `json:"progress,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	UpdatedAt time.Time           `json:"updated_at"`
+	Outputs   []message.Output    `json:"outputs"`
+
+	raw json.RawMessage // the server's answer, as it came: --json prints it whole
+}
+
+// UnmarshalJSON keeps the answer as it came, besides the fields read.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	type plain Message
+	if err := json.Unmarshal(b, (*plain)(m)); err != nil {
+		return err
+	}
+	m.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// MarshalJSON writes the server's answer as it came, every field it had included.
+func (m Message) MarshalJSON() ([]byte, error) {
+	if m.raw != nil {
+		return m.raw, nil
+	}
+	type plain Message
+	return json.Marshal(plain(m))
 }
 
 // Page is one page of GET /v1/messages.
@@ -120,6 +143,27 @@ type Invite struct {
 	MaxSeconds int       `json:"max_seconds,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
+
+	raw json.RawMessage
+}
+
+// UnmarshalJSON keeps the answer as it came, besides the fields read.
+func (inv *Invite) UnmarshalJSON(b []byte) error {
+	type plain Invite
+	if err := json.Unmarshal(b, (*plain)(inv)); err != nil {
+		return err
+	}
+	inv.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// MarshalJSON writes the server's answer as it came.
+func (inv Invite) MarshalJSON() ([]byte, error) {
+	if inv.raw != nil {
+		return inv.raw, nil
+	}
+	type plain Invite
+	return json.Marshal(plain(inv))
 }
 
 // request sends one request to the API with the token and returns the response when its status is

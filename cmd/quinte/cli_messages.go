@@ -161,9 +161,13 @@ func (c *cli) ls(args []string) error {
 	}
 	return c.out(p, func(w io.Writer) {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tKIND\tCREATED\tARTIST\tTITLE")
+		fmt.Fprintln(tw, "ID\tSTATUS\tREVIEW\tKIND\tCREATED\tARTIST\tTITLE")
 		for _, m := range p.Messages {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Status, m.Kind, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Artist, m.Title)
+			review := "-"
+			if m.Review != nil {
+				review = string(m.Review.State)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Status, review, m.Kind, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Artist, m.Title)
 		}
 		tw.Flush()
 		if p.NextBefore != "" {

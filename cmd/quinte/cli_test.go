@@ -198,6 +198,9 @@ func TestCLICommands(t *testing.T) {
 	r = quinteCLI(t, bg, env, "status", capID, "--json")
 	var capMsg client.Message
 	testenv.Must(t, json.Unmarshal([]byte(r.stdout), &capMsg))
+	if !strings.Contains(r.stdout, `"consent"`) {
+		t.Errorf("status --json is not the server's whole answer (no consent): %s", r.stdout)
+	}
 	if !capMsg.Captions || !slices.ContainsFunc(capMsg.Outputs, func(o message.Output) bool { return o.Role == "caption" }) {
 		t.Errorf("the message uploaded with --captions has captions %v and no caption output", capMsg.Captions)
 	}
