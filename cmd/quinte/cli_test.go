@@ -266,13 +266,13 @@ func TestCLICommands(t *testing.T) {
 
 	// invite create: the link (or the token) and a QR code in half blocks; --json the server's answer.
 	r = quinteCLI(t, bg, env, "invite", "create", "--label", "Ada", "--uploads", "2", "--expires", "72h", "--prompt", "Say hi", "--prompt", "Show the stage")
-	if r.code != exitOK || !strings.ContainsAny(r.stdout, "▀▄") || !(strings.Contains(r.stdout, "link") || strings.Contains(r.stdout, "qi_")) {
+	if r.code != exitOK || !strings.ContainsAny(r.stdout, "▀▄") || !strings.Contains(r.stdout, "link (shown once): "+m.URL+"/a/qi_") {
 		t.Errorf("invite create: exit %d: %s", r.code, r.stdout)
 	}
-	r = quinteCLI(t, bg, env, "invite", "create", "--json", "--uploads", "1")
+	r = quinteCLI(t, bg, env, "invite", "create", "--json", "--uploads", "1", "--max-seconds", "30")
 	var inv client.Invite
 	testenv.Must(t, json.Unmarshal([]byte(r.stdout), &inv))
-	if r.code != exitOK || inv.Token == "" || inv.MaxUploads != 1 {
+	if r.code != exitOK || inv.Token == "" || inv.MaxUploads != 1 || inv.MaxSeconds != 30 || !strings.HasSuffix(inv.URL, "/a/"+inv.Token) {
 		t.Errorf("invite create --json: exit %d: %s", r.code, r.stdout)
 	}
 	// The invite's token uploads, and its status is visible to it.
