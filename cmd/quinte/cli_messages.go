@@ -232,8 +232,14 @@ func (c *cli) fetch(args []string) error {
 	errs := make([]error, len(want))
 	sem := make(chan struct{}, *parallel)
 	var wg sync.WaitGroup
+	used := map[string]bool{}
 	for i, o := range want {
-		name := safeFileName(o.Name+outputExt(o), fmt.Sprintf("output-%d", i))
+		// The server's name for it (artist-title_9x16.mp4), else one made of the output's name.
+		name := safeFileName(o.Filename, "")
+		if name == "" || used[name] {
+			name = safeFileName(o.Name+outputExt(o), fmt.Sprintf("output-%d", i))
+		}
+		used[name] = true
 		b := bs.bytes(name, o.Size)
 		wg.Go(func() {
 			sem <- struct{}{}

@@ -239,7 +239,11 @@ func TestCLICommands(t *testing.T) {
 			t.Errorf("%s: %d bytes on disk, %d reported", file.Path, fileSize(t, file.Path), file.Size)
 		}
 	}
-	if w, h := testenv.Probe(t, filepath.Join(out, "crop-9x16.mp4")).DisplaySize(); math.Abs(float64(w)/float64(h)-9.0/16) > 0.02 {
+	crop := slices.IndexFunc(f.Files, func(f fetched) bool { return f.Name == "crop/9x16" })
+	if crop < 0 {
+		t.Fatalf("fetch --only crops wrote no crop/9x16: %+v", f.Files)
+	}
+	if w, h := testenv.Probe(t, f.Files[crop].Path).DisplaySize(); math.Abs(float64(w)/float64(h)-9.0/16) > 0.02 {
 		t.Errorf("the fetched crop/9x16 is %dx%d", w, h)
 	}
 

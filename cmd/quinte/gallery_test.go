@@ -292,6 +292,15 @@ func TestGalleryAcrossProcesses(t *testing.T) {
 	if path, _ := testenv.Download(t, o.URL, t.TempDir(), "crop"); testenv.Probe(t, path).Duration() < 1 {
 		t.Errorf("the rejected message's crop does not play")
 	}
+
+	// Revoked through the second API: the first's list says so, and the message takes no review.
+	if status, body, _ := c2.Do(t, "POST", "/v1/messages/"+id+"/revoke", nil, nil); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	waitList(t, c1, "status=revoked", 20*time.Second, func(p listPage) bool { return slices.Equal(p.ids(), []string{id}) })
+	if status, body, _ := reviewCall(t, run.URL, token, id, map[string]string{"state": "approved"}); status != http.StatusConflict {
+		t.Errorf("reviewing a revoked message: %d %s", status, body)
+	}
 }
 
 // The social kit of a processed clip with captions: one zip, named from the artist and the title, with
@@ -312,11 +321,36 @@ func TestGalleryKit(t *testing.T) {
 		id := idOf(t, body)
 		v := c.WaitReady(t, id, 3*time.Minute)
 
+		// The team's view: each output says why it is what it is, and downloads under a readable name.
+		const base = "zoe-orsted-img-src-x-thank-you-crew"
+		_, raw, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
+		var view struct {
+			Outputs []struct {
+				Name, Role, URL, Filename string
+				Why                       []struct{ Code, Text string }
+			}
+		}
+		testenv.Must(t, json.Unmarshal(raw, &view))
+		for _, o := range view.Outputs {
+			if o.Role == "crop" && (len(o.Why) == 0 || o.Why[len(o.Why)-1].Code == "" || o.Why[len(o.Why)-1].Text == "") {
+				t.Errorf("%s has no why: %+v", o.Name, o.Why)
+			}
+			if !strings.HasPrefix(o.Filename, base+"_") {
+				t.Errorf("%s downloads as %q", o.Name, o.Filename)
+			}
+			if o.Name == "crop/9x16" {
+				t.Logf("crop/9x16: %+v", o.Why)
+				_, hdr := testenv.Download(t, o.URL, dir, "crop.mp4")
+				if cd := hdr.Get("Content-Disposition"); cd != "attachment; filename="+base+"_9x16.mp4" {
+					t.Errorf("crop/9x16's link answers Content-Disposition %q", cd)
+				}
+			}
+		}
+
 		status, kit, h := c.Do(t, "GET", "/v1/messages/"+id+"/kit", nil, nil)
 		if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
 			t.Fatalf("kit: %d %s %v", status, kit[:min(len(kit), 300)], h)
 		}
-		const base = "zoe-orsted-img-src-x-thank-you-crew"
 		if cd := h.Get("Content-Disposition"); cd != `attachment; filename=`+base+`_kit.zip` {
 			t.Errorf("Content-Disposition %q", cd)
 		}
