@@ -98,7 +98,7 @@ type Index struct {
 }
 
 func newIndex(store indexStore, log *slog.Logger) *Index {
-	x := &Index{store: store, log: log, byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
+	x := &Index{store: store, log: log.With("component", "index"), byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
 	x.snapEvery.Store(int64(snapshotEvery))
 	return x
 }
