@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
@@ -38,6 +41,16 @@ const xssArtist = `<img src=x onerror=alert(1)>`
 func TestTeamGallery(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, env map[string]string) {
 		m := startMain(t, config.RoleRun, env)
+		if m.S3Server == nil {
+			// Outside Safari, hls.js fetches the segments a playlist links, presigned on the bucket's
+			// origin: the bucket needs a CORS rule for the gallery's origin, as the README says.
+			_, err := m.Store.Client().PutBucketCors(context.Background(), &s3.PutBucketCorsInput{
+				Bucket: aws.String(m.Store.Bucket()),
+				CORSConfiguration: &s3types.CORSConfiguration{CORSRules: []s3types.CORSRule{{
+					AllowedOrigins: []string{m.URL}, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}}}},
+			})
+			testenv.Must(t, err)
+		}
 		c := &testenv.Client{Base: m.URL, Token: token}
 		dir := t.TempDir()
 		videoID := c.Upload(t, testenv.Clip(t, dir, 3, 320, 240, 25), map[string]string{"artist": xssArtist, "title": "Thank you, crew"})
