@@ -61,6 +61,10 @@ func TestTeamGallery(t *testing.T) {
 
 		br := browsertest.Start(t, fakeCamera(t), "en-GB")
 		p := br.NewPage(t)
+		var weights []string
+		weigh := func(name string) {
+			weights = append(weights, name+": "+browsertest.Eval[string](p, pageWeightJS))
+		}
 		downloads := filepath.Join(dir, "downloads")
 		testenv.Must(t, os.MkdirAll(downloads, 0o755))
 		_, err := chromedp.CallBrowser(p.Ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -79,6 +83,7 @@ func TestTeamGallery(t *testing.T) {
 		p.Run(chromedp.Navigate(m.URL + "/team"))
 		if shots {
 			p.Shot("team-signin")
+			weigh("team-signin")
 		}
 		p.Type("signin-token", token)
 		p.Click("signin-submit")
@@ -95,6 +100,7 @@ func TestTeamGallery(t *testing.T) {
 		}
 		if shots {
 			p.Shot("team-grid")
+			weigh("team-grid")
 		}
 
 		// Filters: kind (applied on change), then search; the filters stay in the URL.
@@ -128,6 +134,7 @@ func TestTeamGallery(t *testing.T) {
 		if shots {
 			browsertest.Eval[bool](p, `(function(){document.querySelectorAll('video').forEach(function(v){v.pause()}); return true})()`)
 			p.Shot("team-message")
+			weigh("team-message")
 		}
 
 		// Download the crop with its button; ffprobe checks it is the 9:16 crop.
@@ -169,6 +176,7 @@ func TestTeamGallery(t *testing.T) {
 		p.Run(chromedp.Navigate(m.URL + "/team/invites"))
 		if shots {
 			p.Shot("team-invites")
+			weigh("team-invites")
 		}
 		p.Run(chromedp.SendKeys(chromedp.CSS(`input[name=label]`), "Ada, Milan show"),
 			chromedp.SendKeys(chromedp.CSS(`textarea[name=prompts]`), "What did tonight mean to you?\nA word for the crew"))
@@ -180,6 +188,7 @@ func TestTeamGallery(t *testing.T) {
 		}
 		if shots {
 			p.Shot("team-invite-created")
+			weigh("team-invite-created")
 		}
 
 		// Revoke, asked once more; every object of the message goes, and its links are refused.
@@ -215,8 +224,13 @@ func TestTeamGallery(t *testing.T) {
 		p.WaitFor("Italian", `document.documentElement.lang === 'it' && document.body.textContent.includes('Revisione')`, 10*time.Second)
 		if shots {
 			p.Shot("team-grid-it")
+			weigh("team-grid-it")
 		}
 		p.Run(chromedp.Navigate(m.URL + "/team?lang=en"))
+		if shots {
+			testenv.Must(t, os.WriteFile(filepath.Join(testenv.RepoRoot(t), "testdata-out", "pages", "team-weights.txt"), []byte(strings.Join(weights, "\n")+"\n"), 0o644))
+			t.Logf("page weights:\n%s", strings.Join(weights, "\n"))
+		}
 		p.Click("signout")
 		p.WaitFor("the sign-in page", `!!document.querySelector('[data-testid=signin-token]')`, 10*time.Second)
 		p.Run(chromedp.Navigate(m.URL + "/team/m/" + photoID))
@@ -226,6 +240,17 @@ func TestTeamGallery(t *testing.T) {
 		}
 	})
 }
+
+// pageWeightJS sums what the page cost: the HTML and its scripts and styles as sent (gzip for the
+// assets), and the media it loaded (posters, players' metadata) apart.
+const pageWeightJS = `(function(){
+	var nav = performance.getEntriesByType('navigation')[0], code = nav.encodedBodySize, html = nav.encodedBodySize, media = 0;
+	performance.getEntriesByType('resource').forEach(function(e){
+		if (e.initiatorType === 'script' || e.initiatorType === 'link' || e.initiatorType === 'css') code += e.encodedBodySize;
+		else media += e.transferSize || e.encodedBodySize;
+	});
+	return 'html ' + html + ' B, html+css+js ' + code + ' B, media loaded ' + media + ' B';
+})()`
 
 // waitDownload waits for a finished download ending in ext in dir and returns its path (removing it
 // from the next wait's view by renaming it).
