@@ -59,4 +59,3 @@ func TestQRSVG(t *testing.T) {
 		t.Errorf("the SVG draws %d modules, the code has %d dark", drawn, dark)
 	}
 }
-
