@@ -89,6 +89,7 @@ func (c *Config) env() []envVar {
 		{"QUINTE_CORS_ORIGINS", &c.Upload.CORSOrigins},
 		{"QUINTE_UPLOAD_IDLE_TIMEOUT", &c.Upload.IdleTimeout},
 		{"QUINTE_TUS_EXPIRE_AFTER", &c.Upload.TusExpireAfter},
+		{"QUINTE_PUBLIC_URL", &c.Upload.PublicURL},
 		{"QUINTE_RECONCILE_EVERY", &c.Worker.ReconcileEvery},
 		{"QUINTE_WORKER_CONCURRENCY", &c.Worker.Concurrency},
 		{"QUINTE_WORKER_MAX_RETRY", &c.Worker.MaxRetry},

@@ -47,6 +47,7 @@ type Spec struct {
 	Prompts    []string
 	MaxUploads int
 	TTL        time.Duration
+	MaxSeconds int // the longest recording; 0: DefaultMaxSeconds
 }
 
 // Create stores a new invite and returns it with its token, which is not kept anywhere.
@@ -54,7 +55,7 @@ func (b *Book) Create(ctx context.Context, s Spec) (*Invite, string, error) {
 	now := b.now()
 	inv := &Invite{
 		ID: message.NewID(), Label: s.Label, Prompts: s.Prompts, MaxUploads: s.MaxUploads,
-		Uploads: []string{}, CreatedAt: now, ExpiresAt: now.Add(s.TTL),
+		Uploads: []string{}, CreatedAt: now, ExpiresAt: now.Add(s.TTL), MaxSeconds: s.MaxSeconds,
 	}
 	tok := newToken(inv.ID)
 	inv.TokenHash = hashToken(tok)

@@ -30,6 +30,24 @@ type Invite struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 	TokenHash  string     `json:"token_hash"` // hex SHA-256 of the token
+
+	// MaxSeconds is the longest recording the invite takes; 0 (an invite made before the limit
+	// existed) means DefaultMaxSeconds.
+	MaxSeconds int `json:"max_seconds,omitempty"`
+}
+
+// Recording limits of an invite, in seconds.
+const (
+	DefaultMaxSeconds = 120
+	MaxMaxSeconds     = 600
+)
+
+// Seconds is the longest recording the invite takes.
+func (inv *Invite) Seconds() int {
+	if inv.MaxSeconds <= 0 {
+		return DefaultMaxSeconds
+	}
+	return inv.MaxSeconds
 }
 
 // Errors of invites that cannot be used.

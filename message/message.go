@@ -28,10 +28,11 @@ const (
 	StatusProcessing Status = "processing"
 	StatusReady      Status = "ready"
 	StatusFailed     Status = "failed"
+	StatusRevoked    Status = "revoked" // consent withdrawn: everything deleted but the record (Record.Revoked)
 )
 
 // Terminal reports whether nothing more will happen to a message in this status.
-func (s Status) Terminal() bool { return s == StatusReady || s == StatusFailed }
+func (s Status) Terminal() bool { return s == StatusReady || s == StatusFailed || s == StatusRevoked }
 
 // Error is why a message failed, in words a person can act on.
 type Error struct {
@@ -60,6 +61,10 @@ type Record struct {
 	Running   string    `json:"running,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// Revoked says who withdrew the message's consent, when, and which keys were deleted; it is set
+	// with StatusRevoked, and the record is then all that remains.
+	Revoked *Revocation `json:"revoked,omitempty"`
 }
 
 // Requeue puts the record back to queued with a clean slate, as a person's change (new captions)
@@ -88,12 +93,15 @@ type Meta struct {
 	Filename    string    `json:"filename,omitempty"`
 	Artist      string    `json:"artist,omitempty"`
 	Title       string    `json:"title,omitempty"`
-	Consent     string    `json:"consent,omitempty"`
+	Consent     *Consent  `json:"consent,omitempty"`
 	Via         string    `json:"via"`                 // "multipart" or "tus"
 	InviteID    string    `json:"invite_id,omitempty"` // the invite it was uploaded with; empty for the team
 	Campaign    string    `json:"campaign,omitempty"`  // a campaign name (configs/campaigns/{name}.yaml); see ValidCampaign
 	Captions    string    `json:"captions,omitempty"`  // CaptionsKey(ID) when a .srt/.vtt was supplied
 	CreatedAt   time.Time `json:"created_at"`
+
+	// MaxSeconds is the longest recording the invite allowed (0: the pipeline's own limit only).
+	MaxSeconds int `json:"max_seconds,omitempty"`
 }
 
 // Roles of outputs.

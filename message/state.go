@@ -40,13 +40,17 @@ func (s States) Create(ctx context.Context, id string, kind Kind) (Record, error
 	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
 }
 
-// Update applies change to the record of id (creating it when missing) and writes it back.
+// Update applies change to the record of id (creating it when missing) and writes it back. A revoked
+// record is returned as it is, unchanged: callers that would work on the message check its Status.
 func (s States) Update(ctx context.Context, id string, change func(*Record)) (Record, error) {
 	r, err := s.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
 		r = Record{ID: id, CreatedAt: s.now()}
 	} else if err != nil {
 		return r, err
+	}
+	if r.Status == StatusRevoked {
+		return r, nil // consent withdrawn: nothing brings the message back (see Revoke)
 	}
 	change(&r)
 	r.UpdatedAt = s.now()

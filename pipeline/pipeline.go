@@ -83,6 +83,10 @@ type Input struct {
 	Campaign string // a campaign of the catalogue ("" for none)
 	Captions string // a .srt or .vtt on local disk, burned into the video crops and published ("" for none)
 
+	// MaxSeconds is the longest recording the invite the message came with allows (0: none but the
+	// configured limit); see InviteLimit.
+	MaxSeconds int
+
 	// Progress, when set, is told which step the job is in and how far that step is, as it moves
 	// (from the tools' own reads and reports; a few times a second at most). It must not block.
 	Progress func(message.Progress)
@@ -193,12 +197,18 @@ func (p *Pipeline) probe(ctx context.Context, j *job) error {
 	if err := p.cfg.checkLimits(&m); err != nil {
 		return err
 	}
+	if err := InviteLimit(m.Duration, j.in.MaxSeconds); err != nil {
+		return err
+	}
 	j.res.Media, j.res.Kind = &m, m.Kind
 	return nil
 }
 
 func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
-	return classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media))
+	if err := classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media)); err != nil {
+		return err
+	}
+	return InviteLimit(j.res.Media.Duration, j.in.MaxSeconds) // a browser's WebM says its length only now
 }
 
 func (p *Pipeline) plan(_ context.Context, j *job) error {

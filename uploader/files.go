@@ -48,10 +48,15 @@ func (s *Server) fileSig(key, name string, exp int64) string {
 // downloadURL is the link that downloads key for the links' lifetime, as an attachment called name
 // (none: inline): the API's own when it serves files, else a presigned S3 URL.
 func (s *Server) downloadURL(ctx context.Context, base, key, name string) (string, error) {
+	return s.downloadLink(ctx, base, key, name, s.cfg.URLTTL)
+}
+
+// downloadLink is downloadURL for ttl.
+func (s *Server) downloadLink(ctx context.Context, base, key, name string, ttl time.Duration) (string, error) {
 	if !s.serveFiles || len(s.linkKey) == 0 {
-		return s.store.PresignGet(ctx, key, name, s.cfg.URLTTL)
+		return s.store.PresignGet(ctx, key, name, ttl)
 	}
-	exp := time.Now().Add(s.cfg.URLTTL).Unix()
+	exp := time.Now().Add(ttl).Unix()
 	q := url.Values{"exp": {strconv.FormatInt(exp, 10)}, "sig": {s.fileSig(key, name, exp)}}
 	if name != "" {
 		q.Set("name", name)

@@ -75,9 +75,8 @@ func (s *Server) describeUpload(meta *message.Meta, name, value string) *apiErro
 		meta.Artist = v
 	case "title":
 		meta.Title = v
-	case "consent":
-		meta.Consent = v
-	}
+	} // "consent" is only held to its length here: consentOf reads it
+
 	return nil
 }
 

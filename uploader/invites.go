@@ -27,6 +27,7 @@ type inviteRequest struct {
 	MaxUploads *int      `json:"max_uploads"`
 	ExpiresIn  string    `json:"expires_in"` // a Go duration such as "72h"
 	ExpiresAt  time.Time `json:"expires_at"`
+	MaxSeconds *int      `json:"max_seconds"` // the longest recording, 1..600 (default 120)
 }
 
 // inviteView is an invite as the team sees it: never the token (shown once, at creation) nor its hash.
@@ -42,6 +43,8 @@ type inviteView struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	MaxSeconds int        `json:"max_seconds"`   // the longest recording, in seconds
+	URL        string     `json:"url,omitempty"` // the artist's page, <base>/a/<token>: only where the token is known
 }
 
 func viewInvite(inv *invite.Invite, now time.Time) inviteView {
@@ -60,7 +63,7 @@ func viewInvite(inv *invite.Invite, now time.Time) inviteView {
 	}
 	return inviteView{ID: inv.ID, Status: status, Label: inv.Label, Prompts: prompts, MaxUploads: inv.MaxUploads,
 		Remaining: inv.Remaining(), Messages: inv.Uploads, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
-		DisabledAt: inv.DisabledAt}
+		DisabledAt: inv.DisabledAt, MaxSeconds: inv.Seconds()}
 }
 
 // createInvite handles POST /v1/invites (team only).
@@ -84,13 +87,13 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("invite created", "invite_id", inv.ID, "max_uploads", inv.MaxUploads, "expires_at", inv.ExpiresAt)
 	v := viewInvite(inv, time.Now())
-	v.Token = tok
+	v.Token, v.URL = tok, s.pageURL(r, tok)
 	w.Header().Set("Location", "/v1/invites/"+inv.ID)
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (req inviteRequest) spec(now time.Time) (invite.Spec, *apiError) {
-	spec := invite.Spec{Label: cleanText(req.Label, 200), MaxUploads: defaultInviteUploads, TTL: defaultInviteTTL}
+func (req inviteRequest) spec(now time.Time) (spec invite.Spec, aerr *apiError) {
+	spec = invite.Spec{Label: cleanText(req.Label, 200), MaxUploads: defaultInviteUploads, TTL: defaultInviteTTL}
 	if req.MaxUploads != nil {
 		spec.MaxUploads = *req.MaxUploads
 	}
@@ -111,6 +114,9 @@ func (req inviteRequest) spec(now time.Time) (invite.Spec, *apiError) {
 	}
 	if spec.TTL < time.Minute || spec.TTL > maxInviteTTL {
 		return spec, errorf(http.StatusBadRequest, "bad_invite", "an invite must expire between one minute and %d days from now", int(maxInviteTTL.Hours()/24))
+	}
+	if spec.MaxSeconds, aerr = maxSeconds(req.MaxSeconds); aerr != nil {
+		return spec, aerr
 	}
 	if len(req.Prompts) > maxPrompts {
 		return spec, errorf(http.StatusBadRequest, "bad_invite", "at most %d prompts", maxPrompts)
@@ -179,7 +185,7 @@ func (s *Server) ownInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewInvite(inv, time.Now())
 	v.Label = "" // the team's note, not the artist's business
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, s.ownInviteView(r, inv, v))
 }
 
 // releaseInvite gives back the invite slot of an upload that did not become a message.

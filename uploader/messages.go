@@ -32,6 +32,10 @@ type messageView struct {
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Outputs   []message.Output  `json:"outputs"`
+	// Consent is what the artist agreed to ({"recorded": false} when nothing was); Revoked, once the
+	// consent is withdrawn, who withdrew it, when, and what was deleted.
+	Consent *message.Consent    `json:"consent,omitempty"`
+	Revoked *message.Revocation `json:"revoked,omitempty"`
 }
 
 // getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
@@ -49,6 +53,15 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if callerFrom(r.Context()).invite != nil {
 		v.Outputs, v.InviteID = []message.Output{}, ""
+		if v.Status == message.StatusReady {
+			// Only the poster and the 9:16 crop, by short links: the rest is the team's to download.
+			outs, err := s.artistOutputs(r.Context(), requestBase(r), id)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				writeError(w, storageDown(s, err))
+				return
+			}
+			v.Outputs = append(v.Outputs, outs...)
+		}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -141,6 +154,10 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID
 		v.Campaign, v.Captions = meta.Campaign, meta.Captions != ""
+		v.Consent = meta.Consent
+	}
+	if v.Revoked = rec.Revoked; v.Consent == nil && rec.Status != message.StatusRevoked {
+		v.Consent = message.NotRecorded()
 	}
 	if rec.Status == message.StatusProcessing {
 		v.Progress = s.progress(ctx, id, rec)
@@ -191,7 +208,7 @@ func storageDown(s *Server, err error) *apiError {
 }
 
 // listStatuses are the statuses GET /v1/messages?status= takes.
-var listStatuses = []message.Status{message.StatusQueued, message.StatusProcessing, message.StatusReady, message.StatusFailed}
+var listStatuses = []message.Status{message.StatusQueued, message.StatusProcessing, message.StatusReady, message.StatusFailed, message.StatusRevoked}
 
 func joinStatuses(ss []message.Status) string {
 	var b strings.Builder

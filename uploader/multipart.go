@@ -54,6 +54,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var captions []byte
+	consent := map[string]string{}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -81,6 +82,14 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			aerr = s.describeUpload(&meta, name, string(b))
+			consent[name] = string(b)
+		case "consent_version", "consent_lang", "consent_sha256", "consent_agreed_at":
+			b, err := io.ReadAll(io.LimitReader(part, 4<<10))
+			if err != nil {
+				writeError(w, uploadReadError(err))
+				return
+			}
+			consent[name] = string(b)
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, formOverhead))
 		}
@@ -94,6 +103,14 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "no_file", "the form has no field called file"))
 		return
 	}
+	if aerr = requireNames(&meta); aerr == nil {
+		meta.Consent, aerr = s.consentOf(consent, meta.InviteID, meta.CreatedAt, true)
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	meta.MaxSeconds = s.inviteSeconds(ctx)
 	if captions != nil {
 		if aerr := captionsFor(meta.Kind); aerr != nil {
 			writeError(w, aerr)

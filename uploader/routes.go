@@ -48,6 +48,8 @@ func (s *Server) routes() []route {
 		f("GET /v1/invites/{id}", s.getInvite, accessTeam),
 		f("DELETE /v1/invites/{id}", s.disableInvite, accessTeam),
 		f("GET /v1/invite", s.ownInvite, accessInvite),
+		f("GET /v1/release", s.getRelease, accessInvite),
+		f("POST /v1/messages/{id}/revoke", s.revokeMessage, accessInvite),
 	}
 	rs = append(rs, s.pageRoutes()...)
 	if s.tus != nil {

@@ -73,15 +73,30 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 		if len(k) > 64 || len(v) > 4<<10 {
 			return handler.HTTPResponse{}, none, handler.NewError("ERR_METADATA_TOO_LONG", "upload metadata is too long", http.StatusBadRequest)
 		}
-		if k != inviteMetaKey {
+		if k != inviteMetaKey && !strings.HasPrefix(k, serverMetaPrefix) {
 			md[k] = v
 		}
 	}
 	// Checked now, so the artist learns before sending the bytes.
+	probe := message.Meta{}
+	if inv := callerFrom(hook.Context).invite; inv != nil {
+		probe.InviteID = inv.ID
+	}
 	for _, name := range describedBy {
-		if aerr := s.describeUpload(&message.Meta{}, name, md[name]); aerr != nil {
+		if aerr := s.describeUpload(&probe, name, md[name]); aerr != nil {
 			return handler.HTTPResponse{}, none, tusError(aerr)
 		}
+	}
+	at := time.Now().UTC()
+	if aerr := requireNames(&probe); aerr != nil {
+		return handler.HTTPResponse{}, none, tusError(aerr)
+	}
+	if _, aerr := s.consentOf(md, probe.InviteID, at, true); aerr != nil {
+		return handler.HTTPResponse{}, none, tusError(aerr)
+	}
+	md[consentAtKey] = at.Format(time.RFC3339Nano)
+	if n := s.inviteSeconds(hook.Context); n > 0 {
+		md[maxSecondsMetaKey] = strconv.Itoa(n)
 	}
 	id := message.NewID()
 	inviteID, aerr := s.admit(hook.Context, id)
@@ -200,6 +215,7 @@ func (s *Server) finishUpload(ctx context.Context, up handler.FileInfo) (string,
 		// without that field rather than being lost.
 		_ = s.describeUpload(&meta, name, up.MetaData[name])
 	}
+	meta.Consent, meta.MaxSeconds = s.tusConsent(up.MetaData, inviteID, meta.CreatedAt)
 	if err := s.register(ctx, meta); err != nil {
 		return storageTrouble("recording message failed", err)
 	}

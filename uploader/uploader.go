@@ -16,6 +16,7 @@ import (
 
 	"github.com/quinte-media/quinte/invite"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/release"
 )
 
 // Config tunes the API.
@@ -27,6 +28,9 @@ type Config struct {
 	// A resumable upload still unfinished this long after its creation is removed, and its invite
 	// slot given back (0: kept until finished or cancelled).
 	TusExpireAfter time.Duration `yaml:"tus_expire_after"`
+	// PublicURL is the address artists reach the API by (https://upload.example.org), for the page link
+	// an invite answers with; empty: the scheme and host of each request.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Validate checks the settings.
@@ -43,6 +47,9 @@ func (c Config) Validate() error {
 	}
 	if c.TusExpireAfter < 0 || (c.TusExpireAfter > 0 && c.TusExpireAfter < 2*c.IdleTimeout) {
 		errs = append(errs, errors.New("QUINTE_TUS_EXPIRE_AFTER must be 0 (never) or at least twice QUINTE_UPLOAD_IDLE_TIMEOUT"))
+	}
+	if c.PublicURL != "" && !validOrigin(strings.TrimRight(c.PublicURL, "/")) {
+		errs = append(errs, fmt.Errorf("QUINTE_PUBLIC_URL: %q is not an address such as https://upload.example.org (scheme, host and port only; no path)", c.PublicURL))
 	}
 	for _, o := range c.CORSOrigins {
 		if !validOrigin(o) {
@@ -94,12 +101,14 @@ type Server struct {
 	// serveFiles: download links point at this API's files route instead of presigned S3 URLs.
 	serveFiles bool
 	campaigns  Campaigns // nil: campaign names are only checked for their shape
+	releases   *release.Catalogue
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
 func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
 	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
-		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken)}
+		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken),
+		releases: release.Builtin()}
 }
 
 // Handler routes every request by the route table (routes.go): each route with its access, and

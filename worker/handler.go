@@ -24,6 +24,8 @@ type Store interface {
 	pipeline.Publisher
 	Exists(ctx context.Context, key string) (bool, error)
 	Download(ctx context.Context, key, path string) (int64, error)
+	List(ctx context.Context, prefix string) ([]string, error)
+	Delete(ctx context.Context, key string) error
 	Ping(ctx context.Context) error
 	Bucket() string
 }
@@ -120,6 +122,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	defer h.sweepRevoked(ctx, log, id) // after end and after the progress writer stops: see revoked.go
 	defer h.end(ctx, log, id, a)
 
 	dir, err := newJobDir(h.cfg.TempDir, id)
@@ -138,13 +141,18 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	progress := startProgress(ctx, h.store, id, h.ProgressEvery, log)
 	defer progress.stop()
 	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign,
-		Progress: progress.set}
+		Progress: progress.set, MaxSeconds: meta.MaxSeconds}
 	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
 		return h.fail(ctx, log, id, err)
 	}
 	res, err := h.pipe.Process(ctx, in)
 	if err != nil {
 		return h.fail(ctx, log, id, err)
+	}
+	if h.isRevoked(ctx, id) {
+		h.ended(id)
+		log.Info("message revoked while processing: nothing is published")
+		return fmt.Errorf("message %s was revoked: %w", id, asynq.SkipRetry)
 	}
 	progress.set(message.Progress{Stage: "publish"})
 	var man *message.Manifest
@@ -285,7 +293,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	}
 	var crashes int
 	var out bool
-	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
+	rec, err := h.states.Update(ctx, id, func(r *message.Record) {
 		if crashes, out = crashedOut(*r, maxRetry); out {
 			r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, crashedWorker(crashes), "", "", crashes
 			return
@@ -296,8 +304,12 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 		if r.Kind == "" {
 			r.Kind = kind
 		}
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
+	}
+	if rec.Status == message.StatusRevoked {
+		return nil, fmt.Errorf("message %s was revoked: %w", id, asynq.SkipRetry)
 	}
 	if out {
 		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)

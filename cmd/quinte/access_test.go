@@ -39,10 +39,12 @@ func createInvite(t *testing.T, c *testenv.Client, body string) (string, string)
 	return v.ID, v.Token
 }
 
-// tusCreate starts a tus upload of n bytes with token and returns its path under the API.
+// tusCreate starts a tus upload of n bytes with token and returns its path under the API. It sends
+// what an invite's upload must carry (testenv.ArtistFields), which the team's may.
 func tusCreate(t *testing.T, base, token string, n int) string {
 	t.Helper()
-	resp, _ := tusRequest(t, "POST", base+"/v1/uploads/", token, nil, map[string]string{"Upload-Length": fmt.Sprint(n)})
+	resp, _ := tusRequest(t, "POST", base+"/v1/uploads/", token, nil, map[string]string{"Upload-Length": fmt.Sprint(n),
+		"Upload-Metadata": testenv.TusMetadata(testenv.ArtistFields(nil))})
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("tus create: %d", resp.StatusCode)
 	}
@@ -61,7 +63,7 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 	invID, invTok := createInvite(t, team, `{"label":"Ada","max_uploads":50,"expires_in":"24h","prompts":["Who would you like to thank?"]}`)
 	artist := &testenv.Client{Base: m.URL, Token: invTok}
 	teamMsg := team.Upload(t, wav, nil)
-	invMsg := artist.Upload(t, wav, map[string]string{"artist": "Ada"})
+	invMsg := artist.Upload(t, wav, testenv.ArtistFields(nil))
 	withdrawnID, withdrawnTok := createInvite(t, team, `{"max_uploads":1}`)
 	if status, _, _ := team.Do(t, "DELETE", "/v1/invites/"+withdrawnID, nil, nil); status != http.StatusOK {
 		t.Fatalf("disable invite: %d", status)
@@ -88,8 +90,22 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 	fixed := func(p string) func(string) string { return func(string) string { return p } }
 	multipartBody := func() (string, []byte) {
 		var buf bytes.Buffer
-		ct := writeMultipart(t, &buf, wav)
+		ct := writeMultipartFields(t, &buf, wav, testenv.ArtistFields(nil))
 		return ct, buf.Bytes()
+	}
+	// revokeOf uploads a message by the invite or the team for the invite's and the team's request, so
+	// that each revokes one of its own.
+	revokeOf := func(owner string) func(string) string {
+		return func(cred string) string {
+			if cred != "invite" && cred != "team" {
+				return "/v1/messages/" + invMsg + "/revoke"
+			}
+			c := team
+			if owner == "invite" {
+				c = artist
+			}
+			return "/v1/messages/" + c.Upload(t, wav, testenv.ArtistFields(nil)) + "/revoke"
+		}
 	}
 	jsonBody := func(s string) func() (string, []byte) {
 		return func() (string, []byte) { return "application/json", []byte(s) }
@@ -139,7 +155,11 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 		{method: "GET", path: fixed("/v1/invites/" + invID), invite: 403, team: 200},
 		{method: "DELETE", path: throwawayInvite, invite: 403, team: 200},
 		{method: "GET", path: fixed("/v1/invite"), invite: 200, team: 404},
-		{method: "POST", path: fixed("/v1/uploads/"), header: http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Length": {"10"}}, invite: 201, team: 201},
+		{method: "GET", path: fixed("/v1/release?lang=it"), invite: 200, team: 200},
+		{method: "POST", path: revokeOf("invite"), invite: 200, team: 200},
+		{method: "POST", path: revokeOf("team"), invite: 404, team: 200},
+		{method: "POST", path: fixed("/v1/uploads/"), header: http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Length": {"10"},
+			"Upload-Metadata": {testenv.TusMetadata(testenv.ArtistFields(nil))}}, invite: 201, team: 201},
 		{method: "HEAD", path: uploadBy("invite"), header: tusH, invite: 200, team: 200},
 		{method: "PATCH", path: uploadBy("invite"), header: http.Header{"Tus-Resumable": {"1.0.0"}, "Upload-Offset": {"0"}}, body: patch, invite: 204, team: 204},
 		{method: "DELETE", path: uploadBy("invite"), header: tusH, invite: 204, team: 204},
@@ -224,12 +244,13 @@ func TestEveryRouteWithEveryCredential(t *testing.T) {
 	if got := metaOf(t, m, teamMsg).InviteID; got != "" {
 		t.Errorf("team upload records invite %q", got)
 	}
-	// The invite's status read never carries download links.
+	// The invite's status read carries no download links but its poster's and its 9:16 crop's (a voice
+	// note: its audiogram).
 	ready := team.WaitReady(t, invMsg, 2*time.Minute)
 	if len(ready.Outputs) == 0 {
 		t.Fatal("the team sees no outputs")
 	}
-	if got := artist.Get(t, invMsg); got.Status != "ready" || len(got.Outputs) != 0 {
-		t.Errorf("the artist reads status %q with %d outputs; want ready and none", got.Status, len(got.Outputs))
+	if got := artist.Get(t, invMsg); got.Status != "ready" || len(got.Outputs) != 1 || got.Outputs[0].Name != "audiogram/9x16" {
+		t.Errorf("the artist reads status %q with outputs %+v; want ready and only audiogram/9x16", got.Status, got.Outputs)
 	}
 }

@@ -167,7 +167,7 @@ func TestCaptionsAddedLaterReprocessTheMessage(t *testing.T) {
 	clip := testenv.Corpus(t, "video/iphone4s_h264_rotated.mov")
 
 	// The artist uploads by tus, then adds captions; once ready, the team replaces them.
-	id := artist.Tus(t, clip, map[string]string{"filename": "clip.mov", "campaign": campaign}, 64<<10)
+	id := artist.Tus(t, clip, testenv.ArtistFields(map[string]string{"filename": "clip.mov", "campaign": campaign}), 64<<10)
 	if status, body := putCaptions(t, m.URL, otherTok, id, []byte(vttCaptions)); status != http.StatusNotFound {
 		t.Errorf("another invite adds captions: %d %s", status, body)
 	}

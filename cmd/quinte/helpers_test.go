@@ -38,6 +38,23 @@ func writeMultipart(t testing.TB, w io.Writer, path string) string {
 	return mw.FormDataContentType()
 }
 
+// writeMultipartFields is writeMultipart with text fields before the file.
+func writeMultipartFields(t testing.TB, w io.Writer, path string, fields map[string]string) string {
+	t.Helper()
+	mw := multipart.NewWriter(w)
+	for k, v := range fields {
+		testenv.Must(t, mw.WriteField(k, v))
+	}
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	testenv.Must(t, err)
+	b, err := os.ReadFile(path)
+	testenv.Must(t, err)
+	_, err = fw.Write(b)
+	testenv.Must(t, err)
+	testenv.Must(t, mw.Close())
+	return mw.FormDataContentType()
+}
+
 func mustRead(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -52,7 +52,7 @@ func testInviteSlotsOfResumableUploads(t *testing.T, env map[string]string) {
 	if resp.StatusCode != http.StatusNoContent || remaining() != 0 {
 		t.Fatalf("second upload: %d, %d uploads left; want 204 and 0", resp.StatusCode, remaining())
 	}
-	if resp, body := tusRequest(t, "POST", m.URL+"/v1/uploads/", invTok, nil, map[string]string{"Upload-Length": "10"}); resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "no uploads left") {
+	if resp, body := tusRequest(t, "POST", m.URL+"/v1/uploads/", invTok, nil, map[string]string{"Upload-Length": "10", "Upload-Metadata": testenv.TusMetadata(testenv.ArtistFields(nil))}); resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "no uploads left") {
 		t.Errorf("a third upload on a used-up invite: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := tusRequest(t, "DELETE", m.URL+cancelled, invTok, nil, nil); resp.StatusCode != http.StatusNoContent {
