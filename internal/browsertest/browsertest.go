@@ -301,4 +301,3 @@ func (p *Page) Type(id, text string) {
 	p.t.Helper()
 	p.Run(chromedp.WaitVisible(chromedp.CSS(TestID(id))), chromedp.SendKeys(chromedp.CSS(TestID(id)), text))
 }
-

@@ -319,10 +319,7 @@
     box.textContent = '';
     box.appendChild(el('p', 'hint', t('release_loading')));
     $('release-version').textContent = '';
-    return fetch('/v1/release?lang=' + encodeURIComponent(want), { cache: 'no-store' }).then(function (res) {
-      if (!res.ok) throw new Error('release ' + res.status);
-      return res.json();
-    }).then(function (r) {
+    return api('/v1/release?lang=' + encodeURIComponent(want)).then(function (r) {
       if (want !== lang) return; // switched again meanwhile
       release = r;
       renderMarkdown(r.text, box);
