@@ -206,7 +206,9 @@ func (m *Main) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
 	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+	stopper := uploader.NewStopper() // uploads under way at shutdown keep what they sent
 	srv := &http.Server{
+		BaseContext:       stopper.BaseContext,
 		Handler:           api.Handler(),
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -219,11 +221,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 		}
 	}()
 	m.URL = "http://" + displayAddr(ln.Addr().String())
-	m.closers = append(m.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	})
+	m.closers = append(m.closers, func() error { return stopper.Shutdown(srv, 2*time.Second, 10*time.Second) })
 	m.Log.Info("API listening", "url", m.URL)
 	return nil
 }

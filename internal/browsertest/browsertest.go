@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -245,15 +246,25 @@ func (p *Page) SmallTargets() []string {
 // Throttle limits the tab's upload (and download) to bytesPerSec; 0 lifts the limit.
 func (p *Page) Throttle(bytesPerSec float64) {
 	p.t.Helper()
-	c := &network.Conditions{Latency: 20, DownloadThroughput: bytesPerSec, UploadThroughput: bytesPerSec}
+	params := emulateNetworkConditionsParams{Latency: 20, DownloadThroughput: bytesPerSec, UploadThroughput: bytesPerSec}
 	if bytesPerSec == 0 {
-		c = &network.Conditions{DownloadThroughput: -1, UploadThroughput: -1}
+		params = emulateNetworkConditionsParams{DownloadThroughput: -1, UploadThroughput: -1}
 	}
-	if _, err := chromedp.Call(p.Ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		MatchedNetworkConditions: []*network.Conditions{c},
-	}); err != nil {
+	if _, err := chromedp.Call(p.Ctx, emulateNetworkConditions, params); err != nil {
 		p.t.Fatalf("throttle: %v", err)
 	}
+}
+
+// emulateNetworkConditions is Network.emulateNetworkConditions, which throttles a tab's uploads too.
+// Deprecated in the protocol (cdproto no longer lists it), it is what Chromium still applies to a
+// request body; its successor, emulateNetworkConditionsByRule, refuses a rule for every URL here.
+var emulateNetworkConditions = cdp.Command[emulateNetworkConditionsParams, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
+
+type emulateNetworkConditionsParams struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
 }
 
 // WaitFor polls js (an expression) until it is true.

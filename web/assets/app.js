@@ -215,7 +215,7 @@
       li.dataset.id = m.id;
       li.dataset.state = m.status;
       var main = el('div', 'message-main');
-      main.appendChild(el('span', 'message-title', m.title || t('untitled')));
+      main.appendChild(el('span', 'message-title', m.status === 'revoked' ? t('withdrawn_message') : (m.title || t('untitled'))));
       var sub = el('span', 'message-sub', [m.artist, fmtDate(m.created_at)].filter(Boolean).join(' · '));
       main.appendChild(sub);
       li.appendChild(main);
@@ -428,6 +428,7 @@
     ready.then(function () {
       $('record').disabled = true;
       show($('switch-camera'), false);
+      $('capture').dataset.phase = 'recording';
       var n = 3, cd = $('countdown');
       cd.textContent = String(n);
       show(cd, true);
@@ -461,6 +462,7 @@
     recorder.onstop = finishRecording;
     recorder.start(1000);
     recStart = Date.now();
+    $('capture').dataset.phase = 'recording';
     show($('record'), false);
     show($('stop'), true);
     show($('timer'), true);
@@ -505,6 +507,7 @@
     show(a, audioOnly);
     (audioOnly ? a : v).src = previewURL;
     show($('preview'), true);
+    $('capture').dataset.phase = 'preview';
   }
 
   function retake() {
@@ -512,6 +515,7 @@
     $('preview-video').removeAttribute('src');
     $('preview-audio').removeAttribute('src');
     recorded = null;
+    $('capture').dataset.phase = '';
     show($('preview'), false);
     show($('stage'), true);
     show($('rec-controls'), true);
@@ -680,11 +684,18 @@
   var pollId = null, lastResult = null;
 
   function uploaded(id) {
+    $('result').dataset.uploadedAt = String(Date.now()); // the tests measure from here to the poster
+    delete $('result').dataset.posterAt;
     show($('upload'), false);
     show($('resume-note'), false);
     clearError();
     renderResult({ id: id, status: 'uploaded' });
     poll();
+  }
+
+  function posterShown() {
+    var r = $('result');
+    if (r.dataset.uploadedAt && !r.dataset.posterAt) r.dataset.posterAt = String(Date.now());
   }
 
   function stopPolling() { if (pollId) { clearTimeout(pollId); pollId = null; } }
@@ -727,21 +738,19 @@
     var media = $('result-media'), img = $('poster'), vid = $('crop');
     if (m.status === 'ready' && (m.poster_url || m.crop_url)) {
       show(media, true);
-      var cropIsImage = m.kind === 'image';
-      if (m.poster_url && img.dataset.src !== m.poster_url && !(cropIsImage && m.crop_url)) {
-        img.dataset.src = m.poster_url;
-        img.src = m.poster_url;
-      }
-      if (cropIsImage && m.crop_url && img.dataset.src !== m.crop_url) { img.dataset.src = m.crop_url; img.src = m.crop_url; }
-      show(img, !!(m.poster_url || (cropIsImage && m.crop_url)));
-      if (m.crop_url && !cropIsImage && vid.dataset.src !== m.crop_url) {
-        vid.dataset.src = m.crop_url;
+      // A photo's 9:16 crop is a picture: it is shown as the poster is. A video's plays, muted, looping.
+      var picture = m.kind === 'image' ? (m.crop_url || m.poster_url) : m.poster_url;
+      if (picture && img.dataset.src !== picture) { img.dataset.src = picture; img.src = picture; }
+      show($('poster-fig'), !!picture);
+      var clip = m.kind === 'image' ? '' : m.crop_url;
+      if (clip && vid.dataset.src !== clip) {
+        vid.dataset.src = clip;
         if (m.poster_url) vid.poster = m.poster_url;
-        vid.src = m.crop_url;
-        show(vid, true);
+        vid.src = clip;
         var p = vid.play();
         if (p && p.catch) p.catch(function () {});
       }
+      show($('crop-fig'), !!clip);
     } else {
       show(media, false);
     }
@@ -759,6 +768,7 @@
     $('consent').checked = false;
     show($('details'), false);
     show($('preview'), false);
+    $('capture').dataset.phase = '';
     show($('capture'), true);
     show($('stage'), true);
     show($('rec-controls'), true);
@@ -773,6 +783,7 @@
     stopPolling();
     current = null;
     lastResult = null;
+    delete $('result').dataset.uploadedAt;
     var vid = $('crop');
     vid.pause();
     vid.removeAttribute('src');
@@ -812,6 +823,7 @@
     $('pause').addEventListener('click', pause);
     $('resume').addEventListener('click', resume);
     $('another').addEventListener('click', another);
+    $('poster').addEventListener('load', posterShown);
     $('record').disabled = !canRecord();
     if (!canRecord()) cameraProblem(window.isSecureContext === false ? 'insecure' : 'no_recorder');
   }
