@@ -324,7 +324,9 @@ func (cp *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = &countingBody{ReadCloser: r.Body, cp: cp}
 		req.Body = body
 		cp.log("PATCH at offset %s, %d bytes", r.Header.Get("Upload-Offset"), r.ContentLength)
-		defer func() { cp.log("PATCH answered: offset %s, %d bytes in all so far", w.Header().Get("Upload-Offset"), cp.bytes()) }()
+		defer func() {
+			cp.log("PATCH answered: offset %s, %d bytes in all so far", w.Header().Get("Upload-Offset"), cp.bytes())
+		}()
 	}
 	if r.Method == http.MethodHead {
 		defer func() { cp.log("HEAD: offset %s", w.Header().Get("Upload-Offset")) }()

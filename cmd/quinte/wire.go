@@ -205,7 +205,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
-	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+	ln = uploader.Listener(ln)       // net/http's own 400/431 answers in the API's JSON shape too
 	stopper := uploader.NewStopper() // uploads under way at shutdown keep what they sent
 	srv := &http.Server{
 		BaseContext:       stopper.BaseContext,
