@@ -205,8 +205,10 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
-	ln = uploader.Listener(ln)       // net/http's own 400/431 answers in the API's JSON shape too
-	stopper := uploader.NewStopper() // uploads under way at shutdown keep what they sent
+	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+
+	// Uploads under way at shutdown keep what they sent (uploader.Stopper).
+	stopper := uploader.NewStopper()
 	srv := &http.Server{
 		BaseContext:       stopper.BaseContext,
 		Handler:           api.Handler(),
