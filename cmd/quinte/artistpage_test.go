@@ -191,6 +191,37 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 		t.Errorf("after a reload, the language chosen is not remembered: h1 %q", got)
 	}
 	p.Shot("artist-start-en")
+
+	// The camera on, switched to the back one; then a voice note, recorded and heard back.
+	p.Run(chromedp.Click(chromedp.CSS("#start-camera"), chromedp.NodeVisible))
+	p.WaitFor("the camera", `document.getElementById('live').readyState >= 2`, 20*time.Second)
+	p.Click("switch-camera")
+	p.WaitFor("the other camera", `document.getElementById('live').readyState >= 2 && !document.getElementById('live').classList.contains('mirror')`, 20*time.Second)
+	p.Shot("artist-camera-on")
+	p.Click("voice-note")
+	p.Click("record")
+	p.WaitFor("recording", `!document.querySelector('[data-testid=stop]').hidden`, 20*time.Second)
+	time.Sleep(2 * time.Second)
+	p.Shot("artist-voice-recording")
+	p.Click("stop")
+	p.WaitFor("the voice note's preview", `!document.getElementById('preview-audio').hidden && document.getElementById('preview-audio').readyState >= 1 && document.getElementById('preview-video').hidden`, 20*time.Second)
+	p.Shot("artist-voice-preview")
+	p.Click("retake")
+	p.WaitFor("the recorder again", `!document.querySelector('[data-testid=record]').hidden && document.getElementById('preview').hidden`, 20*time.Second)
+
+	// A camera refused: the page says so and offers the phone's own camera; picking a file still works.
+	q := browsertest.StartRefusingCamera(t, fakeCamera(t), "en-GB").NewPage(t)
+	q.Run(chromedp.Navigate(m.URL + "/a/" + tok))
+	q.WaitFor("the invite loaded", `document.getElementById('limit').textContent !== ''`, 30*time.Second)
+	q.Click("record")
+	q.WaitFor("the refusal", `!document.getElementById('camera-problem').hidden`, 20*time.Second)
+	if got := q.Text("#camera-problem-text"); !strings.Contains(got, "not allowed") {
+		t.Errorf("camera refused: %q", got)
+	}
+	if accept := browsertest.Eval[string](q, `document.getElementById('native-camera').accept + ' ' + document.getElementById('native-camera').hasAttribute('capture')`); accept != "video/* true" {
+		t.Errorf("the phone's own camera is offered as %q", accept)
+	}
+	q.Shot("artist-camera-refused")
 }
 
 // freeAddr is a loopback address nobody listens on, so a restarted quinte keeps its address (the page
@@ -376,7 +407,7 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 		env["QUINTE_ADDR"] = freeAddr(t)
 		m := startMain(t, config.RoleRun, env)
 		c := &testenv.Client{Base: m.URL, Token: token}
-		_, tok := pageInvite(t, c, 2)
+		_, tok := pageInvite(t, c, 1)
 		proxy := &countingProxy{target: m.URL, log: t.Logf}
 		front := &http.Server{Handler: proxy}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -445,7 +476,21 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 			t.Errorf("IndexedDB still holds %v uploads after the upload finished", pending)
 		}
 		if shot {
-			p.Shot("artist-ready-photo-picked")
+			p.Shot("artist-ready-picked")
+		}
+
+		// That was the invite's last upload: no "send another", and the link now opens a page of its own
+		// that still lists the message, with its withdraw button.
+		if !browsertest.Eval[bool](p, `document.getElementById('another').hidden && !document.getElementById('no-more').hidden`) {
+			t.Error("the invite has no uploads left, yet the page offers another")
+		}
+		p.Run(chromedp.Navigate(base + "/a/" + tok))
+		p.WaitFor("the used-up page and its list", `document.querySelector('[data-testid=closed]') !== null && document.querySelectorAll('.message [data-testid=withdraw]').length === 1`, 30*time.Second)
+		if got := p.Text("h1"); got != "All uploads of this link are used" {
+			t.Errorf("used-up invite: h1 %q", got)
+		}
+		if shot {
+			p.Shot("closed-used-up")
 		}
 	})
 }

@@ -49,7 +49,13 @@ type Browser struct {
 
 // Start starts Chromium with a fake camera and microphone that need no permission prompt, and stops it
 // when the test ends. camera is a Y4M file (FakeCamera); lang is the browser's language (en-GB, it-IT).
-func Start(t testing.TB, camera, lang string) *Browser {
+func Start(t testing.TB, camera, lang string) *Browser { return start(t, camera, lang, true) }
+
+// StartRefusingCamera starts Chromium as Start does but with the camera and microphone refused, as a
+// person who taps "Block": headless, with no prompt to show, Chromium refuses them itself.
+func StartRefusingCamera(t testing.TB, camera, lang string) *Browser { return start(t, camera, lang, false) }
+
+func start(t testing.TB, camera, lang string, allow bool) *Browser {
 	t.Helper()
 	if _, err := exec.LookPath(Chromium); err != nil {
 		t.Fatalf("the page tests need Debian's chromium (scripts/deps.sh test installs it): %v", err)
@@ -59,7 +65,7 @@ func Start(t testing.TB, camera, lang string) *Browser {
 		chromedp.Flag("headless", "new"),
 		chromedp.Flag("no-sandbox", true), // tests run as root in CI
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", allow),
 		chromedp.Flag("use-file-for-fake-video-capture", camera),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("lang", lang),

@@ -210,7 +210,12 @@
     var ul = $('message-list');
     if (!ul) return;
     ul.textContent = '';
-    lastList.slice().sort(function (a, b) { return String(b.created_at).localeCompare(String(a.created_at)); }).forEach(function (m) {
+    var shown = lastList.slice();
+    if (current && !current.id && current.entry) {
+      // The one being sent: the server lists it once it has arrived.
+      shown.push({ id: '', status: 'uploading', title: current.entry.title, artist: current.entry.artist, created_at: current.entry.created });
+    }
+    shown.sort(function (a, b) { return String(b.created_at).localeCompare(String(a.created_at)); }).forEach(function (m) {
       var li = el('li', 'message');
       li.dataset.id = m.id;
       li.dataset.state = m.status;
@@ -222,7 +227,7 @@
       var badge = el('span', 'badge badge-' + m.status, t('state_' + m.status));
       badge.dataset.testid = 'message-status';
       li.appendChild(badge);
-      if (m.status !== 'revoked') {
+      if (m.status !== 'revoked' && m.id) {
         var actions = el('div', 'message-actions');
         var w = el('button', 'btn small danger', confirming === m.id ? t('withdraw_confirm') : t('withdraw'));
         w.type = 'button';
@@ -241,7 +246,7 @@
       }
       ul.appendChild(li);
     });
-    show($('messages-none'), lastList.length === 0);
+    show($('messages-none'), shown.length === 0);
   }
   onLang.push(function () { renderMessages(); });
 
@@ -356,6 +361,7 @@
     $('camera-problem').dataset.key = key;
     show($('camera-problem'), true);
     $('record').disabled = true;
+    $('capture').dataset.phase = 'blocked'; // no camera here: the phone's own camera and the file picker
   }
   onLang.push(function () {
     var cp = $('camera-problem');
@@ -381,6 +387,7 @@
     return navigator.mediaDevices.getUserMedia(c).then(function (s) {
       stream = s;
       show($('camera-problem'), false);
+      if ($('capture').dataset.phase === 'blocked') $('capture').dataset.phase = '';
       var live = $('live');
       show($('stage-empty'), false);
       if (audioOnly) {
@@ -419,6 +426,7 @@
     $('start-camera').dataset.i18n = audio ? 'start_microphone' : 'start_camera';
     $('start-camera').textContent = t($('start-camera').dataset.i18n);
     $('stage').classList.toggle('audio', audio);
+    $('capture').classList.toggle('audio', audio);
     if (stream) startStream().catch(function () {});
   }
 
@@ -591,6 +599,7 @@
   }
 
   function send(entry, resumed) {
+    if ($('closed')) show($('closed'), false);
     show($('capture'), false);
     show($('details'), false);
     show($('result'), false);
@@ -646,6 +655,7 @@
       }
     });
     current = { entry: entry, upload: upload, id: null };
+    renderMessages();
     upload.findPreviousUploads().then(function (prev) {
       if (prev.length) upload.resumeFromPreviousUpload(prev[0]);
       upload.start();
@@ -825,6 +835,7 @@
     $('another').addEventListener('click', another);
     $('poster').addEventListener('load', posterShown);
     $('record').disabled = !canRecord();
+    if (body.dataset.kind) return; // used up: nothing to record
     if (!canRecord()) cameraProblem(window.isSecureContext === false ? 'insecure' : 'no_recorder');
   }
 
@@ -845,7 +856,6 @@
 
   function startClosed() {
     $('lang').addEventListener('click', function () { storeLang($('lang').getAttribute('hreflang')); });
-    if (body.dataset.kind === 'used_up') loadInvite().catch(function () {});
   }
 
   fetch(body.dataset.strings).then(function (r) { return r.json(); }).then(function (strings) {
