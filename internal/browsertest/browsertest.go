@@ -53,7 +53,9 @@ func Start(t testing.TB, camera, lang string) *Browser { return start(t, camera,
 
 // StartRefusingCamera starts Chromium as Start does but with the camera and microphone refused, as a
 // person who taps "Block": headless, with no prompt to show, Chromium refuses them itself.
-func StartRefusingCamera(t testing.TB, camera, lang string) *Browser { return start(t, camera, lang, false) }
+func StartRefusingCamera(t testing.TB, camera, lang string) *Browser {
+	return start(t, camera, lang, false)
+}
 
 func start(t testing.TB, camera, lang string, allow bool) *Browser {
 	t.Helper()
