@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -190,6 +191,37 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 		t.Errorf("after a reload, the language chosen is not remembered: h1 %q", got)
 	}
 	p.Shot("artist-start-en")
+
+	// The camera on, switched to the back one; then a voice note, recorded and heard back.
+	p.Run(chromedp.Click(chromedp.CSS("#start-camera"), chromedp.NodeVisible))
+	p.WaitFor("the camera", `document.getElementById('live').readyState >= 2`, 20*time.Second)
+	p.Click("switch-camera")
+	p.WaitFor("the other camera", `document.getElementById('live').readyState >= 2 && !document.getElementById('live').classList.contains('mirror')`, 20*time.Second)
+	p.Shot("artist-camera-on")
+	p.Click("voice-note")
+	p.Click("record")
+	p.WaitFor("recording", `!document.querySelector('[data-testid=stop]').hidden`, 20*time.Second)
+	time.Sleep(2 * time.Second)
+	p.Shot("artist-voice-recording")
+	p.Click("stop")
+	p.WaitFor("the voice note's preview", `!document.getElementById('preview-audio').hidden && document.getElementById('preview-audio').readyState >= 1 && document.getElementById('preview-video').hidden`, 20*time.Second)
+	p.Shot("artist-voice-preview")
+	p.Click("retake")
+	p.WaitFor("the recorder again", `!document.querySelector('[data-testid=record]').hidden && document.getElementById('preview').hidden`, 20*time.Second)
+
+	// A camera refused: the page says so and offers the phone's own camera; picking a file still works.
+	q := browsertest.StartRefusingCamera(t, fakeCamera(t), "en-GB").NewPage(t)
+	q.Run(chromedp.Navigate(m.URL + "/a/" + tok))
+	q.WaitFor("the invite loaded", `document.getElementById('limit').textContent !== ''`, 30*time.Second)
+	q.Click("record")
+	q.WaitFor("the refusal", `!document.getElementById('camera-problem').hidden`, 20*time.Second)
+	if got := q.Text("#camera-problem-text"); !strings.Contains(got, "not allowed") {
+		t.Errorf("camera refused: %q", got)
+	}
+	if accept := browsertest.Eval[string](q, `document.getElementById('native-camera').accept + ' ' + document.getElementById('native-camera').hasAttribute('capture')`); accept != "video/* true" {
+		t.Errorf("the phone's own camera is offered as %q", accept)
+	}
+	q.Shot("artist-camera-refused")
 }
 
 // freeAddr is a loopback address nobody listens on, so a restarted quinte keeps its address (the page
@@ -200,4 +232,265 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// recordSeconds is how long TestArtistPageRecordsAndSends records: 4 s, or QUINTE_PAGE_RECORD_SECONDS
+// (20 for the figure of the README: from the last byte sent to the poster on screen).
+func recordSeconds() int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("QUINTE_PAGE_RECORD_SECONDS"), &n); err == nil && n > 0 {
+		return n
+	}
+	return 4
+}
+
+// TestArtistPageRecordsAndSends is the artist's whole visit on both backends: open the link, record
+// with the fake camera (the prompts on screen), preview, name and title, agree to the release, send,
+// watch it being made, see its poster and its 9:16 crop playing, then withdraw it and find no media of
+// it left in S3.
+func TestArtistPageRecordsAndSends(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env map[string]string) {
+		m := startMain(t, config.RoleRun, env)
+		c := &testenv.Client{Base: m.URL, Token: token}
+		_, tok := pageInvite(t, c, 2)
+		br := browsertest.Start(t, fakeCamera(t), "en-GB")
+		p := openArtistPage(t, br, m.URL, tok)
+		shots := t.Name() == "TestArtistPageRecordsAndSends/embedded"
+		shot := func(name string) {
+			if shots {
+				p.Shot(name)
+			}
+		}
+		shot("artist-start")
+
+		p.Click("record")
+		p.WaitFor("the countdown", `!document.getElementById('countdown').hidden`, 20*time.Second)
+		shot("artist-countdown")
+		p.WaitFor("recording", `!document.querySelector('[data-testid=stop]').hidden`, 10*time.Second)
+		time.Sleep(1500 * time.Millisecond)
+		if got := p.Text("#prompts-overlay li"); got != "Who are you, and where are you playing tonight?" {
+			t.Errorf("while recording, the first prompt on screen is %q", got)
+		}
+		shot("artist-recording")
+		time.Sleep(time.Duration(recordSeconds())*time.Second - 1500*time.Millisecond)
+		p.Click("stop")
+		p.WaitFor("the preview", `!document.getElementById('preview').hidden && document.getElementById('preview-video').readyState >= 1`, 20*time.Second)
+		shot("artist-preview")
+		p.Click("use-recording")
+		fillDetails(p, "  Ada   Lovelace ", "Thank you, crew")
+		shot("artist-details")
+		p.Click("submit")
+		p.WaitFor("the upload", `!document.getElementById('result').hidden`, 2*time.Minute)
+		shot("artist-processing")
+		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
+		p.WaitFor("the poster and the crop playing", `(function () {
+			var img = document.querySelector('[data-testid=poster]'), v = document.querySelector('[data-testid=crop]');
+			return img.complete && img.naturalWidth > 0 && v.readyState >= 2 && !v.paused;
+		})()`, time.Minute)
+		last := browsertest.Eval[float64](p, `Number(document.getElementById('result').dataset.uploadedAt)`)
+		poster := browsertest.Eval[float64](p, `Number(document.getElementById('result').dataset.posterAt)`)
+		t.Logf("artist page, %d s recording (%s): last byte sent to poster on screen %.1f s",
+			recordSeconds(), strings.TrimPrefix(t.Name(), "TestArtistPageRecordsAndSends/"), (poster-last)/1000)
+		if got := p.Text(".message .message-sub"); !strings.HasPrefix(got, "Ada Lovelace") {
+			t.Errorf("the list shows %q: the name is not trimmed", got)
+		}
+		shot("artist-ready")
+
+		id := browsertest.Eval[string](p, `document.querySelector('.message').dataset.id`)
+		var msg struct{ Artist, Title string }
+		_, body, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
+		testenv.Must(t, json.Unmarshal(body, &msg))
+		if msg.Artist != "Ada Lovelace" || msg.Title != "Thank you, crew" {
+			t.Errorf("the message records artist %q, title %q", msg.Artist, msg.Title)
+		}
+		p.Click("withdraw")
+		p.WaitFor("the confirmation", `document.querySelector('.message.confirming') !== null`, 10*time.Second)
+		shot("artist-withdraw-confirm")
+		p.Click("withdraw")
+		p.WaitFor("withdrawn", `document.querySelector('.message').dataset.state === 'revoked' && document.querySelector('[data-testid=status]').dataset.state === 'revoked'`, time.Minute)
+		shot("artist-withdrawn")
+		for _, prefix := range []string{"messages/" + id + "/", "originals/" + id + "/"} {
+			keys, err := m.Store.List(context.Background(), prefix)
+			testenv.Must(t, err)
+			for _, k := range keys {
+				if !strings.HasSuffix(k, ".json") {
+					t.Errorf("after withdrawal S3 still holds %s", k)
+				}
+			}
+		}
+	})
+}
+
+// countingProxy forwards to whichever quinte is up (target), counting the bytes of every tus PATCH
+// body it passes on, and answers 502 while none is.
+type countingProxy struct {
+	log     func(string, ...any)
+	mu      sync.Mutex
+	target  string
+	patched int64
+}
+
+func (cp *countingProxy) set(target string) { cp.mu.Lock(); cp.target = target; cp.mu.Unlock() }
+
+func (cp *countingProxy) bytes() int64 { cp.mu.Lock(); defer cp.mu.Unlock(); return cp.patched }
+
+func (cp *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cp.mu.Lock()
+	target := cp.target
+	cp.mu.Unlock()
+	if target == "" {
+		http.Error(w, "quinte is down", http.StatusBadGateway)
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req.Header = r.Header.Clone()
+	req.Host = r.Host // tusd builds the upload's URL from it: the proxy's
+	req.ContentLength = r.ContentLength
+	var body *countingBody
+	if r.Method == http.MethodPatch {
+		body = &countingBody{ReadCloser: r.Body, cp: cp}
+		req.Body = body
+		cp.log("PATCH at offset %s, %d bytes", r.Header.Get("Upload-Offset"), r.ContentLength)
+		defer func() {
+			cp.log("PATCH answered: offset %s, %d bytes in all so far", w.Header().Get("Upload-Offset"), cp.bytes())
+		}()
+	}
+	if r.Method == http.MethodHead {
+		defer func() { cp.log("HEAD: offset %s", w.Header().Get("Upload-Offset")) }()
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if body != nil {
+		// Once quinte has answered, it reads no more: what the transport may still pull from the
+		// browser goes nowhere and is not counted.
+		body.stop()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+type countingBody struct {
+	io.ReadCloser
+	cp      *countingProxy
+	stopped bool // guarded by cp.mu
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.cp.mu.Lock()
+	if !b.stopped {
+		b.cp.patched += int64(n)
+	}
+	b.cp.mu.Unlock()
+	return n, err
+}
+
+func (b *countingBody) stop() { b.cp.mu.Lock(); b.stopped = true; b.cp.mu.Unlock() }
+
+// TestArtistPageUploadSurvivesReloadAndRestart picks the iPhone's Dolby Vision clip on a slow network,
+// reloads the page halfway (the upload resumes from IndexedDB, the page says so), then stops quinte and
+// starts it again on the same data: the upload finishes without starting over (the PATCH bytes, counted
+// on the way in, stay under 1.3× the file), and the message is made.
+func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env map[string]string) {
+		env["QUINTE_ADDR"] = freeAddr(t)
+		m := startMain(t, config.RoleRun, env)
+		c := &testenv.Client{Base: m.URL, Token: token}
+		_, tok := pageInvite(t, c, 1)
+		proxy := &countingProxy{target: m.URL, log: t.Logf}
+		front := &http.Server{Handler: proxy}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		testenv.Must(t, err)
+		go func() { _ = front.Serve(ln) }()
+		t.Cleanup(func() { _ = front.Close() })
+		base := "http://" + ln.Addr().String()
+
+		clip := testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov")
+		fi, err := os.Stat(clip)
+		testenv.Must(t, err)
+		br := browsertest.Start(t, fakeCamera(t), "en-GB")
+		p := openArtistPage(t, br, base, tok)
+		p.ExpectedStatus[502], p.ExpectedStatus[503] = true, true
+		p.SetFile(`[data-testid="file"]`, clip)
+		fillDetails(p, "Ada", "From the iPhone")
+		p.Throttle(float64(fi.Size()) / 24) // about 24 s for the whole file
+		p.Click("submit")
+		// What the server has received, counted on the way in (the browser's own progress runs ahead of
+		// it on a throttled network: Chromium reports a block as sent before it trickles out).
+		waitBytes := func(what string, n int64) {
+			t.Helper()
+			deadline := time.Now().Add(2 * time.Minute)
+			for proxy.bytes() < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("waited for %s: %d bytes received", what, proxy.bytes())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		waitBytes("a third of the file", fi.Size()/3)
+		shot := t.Name() == "TestArtistPageUploadSurvivesReloadAndRestart/embedded"
+		if shot {
+			p.Shot("artist-uploading")
+		}
+
+		// A reload: the page finds the file in IndexedDB and carries on from the server's offset.
+		p.Run(chromedp.Reload())
+		p.WaitFor("the resumed upload", `!document.querySelector('[data-testid=resumed]').hidden && !document.getElementById('upload').hidden`, 30*time.Second)
+		p.Throttle(float64(fi.Size()) / 24)
+		p.WaitFor("progress after the reload", fmt.Sprintf(`Number(document.getElementById('progress').dataset.sent || 0) >= %d`, fi.Size()/4), 30*time.Second)
+		if shot {
+			p.Shot("artist-resumed")
+		}
+
+		// quinte stops two thirds in and starts again on the same data.
+		waitBytes("two thirds of the file", fi.Size()*2/3)
+		proxy.set("")
+		testenv.Must(t, m.Close())
+		time.Sleep(2 * time.Second)
+		m = startMain(t, config.RoleRun, env)
+		proxy.set(m.URL)
+		p.Throttle(0)
+		p.WaitFor("the upload finished", `!document.getElementById('result').hidden`, 3*time.Minute)
+		if got, limit := proxy.bytes(), fi.Size()*13/10; got > limit {
+			t.Errorf("PATCH bodies carried %d bytes for a %d-byte file: more than 1.3× (the upload started over)", got, fi.Size())
+		} else {
+			t.Logf("PATCH bodies carried %d bytes for a %d-byte file (%.2f×) across a reload and a restart", got, fi.Size(), float64(got)/float64(fi.Size()))
+		}
+		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
+		if n := browsertest.Eval[float64](p, `document.querySelectorAll('.message').length`); n != 1 {
+			t.Errorf("the invite lists %v messages, want 1", n)
+		}
+		pending := browsertest.Eval[float64](p, `new Promise(function (ok) { var r = indexedDB.open('quinte', 1); r.onsuccess = function () { var q = r.result.transaction('pending').objectStore('pending').count(); q.onsuccess = function () { ok(q.result); }; }; })`)
+		if pending != 0 {
+			t.Errorf("IndexedDB still holds %v uploads after the upload finished", pending)
+		}
+		if shot {
+			p.Shot("artist-ready-picked")
+		}
+
+		// That was the invite's last upload: no "send another", and the link now opens a page of its own
+		// that still lists the message, with its withdraw button.
+		if !browsertest.Eval[bool](p, `document.getElementById('another').hidden && !document.getElementById('no-more').hidden`) {
+			t.Error("the invite has no uploads left, yet the page offers another")
+		}
+		p.Run(chromedp.Navigate(base + "/a/" + tok))
+		p.WaitFor("the used-up page and its list", `document.querySelector('[data-testid=closed]') !== null && document.querySelectorAll('.message [data-testid=withdraw]').length === 1`, 30*time.Second)
+		if got := p.Text("h1"); got != "All uploads of this link are used" {
+			t.Errorf("used-up invite: h1 %q", got)
+		}
+		if shot {
+			p.Shot("closed-used-up")
+		}
+	})
 }

@@ -213,7 +213,11 @@ func (m *Main) startAPI(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+
+	// Uploads under way at shutdown keep what they sent (uploader.Stopper).
+	stopper := uploader.NewStopper()
 	srv := &http.Server{
+		BaseContext:       stopper.BaseContext,
 		Handler:           handler,
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -226,11 +230,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 		}
 	}()
 	m.URL = "http://" + displayAddr(ln.Addr().String())
-	m.closers = append(m.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	})
+	m.closers = append(m.closers, func() error { return stopper.Shutdown(srv, 2*time.Second, 10*time.Second) })
 	m.Log.Info("API listening", "url", m.URL)
 	return nil
 }
