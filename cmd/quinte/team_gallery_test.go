@@ -121,6 +121,9 @@ func TestTeamGallery(t *testing.T) {
 				t.Errorf("output %s has %d download buttons, want 1", o.Name, n)
 			}
 		}
+		if n := browsertest.Eval[int](p, `document.querySelectorAll('tr:has([data-name="crop/9x16"]) [data-testid=why] li').length`); n == 0 {
+			t.Error("the 9:16 crop says nothing of why it looks as it does")
+		}
 		play := func(sel string) {
 			t.Helper()
 			browsertest.Eval[bool](p, `(function(){var v=document.querySelector('`+sel+`'); v.muted=true; v.play().catch(function(){}); return true})()`)
@@ -154,6 +157,9 @@ func TestTeamGallery(t *testing.T) {
 		// Approve; the state shows, and the message is under the approved filter.
 		p.Click("approve")
 		p.WaitFor("approved", `(document.querySelector('[data-testid=review-state]')||{}).dataset.state === 'approved'`, 10*time.Second)
+		if got := p.Text(".state"); !strings.Contains(got, "team") {
+			t.Errorf("the review does not say who approved: %q", got)
+		}
 		p.Run(chromedp.Navigate(m.URL + "/team?review=approved"))
 		p.WaitFor("the approved message", fmt.Sprintf(`!!document.querySelector(%q)`, card), 10*time.Second)
 
