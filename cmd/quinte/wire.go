@@ -115,8 +115,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Log.Info("quinte started", cfg.Summary(m.Role)...)
 	if m.Role == config.RoleRun {
-		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
-			m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  gallery:    %s/team (sign in with the team token)\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
+			m.URL, m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
 	}
 	return nil
 }
