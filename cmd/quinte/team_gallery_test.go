@@ -225,6 +225,30 @@ func TestTeamGallery(t *testing.T) {
 			}
 		}
 
+		// Without JavaScript's confirm() (the attribute removed), revoke asks on a page of its own.
+		p.Run(chromedp.Navigate(m.URL + "/team/m/" + photoID))
+		browsertest.Eval[bool](p, `(function(){document.querySelector('form[data-confirm]').removeAttribute('data-confirm'); return true})()`)
+		p.Click("revoke")
+		p.WaitFor("the second question", `location.pathname.endsWith('/revoke') && !!document.querySelector('[data-testid=revoke]')`, 10*time.Second)
+		if shots {
+			p.Shot("team-revoke")
+			weigh("team-revoke")
+		}
+		if st := c.Get(t, photoID).Status; st == "revoked" {
+			t.Error("the first click revoked the photo")
+		}
+		p.Click("revoke")
+		p.WaitFor("revoked", `location.search.includes('notice=revoked')`, 30*time.Second)
+		if st := c.Get(t, photoID).Status; st != "revoked" {
+			t.Errorf("after the second click the photo is %s, want revoked", st)
+		}
+		if shots {
+			p.Shot("team-message-revoked")
+			p.ExpectedStatus[404] = true
+			p.Run(chromedp.Navigate(m.URL + "/team/m/01m8nothere0000000000000000"))
+			p.Shot("team-notfound")
+		}
+
 		// In Italian, then signed out.
 		p.Run(chromedp.Navigate(m.URL + "/team?lang=it"))
 		p.WaitFor("Italian", `document.documentElement.lang === 'it' && document.body.textContent.includes('Revisione')`, 10*time.Second)
