@@ -27,9 +27,13 @@ type teamMessage struct {
 	RawReview json.RawMessage `json:"review"`
 	Consent   json.RawMessage `json:"consent"`
 	PosterURL string          `json:"poster_url"`
-	Duration  float64         `json:"duration"`
-	CreatedAt time.Time       `json:"created_at"`
-	Outputs   []teamOutput    `json:"outputs"`
+	Revoked   *struct {
+		By string    `json:"by"`
+		At time.Time `json:"at"`
+	} `json:"revoked"`
+	Duration  float64      `json:"duration"`
+	CreatedAt time.Time    `json:"created_at"`
+	Outputs   []teamOutput `json:"outputs"`
 
 	Review teamReview `json:"-"`
 }
