@@ -292,6 +292,15 @@ func TestGalleryAcrossProcesses(t *testing.T) {
 	if path, _ := testenv.Download(t, o.URL, t.TempDir(), "crop"); testenv.Probe(t, path).Duration() < 1 {
 		t.Errorf("the rejected message's crop does not play")
 	}
+
+	// Revoked through the second API: the first's list says so, and the message takes no review.
+	if status, body, _ := c2.Do(t, "POST", "/v1/messages/"+id+"/revoke", nil, nil); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	waitList(t, c1, "status=revoked", 20*time.Second, func(p listPage) bool { return slices.Equal(p.ids(), []string{id}) })
+	if status, body, _ := reviewCall(t, run.URL, token, id, map[string]string{"state": "approved"}); status != http.StatusConflict {
+		t.Errorf("reviewing a revoked message: %d %s", status, body)
+	}
 }
 
 // The social kit of a processed clip with captions: one zip, named from the artist and the title, with
