@@ -16,7 +16,8 @@ func (c *Config) Summary(role Role) []any {
 	kv := []any{"role", string(role)}
 	if role != RoleWorker {
 		kv = append(kv, "addr", c.Addr, "reconcile_every", c.Worker.ReconcileEvery.String(),
-			"upload_max_bytes", c.Upload.MaxBytes, "cors_origins", strings.Join(c.Upload.CORSOrigins, ","))
+			"upload_max_bytes", c.Upload.MaxBytes, "cors_origins", strings.Join(c.Upload.CORSOrigins, ","),
+			"public_url", c.Upload.PublicURL)
 	}
 	kv = append(kv, "redis", redacted(c.RedisURL), "s3_endpoint", redacted(c.S3.Endpoint), "bucket", c.S3.Bucket)
 	if role != RoleAPI {

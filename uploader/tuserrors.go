@@ -75,6 +75,9 @@ func (w *tusAnswer) finish(s *Server, r *http.Request) {
 		code, msg = "", strings.TrimSpace(w.body.String())
 	}
 	aerr := tusAPIError(w.status, code, msg)
+	if aerr.Status == http.StatusRequestEntityTooLarge {
+		aerr = tooLarge(s.cfg.MaxBytes) // one code for a file too large, by multipart or tus
+	}
 	if aerr.Code == "storage_unavailable" && w.status != http.StatusServiceUnavailable {
 		s.log.Error("tus storage error", "method", r.Method, "path", r.URL.Path, "status", w.status, "err", w.body.String())
 	}
