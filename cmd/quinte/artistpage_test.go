@@ -315,6 +315,8 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		p.Click("withdraw")
 		p.WaitFor("withdrawn", `document.querySelector('.message').dataset.state === 'revoked' && document.querySelector('[data-testid=status]').dataset.state === 'revoked'`, time.Minute)
 		shot("artist-withdrawn")
+		p.Run(chromedp.Click(chromedp.CSS("#another"), chromedp.NodeVisible))
+		p.WaitFor("the recorder again", `!document.getElementById('capture').hidden && document.getElementById('result').hidden && !document.querySelector('[data-testid=record]').disabled`, 10*time.Second)
 		for _, prefix := range []string{"messages/" + id + "/", "originals/" + id + "/"} {
 			keys, err := m.Store.List(context.Background(), prefix)
 			testenv.Must(t, err)
@@ -459,6 +461,19 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 			p.Shot("artist-resumed")
 		}
 
+		// Pause holds the upload where it is; resume carries on.
+		p.Click("pause")
+		p.WaitFor("paused", `!document.querySelector('[data-testid=resume]').hidden && document.querySelector('[data-testid=pause]').hidden`, 10*time.Second)
+		held := proxy.bytes()
+		time.Sleep(1500 * time.Millisecond)
+		if moved := proxy.bytes() - held; moved > 0 {
+			t.Errorf("paused, yet %d more bytes arrived", moved)
+		}
+		if shot {
+			p.Shot("artist-paused")
+		}
+		p.Click("resume")
+
 		// quinte stops two thirds in and starts again on the same data.
 		waitBytes("two thirds of the file", fi.Size()*2/3)
 		proxy.set("")
@@ -471,7 +486,7 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 		if got, limit := proxy.bytes(), fi.Size()*13/10; got > limit {
 			t.Errorf("PATCH bodies carried %d bytes for a %d-byte file: more than 1.3× (the upload started over)", got, fi.Size())
 		} else {
-			t.Logf("PATCH bodies carried %d bytes for a %d-byte file (%.2f×) across a reload and a restart", got, fi.Size(), float64(got)/float64(fi.Size()))
+			t.Logf("PATCH bodies carried %d bytes for a %d-byte file (%.2f×) across a reload, a pause and a restart", got, fi.Size(), float64(got)/float64(fi.Size()))
 		}
 		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
 		if n := browsertest.Eval[float64](p, `document.querySelectorAll('.message').length`); n != 1 {
