@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -200,7 +201,7 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	p.Shot("artist-camera-on")
 	p.Click("voice-note")
 	p.Click("record")
-	p.WaitFor("recording", `!document.querySelector('[data-testid=stop]').hidden`, 20*time.Second)
+	p.WaitFor("recording", `!document.getElementById('timer').hidden`, 20*time.Second)
 	time.Sleep(2 * time.Second)
 	p.Shot("artist-voice-recording")
 	p.Click("stop")
@@ -250,9 +251,14 @@ func recordSeconds() int {
 // it left in S3.
 func TestArtistPageRecordsAndSends(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, env map[string]string) {
-		m := startMain(t, config.RoleRun, env)
+		m, logs := startMainLogged(t, env)
 		c := &testenv.Client{Base: m.URL, Token: token}
 		_, tok := pageInvite(t, c, 2)
+		defer func() {
+			if strings.Contains(logs.String(), tok) || strings.Contains(logs.String(), tok[len(tok)-64:]) {
+				t.Error("the invite token is in quinte's log")
+			}
+		}()
 		br := browsertest.Start(t, fakeCamera(t), "en-GB")
 		p := openArtistPage(t, br, m.URL, tok)
 		shots := t.Name() == "TestArtistPageRecordsAndSends/embedded"
@@ -266,7 +272,7 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		p.Click("record")
 		p.WaitFor("the countdown", `!document.getElementById('countdown').hidden`, 20*time.Second)
 		shot("artist-countdown")
-		p.WaitFor("recording", `!document.querySelector('[data-testid=stop]').hidden`, 10*time.Second)
+		p.WaitFor("recording", `!document.getElementById('timer').hidden`, 10*time.Second)
 		time.Sleep(1500 * time.Millisecond)
 		if got := p.Text("#prompts-overlay li"); got != "Who are you, and where are you playing tonight?" {
 			t.Errorf("while recording, the first prompt on screen is %q", got)
@@ -309,6 +315,8 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		p.Click("withdraw")
 		p.WaitFor("withdrawn", `document.querySelector('.message').dataset.state === 'revoked' && document.querySelector('[data-testid=status]').dataset.state === 'revoked'`, time.Minute)
 		shot("artist-withdrawn")
+		p.Run(chromedp.Click(chromedp.CSS("#another"), chromedp.NodeVisible))
+		p.WaitFor("the recorder again", `!document.getElementById('capture').hidden && document.getElementById('result').hidden && !document.querySelector('[data-testid=record]').disabled`, 10*time.Second)
 		for _, prefix := range []string{"messages/" + id + "/", "originals/" + id + "/"} {
 			keys, err := m.Store.List(context.Background(), prefix)
 			testenv.Must(t, err)
@@ -453,6 +461,19 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 			p.Shot("artist-resumed")
 		}
 
+		// Pause holds the upload where it is; resume carries on.
+		p.Click("pause")
+		p.WaitFor("paused", `!document.querySelector('[data-testid=resume]').hidden && document.querySelector('[data-testid=pause]').hidden`, 10*time.Second)
+		held := proxy.bytes()
+		time.Sleep(1500 * time.Millisecond)
+		if moved := proxy.bytes() - held; moved > 0 {
+			t.Errorf("paused, yet %d more bytes arrived", moved)
+		}
+		if shot {
+			p.Shot("artist-paused")
+		}
+		p.Click("resume")
+
 		// quinte stops two thirds in and starts again on the same data.
 		waitBytes("two thirds of the file", fi.Size()*2/3)
 		proxy.set("")
@@ -465,7 +486,7 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 		if got, limit := proxy.bytes(), fi.Size()*13/10; got > limit {
 			t.Errorf("PATCH bodies carried %d bytes for a %d-byte file: more than 1.3× (the upload started over)", got, fi.Size())
 		} else {
-			t.Logf("PATCH bodies carried %d bytes for a %d-byte file (%.2f×) across a reload and a restart", got, fi.Size(), float64(got)/float64(fi.Size()))
+			t.Logf("PATCH bodies carried %d bytes for a %d-byte file (%.2f×) across a reload, a pause and a restart", got, fi.Size(), float64(got)/float64(fi.Size()))
 		}
 		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
 		if n := browsertest.Eval[float64](p, `document.querySelectorAll('.message').length`); n != 1 {
@@ -493,4 +514,35 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 			p.Shot("closed-used-up")
 		}
 	})
+}
+
+// lockedBuffer is a log quinte writes to from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// startMainLogged is startMain keeping quinte's log (at debug level) for the test to read, as well as
+// in the test's output.
+func startMainLogged(t *testing.T, env map[string]string) (*Main, *lockedBuffer) {
+	t.Helper()
+	cfg, err := config.Load("", testenv.Env(env))
+	testenv.Must(t, err)
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := NewMain(cfg, config.RoleRun, log, io.Discard)
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m, logs
 }

@@ -434,8 +434,10 @@
     clearError();
     var ready = stream ? Promise.resolve(stream) : startStream();
     ready.then(function () {
-      $('record').disabled = true;
       show($('switch-camera'), false);
+      show($('record'), false);
+      show($('stop'), true); // stops the countdown too
+      show($('prompts-overlay'), $('prompts-overlay').children.length > 0);
       $('capture').dataset.phase = 'recording';
       var n = 3, cd = $('countdown');
       cd.textContent = String(n);
@@ -487,6 +489,17 @@
   }
 
   function stopRecording() {
+    if (countdownId) { // not started yet: back to the camera
+      clearInterval(countdownId);
+      countdownId = null;
+      show($('countdown'), false);
+      show($('stop'), false);
+      show($('record'), true);
+      show($('prompts-overlay'), false);
+      show($('switch-camera'), !audioOnly);
+      $('capture').dataset.phase = '';
+      return;
+    }
     if (timerId) { clearInterval(timerId); timerId = null; }
     if (recorder && recorder.state !== 'inactive') recorder.stop();
   }
