@@ -95,6 +95,9 @@ func TestTeamGallery(t *testing.T) {
 		if got := p.Text(card + " .artist"); got != xssArtist {
 			t.Errorf("the card's artist is %q, want the text %q", got, xssArtist)
 		}
+		if got := p.Text(card + " .dur"); got != "0:03" {
+			t.Errorf("the card's duration is %q, want 0:03", got)
+		}
 		if n := browsertest.Eval[int](p, `document.querySelectorAll('img[src="x"]').length`); n != 0 {
 			t.Errorf("the artist's name became %d <img> elements", n)
 		}
