@@ -94,10 +94,14 @@ type Index struct {
 	changes      atomic.Int64 // entries changed since the start
 	snapChanges  int64        // changes at the last snapshot
 	lastSnap     time.Time
+	revoked      atomic.Bool  // a message was revoked since the last snapshot
+	snapEvery    atomic.Int64 // snapshotEvery, as a duration (tests shorten it)
 }
 
 func newIndex(store indexStore, log *slog.Logger) *Index {
-	return &Index{store: store, log: log, byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
+	x := &Index{store: store, log: log, byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
+	x.snapEvery.Store(int64(snapshotEvery))
+	return x
 }
 
 // Start builds the index in the background and follows the feed until Stop. It runs once; calling it
@@ -324,6 +328,9 @@ func (x *Index) Refresh(ctx context.Context, id string, rec *message.Record) err
 		x.byID[id] = e
 	case !e.UpdatedAt.Before(x.byID[id].UpdatedAt):
 		// A read that raced a newer one does not undo it.
+		if old := x.byID[id]; e.Status == message.StatusRevoked && (old.Artist != "" || old.Title != "") {
+			x.revoked.Store(true) // the snapshot still holds what the artist wrote: rewritten at once
+		}
 		x.byID[id] = e
 	}
 	return nil
@@ -342,7 +349,9 @@ func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entr
 	e := &entry{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Review: rec.LastReview(),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
 	var meta message.Meta
-	if err := x.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
+	if e.Status == message.StatusRevoked {
+		// Nothing the artist wrote is kept, whatever is left of the meta while the revocation runs.
+	} else if err := x.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		e.Artist, e.Title, e.Campaign, e.InviteID, e.Captions = meta.Artist, meta.Title, meta.Campaign, meta.InviteID, meta.Captions != ""
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err

@@ -74,6 +74,9 @@ func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // the headers say it all; reading every object for nothing would not
+	}
 	if err := writeKit(ctx, w, s.store, entries, man.PublishedAt); err != nil && !errors.Is(err, context.Canceled) {
 		// The answer has started: the client sees a zip cut short (no central directory), which no
 		// unzip takes for whole.

@@ -104,12 +104,15 @@ func (x *Index) writeSnapshot(ctx context.Context) error {
 	return nil
 }
 
-// maybeSnapshot writes a snapshot when the index changed since the last one, every snapshotEvery.
+// maybeSnapshot writes a snapshot when the index changed since the last one, every snapshotEvery, and
+// at once when a message was revoked: what its artist wrote leaves the snapshot as it left the bucket.
 func (x *Index) maybeSnapshot(ctx context.Context) {
-	if time.Since(x.lastSnap) < snapshotEvery || x.changes.Load() == x.snapChanges {
+	urgent := x.revoked.Swap(false)
+	if !urgent && (time.Since(x.lastSnap) < time.Duration(x.snapEvery.Load()) || x.changes.Load() == x.snapChanges) {
 		return
 	}
 	if err := x.writeSnapshot(ctx); err != nil && ctx.Err() == nil {
+		x.revoked.Store(x.revoked.Load() || urgent) // tried again at the next listing
 		x.log.Warn("list index: writing its snapshot failed", "err", err)
 	}
 }

@@ -2,6 +2,7 @@ package uploader
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"log/slog"
@@ -77,6 +78,24 @@ func TestIndexSnapshot(t *testing.T) {
 	wait(second, listQuery{Review: message.ReviewApproved}, []string{a})
 	wait(second, listQuery{Q: fold("CHLOE")}, []string{c})
 
+	// A revocation: the running index writes its snapshot again at once, without the artist's name.
+	second.index.snapEvery.Store(int64(100 * time.Millisecond))
+	for deadline := time.Now().Add(20 * time.Second); !bytes.Contains(readSnapshot(t, st), []byte("Chloé")); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the running index did not write a snapshot holding Chloé's message")
+		}
+	}
+	second.index.snapEvery.Store(int64(time.Hour)) // from now on only a revocation makes it write
+	_, err = states.Revoke(ctx, c, message.Revocation{By: "team", At: time.Now()})
+	testenv.Must(t, err)
+	wait(second, listQuery{Status: message.StatusRevoked}, []string{c})
+	for deadline := time.Now().Add(20 * time.Second); bytes.Contains(readSnapshot(t, st), []byte("Chloé")); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the snapshot still names the revoked message's artist")
+		}
+	}
+	second.Close()
+
 	// A snapshot that does not read: built from the records.
 	testenv.Must(t, st.Put(ctx, snapshotKey, bytes.NewReader([]byte("not gzip")), 8, "application/gzip"))
 	third := newAPI()
@@ -84,6 +103,9 @@ func TestIndexSnapshot(t *testing.T) {
 		t.Error("a broken snapshot was used")
 	}
 	wait(third, listQuery{}, []string{c, b, a})
+	if got, _ := third.index.Query(listQuery{Limit: 1}); len(got) != 1 || got[0].Artist != "" || got[0].Status != message.StatusRevoked {
+		t.Errorf("the revoked message in the index: %+v", got)
+	}
 	third.Close() // it writes a snapshot of its own after its build
 
 	// One older than the feed keeps: built from the records too.
@@ -92,4 +114,16 @@ func TestIndexSnapshot(t *testing.T) {
 	if fourth := newAPI(); fourth.index.fromSnapshot.Load() {
 		t.Error("a snapshot older than the feed was used")
 	}
+}
+
+func readSnapshot(t *testing.T, st *storage.Store) []byte {
+	t.Helper()
+	rc, err := st.Open(t.Context(), snapshotKey, -1)
+	testenv.Must(t, err)
+	defer rc.Close()
+	zr, err := gzip.NewReader(rc)
+	testenv.Must(t, err)
+	b, err := io.ReadAll(zr)
+	testenv.Must(t, err)
+	return b
 }

@@ -412,6 +412,9 @@ func TestGalleryKit(t *testing.T) {
 			}
 		}
 
+		if status, body, h := c.Do(t, "HEAD", "/v1/messages/"+id+"/kit", nil, nil); status != http.StatusOK || len(body) != 0 || h.Get("Content-Type") != "application/zip" {
+			t.Errorf("HEAD kit: %d %d bytes %v", status, len(body), h)
+		}
 		queued := seedMessage(t, m.Store, message.Meta{Kind: message.KindVideo, Artist: "Ada"}, nil)
 		if status, body, _ := c.Do(t, "GET", "/v1/messages/"+queued+"/kit", nil, nil); status != http.StatusConflict || !strings.Contains(string(body), "not_ready") {
 			t.Errorf("a queued message's kit: %d %s", status, body)
