@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/quinte-media/quinte/internal/browsertest"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/invite"
+	"github.com/quinte-media/quinte/message"
 )
 
 // The artist's page (issue 10), driven in Chromium with a fake camera. Each test saves its screenshots
@@ -284,11 +286,18 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		shot("artist-preview")
 		p.Click("use-recording")
 		fillDetails(p, "  Ada   Lovelace ", "Thank you, crew")
+		if small := p.SmallTargets(); len(small) > 0 {
+			t.Errorf("the form has touch targets under 44 px: %v", small)
+		}
 		shot("artist-details")
 		p.Click("submit")
 		p.WaitFor("the upload", `!document.getElementById('result').hidden`, 2*time.Minute)
 		shot("artist-processing")
-		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
+		p.WaitFor("made", `['ready', 'failed'].indexOf(document.querySelector('[data-testid=status]').dataset.state) >= 0`, 3*time.Minute)
+		if p.Text(browsertest.TestID("status")) != "Your message is ready. Thank you!" {
+			keepOriginal(t, m, browsertest.Eval[string](p, `document.querySelector('.message').dataset.id`))
+			t.Fatalf("the recording was not made: %s", p.Text(browsertest.TestID("status")))
+		}
 		p.WaitFor("the poster and the crop playing", `(function () {
 			var img = document.querySelector('[data-testid=poster]'), v = document.querySelector('[data-testid=crop]');
 			return img.complete && img.naturalWidth > 0 && v.readyState >= 2 && !v.paused;
@@ -299,6 +308,9 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 			recordSeconds(), strings.TrimPrefix(t.Name(), "TestArtistPageRecordsAndSends/"), (poster-last)/1000)
 		if got := p.Text(".message .message-sub"); !strings.HasPrefix(got, "Ada Lovelace") {
 			t.Errorf("the list shows %q: the name is not trimmed", got)
+		}
+		if small := p.SmallTargets(); len(small) > 0 {
+			t.Errorf("the ready page has touch targets under 44 px: %v", small)
 		}
 		shot("artist-ready")
 
@@ -545,4 +557,22 @@ func startMainLogged(t *testing.T, env map[string]string) (*Main, *lockedBuffer)
 	}
 	t.Cleanup(func() { _ = m.Close() })
 	return m, logs
+}
+
+// keepOriginal saves a message's original under testdata-out/pages/ and logs what ffprobe says of it,
+// for a recording the pipeline refused.
+func keepOriginal(t *testing.T, m *Main, id string) {
+	rc, err := m.Store.Open(context.Background(), message.OriginalKey(id), 1<<30)
+	if err != nil {
+		t.Logf("original of %s: %v", id, err)
+		return
+	}
+	defer rc.Close()
+	path := filepath.Join(testenv.RepoRoot(t), "testdata-out", "pages", "refused-recording-"+id)
+	f, err := os.Create(path)
+	testenv.Must(t, err)
+	_, _ = io.Copy(f, rc)
+	f.Close()
+	out, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,r_frame_rate,avg_frame_rate,time_base,nb_frames:format=duration", "-of", "compact", path).CombinedOutput()
+	t.Logf("kept the refused recording at %s: %s", path, out)
 }
