@@ -156,7 +156,8 @@ func TestArtistPageClosedLinks(t *testing.T) {
 func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	m := startMain(t, config.RoleRun, embeddedEnv(t))
 	c := &testenv.Client{Base: m.URL, Token: token}
-	_, tok := pageInvite(t, c, 3)
+	// Recordings of at most 4 s: the voice note below stops by itself.
+	_, tok := createInvite(t, c, `{"label":"page test","max_uploads":3,"max_seconds":4,"prompts":["Who are you, and where are you playing tonight?","A word for the crew"]}`)
 	br := browsertest.Start(t, fakeCamera(t), "it-IT")
 	p := openArtistPage(t, br, m.URL, tok)
 	if got := p.Text("h1"); got != "Registra un messaggio" {
@@ -205,8 +206,11 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	p.Click("record")
 	p.WaitFor("recording", `!document.getElementById('timer').hidden`, 20*time.Second)
 	time.Sleep(2 * time.Second)
+	if got := p.Text("#timer-text"); !strings.HasSuffix(got, "/ 0:04") {
+		t.Errorf("the timer shows %q, want the invite's 4 s limit", got)
+	}
 	p.Shot("artist-voice-recording")
-	p.Click("stop")
+	// No stop: the recording ends at the invite's max_seconds.
 	p.WaitFor("the voice note's preview", `!document.getElementById('preview-audio').hidden && document.getElementById('preview-audio').readyState >= 1 && document.getElementById('preview-video').hidden`, 20*time.Second)
 	p.Shot("artist-voice-preview")
 	p.Click("retake")
