@@ -580,3 +580,30 @@ func keepOriginal(t *testing.T, m *Main, id string) {
 	out, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,r_frame_rate,avg_frame_rate,time_base,nb_frames:format=duration", "-of", "compact", path).CombinedOutput()
 	t.Logf("kept the refused recording at %s: %s", path, out)
 }
+
+// TestArtistPageStorageDown: S3 stops as the artist sends; the page says to try again in a minute and
+// keeps trying (the file stays on the device), and once S3 is back the message arrives and is made.
+func TestArtistPageStorageDown(t *testing.T) {
+	redis := testenv.Redis(t)
+	s3, s3cfg := testenv.S3(t)
+	env := map[string]string{
+		"QUINTE_ADDR": "127.0.0.1:0", "QUINTE_DATA_DIR": t.TempDir(), "QUINTE_TEAM_TOKEN": token,
+		"QUINTE_REDIS_URL": redis.URL(), "QUINTE_S3_ENDPOINT": s3cfg.Endpoint, "QUINTE_S3_BUCKET": s3cfg.Bucket,
+		"AWS_ACCESS_KEY_ID": s3cfg.AccessKey, "AWS_SECRET_ACCESS_KEY": s3cfg.SecretKey,
+	}
+	m := startMain(t, config.RoleRun, env)
+	c := &testenv.Client{Base: m.URL, Token: token}
+	_, tok := pageInvite(t, c, 2)
+	br := browsertest.Start(t, fakeCamera(t), "en-GB")
+	p := openArtistPage(t, br, m.URL, tok)
+	p.ExpectedStatus[503] = true
+	p.SetFile(`[data-testid="file"]`, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
+	fillDetails(p, "Ada", "While the storage was down")
+
+	s3.Stop()
+	p.Click("submit")
+	p.WaitFor("the storage message", `document.getElementById('progress-text').textContent.indexOf('storage is not answering') >= 0`, time.Minute)
+	p.Shot("artist-storage-down")
+	s3.Start()
+	p.WaitFor("ready once S3 is back", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 4*time.Minute)
+}

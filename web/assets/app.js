@@ -637,7 +637,7 @@
       onShouldRetry: function (err) {
         var st = err.originalResponse ? err.originalResponse.getStatus() : 0;
         var retry = st === 0 || st === 409 || st === 423 || st >= 500;
-        if (retry) { $('progress-text').textContent = st >= 500 ? t('err_storage_unavailable') : t('upload_retrying'); }
+        if (retry) { $('progress-text').textContent = st >= 500 ? t('upload_storage_retrying') : t('upload_retrying'); }
         return retry;
       },
       onProgress: function (sent, total) { setProgress(sent, total); },
