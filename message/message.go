@@ -61,6 +61,10 @@ type Record struct {
 	Running   string    `json:"running,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Review is the team's last decision on the message (nil: pending), ReviewHistory every decision
+	// in order, kept as an audit (review.go).
+	Review        *Review  `json:"review,omitempty"`
+	ReviewHistory []Review `json:"review_history,omitempty"`
 
 	// Revoked says who withdrew the message's consent, when, and which keys were deleted; it is set
 	// with StatusRevoked, and the record is then all that remains.

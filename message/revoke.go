@@ -22,5 +22,8 @@ func (s States) Revoke(ctx context.Context, id string, rev Revocation) (Record, 
 	if r.Revoked.Deleted == nil {
 		r.Revoked.Deleted = []string{}
 	}
-	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
+	if err := s.Store.PutJSON(ctx, StatusKey(id), r); err != nil {
+		return r, err
+	}
+	return r, s.announce(ctx, r) // the list shows it revoked on every API process
 }

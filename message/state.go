@@ -17,6 +17,8 @@ type JSONStore interface {
 type States struct {
 	Store JSONStore
 	Now   func() time.Time
+	// OnChange, when set, is called after each record write, once the change feed has it (changes.go).
+	OnChange func(ctx context.Context, r Record)
 }
 
 func (s States) now() time.Time {
@@ -37,7 +39,10 @@ func (s States) Get(ctx context.Context, id string) (Record, error) {
 func (s States) Create(ctx context.Context, id string, kind Kind) (Record, error) {
 	now := s.now()
 	r := Record{ID: id, Kind: kind, Status: StatusQueued, CreatedAt: now, UpdatedAt: now}
-	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
+	if err := s.Store.PutJSON(ctx, StatusKey(id), r); err != nil {
+		return r, err
+	}
+	return r, s.announce(ctx, r)
 }
 
 // Update applies change to the record of id (creating it when missing) and writes it back. A revoked
@@ -54,7 +59,10 @@ func (s States) Update(ctx context.Context, id string, change func(*Record)) (Re
 	}
 	change(&r)
 	r.UpdatedAt = s.now()
-	return r, s.Store.PutJSON(ctx, StatusKey(id), r)
+	if err := s.Store.PutJSON(ctx, StatusKey(id), r); err != nil {
+		return r, err
+	}
+	return r, s.announce(ctx, r)
 }
 
 // Fail marks id failed with a reason.

@@ -12,7 +12,8 @@ import (
 
 // caller is who sent a request: the team, or an artist holding an invite.
 type caller struct {
-	invite *invite.Invite // nil for the team
+	invite    *invite.Invite // nil for the team
+	principal string         // for the team: "team", or "member:<name>" (a member's session); see Principal
 }
 
 type callerKey struct{}
@@ -31,7 +32,7 @@ func (s *Server) authenticate(next http.Handler, inviteOK bool) http.Handler {
 		tok, ok := bearer(r)
 		switch {
 		case ok && s.token != "" && subtle.ConstantTimeCompare([]byte(tok), team) == 1:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{})))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{principal: "team"})))
 		case ok && invite.IsToken(tok):
 			inv, err := s.invites.Authenticate(r.Context(), tok)
 			if err != nil {
@@ -47,11 +48,26 @@ func (s *Server) authenticate(next http.Handler, inviteOK bool) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{invite: inv})))
+		case !ok && s.sessions != nil && s.sessionCaller(w, r, next):
+			// a signed-in browser (session.go): served, or refused, by sessionCaller
 		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="quinte"`)
 			writeError(w, errorf(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <team token or invite token>"))
 		}
 	})
+}
+
+// sessionCaller serves r as its session's principal when it carries a valid session cookie, and
+// reports whether it did (or refused it: a cross-origin POST, a method a session may not use).
+func (s *Server) sessionCaller(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	p, ok := s.sessions.check(r)
+	if !ok {
+		return false
+	}
+	if s.sessions.sessionAllowed(w, r) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{principal: p})))
+	}
+	return true
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quinte-media/quinte/message"
 )
@@ -32,6 +33,10 @@ type messageView struct {
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Outputs   []message.Output  `json:"outputs"`
+	// The team's review (review.go): the state (pending until someone decides), the last decision and
+	// every decision in order. Not shown to invites.
+	Review        *message.Review  `json:"review,omitempty"`
+	ReviewHistory []message.Review `json:"review_history,omitempty"`
 	// Consent is what the artist agreed to ({"recorded": false} when nothing was); Revoked, once the
 	// consent is withdrawn, who withdrew it, when, and what was deleted.
 	Consent *message.Consent    `json:"consent,omitempty"`
@@ -62,81 +67,103 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 			}
 			v.Outputs = append(v.Outputs, outs...)
 		}
+		v.Review, v.ReviewHistory = nil, nil
 	}
 	writeJSON(w, http.StatusOK, v)
 }
 
-// listMessages handles GET /v1/messages: newest first, `limit` (default 20, at most 100) per page,
-// `before` (an id: the previous page's next_before, given only when more messages follow) for the next
-// page, `status` to keep only one status. A value it cannot use is a 400 naming what it takes.
+// listMessages handles GET /v1/messages from the list index (index.go): newest first, `limit`
+// (default 20, at most 100) per page, `before` (an id: the previous page's next_before, given only when
+// more messages follow) for the next page, and filters: `status`, `review`, `kind`, `campaign`, and `q`
+// (words found in the artist or the title, ignoring case and accents). A value it cannot use is a 400
+// naming what it takes. The items are the messages' summaries; their outputs are in GET
+// /v1/messages/{id}.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			writeError(w, errorf(http.StatusBadRequest, "bad_limit", "limit must be between 1 and 100"))
-			return
-		}
-		limit = n
-	}
-	before, status := q.Get("before"), message.Status(q.Get("status"))
-	if before != "" && !message.ValidID(before) {
-		writeError(w, errorf(http.StatusBadRequest, "bad_before", "before must be a message id (the next_before of the previous page)"))
+	lq, aerr := parseListQuery(r.URL.Query())
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
-	if status != "" && !slices.Contains(listStatuses, status) {
-		writeError(w, errorf(http.StatusBadRequest, "bad_status", "status must be one of %s", joinStatuses(listStatuses)))
+	s.index.Start(context.WithoutCancel(r.Context())) // started by StartIndex in a deployment; here for tests
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.index.Wait(ctx); err != nil {
+		writeError(w, errorf(http.StatusServiceUnavailable, "index_building", "the list is being built from storage; try again shortly"))
 		return
 	}
-	ids, err := s.store.Folders(r.Context(), message.MessagesPrefix)
-	if err != nil {
-		writeError(w, storageDown(s, err))
-		return
-	}
-	slices.Reverse(ids) // ids sort by creation time
-	var page []string
-	for _, id := range ids {
-		if message.ValidID(id) && (before == "" || id < before) {
-			page = append(page, id)
-		}
-	}
-
-	// Read the records a page at a time, a few at once, until the page is full and one more is known
-	// (only then is there a next page).
+	entries, more := s.index.Query(lq)
 	base := requestBase(r)
-	views := []*messageView{}
-	for len(page) > 0 && len(views) <= limit {
-		batch := page[:min(len(page), limit+1)]
-		page = page[len(batch):]
-		got := make([]*messageView, len(batch))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for i, id := range batch {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				if v, aerr := s.view(r.Context(), id, base); aerr == nil {
-					got[i] = v
-				}
-			}()
-		}
-		wg.Wait()
-		for _, v := range got {
-			if v != nil && (status == "" || v.Status == status) && len(views) <= limit {
-				views = append(views, v)
+	items := make([]listItem, 0, len(entries))
+	for _, e := range entries {
+		it := listItem{ID: e.ID, Kind: e.Kind, Status: e.Status, Error: e.Error, Review: e.Review, Artist: e.Artist,
+			Title: e.Title, InviteID: e.InviteID, Campaign: e.Campaign, Captions: e.Captions, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+		if e.Poster != "" {
+			url, err := s.downloadURL(r.Context(), base, e.Poster, "")
+			if err != nil {
+				writeError(w, storageDown(s, err))
+				return
 			}
+			it.PosterURL = url
 		}
+		items = append(items, it)
 	}
-	resp := map[string]any{"messages": views}
-	if len(views) > limit {
-		views = views[:limit]
-		resp["messages"], resp["next_before"] = views, views[len(views)-1].ID
+	resp := map[string]any{"messages": items}
+	if more {
+		resp["next_before"] = items[len(items)-1].ID
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// listItem is one message of GET /v1/messages.
+type listItem struct {
+	ID        string         `json:"id"`
+	Kind      message.Kind   `json:"kind"`
+	Status    message.Status `json:"status"`
+	Error     *message.Error `json:"error"`
+	Review    message.Review `json:"review"` // the last decision: state (pending until someone decides), reason, by, at
+	Artist    string         `json:"artist,omitempty"`
+	Title     string         `json:"title,omitempty"`
+	InviteID  string         `json:"invite_id,omitempty"`
+	Campaign  string         `json:"campaign,omitempty"`
+	Captions  bool           `json:"captions"`
+	PosterURL string         `json:"poster_url,omitempty"` // once ready: the grid's picture (the 640 WebP poster)
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// parseListQuery reads GET /v1/messages's parameters, or says which one it cannot use.
+func parseListQuery(v url.Values) (listQuery, *apiError) {
+	q := listQuery{Limit: 20, Before: v.Get("before"), Status: message.Status(v.Get("status")),
+		Review: message.ReviewState(v.Get("review")), Kind: message.Kind(v.Get("kind")), Campaign: v.Get("campaign")}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			return q, errorf(http.StatusBadRequest, "bad_limit", "limit must be between 1 and 100")
+		}
+		q.Limit = n
+	}
+	switch {
+	case q.Before != "" && !message.ValidID(q.Before):
+		return q, errorf(http.StatusBadRequest, "bad_before", "before must be a message id (the next_before of the previous page)")
+	case q.Status != "" && !slices.Contains(listStatuses, q.Status):
+		return q, errorf(http.StatusBadRequest, "bad_status", "status must be one of %s", joinStatuses(listStatuses))
+	case q.Review != "" && !slices.Contains(message.ReviewStates, q.Review):
+		return q, errorf(http.StatusBadRequest, "bad_review", "review must be one of pending, approved, rejected")
+	case q.Kind != "" && !slices.Contains(listKinds, q.Kind):
+		return q, errorf(http.StatusBadRequest, "bad_kind", "kind must be one of video, image, audio")
+	case q.Campaign != "" && !message.ValidCampaign(q.Campaign):
+		return q, errorf(http.StatusBadRequest, "bad_campaign", "campaign must be a campaign name (lower-case letters, digits and dashes)")
+	}
+	text := v.Get("q")
+	if utf8.RuneCountInString(text) > 200 {
+		return q, errorf(http.StatusBadRequest, "bad_q", "q is at most 200 characters")
+	}
+	q.Q = fold(strings.TrimSpace(message.CleanText(text)))
+	return q, nil
+}
+
+// listKinds are the kinds GET /v1/messages?kind= takes.
+var listKinds = []message.Kind{message.KindVideo, message.KindImage, message.KindAudio}
 
 // view reads a message's record (and, once ready, its manifest) and signs a link to each output: a
 // download link (downloadURL), or for HLS a signed link to this API (base) that players can follow.
@@ -149,7 +176,10 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		return nil, storageDown(s, err)
 	}
 	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings, Note: rec.Note,
-		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{}}
+		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{},
+		ReviewHistory: rec.ReviewHistory}
+	rev := rec.LastReview()
+	v.Review = &rev
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		v.Artist, v.Title, v.InviteID = meta.Artist, meta.Title, meta.InviteID

@@ -36,10 +36,7 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx = context.WithoutCancel(ctx) // once begun, a revocation finishes even if the client goes
 	if rec.Status != message.StatusRevoked {
-		by := "team"
-		if inv := callerFrom(ctx).invite; inv != nil {
-			by = "invite:" + inv.ID
-		}
+		by := Principal(r) // "team", "member:<name>" (a gallery session) or "invite:<id>"
 		// First stop the work, so no job writes the record or publishes while the files go. A queue
 		// that does not answer, or a job slow to stop, does not hold the revocation up: a job that
 		// outlives it finds the record revoked and deletes what it wrote (worker/revoked.go).

@@ -43,6 +43,8 @@ func (s *Server) routes() []route {
 		f("PUT /v1/messages/{id}/captions", s.putCaptions, accessInvite),
 		f("DELETE /v1/messages/{id}/captions", s.deleteCaptions, accessInvite),
 		f("GET /v1/messages/{id}/hls/{file...}", s.teamHLS, accessSigned),
+		f("POST /v1/messages/{id}/review", s.reviewMessage, accessTeam),
+		f("GET /v1/messages/{id}/kit", s.messageKit, accessTeam),
 		f("POST /v1/invites", s.createInvite, accessTeam),
 		f("GET /v1/invites", s.listInvites, accessTeam),
 		f("GET /v1/invites/{id}", s.getInvite, accessTeam),

@@ -73,6 +73,7 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	DeletePrefix(ctx context.Context, prefix string) error
 	Folders(ctx context.Context, prefix string) ([]string, error)
+	ListFrom(ctx context.Context, prefix, startAfter string, max int) ([]string, error)
 	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
 	Ping(ctx context.Context) error
 }
@@ -81,7 +82,7 @@ type Store interface {
 // (stopping it if it runs) before the message is processed again; it reports false if the task is
 // still running after wait.
 type Queue interface {
-	Enqueue(ctx context.Context, id string) error
+	Enqueue(ctx context.Context, meta message.Meta) error
 	Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error)
 	Ping(ctx context.Context) error
 }
@@ -101,14 +102,19 @@ type Server struct {
 	// serveFiles: download links point at this API's files route instead of presigned S3 URLs.
 	serveFiles bool
 	campaigns  Campaigns // nil: campaign names are only checked for their shape
+	sessions   *sessions // the gallery's signed-in browsers (session.go)
+	index      *Index    // GET /v1/messages answers from it (index.go)
 	releases   *release.Catalogue
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.
 func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logger) *Server {
-	return &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
+	s := &Server{cfg: cfg, token: teamToken, store: store, states: message.States{Store: store},
 		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken),
-		releases: release.Builtin()}
+		sessions: newSessions(teamToken, store), releases: release.Builtin()}
+	s.index = newIndex(store, log)
+	s.states.OnChange = s.indexChange
+	return s
 }
 
 // Handler routes every request by the route table (routes.go): each route with its access, and

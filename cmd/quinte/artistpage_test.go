@@ -532,20 +532,6 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 	})
 }
 
-// lockedBuffer is a log quinte writes to from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startMainLogged is startMain keeping quinte's log (at debug level) for the test to read, as well as
 // in the test's output.
 func startMainLogged(t *testing.T, env map[string]string) (*Main, *lockedBuffer) {

@@ -5,6 +5,7 @@
 //	quinte worker  a worker only (containers), against Redis and S3
 //	quinte init    create the bucket (the one setup step api and worker never do)
 //	quinte health  the container health check of a role
+//	quinte team    add or remove a member of the social team (gallery sign-in)
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/pipeline"
 )
 
@@ -41,6 +43,8 @@ const usage = `usage: quinte [-config FILE] run|api|worker|init|health [api|work
   health  exit 0 if the role (default api) on this machine is ready: the API at QUINTE_ADDR
           answers /readyz; a worker's heartbeat (in QUINTE_WORKER_TEMP_DIR) is fresh and found
           Redis, S3 and its job loop alive; run checks both
+  team add NAME     add a member who signs in to /team with a name and a password (printed once)
+  team remove NAME  remove a member: their sessions stop within seconds on every API
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -51,6 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	verbose := fs.Bool("v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.Arg(0) == "team" {
+		return teamCommand(ctx, fs.Args()[1:], *file, getenv, stdout)
 	}
 	if fs.NArg() < 1 || (fs.NArg() > 1 && fs.Arg(0) != "health") || fs.NArg() > 2 {
 		fs.Usage()
@@ -86,7 +93,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	format, err := logs.Format(cfg.LogFormat, role != config.RoleRun)
+	if err != nil {
+		return err
+	}
+	log := logs.New(stderr, format, level)
 	for _, u := range config.Unknown(os.Environ()) {
 		log.Warn("unknown setting ignored: "+u.Name+" (did you mean "+u.Closest+"?)", "variable", u.Name, "closest", u.Closest)
 	}
