@@ -33,11 +33,12 @@ var (
 	cameraFile string
 )
 
-// fakeCamera is the Y4M clip (a face) Chromium's fake camera plays, made once per test binary.
+// fakeCamera is the Y4M clip (a face) Chromium's fake camera plays, made once per test binary under
+// testdata-out/ (ignored by git; no temporary directory left behind).
 func fakeCamera(t *testing.T) string {
 	cameraOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "quinte-camera-")
-		testenv.Must(t, err)
+		dir := filepath.Join(testenv.RepoRoot(t), "testdata-out", "camera")
+		testenv.Must(t, os.MkdirAll(dir, 0o755))
 		cameraFile = browsertest.FakeCamera(t, dir)
 	})
 	return cameraFile
