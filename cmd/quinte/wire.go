@@ -136,6 +136,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Role == config.RoleRun {
 		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
 			m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+		fmt.Fprintf(m.Out, "  an artist's page: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"max_uploads\": 3}' %s/v1/invites\n  then open the \"url\" it answers in a browser\n\n",
+			cfg.TeamToken, m.URL)
 	}
 	return nil
 }
