@@ -21,7 +21,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg libheif-examples ca-certificates libdlib19.1 liblapack3 libblas3 liblcms2-2 \
     fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/quinte --create-home quinte
+ && groupadd --system --gid 10001 quinte \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/quinte --create-home quinte
 COPY --from=build /out/quinte /usr/local/bin/quinte
 COPY configs/ /etc/quinte/
 USER quinte

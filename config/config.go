@@ -4,10 +4,10 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +20,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/webhook"
 	"github.com/quinte-media/quinte/worker"
 )
 
@@ -31,11 +32,17 @@ type Config struct {
 	RedisURL  string `yaml:"redis_url"`
 	// CampaignsDir holds campaign files (<name>.yaml) added to, or replacing, the built-in ones.
 	CampaignsDir string `yaml:"campaigns_dir"`
+	// MetricsAddr is where the Prometheus figures are served (/metrics), on a listener of its own;
+	// empty: not served.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// LogFormat is json or text; empty: json for api and worker, text for run (internal/logs).
+	LogFormat string `yaml:"log_format"`
 
 	S3       storage.Config  `yaml:"s3"`
 	Upload   uploader.Config `yaml:"upload"`
 	Worker   worker.Config   `yaml:"worker"`
 	Pipeline pipeline.Config `yaml:"pipeline"`
+	Webhooks webhook.Config  `yaml:"webhooks"`
 }
 
 // Load reads the defaults, then file (if not empty), then the environment.
@@ -77,6 +84,8 @@ func (c *Config) env() []envVar {
 		{"QUINTE_TEAM_TOKEN", &c.TeamToken},
 		{"QUINTE_REDIS_URL", &c.RedisURL},
 		{"QUINTE_CAMPAIGNS_DIR", &c.CampaignsDir},
+		{"QUINTE_METRICS_ADDR", &c.MetricsAddr},
+		{"QUINTE_LOG_FORMAT", &c.LogFormat},
 		{"QUINTE_S3_ENDPOINT", &c.S3.Endpoint},
 		{"QUINTE_S3_PUBLIC_ENDPOINT", &c.S3.PublicEndpoint},
 		{"QUINTE_S3_BUCKET", &c.S3.Bucket},
@@ -92,6 +101,7 @@ func (c *Config) env() []envVar {
 		{"QUINTE_PUBLIC_URL", &c.Upload.PublicURL},
 		{"QUINTE_RECONCILE_EVERY", &c.Worker.ReconcileEvery},
 		{"QUINTE_WORKER_CONCURRENCY", &c.Worker.Concurrency},
+		{"QUINTE_WORKER_LIGHT_CONCURRENCY", &c.Worker.LightConcurrency},
 		{"QUINTE_WORKER_MAX_RETRY", &c.Worker.MaxRetry},
 		{"QUINTE_WORKER_SHUTDOWN_TIMEOUT", &c.Worker.ShutdownTimeout},
 		{"QUINTE_WORKER_MAX_JOB_TIME", &c.Worker.MaxJobTime},
@@ -108,6 +118,9 @@ func (c *Config) env() []envVar {
 		{"QUINTE_MAX_FRAME_RATE", &c.Pipeline.MaxFrameRate},
 		{"QUINTE_MAX_STREAMS", &c.Pipeline.MaxStreams},
 		{"QUINTE_MAX_FRAMES", &c.Pipeline.MaxFrames},
+		{"QUINTE_WEBHOOKS", &c.Webhooks.Endpoints},
+		{"QUINTE_WEBHOOKS_ALLOW_PRIVATE", &c.Webhooks.AllowPrivate},
+		{"QUINTE_WEBHOOKS_CONCURRENCY", &c.Webhooks.Concurrency},
 	}
 }
 
@@ -132,6 +145,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 
 func set(dst any, v string) error {
 	switch d := dst.(type) {
+	case encoding.TextUnmarshaler:
+		return d.UnmarshalText([]byte(v))
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		*d = b
 	case *string:
 		*d = v
 	case *int:
@@ -194,9 +215,19 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL (for example redis://127.0.0.1:6379/0)", c.RedisURL))
+		if _, err := worker.ParseRedisURL(c.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL: %v", redacted(c.RedisURL), err))
 		}
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR %q is not host:port (for example 0.0.0.0:9090), or empty for no metrics", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && port != "0" && role != RoleWorker {
+			errs = append(errs, fmt.Errorf("QUINTE_METRICS_ADDR is QUINTE_ADDR: the metrics need a port of their own, off the public one"))
+		}
+	}
+	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("QUINTE_LOG_FORMAT %q is neither json nor text (empty: json for api and worker, text for run)", c.LogFormat))
 	}
 	if c.TeamToken != "" && len(c.TeamToken) < 16 {
 		errs = append(errs, errors.New("QUINTE_TEAM_TOKEN is too short: use at least 16 random characters"))
@@ -210,5 +241,6 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	errs = append(errs, c.S3.Validate(), c.Upload.Validate(), c.Worker.Validate(), c.Pipeline.Validate())
+	errs = append(errs, c.Webhooks.Validate())
 	return errors.Join(errs...)
 }

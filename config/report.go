@@ -19,14 +19,19 @@ func (c *Config) Summary(role Role) []any {
 			"upload_max_bytes", c.Upload.MaxBytes, "cors_origins", strings.Join(c.Upload.CORSOrigins, ","),
 			"public_url", c.Upload.PublicURL)
 	}
+	if c.MetricsAddr != "" {
+		kv = append(kv, "metrics_addr", c.MetricsAddr)
+	}
 	kv = append(kv, "redis", redacted(c.RedisURL), "s3_endpoint", redacted(c.S3.Endpoint), "bucket", c.S3.Bucket)
+	kv = append(kv, "webhook_endpoints", len(c.Webhooks.Endpoints))
 	if role != RoleAPI {
 		tmp := c.Worker.TempDir
 		if tmp == "" {
 			tmp = "(system temp dir)"
 		}
 		kv = append(kv,
-			"concurrency", c.Worker.Slots(), "gomaxprocs", runtime.GOMAXPROCS(0), "queues", worker.QueueName,
+			"concurrency", c.Worker.Slots(), "light_concurrency", c.Worker.LightSlots(), "gomaxprocs", runtime.GOMAXPROCS(0),
+			"queues", strings.Join(worker.Queues, ","),
 			"max_retry", c.Worker.MaxRetry, "shutdown_timeout", c.Worker.ShutdownTimeout.String(),
 			"max_job_time", c.Worker.MaxJobTime.String(), "temp_dir", tmp,
 			"max_photo_pixels", c.Pipeline.MaxPhotoPixels, "max_duration", c.Pipeline.MaxDuration.String(),
@@ -43,6 +48,13 @@ func redacted(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// redis-sentinel:// and redis-cluster:// list hosts, which net/url refuses.
+		scheme, rest, ok := strings.Cut(s, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://…@" + rest[at+1:]
+		} else if ok {
+			return s
+		}
 		return "(unparsable)"
 	}
 	if u.User != nil {

@@ -205,7 +205,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p.log.WarnContext(ctx, "subject analysis failed; the social crops are centred", "message_id", j.in.ID, "err", err)
+		p.logger(ctx, j.in.ID).WarnContext(ctx, "subject analysis failed; the social crops are centred", "err", err)
 		j.extra.Untracked = "the subject analysis failed (" + cleanTail(err.Error()) + ")"
 		return nil
 	}

@@ -18,7 +18,7 @@ func (p *Pipeline) photo(ctx context.Context, j *job) error {
 		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit,
 		Preset: p.cfg.Preset, CRF: p.cfg.CRF, Stall: p.cfg.StallTimeout}
 	var small []string
-	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.log.With("message_id", j.in.ID), small: &small})
+	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.logger(ctx, j.in.ID), small: &small})
 	if err != nil {
 		return err // a refused or crashing photo is already an InputError
 	}

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
@@ -158,12 +159,21 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
 		}
-		p.log.DebugContext(ctx, "step done", "message_id", in.ID, "step", s.name, "took", time.Since(start))
+		p.logger(ctx, in.ID).DebugContext(ctx, "step done", "step", s.name, "took", time.Since(start))
 	}
 	if err := uniqueNames(j.res.Files); err != nil {
 		return nil, err // a bug: two outputs would overwrite each other's manifest entry
 	}
 	return j.res, nil
+}
+
+// logger is the logger of the job ctx belongs to (the worker's, which names its message and task), or
+// the pipeline's own naming message id when the caller gave none.
+func (p *Pipeline) logger(ctx context.Context, id string) *slog.Logger {
+	if l := logs.From(ctx, nil); l != nil {
+		return l
+	}
+	return p.log.With("message_id", id)
 }
 
 // CodeInternal is the code of a job that hit a bug of quinte's (a recovered panic).
@@ -176,7 +186,7 @@ func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
 	if !errors.As(err, &pe) {
 		return err
 	}
-	p.log.ErrorContext(ctx, "the pipeline panicked on this file", "message_id", id, "panic", pe.Value, "stack", string(pe.Stack))
+	p.logger(ctx, id).ErrorContext(ctx, "the pipeline panicked on this file", "panic", pe.Value, "stack", string(pe.Stack))
 	return &InputError{Code: CodeInternal, Message: "quinte hit a bug on this file and stopped its job (the message id is in the logs); report it, and try exporting the file again in another format", Err: pe}
 }
 

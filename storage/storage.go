@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Config says where the bucket is. With an empty Endpoint, `quinte run` starts an embedded S3 server
@@ -75,7 +76,11 @@ type Store struct {
 }
 
 // New connects to the bucket described by c. It does not touch the network.
-func New(c Config) (*Store, error) {
+func New(c Config, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if c.Endpoint == "" {
 		return nil, errors.New("storage: no S3 endpoint")
 	}
@@ -88,10 +93,10 @@ func New(c Config) (*Store, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 	}}
-	client := newClient(c, c.Endpoint, hc)
+	client := newClient(c, c.Endpoint, hc, o)
 	pub := client
 	if c.PublicEndpoint != "" && c.PublicEndpoint != c.Endpoint {
-		pub = newClient(c, c.PublicEndpoint, hc)
+		pub = newClient(c, c.PublicEndpoint, hc, o)
 	}
 	return &Store{
 		http:    hc,
@@ -106,8 +111,13 @@ func New(c Config) (*Store, error) {
 	}, nil
 }
 
-func newClient(c Config, endpoint string, hc *http.Client) *s3.Client {
+func newClient(c Config, endpoint string, hc *http.Client, o options) *s3.Client {
+	var api []func(*middleware.Stack) error
+	if o.errorCount != nil {
+		api = append(api, errorCounter(o.errorCount))
+	}
 	return s3.New(s3.Options{
+		APIOptions:   api,
 		Region:       c.Region,
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: true,

@@ -150,7 +150,7 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, id, why strin
 	ctx = context.WithoutCancel(ctx)
 	fail := func(err error) {
 		if rec.Status != message.StatusFailed {
-			s.enqueue(ctx, id)
+			s.enqueue(ctx, meta)
 		}
 		writeError(w, storageDown(s, err))
 	}
@@ -173,7 +173,7 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, id, why strin
 		fail(err)
 		return
 	}
-	s.enqueue(ctx, id)
+	s.enqueue(ctx, meta)
 	s.log.Info("message queued again", "message_id", id, "why", why, "captions", meta.Captions != "")
 	w.Header().Set("Location", "/v1/messages/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": message.StatusQueued, "captions": meta.Captions != ""})

@@ -24,15 +24,15 @@ func (s *Server) register(ctx context.Context, meta message.Meta) error {
 	if _, err := s.states.Create(ctx, meta.ID, meta.Kind); err != nil && !errors.Is(err, message.ErrExists) {
 		return err
 	}
-	s.enqueue(ctx, meta.ID)
+	s.enqueue(ctx, meta)
 	return nil
 }
 
 // enqueue hands a recorded message to the queue. When the queue refuses, the reconciler enqueues it
 // later.
-func (s *Server) enqueue(ctx context.Context, id string) {
-	if err := s.queue.Enqueue(ctx, id); err != nil {
-		s.log.Error("enqueue failed; the reconciler will retry", "message_id", id, "err", err)
+func (s *Server) enqueue(ctx context.Context, meta message.Meta) {
+	if err := s.queue.Enqueue(ctx, meta); err != nil {
+		s.log.Error("enqueue failed; the reconciler will retry", "message_id", meta.ID, "err", err)
 	}
 }
 

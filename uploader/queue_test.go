@@ -88,7 +88,8 @@ func TestRedisDiesBetweenPingAndEnqueue(t *testing.T) {
 	}
 	ins := asynq.NewInspector(opt)
 	defer ins.Close()
-	if info, err := ins.GetTaskInfo(worker.QueueName, out.ID); err != nil || info.State != asynq.TaskStatePending {
+	// A voice note of 26 KB: the light queue's (worker.QueueFor).
+	if info, err := ins.GetTaskInfo(worker.QueueLight, out.ID); err != nil || info.State != asynq.TaskStatePending {
 		t.Errorf("task of the message: %+v %v", info, err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
 	"github.com/tus/tusd/v2/pkg/s3store"
-	xslog "golang.org/x/exp/slog"
 
 	"github.com/quinte-media/quinte/message"
 )
@@ -45,7 +44,7 @@ func (s *Server) EnableTus(client s3store.S3API, bucket string) error {
 		PreUploadCreateCallback:    s.tusCreate,
 		PreFinishResponseCallback:  s.tusFinish,
 		PreUploadTerminateCallback: s.tusTerminate,
-		Logger:                     xslog.New(xslog.NewTextHandler(os.Stderr, &xslog.HandlerOptions{Level: xslog.LevelWarn})),
+		Logger:                     tusLogger(s.log),
 	})
 	if err != nil {
 		return fmt.Errorf("tus: %w", err)

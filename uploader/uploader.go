@@ -82,7 +82,7 @@ type Store interface {
 // (stopping it if it runs) before the message is processed again; it reports false if the task is
 // still running after wait.
 type Queue interface {
-	Enqueue(ctx context.Context, id string) error
+	Enqueue(ctx context.Context, meta message.Meta) error
 	Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error)
 	Ping(ctx context.Context) error
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -195,4 +196,21 @@ func TestPageWeight(t *testing.T) {
 	sent += s.Body.Len()
 	raw += len(p.assets.byFile["i18n.json"].body)
 	t.Logf("artist page weight: %d bytes sent (gzip), %d unpacked: %s, i18n.json %d gz", sent, raw, strings.Join(parts, ", "), s.Body.Len())
+}
+
+// FuzzPickLanguage: whatever a browser sends as Accept-Language or ?lang=, the page gets one of its
+// languages.
+func FuzzPickLanguage(f *testing.F) {
+	for _, s := range []string{"", "it-IT,it;q=0.9", "en;q=0, it;q=0", "*", ",,;;q=", "it-\x00"} {
+		f.Add(s, "")
+	}
+	f.Add("en", "it")
+	f.Fuzz(func(t *testing.T, header, lang string) {
+		r := httptest.NewRequest("GET", "/a/x", nil)
+		r.URL.RawQuery = url.Values{"lang": {lang}}.Encode()
+		r.Header.Set("Accept-Language", header)
+		if got := pickLanguage(r); got != "en" && got != "it" {
+			t.Fatalf("Accept-Language %q, lang %q: %q", header, lang, got)
+		}
+	})
 }

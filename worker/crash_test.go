@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -111,13 +113,14 @@ func TestReconcileCrashesAndArchives(t *testing.T) {
 	mark(leases, func(rec *message.Record) { rec.Running, rec.Crashes = "dead", 1 })
 	gaveUp := r.seed(t, wav, message.KindAudio)
 	for _, id := range []string{leases, gaveUp} {
-		if _, err := q.Add(ctx, id); err != nil {
+		if _, err := q.Add(ctx, message.Meta{ID: id, Kind: message.KindAudio}); err != nil {
 			t.Fatal(err)
 		}
 		testenv.Must(t, ins.ArchiveTask(QueueName, id))
 	}
 
-	n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
+	events := &eventLog{}
+	n, err := ReconcileWith(ctx, r.store, q, r.cfg.MaxRetry, events, log)
 	if err == nil || !strings.Contains(err.Error(), broken) {
 		t.Errorf("the unreadable record is not reported: %v", err)
 	}
@@ -136,8 +139,45 @@ func TestReconcileCrashesAndArchives(t *testing.T) {
 	if rec := r.status(t, gaveUp); !strings.Contains(rec.Error.Message, "the last error was") {
 		t.Errorf("archived task's message does not carry its last error: %s", rec.Error.Message)
 	}
+	// Each message it failed is told to the webhooks once.
+	if got, want := events.sorted(), sortedFailed(forgotten, leases, gaveUp); got != want {
+		t.Errorf("events %s, want %s", got, want)
+	}
 	// Failed for good: the next pass leaves them alone.
-	if n, _ := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); n != 0 {
+	if n, _ := ReconcileWith(ctx, r.store, q, r.cfg.MaxRetry, events, log); n != 0 {
 		t.Errorf("second pass enqueued %d", n)
 	}
+	if got, want := events.sorted(), sortedFailed(forgotten, leases, gaveUp); got != want {
+		t.Errorf("after a second pass, events %s, want still %s", got, want)
+	}
+}
+
+// eventLog records what a reconciler emits (the webhook side is tested in package webhook).
+type eventLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (e *eventLog) Emit(_ context.Context, event, id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, event+" "+id)
+	return nil
+}
+
+func (e *eventLog) sorted() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := slices.Clone(e.got)
+	slices.Sort(s)
+	return strings.Join(s, ", ")
+}
+
+func sortedFailed(ids ...string) string {
+	var s []string
+	for _, id := range ids {
+		s = append(s, EventFailed+" "+id)
+	}
+	slices.Sort(s)
+	return strings.Join(s, ", ")
 }

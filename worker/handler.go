@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
 )
@@ -48,6 +49,12 @@ type Handler struct {
 
 	// ProgressEvery is how often, at most, a job's progress is written to S3 for the API to show.
 	ProgressEvery time.Duration
+
+	// Figures is told every job's outcome and how long its steps took (nil: nobody counts).
+	Figures Observer
+
+	// Events hears of every message that becomes ready or failed (webhooks), after its status is written.
+	Events Events
 }
 
 // NewHandler returns a handler.
@@ -89,12 +96,14 @@ func (h *Handler) Wait(d time.Duration) bool {
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p Payload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || !message.ValidID(p.MessageID) || p.OriginalKey != message.OriginalKey(p.MessageID) {
-		return fmt.Errorf("malformed task payload %q: %w", t.Payload(), asynq.SkipRetry)
+		return fmt.Errorf("%w: %w", &pipeline.InputError{Code: "malformed_task", Message: fmt.Sprintf("malformed task payload %q", t.Payload())}, asynq.SkipRetry)
 	}
 	h.active.Add(1)
 	defer h.active.Done()
 	id := p.MessageID
+	// The job's logger names its message and task on every line, and travels in ctx to the pipeline.
 	log := h.log.With("message_id", id, "task_id", id)
+	ctx = logs.With(ctx, log)
 	start := time.Now()
 
 	// A published manifest means an earlier delivery finished: make the status say so and stop.
@@ -103,9 +112,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if done {
+		var was message.Status
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
+			was = r.Status
 			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
 		})
+		if err == nil && was != message.StatusReady {
+			h.emit(ctx, log, EventReady, id)
+		}
 		return err
 	}
 
@@ -140,8 +154,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	progress := startProgress(ctx, h.store, id, h.ProgressEvery, log)
 	defer progress.stop()
+	clock := newStageClock(h.Figures, meta.Kind)
+	report := clock.wrap(progress.set)
 	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign,
-		Progress: progress.set, MaxSeconds: meta.MaxSeconds}
+		Progress: report, MaxSeconds: meta.MaxSeconds}
 	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
 		return h.fail(ctx, log, id, err)
 	}
@@ -154,7 +170,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info("message revoked while processing: nothing is published")
 		return fmt.Errorf("message %s was revoked: %w", id, asynq.SkipRetry)
 	}
-	progress.set(message.Progress{Stage: "publish"})
+	report(message.Progress{Stage: "publish"})
 	var man *message.Manifest
 	err = h.patiently(ctx, log, "publish", func() error {
 		man, err = pipeline.Publish(ctx, h.store, id, res)
@@ -173,6 +189,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	h.ended(id)
+	if took := clock.done(res.Kind); h.Figures != nil && res.Media != nil && took["encode"] > 0 {
+		h.Figures.Encoded(string(res.Kind), res.Media.Duration, took["encode"])
+	}
+	h.emit(ctx, log, EventReady, id)
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -231,6 +251,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			return serr // retried: the status must be written
 		}
 		h.ended(id)
+		h.emit(ctx, log, EventFailed, id)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -241,6 +262,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			log.Error("could not record failure", "err", serr)
 		} else {
 			h.ended(id)
+			h.emit(ctx, log, EventFailed, id)
 		}
 	}
 	return err
@@ -313,7 +335,8 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	}
 	if out {
 		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)
-		return nil, fmt.Errorf("the process died %d times on this message: %w", crashes, asynq.SkipRetry)
+		h.emit(ctx, log, EventFailed, id)
+		return nil, fmt.Errorf("%w: %w", &pipeline.InputError{Code: "crashed_worker", Message: fmt.Sprintf("the process died %d times on this message", crashes)}, asynq.SkipRetry)
 	}
 	if crashes > 0 {
 		log.Warn("a previous job of this message died with its process", "crashes", crashes, "max_retry", maxRetry)

@@ -68,7 +68,7 @@ func (r *rig) seed(t *testing.T, path string, kind message.Kind) string {
 
 func (r *rig) run(ctx context.Context, t *testing.T, id string) error {
 	t.Helper()
-	task, err := NewTask(id, r.cfg)
+	task, err := NewTask(message.Meta{ID: id}, r.cfg)
 	testenv.Must(t, err)
 	return r.h.ProcessTask(ctx, task)
 }

@@ -83,11 +83,19 @@ func (w *Worker) check(ctx context.Context, queue, store Pinger) Beat {
 			b.Loop = "cannot list workers: " + err.Error()
 		} else {
 			host, _ := os.Hostname()
+			listed := 0
 			for _, s := range servers {
+				if _, hooks := s.Queues["webhooks"]; hooks && len(s.Queues) == 1 {
+					continue // the process's webhook deliverer, a server of its own
+				}
 				if s.PID == b.PID && s.Host == host {
-					b.Loop = "ok"
+					listed++
 					if s.Status != "active" {
 						b.Loop = "asynq says " + s.Status
+						break
+					}
+					if listed == len(w.srvs) {
+						b.Loop = "ok" // every queue's server (queues.go) is there and active
 					}
 				}
 			}

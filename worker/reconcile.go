@@ -19,7 +19,7 @@ type ReconcileStore interface {
 
 // TaskQueue is the queue as the reconciler sees it.
 type TaskQueue interface {
-	Add(ctx context.Context, id string) (added bool, err error)
+	Add(ctx context.Context, meta message.Meta) (added bool, err error)
 	Lookup(ctx context.Context, id string) (TaskStatus, error)
 }
 
@@ -41,6 +41,11 @@ type TaskStatus struct {
 // does not read, a task the queue cannot describe) is logged and skipped, never the end of the pass
 // for the messages after it. It returns how many messages it put back in the queue.
 func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, log *slog.Logger) (int, error) {
+	return ReconcileWith(ctx, s, q, maxRetry, nil, log)
+}
+
+// ReconcileWith is Reconcile telling events (webhooks) of every message it marks failed.
+func ReconcileWith(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, events Events, log *slog.Logger) (int, error) {
 	ids, err := s.Folders(ctx, message.OriginalsPrefix)
 	if err != nil {
 		return 0, err
@@ -54,7 +59,7 @@ func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int,
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		added, err := reconcileOne(ctx, s, q, maxRetry, log, id)
+		added, err := reconcileOne(ctx, s, q, maxRetry, events, log, id)
 		if err != nil {
 			log.Warn("reconciler: skipping a message this pass", "message_id", id, "err", err)
 			errs = append(errs, fmt.Errorf("message %s: %w", id, err))
@@ -70,7 +75,7 @@ func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int,
 	return n, nil
 }
 
-func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, log *slog.Logger, id string) (bool, error) {
+func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, events Events, log *slog.Logger, id string) (bool, error) {
 	states := message.States{Store: s}
 	if done, err := s.Exists(ctx, message.ManifestKey(id)); err != nil || done {
 		return false, err
@@ -79,11 +84,20 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		return false, err // !ok: an upload still being written
 	}
 	rec, err := states.Get(ctx, id)
+	// The meta says which queue the message goes to (its kind and size); a message stored without one
+	// goes by its record's kind.
+	var meta message.Meta
+	readMeta := func() error {
+		if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		meta.ID = id
+		return nil
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Stored, but the upload died before recording it: record it now so people can see it.
-		var meta message.Meta
-		if err := s.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := readMeta(); err != nil {
 			return false, err
 		}
 		// ErrExists: the upload recorded it in the meantime; rec is that record.
@@ -106,20 +120,29 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 	case task.Archived && rec.Running != "":
 		// The last job never recorded its end: its process died, and asynq archived the task once
 		// the retries were spent on lost leases.
-		return false, failCrashed(ctx, states, log, id, crashes)
+		return false, failCrashed(ctx, states, events, log, id, crashes)
 	case task.Archived:
 		msg := "processing stopped and was not tried again; the last error was: " + task.LastErr
 		if err := states.Fail(ctx, id, "processing_failed", msg); err != nil {
 			return false, err
 		}
 		log.Warn("reconciler marked a message failed: its task was archived", "message_id", id, "last_error", task.LastErr)
+		emitFailed(ctx, events, log, id)
 		return false, nil
 	case !task.Found && out:
 		// The queue forgot the task (the embedded queue after a restart) but the record remembers
 		// how often its process died: queueing it again would only kill the next one.
-		return false, failCrashed(ctx, states, log, id, crashes)
+		return false, failCrashed(ctx, states, events, log, id, crashes)
 	}
-	added, err := q.Add(ctx, id)
+	if meta.ID == "" {
+		if err := readMeta(); err != nil {
+			return false, err
+		}
+	}
+	if meta.Kind == "" {
+		meta.Kind = rec.Kind
+	}
+	added, err := q.Add(ctx, meta)
 	if err != nil {
 		return false, err
 	}
@@ -135,7 +158,7 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 	return true, nil
 }
 
-func failCrashed(ctx context.Context, states message.States, log *slog.Logger, id string, crashes int) error {
+func failCrashed(ctx context.Context, states message.States, events Events, log *slog.Logger, id string, crashes int) error {
 	e := crashedWorker(crashes)
 	if _, err := states.Update(ctx, id, func(r *message.Record) {
 		r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, e, "", "", crashes
@@ -143,5 +166,16 @@ func failCrashed(ctx context.Context, states message.States, log *slog.Logger, i
 		return err
 	}
 	log.Warn("reconciler marked a message failed: its jobs' process died too often", "message_id", id, "code", e.Code, "crashes", crashes)
+	emitFailed(ctx, events, log, id)
 	return nil
+}
+
+// emitFailed tells events that the reconciler failed message id; trouble queueing it is logged.
+func emitFailed(ctx context.Context, events Events, log *slog.Logger, id string) {
+	if events == nil {
+		return
+	}
+	if err := events.Emit(ctx, EventFailed, id); err != nil {
+		log.Warn("could not queue the webhook of the message", "message_id", id, "event", EventFailed, "err", err)
+	}
 }

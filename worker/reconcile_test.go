@@ -93,13 +93,15 @@ func newQueueRig(t *testing.T) (*rig, *testenv.Server, *Queue, *asynq.Inspector)
 
 func pendingIDs(t *testing.T, ins *asynq.Inspector) []string {
 	t.Helper()
-	tasks, err := ins.ListPendingTasks(QueueName, asynq.PageSize(1000))
-	if err != nil && !strings.Contains(err.Error(), "not found") {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, ti := range tasks {
-		ids = append(ids, ti.ID)
+	for _, q := range Queues {
+		tasks, err := ins.ListPendingTasks(q, asynq.PageSize(1000))
+		if err != nil && !strings.Contains(err.Error(), "not found") {
+			t.Fatal(err)
+		}
+		for _, ti := range tasks {
+			ids = append(ids, ti.ID)
+		}
 	}
 	sort.Strings(ids)
 	return ids

@@ -22,7 +22,7 @@ type Pinger interface {
 // Worker is a Handler served by asynq, with the shutdown a deploy needs and a heartbeat that
 // `quinte health worker` reads.
 type Worker struct {
-	srv     *asynq.Server
+	srvs    []*asynq.Server // one per queue (queues.go says why)
 	inspect *asynq.Inspector
 	h       *Handler
 	cfg     Config
@@ -42,13 +42,23 @@ func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, queue, store Pi
 	acfg := cfg
 	acfg.ShutdownTimeout = time.Second
 	w := &Worker{
-		srv: NewServer(opt, acfg, base, log), inspect: asynq.NewInspector(opt),
-		h: h, cfg: cfg, log: log, cancel: cancel, beatPath: HeartbeatPath(cfg.TempDir),
+		srvs: []*asynq.Server{
+			NewServer(opt, acfg, QueueName, cfg.Slots(), base, log),
+			NewServer(opt, acfg, QueueLight, cfg.LightSlots(), base, log),
+		},
+		inspect: asynq.NewInspector(opt),
+		h:       h, cfg: cfg, log: log, cancel: cancel, beatPath: HeartbeatPath(cfg.TempDir),
 	}
-	if err := w.srv.Start(Mux(h)); err != nil {
-		cancel(err)
-		w.inspect.Close()
-		return nil, err
+	mux := Mux(h)
+	for i, srv := range w.srvs {
+		if err := srv.Start(mux); err != nil {
+			for _, started := range w.srvs[:i] {
+				started.Shutdown()
+			}
+			cancel(err)
+			w.inspect.Close()
+			return nil, err
+		}
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	w.stopBeat, w.beatDone = stop, make(chan struct{})
@@ -61,14 +71,18 @@ func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, queue, store Pi
 // (no retry spent) and stops them: their ffmpeg gets SIGINT and their scratch directory is removed.
 // It reports whether every job ended within a further 10 s.
 func (w *Worker) Shutdown() bool {
-	w.srv.Stop()
+	for _, srv := range w.srvs {
+		srv.Stop()
+	}
 	if !w.h.Wait(w.cfg.ShutdownTimeout) {
 		why := fmt.Sprintf("given back to the queue at %s: the worker running it was stopped (a deploy or a scale-down) before the job finished; the next free worker starts it again from the beginning", time.Now().UTC().Format(time.RFC3339))
 		if n := w.h.GiveBack(why); n > 0 {
 			w.log.Info("jobs still running at shutdown go back to the queue", "count", n, "waited", w.cfg.ShutdownTimeout)
 		}
 	}
-	w.srv.Shutdown()
+	for _, srv := range w.srvs {
+		srv.Shutdown()
+	}
 	w.cancel(errShutdown)
 	ok := w.h.Wait(10 * time.Second)
 	w.stopBeat()

@@ -17,16 +17,16 @@ func (q *Queue) Withdraw(ctx context.Context, id string, wait time.Duration) (bo
 	deadline := time.Now().Add(wait)
 	cancelled := false
 	for {
-		info, err := q.inspect.GetTaskInfo(QueueName, id)
-		if taskGone(err) {
-			return true, nil
-		}
+		info, err := q.find(id)
 		if err != nil {
 			return false, err
 		}
+		if info == nil {
+			return true, nil
+		}
 		if info.State != asynq.TaskStateActive {
 			// Between the two calls a worker may have taken it: then look again.
-			if err := q.inspect.DeleteTask(QueueName, id); err == nil || taskGone(err) {
+			if err := q.inspect.DeleteTask(info.Queue, id); err == nil || taskGone(err) {
 				return true, nil
 			}
 		} else if !cancelled {

@@ -45,7 +45,7 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 
 	// Pending (no worker yet).
 	pending := message.NewID()
-	testenv.Must(t, q.Enqueue(ctx, pending))
+	testenv.Must(t, q.Enqueue(ctx, message.Meta{ID: pending}))
 	if s := state(pending); s != "pending" {
 		t.Fatalf("enqueued task is %s", s)
 	}
@@ -59,7 +59,7 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	// A worker: one id fails for good (archived), another blocks until its context ends.
 	archived, running := message.NewID(), message.NewID()
 	started, stopped := make(chan struct{}), make(chan error, 1)
-	srv := NewServer(opt, cfg, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := NewServer(opt, cfg, QueueName, 1, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeProcess, func(ctx context.Context, task *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
@@ -74,21 +74,21 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	testenv.Must(t, srv.Start(mux))
 	defer srv.Shutdown()
 
-	testenv.Must(t, q.Enqueue(ctx, archived))
+	testenv.Must(t, q.Enqueue(ctx, message.Meta{ID: archived}))
 	for deadline := time.Now().Add(30 * time.Second); state(archived) != "archived"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the failing task is %s, not archived", state(archived))
 		}
 	}
-	if added, err := q.Add(ctx, archived); err != nil || added {
+	if added, err := q.Add(ctx, message.Meta{ID: archived}); err != nil || added {
 		t.Fatalf("enqueueing an archived id: added %v, %v; want a silent no-op (that is why Withdraw exists)", added, err)
 	}
 	withdraw(archived, time.Second)
-	if added, err := q.Add(ctx, archived); err != nil || !added {
+	if added, err := q.Add(ctx, message.Meta{ID: archived}); err != nil || !added {
 		t.Errorf("after Withdraw the archived id cannot be queued again: added %v, %v", added, err)
 	}
 
-	testenv.Must(t, q.Enqueue(ctx, running))
+	testenv.Must(t, q.Enqueue(ctx, message.Meta{ID: running}))
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):

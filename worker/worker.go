@@ -18,20 +18,18 @@ import (
 	"github.com/quinte-media/quinte/pipeline"
 )
 
-// Task type and queue.
-const (
-	TypeProcess = "media:process"
-	QueueName   = "media"
-)
+// Task type. The queues are in queues.go.
+const TypeProcess = "media:process"
 
 // Config tunes the worker.
 type Config struct {
-	Concurrency     int           `yaml:"concurrency"`
-	MaxRetry        int           `yaml:"max_retry"`
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	MaxJobTime      time.Duration `yaml:"max_job_time"`
-	TempDir         string        `yaml:"temp_dir"`
-	ReconcileEvery  time.Duration `yaml:"reconcile_every"`
+	Concurrency      int           `yaml:"concurrency"`       // slots of the heavy queue (0: one per two CPUs)
+	LightConcurrency int           `yaml:"light_concurrency"` // slots of the light queue (0: one)
+	MaxRetry         int           `yaml:"max_retry"`
+	ShutdownTimeout  time.Duration `yaml:"shutdown_timeout"`
+	MaxJobTime       time.Duration `yaml:"max_job_time"`
+	TempDir          string        `yaml:"temp_dir"`
+	ReconcileEvery   time.Duration `yaml:"reconcile_every"`
 }
 
 // Validate checks the settings.
@@ -39,6 +37,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Concurrency < 0 {
 		errs = append(errs, errors.New("QUINTE_WORKER_CONCURRENCY must be 0 (automatic) or more"))
+	}
+	if c.LightConcurrency < 0 {
+		errs = append(errs, errors.New("QUINTE_WORKER_LIGHT_CONCURRENCY must be 0 (one) or more"))
 	}
 	if c.MaxRetry < 0 || c.MaxRetry > 25 {
 		errs = append(errs, errors.New("QUINTE_WORKER_MAX_RETRY must be between 0 and 25"))
@@ -55,8 +56,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Slots is how many jobs a worker runs at once: QUINTE_WORKER_CONCURRENCY, or by default one per two
-// of the CPUs the process may use (pipeline.DefaultConcurrency).
+// Slots is how many heavy jobs (videos, long audio) a worker runs at once: QUINTE_WORKER_CONCURRENCY,
+// or by default one per two of the CPUs the process may use (pipeline.DefaultConcurrency). The light
+// queue's slots (LightSlots) come on top.
 func (c Config) Slots() int {
 	if c.Concurrency > 0 {
 		return c.Concurrency
@@ -64,21 +66,33 @@ func (c Config) Slots() int {
 	return pipeline.DefaultConcurrency()
 }
 
-// Payload is the body of a media:process task.
-type Payload struct {
-	MessageID   string `json:"message_id"`
-	OriginalKey string `json:"original_key"`
+// LightSlots is how many light jobs (photos, voice notes) a worker runs at once beside the heavy ones:
+// QUINTE_WORKER_LIGHT_CONCURRENCY, or one.
+func (c Config) LightSlots() int {
+	if c.LightConcurrency > 0 {
+		return c.LightConcurrency
+	}
+	return 1
 }
 
-// NewTask returns the task that processes message id. Its TaskID is the message id, so enqueueing a
-// message that is already queued or running is a no-op.
-func NewTask(id string, cfg Config) (*asynq.Task, error) {
-	b, err := json.Marshal(Payload{MessageID: id, OriginalKey: message.OriginalKey(id)})
+// Payload is the body of a media:process task. Kind says which figures the job counts under; a task
+// queued before it was added has none.
+type Payload struct {
+	MessageID   string       `json:"message_id"`
+	OriginalKey string       `json:"original_key"`
+	Kind        message.Kind `json:"kind,omitempty"`
+}
+
+// NewTask returns the task that processes the message meta describes, on the queue its kind and size
+// call for (QueueFor). Its TaskID is the message id, so enqueueing a message that is already queued or
+// running is a no-op.
+func NewTask(meta message.Meta, cfg Config) (*asynq.Task, error) {
+	b, err := json.Marshal(Payload{MessageID: meta.ID, OriginalKey: message.OriginalKey(meta.ID), Kind: meta.Kind})
 	if err != nil {
 		return nil, err
 	}
 	return asynq.NewTask(TypeProcess, b,
-		asynq.TaskID(id), asynq.Queue(QueueName), asynq.MaxRetry(cfg.MaxRetry), asynq.Timeout(cfg.MaxJobTime),
+		asynq.TaskID(meta.ID), asynq.Queue(QueueFor(meta)), asynq.MaxRetry(cfg.MaxRetry), asynq.Timeout(cfg.MaxJobTime),
 	), nil
 }
 
@@ -98,26 +112,23 @@ func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
 // up on; that happens without the handler's knowledge when the worker died on every try: asynq's
 // recoverer archives the task after MaxRetry lost leases.
 func (q *Queue) Lookup(_ context.Context, id string) (TaskStatus, error) {
-	info, err := q.inspect.GetTaskInfo(QueueName, id)
-	if taskGone(err) {
-		return TaskStatus{}, nil
-	}
-	if err != nil {
+	info, err := q.find(id)
+	if err != nil || info == nil {
 		return TaskStatus{}, err
 	}
 	return TaskStatus{Found: true, Active: info.State == asynq.TaskStateActive,
 		Archived: info.State == asynq.TaskStateArchived, LastErr: info.LastErr}, nil
 }
 
-// Enqueue queues message id; a message already in the queue is not an error.
-func (q *Queue) Enqueue(ctx context.Context, id string) error {
-	_, err := q.Add(ctx, id)
+// Enqueue queues the message meta describes; a message already in the queue is not an error.
+func (q *Queue) Enqueue(ctx context.Context, meta message.Meta) error {
+	_, err := q.Add(ctx, meta)
 	return err
 }
 
-// Add queues message id and reports whether it was not in the queue already.
-func (q *Queue) Add(ctx context.Context, id string) (bool, error) {
-	t, err := NewTask(id, q.cfg)
+// Add queues the message meta describes and reports whether it was not in the queue already.
+func (q *Queue) Add(ctx context.Context, meta message.Meta) (bool, error) {
+	t, err := NewTask(meta, q.cfg)
 	if err != nil {
 		return false, err
 	}
@@ -145,13 +156,13 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	return time.Duration(math.Min(10*math.Pow(2, float64(n)), 300)) * time.Second
 }
 
-// NewServer returns the asynq server that runs h. Every job's context derives from base: cancelling it
-// after Shutdown stops the jobs asynq gave up waiting for (their ffmpeg gets SIGINT, their directory is
-// removed) instead of leaving them to die with the process.
-func NewServer(opt asynq.RedisConnOpt, cfg Config, base context.Context, log *slog.Logger) *asynq.Server {
+// NewServer returns an asynq server that runs up to slots jobs at once from queue. Every job's context
+// derives from base: cancelling it after Shutdown stops the jobs asynq gave up waiting for (their
+// ffmpeg gets SIGINT, their directory is removed) instead of leaving them to die with the process.
+func NewServer(opt asynq.RedisConnOpt, cfg Config, queue string, slots int, base context.Context, log *slog.Logger) *asynq.Server {
 	return asynq.NewServer(opt, asynq.Config{
-		Concurrency:       cfg.Slots(),
-		Queues:            map[string]int{QueueName: 1},
+		Concurrency:       slots,
+		Queues:            map[string]int{queue: 1},
 		RetryDelayFunc:    RetryDelay,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		BaseContext:       func() context.Context { return base },
@@ -166,10 +177,10 @@ func NewServer(opt asynq.RedisConnOpt, cfg Config, base context.Context, log *sl
 	})
 }
 
-// Mux routes quinte's task types to h.
+// Mux routes quinte's task types to h, counting every job's end in h.Figures.
 func Mux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Handle(TypeProcess, h)
+	mux.Handle(TypeProcess, observeJobs(h, h.Figures))
 	return mux
 }
 

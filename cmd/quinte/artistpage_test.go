@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/quinte-media/quinte/internal/browsertest"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/invite"
+	"github.com/quinte-media/quinte/message"
 )
 
 // The artist's page (issue 10), driven in Chromium with a fake camera. Each test saves its screenshots
@@ -31,11 +33,12 @@ var (
 	cameraFile string
 )
 
-// fakeCamera is the Y4M clip (a face) Chromium's fake camera plays, made once per test binary.
+// fakeCamera is the Y4M clip (a face) Chromium's fake camera plays, made once per test binary under
+// testdata-out/ (ignored by git; no temporary directory left behind).
 func fakeCamera(t *testing.T) string {
 	cameraOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "quinte-camera-")
-		testenv.Must(t, err)
+		dir := filepath.Join(testenv.RepoRoot(t), "testdata-out", "camera")
+		testenv.Must(t, os.MkdirAll(dir, 0o755))
 		cameraFile = browsertest.FakeCamera(t, dir)
 	})
 	return cameraFile
@@ -154,7 +157,8 @@ func TestArtistPageClosedLinks(t *testing.T) {
 func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	m := startMain(t, config.RoleRun, embeddedEnv(t))
 	c := &testenv.Client{Base: m.URL, Token: token}
-	_, tok := pageInvite(t, c, 3)
+	// Recordings of at most 4 s: the voice note below stops by itself.
+	_, tok := createInvite(t, c, `{"label":"page test","max_uploads":3,"max_seconds":4,"prompts":["Who are you, and where are you playing tonight?","A word for the crew"]}`)
 	br := browsertest.Start(t, fakeCamera(t), "it-IT")
 	p := openArtistPage(t, br, m.URL, tok)
 	if got := p.Text("h1"); got != "Registra un messaggio" {
@@ -203,8 +207,11 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	p.Click("record")
 	p.WaitFor("recording", `!document.getElementById('timer').hidden`, 20*time.Second)
 	time.Sleep(2 * time.Second)
+	if got := p.Text("#timer-text"); !strings.HasSuffix(got, "/ 0:04") {
+		t.Errorf("the timer shows %q, want the invite's 4 s limit", got)
+	}
 	p.Shot("artist-voice-recording")
-	p.Click("stop")
+	// No stop: the recording ends at the invite's max_seconds.
 	p.WaitFor("the voice note's preview", `!document.getElementById('preview-audio').hidden && document.getElementById('preview-audio').readyState >= 1 && document.getElementById('preview-video').hidden`, 20*time.Second)
 	p.Shot("artist-voice-preview")
 	p.Click("retake")
@@ -284,11 +291,18 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		shot("artist-preview")
 		p.Click("use-recording")
 		fillDetails(p, "  Ada   Lovelace ", "Thank you, crew")
+		if small := p.SmallTargets(); len(small) > 0 {
+			t.Errorf("the form has touch targets under 44 px: %v", small)
+		}
 		shot("artist-details")
 		p.Click("submit")
 		p.WaitFor("the upload", `!document.getElementById('result').hidden`, 2*time.Minute)
 		shot("artist-processing")
-		p.WaitFor("ready", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 3*time.Minute)
+		p.WaitFor("made", `['ready', 'failed'].indexOf(document.querySelector('[data-testid=status]').dataset.state) >= 0`, 3*time.Minute)
+		if p.Text(browsertest.TestID("status")) != "Your message is ready. Thank you!" {
+			keepOriginal(t, m, browsertest.Eval[string](p, `document.querySelector('.message').dataset.id`))
+			t.Fatalf("the recording was not made: %s", p.Text(browsertest.TestID("status")))
+		}
 		p.WaitFor("the poster and the crop playing", `(function () {
 			var img = document.querySelector('[data-testid=poster]'), v = document.querySelector('[data-testid=crop]');
 			return img.complete && img.naturalWidth > 0 && v.readyState >= 2 && !v.paused;
@@ -299,6 +313,9 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 			recordSeconds(), strings.TrimPrefix(t.Name(), "TestArtistPageRecordsAndSends/"), (poster-last)/1000)
 		if got := p.Text(".message .message-sub"); !strings.HasPrefix(got, "Ada Lovelace") {
 			t.Errorf("the list shows %q: the name is not trimmed", got)
+		}
+		if small := p.SmallTargets(); len(small) > 0 {
+			t.Errorf("the ready page has touch targets under 44 px: %v", small)
 		}
 		shot("artist-ready")
 
@@ -516,20 +533,6 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 	})
 }
 
-// lockedBuffer is a log quinte writes to from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startMainLogged is startMain keeping quinte's log (at debug level) for the test to read, as well as
 // in the test's output.
 func startMainLogged(t *testing.T, env map[string]string) (*Main, *lockedBuffer) {
@@ -545,4 +548,49 @@ func startMainLogged(t *testing.T, env map[string]string) (*Main, *lockedBuffer)
 	}
 	t.Cleanup(func() { _ = m.Close() })
 	return m, logs
+}
+
+// keepOriginal saves a message's original under testdata-out/pages/ and logs what ffprobe says of it,
+// for a recording the pipeline refused.
+func keepOriginal(t *testing.T, m *Main, id string) {
+	rc, err := m.Store.Open(context.Background(), message.OriginalKey(id), 1<<30)
+	if err != nil {
+		t.Logf("original of %s: %v", id, err)
+		return
+	}
+	defer rc.Close()
+	path := filepath.Join(testenv.RepoRoot(t), "testdata-out", "pages", "refused-recording-"+id)
+	f, err := os.Create(path)
+	testenv.Must(t, err)
+	_, _ = io.Copy(f, rc)
+	f.Close()
+	out, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,r_frame_rate,avg_frame_rate,time_base,nb_frames:format=duration", "-of", "compact", path).CombinedOutput()
+	t.Logf("kept the refused recording at %s: %s", path, out)
+}
+
+// TestArtistPageStorageDown: S3 stops as the artist sends; the page says to try again in a minute and
+// keeps trying (the file stays on the device), and once S3 is back the message arrives and is made.
+func TestArtistPageStorageDown(t *testing.T) {
+	redis := testenv.Redis(t)
+	s3, s3cfg := testenv.S3(t)
+	env := map[string]string{
+		"QUINTE_ADDR": "127.0.0.1:0", "QUINTE_DATA_DIR": t.TempDir(), "QUINTE_TEAM_TOKEN": token,
+		"QUINTE_REDIS_URL": redis.URL(), "QUINTE_S3_ENDPOINT": s3cfg.Endpoint, "QUINTE_S3_BUCKET": s3cfg.Bucket,
+		"AWS_ACCESS_KEY_ID": s3cfg.AccessKey, "AWS_SECRET_ACCESS_KEY": s3cfg.SecretKey,
+	}
+	m := startMain(t, config.RoleRun, env)
+	c := &testenv.Client{Base: m.URL, Token: token}
+	_, tok := pageInvite(t, c, 2)
+	br := browsertest.Start(t, fakeCamera(t), "en-GB")
+	p := openArtistPage(t, br, m.URL, tok)
+	p.ExpectedStatus[503] = true
+	p.SetFile(`[data-testid="file"]`, testenv.Corpus(t, "video/iphone14pro_dolbyvision_hlg_portrait.mov"))
+	fillDetails(p, "Ada", "While the storage was down")
+
+	s3.Stop()
+	p.Click("submit")
+	p.WaitFor("the storage message", `document.getElementById('progress-text').textContent.indexOf('storage is not answering') >= 0`, time.Minute)
+	p.Shot("artist-storage-down")
+	s3.Start()
+	p.WaitFor("ready once S3 is back", `document.querySelector('[data-testid=status]').dataset.state === 'ready'`, 4*time.Minute)
 }

@@ -181,11 +181,21 @@ func (c *cluster) inspector() *asynq.Inspector {
 
 // taskState is the asynq state of message id's task ("" when there is none).
 func (c *cluster) taskState(id string) (string, int) {
-	info, err := c.inspector().GetTaskInfo(worker.QueueName, id)
-	if err != nil {
+	info := c.taskInfo(id)
+	if info == nil {
 		return "", 0
 	}
 	return info.State.String(), info.Retried
+}
+
+// taskInfo is message id's task, in whichever queue holds it (nil when none does).
+func (c *cluster) taskInfo(id string) *asynq.TaskInfo {
+	for _, q := range worker.Queues {
+		if info, err := c.inspector().GetTaskInfo(q, id); err == nil {
+			return info
+		}
+	}
+	return nil
 }
 
 // noFFmpegOf fails the test if an ffmpeg of message id still runs.

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/quinte-media/quinte/config"
+	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/pipeline"
 )
 
@@ -92,7 +93,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	format, err := logs.Format(cfg.LogFormat, role != config.RoleRun)
+	if err != nil {
+		return err
+	}
+	log := logs.New(stderr, format, level)
 	for _, u := range config.Unknown(os.Environ()) {
 		log.Warn("unknown setting ignored: "+u.Name+" (did you mean "+u.Closest+"?)", "variable", u.Name, "closest", u.Closest)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/storage"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // without returns a copy of env with extra set and the names in drop removed.
@@ -121,7 +120,11 @@ func TestArchivedTaskFailsItsMessage(t *testing.T) {
 	c := newCluster(t, nil) // QUINTE_RECONCILE_EVERY is 2 s; no worker
 	c.StartAPI()
 	id := c.Client.Upload(t, testenv.Corpus(t, "audio/opus_stereo.opus"), nil)
-	testenv.Must(t, c.inspector().ArchiveTask(worker.QueueName, id))
+	info := c.taskInfo(id)
+	if info == nil {
+		t.Fatal("the upload has no task")
+	}
+	testenv.Must(t, c.inspector().ArchiveTask(info.Queue, id))
 	archived := time.Now()
 	rec := c.waitStatus(id, 15*time.Second, message.StatusFailed)
 	if rec.Error == nil || rec.Error.Code != "processing_failed" {

@@ -21,12 +21,14 @@ import (
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/configs"
+	"github.com/quinte-media/quinte/metrics"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
+	"github.com/quinte-media/quinte/webhook"
 	"github.com/quinte-media/quinte/worker"
 )
 
@@ -38,13 +40,22 @@ type Main struct {
 	Out    io.Writer
 
 	// Set by Run.
-	URL       string // base URL of the HTTP API
-	Campaigns *brand.Catalogue
-	Store     *storage.Store
-	S3Server  *storage.Embedded // the embedded S3, when `quinte run` started one
-	Queue     *worker.Queue
-	API       *uploader.Server
-	closers   []func() error
+	URL        string // base URL of the HTTP API
+	Campaigns  *brand.Catalogue
+	Store      *storage.Store
+	S3Server   *storage.Embedded // the embedded S3, when `quinte run` started one
+	Queue      *worker.Queue
+	API        *uploader.Server
+	Metrics    *metrics.Metrics // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
+	MetricsURL string           // where they are served
+	Hooks      *webhook.Hooks   // emits webhook events (message.approved, … from the API routes)
+	closers    []func() error
+
+	// WebhookDelivery, set before Run, counts webhook deliveries by outcome (metrics.WebhookDelivery);
+	// Run sets it to the process's metrics when it is nil.
+	WebhookDelivery func(outcome string)
+
+	redisOpt asynq.RedisConnOpt
 }
 
 // NewMain returns a Main that has not started anything.
@@ -73,7 +84,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
-	store, err := storage.New(cfg.S3)
+	if err := m.startMetrics(); err != nil {
+		return err
+	}
+	store, err := storage.New(cfg.S3, m.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -92,7 +106,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
 
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	redisOpt, err := worker.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("QUINTE_REDIS_URL: %w", err)
 	}
@@ -101,7 +115,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Queue.Ping(ctx); err != nil {
 		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
 	}
+	m.redisOpt = redisOpt
+	if err := m.startWebhooks(redisOpt); err != nil {
+		return err
+	}
 
+	m.sampleQueues(ctx, redisOpt)
 	if m.Role != config.RoleAPI {
 		if err := m.startWorker(redisOpt); err != nil {
 			return err
@@ -117,6 +136,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Role == config.RoleRun {
 		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  gallery:    %s/team (sign in with the team token)\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
 			m.URL, m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+		fmt.Fprintf(m.Out, "  an artist's page: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"max_uploads\": 3}' %s/v1/invites\n  then open the \"url\" it answers in a browser\n\n",
+			cfg.TeamToken, m.URL)
 	}
 	return nil
 }
@@ -169,6 +190,10 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
 	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
+	if m.Metrics != nil {
+		h.Figures = m.Metrics
+	}
+	h.Events = m.Hooks
 	w, err := worker.StartWorker(opt, cfg.Worker, h, m.Queue, m.Store, m.Log)
 	if err != nil {
 		faces.Close()
@@ -213,12 +238,14 @@ func (m *Main) startAPI(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	handler, closeQueues := queueDashboard(handler, api, cfg.TeamToken, m.redisOpt)
+	m.closers = append(m.closers, closeQueues)
 
 	// Uploads under way at shutdown keep what they sent (uploader.Stopper).
 	stopper := uploader.NewStopper()
 	srv := &http.Server{
 		BaseContext:       stopper.BaseContext,
-		Handler:           handler,
+		Handler:           uploader.Observe(handler, m.Log, m.uploadCounter()),
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -251,7 +278,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 			} else if n > 0 {
 				m.Log.Info("finished interrupted uploads", "count", n)
 			}
-			n, err := worker.Reconcile(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Log)
+			n, err := worker.ReconcileWith(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Hooks, m.Log)
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("reconciler", "err", err)
 			} else if n > 0 {

@@ -607,8 +607,12 @@
     };
     $('submit').disabled = true;
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
-    idbPut(entry).catch(function () { /* no room on the device: it is sent all the same, only not kept */ })
-      .then(function () { send(entry, false); });
+    idbPut(entry).then(function () { return true; }, function () { return false; }).then(function (kept) {
+      send(entry, false);
+      // No room on the device (or no IndexedDB): it is sent all the same, only not kept, and the page says so.
+      $('upload-kept').dataset.i18n = kept ? 'upload_kept' : 'upload_not_kept';
+      $('upload-kept').textContent = t($('upload-kept').dataset.i18n);
+    });
   }
 
   function send(entry, resumed) {
@@ -637,7 +641,7 @@
       onShouldRetry: function (err) {
         var st = err.originalResponse ? err.originalResponse.getStatus() : 0;
         var retry = st === 0 || st === 409 || st === 423 || st >= 500;
-        if (retry) { $('progress-text').textContent = st >= 500 ? t('err_storage_unavailable') : t('upload_retrying'); }
+        if (retry) { $('progress-text').textContent = st >= 500 ? t('upload_storage_retrying') : t('upload_retrying'); }
         return retry;
       },
       onProgress: function (sent, total) { setProgress(sent, total); },
