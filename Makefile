@@ -29,7 +29,7 @@ FUZZ_TARGETS := \
 	./uploader:FuzzSniff ./uploader:FuzzSlug ./uploader:FuzzTeamPath ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
 	./pipeline/photo/anim:FuzzWebP ./pipeline/photo/anim:FuzzGIF ./pipeline/photo/heif:FuzzParse \
 	./pipeline/photo:FuzzJPEGMeta ./pipeline/photo:FuzzPNGMeta ./pipeline/photo:FuzzEXIFOrientation ./pipeline/photo:FuzzY4M \
-	./cmd/quinte:FuzzSafeFileName
+	./cmd/quinte:FuzzSafeFileName ./web:FuzzPickLanguage ./uploader:FuzzSessionCookie
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -119,12 +119,20 @@ func (s ProbeStream) SampleAspect() float64 {
 	return 1
 }
 
-// FrameRate is the stream's average frame rate, falling back to its base rate.
+// FrameRate is the stream's average frame rate, falling back to its base rate. A base rate of 1000 or
+// more with no average is not a rate but a millisecond time base: Chromium's MediaRecorder WebM says
+// 1000/1 and 0/0 when its frames came unevenly (a busy phone or machine), and taking that for 1000 fps
+// refused a plain recording as frame_rate_too_high. Such a rate is unknown (0) until the packet scan
+// counts the frames, and the limits are checked again then.
 func (s ProbeStream) FrameRate() float64 {
-	if r := parseRatio(s.AvgFrameRate); r > 0 && r < 1000 {
+	avg := parseRatio(s.AvgFrameRate)
+	if avg > 0 && avg < 1000 {
+		return avg
+	}
+	if r := parseRatio(s.RFrameRate); r < 1000 || avg > 0 {
 		return r
 	}
-	return parseRatio(s.RFrameRate)
+	return 0
 }
 
 // Frames is the declared frame count, or 0 when the container does not say.

@@ -6,7 +6,8 @@
 #                          fonts: fonts-dejavu-core, fonts-noto-core, fonts-noto-cjk, fonts-symbola and
 #                          fontconfig (lower-thirds and captions in every script; monochrome emoji), gcc and g++
 #                          (cgo builds the face detector's C++ and links lcms2)
-#   scripts/deps.sh test   the run set, redis-server, versitygw and libvips-tools (reference colours)
+#   scripts/deps.sh test   the run set, redis-server, versitygw, libvips-tools (reference colours) and
+#                          chromium (the artist's page is tested in it, through chromedp)
 #   scripts/deps.sh bench  the test set (vipsthumbnail is the photo benchmark's comparison)
 # As root it installs with apt-get and `go install`; otherwise it says what to install and fails.
 set -eu
@@ -16,7 +17,7 @@ fonts="fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola
 debs="ffmpeg libheif-examples libdlib-dev liblapack-dev libblas-dev liblcms2-dev $fonts gcc g++"
 cmds="ffmpeg ffprobe heif-convert fc-list gcc g++"
 case "$what" in
-  test|bench) debs="$debs redis-server libvips-tools"; cmds="$cmds redis-server vips vipsthumbnail" ;;
+  test|bench) debs="$debs redis-server libvips-tools chromium"; cmds="$cmds redis-server vips vipsthumbnail chromium" ;;
 esac
 
 missing=""

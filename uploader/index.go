@@ -62,7 +62,8 @@ type entry struct {
 	Campaign  string
 	InviteID  string
 	Captions  bool
-	Poster    string // the key of its poster (the 640 WebP when there is one), once ready
+	Poster    string  // the key of its poster (the 640 WebP when there is one), once ready
+	Duration  float64 // seconds, once ready: its longest output's (the grid shows it)
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	fold      string // artist and title folded for search (fold)
@@ -365,6 +366,9 @@ func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entr
 			return nil, err
 		default:
 			e.Poster = posterKey(man.Outputs)
+			for _, o := range man.Outputs {
+				e.Duration = max(e.Duration, o.Duration)
+			}
 		}
 	}
 	e.fold = fold(e.Artist + "\n" + e.Title)

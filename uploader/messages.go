@@ -95,7 +95,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	items := make([]listItem, 0, len(entries))
 	for _, e := range entries {
 		it := listItem{ID: e.ID, Kind: e.Kind, Status: e.Status, Error: e.Error, Review: e.Review, Artist: e.Artist,
-			Title: e.Title, InviteID: e.InviteID, Campaign: e.Campaign, Captions: e.Captions, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+			Title: e.Title, InviteID: e.InviteID, Campaign: e.Campaign, Captions: e.Captions, Duration: e.Duration, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 		if e.Poster != "" {
 			url, err := s.downloadURL(r.Context(), base, e.Poster, "")
 			if err != nil {
@@ -126,6 +126,7 @@ type listItem struct {
 	Campaign  string         `json:"campaign,omitempty"`
 	Captions  bool           `json:"captions"`
 	PosterURL string         `json:"poster_url,omitempty"` // once ready: the grid's picture (the 640 WebP poster)
+	Duration  float64        `json:"duration,omitempty"`   // once ready: seconds (a photo has none)
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
 }

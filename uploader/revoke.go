@@ -63,6 +63,18 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, storageDown(s, err))
 		return
 	}
+	// A job that ignored its cancellation may have written its record in the instant between the
+	// revocation's read and write: look once more, and revoke again if it did.
+	if again, err := s.states.Get(ctx, id); err == nil && again.Status != message.StatusRevoked {
+		s.log.Warn("a job wrote the record of a message being revoked; revoking again", "message_id", id, "status", again.Status)
+		more, _ := s.deleteMessageFiles(ctx, id)
+		rev := *rec.Revoked
+		rev.Deleted = append(slices.Clone(rev.Deleted), more...)
+		if rec, err = s.states.Revoke(ctx, id, rev); err != nil {
+			writeError(w, storageDown(s, err))
+			return
+		}
+	}
 	s.log.Info("message revoked", "message_id", id, "by", rec.Revoked.By, "deleted", len(deleted))
 	if first {
 		s.emit(ctx, eventRevoked, id)

@@ -24,7 +24,7 @@ import (
 
 const (
 	snapshotKey     = "index/snapshot.json.gz"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2: entries carry their duration
 	snapshotEvery   = 5 * time.Minute
 )
 

@@ -40,8 +40,8 @@ var closedStatus = map[closedKind]int{
 // pageData is what the templates read.
 type pageData struct {
 	Lang       string
-	Page       string // artist, or closed
-	Kind       closedKind
+	Page       string     // artist, or closed
+	Kind       closedKind // why the link cannot be used; on the artist's page, only used_up
 	MaxSeconds int
 	Remaining  int
 }
@@ -71,7 +71,9 @@ func (p *Pages) Artist(w http.ResponseWriter, r *http.Request) {
 		p.opt.Log.Error("artist page: invite lookup failed", "err", err) // the error names the invite id, never the token
 		data.Page, data.Kind = "closed", closedUnavailable
 	case inv.Remaining() == 0:
-		data.Page, data.Kind = "closed", closedUsedUp
+		// A page of its own, but the artist's: it lists the messages (to withdraw one) and finishes an
+		// upload this device had under way (it took the last slot when it started).
+		data.Kind = closedUsedUp
 	default:
 		data.Remaining = inv.Remaining()
 	}

@@ -256,8 +256,8 @@ func parseTeamPages(asset func(string) string) map[string]*template.Template {
 		"withQuery": withQuery,
 		"bytes":     humanBytes,
 		"seconds":   humanSeconds,
-		"date":      func(t time.Time) string { return t.Local().Format("2 Jan 2006 15:04") },
-		"day":       func(t time.Time) string { return t.Local().Format("2 Jan 2006") },
+		"date":      func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }, // the same in both languages
+		"day":       func(t time.Time) string { return t.Local().Format("2006-01-02") },
 		"base":      path.Base,
 		"list":      func(s ...string) []string { return s },
 	}

@@ -27,9 +27,13 @@ type teamMessage struct {
 	RawReview json.RawMessage `json:"review"`
 	Consent   json.RawMessage `json:"consent"`
 	PosterURL string          `json:"poster_url"`
-	Duration  float64         `json:"duration"`
-	CreatedAt time.Time       `json:"created_at"`
-	Outputs   []teamOutput    `json:"outputs"`
+	Revoked   *struct {
+		By string    `json:"by"`
+		At time.Time `json:"at"`
+	} `json:"revoked"`
+	Duration  float64      `json:"duration"`
+	CreatedAt time.Time    `json:"created_at"`
+	Outputs   []teamOutput `json:"outputs"`
 
 	Review teamReview `json:"-"`
 }
@@ -408,10 +412,16 @@ func qrSVG(link string) (template.HTML, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img" aria-label="QR code" data-testid="invite-qr" class="qr"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, len(bm), len(bm), len(bm), len(bm))
 	for y, row := range bm {
-		for x, on := range row {
-			if on {
-				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+		for x := 0; x < len(row); x++ {
+			if !row[x] {
+				continue
 			}
+			run := 1 // a run of dark modules is one rectangle
+			for x+run < len(row) && row[x+run] {
+				run++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x, y, run, run)
+			x += run
 		}
 	}
 	b.WriteString(`"/></svg>`)

@@ -42,19 +42,19 @@ func quinteCLI(t *testing.T, ctx context.Context, env map[string]string, args ..
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// countingProxy stands in front of the API and counts the bytes of tus PATCH bodies it passes on;
+// patchCounter stands in front of the API and counts the bytes of tus PATCH bodies it passes on;
 // cutAt, when set, is called each time with the count so far.
-type countingProxy struct {
+type patchCounter struct {
 	URL     string
 	patched atomic.Int64
 	mu      sync.Mutex
 	cutAt   func(n int64)
 }
 
-func newCountingProxy(t *testing.T, target string) *countingProxy {
+func newCountingProxy(t *testing.T, target string) *patchCounter {
 	u, err := url.Parse(target)
 	testenv.Must(t, err)
-	p := &countingProxy{}
+	p := &patchCounter{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPatch {
@@ -69,7 +69,7 @@ func newCountingProxy(t *testing.T, target string) *countingProxy {
 
 type proxyBody struct {
 	io.ReadCloser
-	p *countingProxy
+	p *patchCounter
 }
 
 func (b *proxyBody) Read(buf []byte) (int, error) {

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
@@ -38,6 +41,16 @@ const xssArtist = `<img src=x onerror=alert(1)>`
 func TestTeamGallery(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, env map[string]string) {
 		m := startMain(t, config.RoleRun, env)
+		if m.S3Server == nil {
+			// Outside Safari, hls.js fetches the segments a playlist links, presigned on the bucket's
+			// origin: the bucket needs a CORS rule for the gallery's origin, as the README says.
+			_, err := m.Store.Client().PutBucketCors(context.Background(), &s3.PutBucketCorsInput{
+				Bucket: aws.String(m.Store.Bucket()),
+				CORSConfiguration: &s3types.CORSConfiguration{CORSRules: []s3types.CORSRule{{
+					AllowedOrigins: []string{m.URL}, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}}}},
+			})
+			testenv.Must(t, err)
+		}
 		c := &testenv.Client{Base: m.URL, Token: token}
 		dir := t.TempDir()
 		videoID := c.Upload(t, testenv.Clip(t, dir, 3, 320, 240, 25), map[string]string{"artist": xssArtist, "title": "Thank you, crew"})
@@ -48,6 +61,10 @@ func TestTeamGallery(t *testing.T) {
 
 		br := browsertest.Start(t, fakeCamera(t), "en-GB")
 		p := br.NewPage(t)
+		var weights []string
+		weigh := func(name string) {
+			weights = append(weights, name+": "+browsertest.Eval[string](p, pageWeightJS))
+		}
 		downloads := filepath.Join(dir, "downloads")
 		testenv.Must(t, os.MkdirAll(downloads, 0o755))
 		_, err := chromedp.CallBrowser(p.Ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -66,6 +83,7 @@ func TestTeamGallery(t *testing.T) {
 		p.Run(chromedp.Navigate(m.URL + "/team"))
 		if shots {
 			p.Shot("team-signin")
+			weigh("team-signin")
 		}
 		p.Type("signin-token", token)
 		p.Click("signin-submit")
@@ -77,11 +95,15 @@ func TestTeamGallery(t *testing.T) {
 		if got := p.Text(card + " .artist"); got != xssArtist {
 			t.Errorf("the card's artist is %q, want the text %q", got, xssArtist)
 		}
+		if got := p.Text(card + " .dur"); got != "0:03" {
+			t.Errorf("the card's duration is %q, want 0:03", got)
+		}
 		if n := browsertest.Eval[int](p, `document.querySelectorAll('img[src="x"]').length`); n != 0 {
 			t.Errorf("the artist's name became %d <img> elements", n)
 		}
 		if shots {
 			p.Shot("team-grid")
+			weigh("team-grid")
 		}
 
 		// Filters: kind (applied on change), then search; the filters stay in the URL.
@@ -102,6 +124,9 @@ func TestTeamGallery(t *testing.T) {
 				t.Errorf("output %s has %d download buttons, want 1", o.Name, n)
 			}
 		}
+		if n := browsertest.Eval[int](p, `document.querySelectorAll('tr:has([data-name="crop/9x16"]) [data-testid=why] li').length`); n == 0 {
+			t.Error("the 9:16 crop says nothing of why it looks as it does")
+		}
 		play := func(sel string) {
 			t.Helper()
 			browsertest.Eval[bool](p, `(function(){var v=document.querySelector('`+sel+`'); v.muted=true; v.play().catch(function(){}); return true})()`)
@@ -115,6 +140,7 @@ func TestTeamGallery(t *testing.T) {
 		if shots {
 			browsertest.Eval[bool](p, `(function(){document.querySelectorAll('video').forEach(function(v){v.pause()}); return true})()`)
 			p.Shot("team-message")
+			weigh("team-message")
 		}
 
 		// Download the crop with its button; ffprobe checks it is the 9:16 crop.
@@ -134,6 +160,9 @@ func TestTeamGallery(t *testing.T) {
 		// Approve; the state shows, and the message is under the approved filter.
 		p.Click("approve")
 		p.WaitFor("approved", `(document.querySelector('[data-testid=review-state]')||{}).dataset.state === 'approved'`, 10*time.Second)
+		if got := p.Text(".state"); !strings.Contains(got, "team") {
+			t.Errorf("the review does not say who approved: %q", got)
+		}
 		p.Run(chromedp.Navigate(m.URL + "/team?review=approved"))
 		p.WaitFor("the approved message", fmt.Sprintf(`!!document.querySelector(%q)`, card), 10*time.Second)
 
@@ -156,6 +185,7 @@ func TestTeamGallery(t *testing.T) {
 		p.Run(chromedp.Navigate(m.URL + "/team/invites"))
 		if shots {
 			p.Shot("team-invites")
+			weigh("team-invites")
 		}
 		p.Run(chromedp.SendKeys(chromedp.CSS(`input[name=label]`), "Ada, Milan show"),
 			chromedp.SendKeys(chromedp.CSS(`textarea[name=prompts]`), "What did tonight mean to you?\nA word for the crew"))
@@ -167,7 +197,17 @@ func TestTeamGallery(t *testing.T) {
 		}
 		if shots {
 			p.Shot("team-invite-created")
+			weigh("team-invite-created")
 		}
+
+		// In Italian.
+		p.Run(chromedp.Navigate(m.URL + "/team?lang=it"))
+		p.WaitFor("Italian", `document.documentElement.lang === 'it' && document.body.textContent.includes('Revisione')`, 10*time.Second)
+		if shots {
+			p.Shot("team-grid-it")
+			weigh("team-grid-it")
+		}
+		p.Run(chromedp.Navigate(m.URL + "/team?lang=en"))
 
 		// Revoke, asked once more; every object of the message goes, and its links are refused.
 		links := []string{video.Output(t, "crop/9x16").URL, video.Output(t, "hls/master").URL}
@@ -197,13 +237,35 @@ func TestTeamGallery(t *testing.T) {
 			}
 		}
 
-		// In Italian, then signed out.
-		p.Run(chromedp.Navigate(m.URL + "/team?lang=it"))
-		p.WaitFor("Italian", `document.documentElement.lang === 'it' && document.body.textContent.includes('Revisione')`, 10*time.Second)
+		// Without JavaScript's confirm() (the attribute removed), revoke asks on a page of its own.
+		p.Run(chromedp.Navigate(m.URL + "/team/m/" + photoID))
+		browsertest.Eval[bool](p, `(function(){document.querySelector('form[data-confirm]').removeAttribute('data-confirm'); return true})()`)
+		p.Click("revoke")
+		p.WaitFor("the second question", `location.pathname.endsWith('/revoke') && !!document.querySelector('[data-testid=revoke]')`, 10*time.Second)
 		if shots {
-			p.Shot("team-grid-it")
+			p.Shot("team-revoke")
+			weigh("team-revoke")
 		}
-		p.Run(chromedp.Navigate(m.URL + "/team?lang=en"))
+		if st := c.Get(t, photoID).Status; st == "revoked" {
+			t.Error("the first click revoked the photo")
+		}
+		p.Click("revoke")
+		p.WaitFor("revoked", `location.search.includes('notice=revoked')`, 30*time.Second)
+		if st := c.Get(t, photoID).Status; st != "revoked" {
+			t.Errorf("after the second click the photo is %s, want revoked", st)
+		}
+		if shots {
+			p.Shot("team-message-revoked")
+			p.ExpectedStatus[404] = true
+			p.Run(chromedp.Navigate(m.URL + "/team/m/01m8nothere0000000000000000"))
+			p.Shot("team-notfound")
+		}
+
+		// Signed out.
+		if shots {
+			testenv.Must(t, os.WriteFile(filepath.Join(testenv.RepoRoot(t), "testdata-out", "pages", "team-weights.txt"), []byte(strings.Join(weights, "\n")+"\n"), 0o644))
+			t.Logf("page weights:\n%s", strings.Join(weights, "\n"))
+		}
 		p.Click("signout")
 		p.WaitFor("the sign-in page", `!!document.querySelector('[data-testid=signin-token]')`, 10*time.Second)
 		p.Run(chromedp.Navigate(m.URL + "/team/m/" + photoID))
@@ -213,6 +275,17 @@ func TestTeamGallery(t *testing.T) {
 		}
 	})
 }
+
+// pageWeightJS sums what the page cost: the HTML and its scripts and styles as sent (gzip for the
+// assets), and the media it loaded (posters, players' metadata) apart.
+const pageWeightJS = `(function(){
+	var nav = performance.getEntriesByType('navigation')[0], code = nav.encodedBodySize, html = nav.encodedBodySize, media = 0;
+	performance.getEntriesByType('resource').forEach(function(e){
+		if (e.initiatorType === 'script' || e.initiatorType === 'link' || e.initiatorType === 'css') code += e.encodedBodySize;
+		else media += e.transferSize || e.encodedBodySize;
+	});
+	return 'html ' + html + ' B, html+css+js ' + code + ' B, media loaded ' + media + ' B';
+})()`
 
 // waitDownload waits for a finished download ending in ext in dir and returns its path (removing it
 // from the next wait's view by renaming it).

@@ -179,6 +179,14 @@ func TestTeamSignIn(t *testing.T) {
 	if resp, body := ada.do("GET", "/team", nil, nil); !strings.Contains(body, `title="member:ada"`) {
 		t.Errorf("ada's gallery (%d) does not say who is signed in:\n%s", resp.StatusCode, body)
 	}
+	// Her review records her name.
+	if resp, body := ada.do("POST", "/v1/messages/"+id+"/review", url.Values{"state": {"rejected"}, "reason": {"blurry"}, "redirect": {"/team/m/" + id}},
+		http.Header{"Sec-Fetch-Site": {"same-origin"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("ada's review form: %d, want 303: %s", resp.StatusCode, body)
+	}
+	if _, body, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil); !strings.Contains(string(body), `"by": "member:ada"`) {
+		t.Errorf("ada's review is not recorded as hers:\n%s", body)
+	}
 	testenv.Must(t, teamCommand(context.Background(), []string{"remove", "ada"}, "", teamEnv, io.Discard))
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -134,8 +134,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Log.Info("quinte started", cfg.Summary(m.Role)...)
 	if m.Role == config.RoleRun {
-		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
-			m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+		fmt.Fprintf(m.Out, "\nquinte is running\n  API:        %s\n  gallery:    %s/team (sign in with the team token)\n  team token: %s\n  data:       %s\n\n  try: curl -H 'Authorization: Bearer %s' -F file=@clip.mp4 %s/v1/messages\n\n",
+			m.URL, m.URL, cfg.TeamToken, cfg.DataDir, cfg.TeamToken, m.URL)
+		fmt.Fprintf(m.Out, "  an artist's page: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"max_uploads\": 3}' %s/v1/invites\n  then open the \"url\" it answers in a browser\n\n",
+			cfg.TeamToken, m.URL)
 	}
 	return nil
 }
@@ -241,7 +243,11 @@ func (m *Main) startAPI(ctx context.Context) error {
 	}
 	handler, closeQueues := queueDashboard(handler, api, cfg.TeamToken, m.redisOpt)
 	m.closers = append(m.closers, closeQueues)
+
+	// Uploads under way at shutdown keep what they sent (uploader.Stopper).
+	stopper := uploader.NewStopper()
 	srv := &http.Server{
+		BaseContext:       stopper.BaseContext,
 		Handler:           uploader.Observe(handler, m.Log, m.uploadCounter()),
 		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -254,11 +260,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 		}
 	}()
 	m.URL = "http://" + displayAddr(ln.Addr().String())
-	m.closers = append(m.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	})
+	m.closers = append(m.closers, func() error { return stopper.Shutdown(srv, 2*time.Second, 10*time.Second) })
 	m.Log.Info("API listening", "url", m.URL)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -48,7 +49,15 @@ type Browser struct {
 
 // Start starts Chromium with a fake camera and microphone that need no permission prompt, and stops it
 // when the test ends. camera is a Y4M file (FakeCamera); lang is the browser's language (en-GB, it-IT).
-func Start(t testing.TB, camera, lang string) *Browser {
+func Start(t testing.TB, camera, lang string) *Browser { return start(t, camera, lang, true) }
+
+// StartRefusingCamera starts Chromium as Start does but with the camera and microphone refused, as a
+// person who taps "Block": headless, with no prompt to show, Chromium refuses them itself.
+func StartRefusingCamera(t testing.TB, camera, lang string) *Browser {
+	return start(t, camera, lang, false)
+}
+
+func start(t testing.TB, camera, lang string, allow bool) *Browser {
 	t.Helper()
 	if _, err := exec.LookPath(Chromium); err != nil {
 		t.Fatalf("the page tests need Debian's chromium (scripts/deps.sh test installs it): %v", err)
@@ -58,7 +67,7 @@ func Start(t testing.TB, camera, lang string) *Browser {
 		chromedp.Flag("headless", "new"),
 		chromedp.Flag("no-sandbox", true), // tests run as root in CI
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", allow),
 		chromedp.Flag("use-file-for-fake-video-capture", camera),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("lang", lang),
@@ -245,15 +254,25 @@ func (p *Page) SmallTargets() []string {
 // Throttle limits the tab's upload (and download) to bytesPerSec; 0 lifts the limit.
 func (p *Page) Throttle(bytesPerSec float64) {
 	p.t.Helper()
-	c := &network.Conditions{Latency: 20, DownloadThroughput: bytesPerSec, UploadThroughput: bytesPerSec}
+	params := emulateNetworkConditionsParams{Latency: 20, DownloadThroughput: bytesPerSec, UploadThroughput: bytesPerSec}
 	if bytesPerSec == 0 {
-		c = &network.Conditions{DownloadThroughput: -1, UploadThroughput: -1}
+		params = emulateNetworkConditionsParams{DownloadThroughput: -1, UploadThroughput: -1}
 	}
-	if _, err := chromedp.Call(p.Ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		MatchedNetworkConditions: []*network.Conditions{c},
-	}); err != nil {
+	if _, err := chromedp.Call(p.Ctx, emulateNetworkConditions, params); err != nil {
 		p.t.Fatalf("throttle: %v", err)
 	}
+}
+
+// emulateNetworkConditions is Network.emulateNetworkConditions, which throttles a tab's uploads too.
+// Deprecated in the protocol (cdproto no longer lists it), it is what Chromium still applies to a
+// request body; its successor, emulateNetworkConditionsByRule, refuses a rule for every URL here.
+var emulateNetworkConditions = cdp.Command[emulateNetworkConditionsParams, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
+
+type emulateNetworkConditionsParams struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
 }
 
 // WaitFor polls js (an expression) until it is true.

@@ -210,19 +210,24 @@
     var ul = $('message-list');
     if (!ul) return;
     ul.textContent = '';
-    lastList.slice().sort(function (a, b) { return String(b.created_at).localeCompare(String(a.created_at)); }).forEach(function (m) {
+    var shown = lastList.slice();
+    if (current && !current.id && current.entry) {
+      // The one being sent: the server lists it once it has arrived.
+      shown.push({ id: '', status: 'uploading', title: current.entry.title, artist: current.entry.artist, created_at: current.entry.created });
+    }
+    shown.sort(function (a, b) { return String(b.created_at).localeCompare(String(a.created_at)); }).forEach(function (m) {
       var li = el('li', 'message');
       li.dataset.id = m.id;
       li.dataset.state = m.status;
       var main = el('div', 'message-main');
-      main.appendChild(el('span', 'message-title', m.title || t('untitled')));
+      main.appendChild(el('span', 'message-title', m.status === 'revoked' ? t('withdrawn_message') : (m.title || t('untitled'))));
       var sub = el('span', 'message-sub', [m.artist, fmtDate(m.created_at)].filter(Boolean).join(' · '));
       main.appendChild(sub);
       li.appendChild(main);
       var badge = el('span', 'badge badge-' + m.status, t('state_' + m.status));
       badge.dataset.testid = 'message-status';
       li.appendChild(badge);
-      if (m.status !== 'revoked') {
+      if (m.status !== 'revoked' && m.id) {
         var actions = el('div', 'message-actions');
         var w = el('button', 'btn small danger', confirming === m.id ? t('withdraw_confirm') : t('withdraw'));
         w.type = 'button';
@@ -241,7 +246,7 @@
       }
       ul.appendChild(li);
     });
-    show($('messages-none'), lastList.length === 0);
+    show($('messages-none'), shown.length === 0);
   }
   onLang.push(function () { renderMessages(); });
 
@@ -319,10 +324,7 @@
     box.textContent = '';
     box.appendChild(el('p', 'hint', t('release_loading')));
     $('release-version').textContent = '';
-    return fetch('/v1/release?lang=' + encodeURIComponent(want), { cache: 'no-store' }).then(function (res) {
-      if (!res.ok) throw new Error('release ' + res.status);
-      return res.json();
-    }).then(function (r) {
+    return api('/v1/release?lang=' + encodeURIComponent(want)).then(function (r) {
       if (want !== lang) return; // switched again meanwhile
       release = r;
       renderMarkdown(r.text, box);
@@ -359,6 +361,7 @@
     $('camera-problem').dataset.key = key;
     show($('camera-problem'), true);
     $('record').disabled = true;
+    $('capture').dataset.phase = 'blocked'; // no camera here: the phone's own camera and the file picker
   }
   onLang.push(function () {
     var cp = $('camera-problem');
@@ -384,6 +387,7 @@
     return navigator.mediaDevices.getUserMedia(c).then(function (s) {
       stream = s;
       show($('camera-problem'), false);
+      if ($('capture').dataset.phase === 'blocked') $('capture').dataset.phase = '';
       var live = $('live');
       show($('stage-empty'), false);
       if (audioOnly) {
@@ -422,6 +426,7 @@
     $('start-camera').dataset.i18n = audio ? 'start_microphone' : 'start_camera';
     $('start-camera').textContent = t($('start-camera').dataset.i18n);
     $('stage').classList.toggle('audio', audio);
+    $('capture').classList.toggle('audio', audio);
     if (stream) startStream().catch(function () {});
   }
 
@@ -429,8 +434,11 @@
     clearError();
     var ready = stream ? Promise.resolve(stream) : startStream();
     ready.then(function () {
-      $('record').disabled = true;
       show($('switch-camera'), false);
+      show($('record'), false);
+      show($('stop'), true); // stops the countdown too
+      show($('prompts-overlay'), $('prompts-overlay').children.length > 0);
+      $('capture').dataset.phase = 'recording';
       var n = 3, cd = $('countdown');
       cd.textContent = String(n);
       show(cd, true);
@@ -464,6 +472,7 @@
     recorder.onstop = finishRecording;
     recorder.start(1000);
     recStart = Date.now();
+    $('capture').dataset.phase = 'recording';
     show($('record'), false);
     show($('stop'), true);
     show($('timer'), true);
@@ -480,6 +489,17 @@
   }
 
   function stopRecording() {
+    if (countdownId) { // not started yet: back to the camera
+      clearInterval(countdownId);
+      countdownId = null;
+      show($('countdown'), false);
+      show($('stop'), false);
+      show($('record'), true);
+      show($('prompts-overlay'), false);
+      show($('switch-camera'), !audioOnly);
+      $('capture').dataset.phase = '';
+      return;
+    }
     if (timerId) { clearInterval(timerId); timerId = null; }
     if (recorder && recorder.state !== 'inactive') recorder.stop();
   }
@@ -508,6 +528,7 @@
     show(a, audioOnly);
     (audioOnly ? a : v).src = previewURL;
     show($('preview'), true);
+    $('capture').dataset.phase = 'preview';
   }
 
   function retake() {
@@ -515,6 +536,7 @@
     $('preview-video').removeAttribute('src');
     $('preview-audio').removeAttribute('src');
     recorded = null;
+    $('capture').dataset.phase = '';
     show($('preview'), false);
     show($('stage'), true);
     show($('rec-controls'), true);
@@ -585,11 +607,16 @@
     };
     $('submit').disabled = true;
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
-    idbPut(entry).catch(function () { /* no room on the device: it is sent all the same, only not kept */ })
-      .then(function () { send(entry, false); });
+    idbPut(entry).then(function () { return true; }, function () { return false; }).then(function (kept) {
+      send(entry, false);
+      // No room on the device (or no IndexedDB): it is sent all the same, only not kept, and the page says so.
+      $('upload-kept').dataset.i18n = kept ? 'upload_kept' : 'upload_not_kept';
+      $('upload-kept').textContent = t($('upload-kept').dataset.i18n);
+    });
   }
 
   function send(entry, resumed) {
+    if ($('closed')) show($('closed'), false);
     show($('capture'), false);
     show($('details'), false);
     show($('result'), false);
@@ -614,7 +641,7 @@
       onShouldRetry: function (err) {
         var st = err.originalResponse ? err.originalResponse.getStatus() : 0;
         var retry = st === 0 || st === 409 || st === 423 || st >= 500;
-        if (retry) { $('progress-text').textContent = st >= 500 ? t('err_storage_unavailable') : t('upload_retrying'); }
+        if (retry) { $('progress-text').textContent = st >= 500 ? t('upload_storage_retrying') : t('upload_retrying'); }
         return retry;
       },
       onProgress: function (sent, total) { setProgress(sent, total); },
@@ -645,6 +672,7 @@
       }
     });
     current = { entry: entry, upload: upload, id: null };
+    renderMessages();
     upload.findPreviousUploads().then(function (prev) {
       if (prev.length) upload.resumeFromPreviousUpload(prev[0]);
       upload.start();
@@ -683,11 +711,18 @@
   var pollId = null, lastResult = null;
 
   function uploaded(id) {
+    $('result').dataset.uploadedAt = String(Date.now()); // the tests measure from here to the poster
+    delete $('result').dataset.posterAt;
     show($('upload'), false);
     show($('resume-note'), false);
     clearError();
     renderResult({ id: id, status: 'uploaded' });
     poll();
+  }
+
+  function posterShown() {
+    var r = $('result');
+    if (r.dataset.uploadedAt && !r.dataset.posterAt) r.dataset.posterAt = String(Date.now());
   }
 
   function stopPolling() { if (pollId) { clearTimeout(pollId); pollId = null; } }
@@ -730,21 +765,19 @@
     var media = $('result-media'), img = $('poster'), vid = $('crop');
     if (m.status === 'ready' && (m.poster_url || m.crop_url)) {
       show(media, true);
-      var cropIsImage = m.kind === 'image';
-      if (m.poster_url && img.dataset.src !== m.poster_url && !(cropIsImage && m.crop_url)) {
-        img.dataset.src = m.poster_url;
-        img.src = m.poster_url;
-      }
-      if (cropIsImage && m.crop_url && img.dataset.src !== m.crop_url) { img.dataset.src = m.crop_url; img.src = m.crop_url; }
-      show(img, !!(m.poster_url || (cropIsImage && m.crop_url)));
-      if (m.crop_url && !cropIsImage && vid.dataset.src !== m.crop_url) {
-        vid.dataset.src = m.crop_url;
+      // A photo's 9:16 crop is a picture: it is shown as the poster is. A video's plays, muted, looping.
+      var picture = m.kind === 'image' ? (m.crop_url || m.poster_url) : m.poster_url;
+      if (picture && img.dataset.src !== picture) { img.dataset.src = picture; img.src = picture; }
+      show($('poster-fig'), !!picture);
+      var clip = m.kind === 'image' ? '' : m.crop_url;
+      if (clip && vid.dataset.src !== clip) {
+        vid.dataset.src = clip;
         if (m.poster_url) vid.poster = m.poster_url;
-        vid.src = m.crop_url;
-        show(vid, true);
+        vid.src = clip;
         var p = vid.play();
         if (p && p.catch) p.catch(function () {});
       }
+      show($('crop-fig'), !!clip);
     } else {
       show(media, false);
     }
@@ -762,6 +795,7 @@
     $('consent').checked = false;
     show($('details'), false);
     show($('preview'), false);
+    $('capture').dataset.phase = '';
     show($('capture'), true);
     show($('stage'), true);
     show($('rec-controls'), true);
@@ -776,6 +810,7 @@
     stopPolling();
     current = null;
     lastResult = null;
+    delete $('result').dataset.uploadedAt;
     var vid = $('crop');
     vid.pause();
     vid.removeAttribute('src');
@@ -815,7 +850,9 @@
     $('pause').addEventListener('click', pause);
     $('resume').addEventListener('click', resume);
     $('another').addEventListener('click', another);
+    $('poster').addEventListener('load', posterShown);
     $('record').disabled = !canRecord();
+    if (body.dataset.kind) return; // used up: nothing to record
     if (!canRecord()) cameraProblem(window.isSecureContext === false ? 'insecure' : 'no_recorder');
   }
 
@@ -836,7 +873,6 @@
 
   function startClosed() {
     $('lang').addEventListener('click', function () { storeLang($('lang').getAttribute('hreflang')); });
-    if (body.dataset.kind === 'used_up') loadInvite().catch(function () {});
   }
 
   fetch(body.dataset.strings).then(function (r) { return r.json(); }).then(function (strings) {

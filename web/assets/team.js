@@ -23,7 +23,9 @@
   // Revoke asks once more; without JavaScript the server asks instead (a second page, a second click).
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
-      if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); return; }
+      var question = f.getAttribute("data-confirm");
+      if (question === null) { return; } // the server asks instead
+      if (!window.confirm(question)) { e.preventDefault(); return; }
       var i = document.createElement("input");
       i.type = "hidden"; i.name = "confirm"; i.value = "yes";
       f.appendChild(i);
