@@ -230,6 +230,16 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 		t.Errorf("the phone's own camera is offered as %q", accept)
 	}
 	q.Shot("artist-camera-refused")
+
+	// A file longer than the invite allows is made into nothing, and the page says why in its words.
+	q.SetFile(`[data-testid="file"]`, testenv.Clip(t, t.TempDir(), 8, 160, 120, 15))
+	fillDetails(q, "Ada", "Too long")
+	q.Click("submit")
+	q.WaitFor("the failure", `document.querySelector('[data-testid=status]').dataset.state === 'failed'`, 2*time.Minute)
+	if got := q.Text(browsertest.TestID("status")); !strings.Contains(got, "longer than the 4 seconds this link allows") {
+		t.Errorf("too long: the page says %q", got)
+	}
+	q.Shot("artist-failed-too-long")
 }
 
 // freeAddr is a loopback address nobody listens on, so a restarted quinte keeps its address (the page
