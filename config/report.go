@@ -73,7 +73,7 @@ type UnknownSetting struct {
 // with the known name closest to it: a misspelt setting would otherwise be silently ignored.
 func Unknown(environ []string) []UnknownSetting {
 	var c Config
-	known := map[string]bool{"QUINTE_CONFIG": true}
+	known := map[string]bool{"QUINTE_CONFIG": true, "QUINTE_SERVER": true, "QUINTE_TOKEN": true, "QUINTE_CACHE_DIR": true} // the last three: the CLI's
 	for _, e := range c.env() {
 		known[e.name] = true
 	}

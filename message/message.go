@@ -139,6 +139,10 @@ type Output struct {
 	// player that can fetch Key's folder (public read on the prefix, or an API that signs each part)
 	// plays them.
 	Parts []string `json:"parts,omitempty"`
+	// Why says, in the team's view only, why this output is what it is (from the plan; why.go);
+	// Filename is the name URL downloads as (URL answers as an attachment).
+	Why      []Why  `json:"why,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 // Manifest is written last, at ManifestKey: its presence means every output it lists is in S3.

@@ -135,7 +135,7 @@ func jpegArgs(q int) ffmpeg.KwArgs {
 	return merge(ffmpeg.KwArgs{"frames:v": "1", "update": "1", "q:v": strconv.Itoa(q), "fps_mode": "passthrough", "flags:v": "+bitexact"}, cleanArgs())
 }
 
-// toJPEGRange converts yuv420p (TV range) to what the MJPEG encoder takes, at size.
+// toJPEG converts yuv420p (TV range) to what the MJPEG encoder takes, at size.
 func toJPEG(s *ffmpeg.Stream, size Size) *ffmpeg.Stream {
 	return apply(s, filt{"scale", fmt.Sprintf("%d:%d:flags=lanczos:out_range=pc", size.W, size.H)}, filt{"format", "yuvj420p"}, filt{"setsar", "1"})
 }

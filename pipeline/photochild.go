@@ -95,6 +95,12 @@ type photoRequest struct {
 	Aspects      []photo.Aspect `json:"aspects"`
 	AnalysisLong int            `json:"analysis_long"` // long side of the picture sent for framing
 	MemoryLimit  int64          `json:"memory_limit"`  // bytes of address space; 0: none
+
+	// The encode settings of every other encode: x264's for the MP4 loop, the stall watchdog's for
+	// each ffmpeg and heif-convert run.
+	Preset string        `json:"preset"`
+	CRF    int           `json:"crf"`
+	Stall  time.Duration `json:"stall"`
 }
 
 // childLine is one line of the child's stdout; exactly one field is set.
@@ -362,6 +368,7 @@ func RunPhotoJob(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer)
 		testCrash(req.Path)
 	}
 	cfg := photo.Config{MaxPixels: req.MaxPixels, FFmpeg: req.FFmpeg, Aspects: req.Aspects,
+		Preset: req.Preset, CRF: req.CRF, Stall: req.Stall,
 		Framer:   remoteFramer{out: out, in: dec, dir: req.WorkDir, long: req.AnalysisLong},
 		Progress: func(stage string) { out.send(childLine{Progress: stage}) }}
 	var res photoResult

@@ -15,7 +15,8 @@ import (
 // social crops framed here around the subject by the video's detector and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	req := photoRequest{Path: j.in.Path, WorkDir: j.in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
-		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit}
+		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit,
+		Preset: p.cfg.Preset, CRF: p.cfg.CRF, Stall: p.cfg.StallTimeout}
 	var small []string
 	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.logger(ctx, j.in.ID), small: &small})
 	if err != nil {

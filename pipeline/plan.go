@@ -33,7 +33,6 @@ type (
 var ladder = []int{1080, 720, 480} // short sides
 
 const (
-	cropLongSide    = 1920
 	maxOutputFPS    = 30.0
 	thumbnailCount  = 5
 	thumbnailLong   = 480

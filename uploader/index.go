@@ -3,6 +3,7 @@ package uploader
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -45,6 +46,8 @@ type indexStore interface {
 	Folders(ctx context.Context, prefix string) ([]string, error)
 	ListFrom(ctx context.Context, prefix, startAfter string, max int) ([]string, error)
 	Delete(ctx context.Context, key string) error
+	Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error
+	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
 }
 
 // entry is what the index holds of one message.
@@ -85,10 +88,19 @@ type Index struct {
 	lastList time.Time            // the last listing that worked
 	lastSwp  time.Time
 	builtIn  atomic.Int64 // how long the last build took, in nanoseconds
+
+	fromSnapshot atomic.Bool  // the index was loaded from a snapshot (snapshot.go)
+	changes      atomic.Int64 // entries changed since the start
+	snapChanges  int64        // changes at the last snapshot
+	lastSnap     time.Time
+	revoked      atomic.Bool  // a message was revoked since the last snapshot
+	snapEvery    atomic.Int64 // snapshotEvery, as a duration (tests shorten it)
 }
 
 func newIndex(store indexStore, log *slog.Logger) *Index {
-	return &Index{store: store, log: log, byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
+	x := &Index{store: store, log: log, byID: map[string]*entry{}, ready: make(chan struct{}), done: make(chan struct{})}
+	x.snapEvery.Store(int64(snapshotEvery))
+	return x
 }
 
 // Start builds the index in the background and follows the feed until Stop. It runs once; calling it
@@ -121,7 +133,13 @@ func (x *Index) Wait(ctx context.Context) error {
 
 func (x *Index) run(ctx context.Context) {
 	defer close(x.done)
-	for ctx.Err() == nil {
+	if ok, err := x.loadSnapshot(ctx); err != nil && ctx.Err() == nil {
+		x.log.Warn("list index: its snapshot does not read; building from the records", "err", err)
+	} else if ok {
+		x.markReady()
+		x.lastSnap = time.Now()
+	}
+	for ctx.Err() == nil && !x.fromSnapshot.Load() {
 		if err := x.build(ctx); err != nil {
 			if ctx.Err() == nil {
 				x.log.Warn("list index: building from the bucket failed; trying again", "err", err)
@@ -153,6 +171,7 @@ func (x *Index) run(ctx context.Context) {
 		if time.Since(x.lastSwp) > sweepEvery {
 			x.sweep(ctx)
 		}
+		x.maybeSnapshot(ctx)
 	}
 }
 
@@ -204,13 +223,20 @@ func (x *Index) build(ctx context.Context) error {
 	x.mu.Unlock()
 	x.from, x.seen, x.lastList = start, map[string]time.Time{}, time.Now()
 	x.builtIn.Store(int64(time.Since(start)))
+	x.markReady()
+	x.log.Info("list index built", "messages", len(kept), "took", x.BuiltIn().Round(time.Millisecond))
+	if err := x.writeSnapshot(ctx); err != nil && ctx.Err() == nil {
+		x.log.Warn("list index: writing its snapshot failed", "err", err)
+	}
+	return nil
+}
+
+func (x *Index) markReady() {
 	select {
 	case <-x.ready:
 	default:
 		close(x.ready)
 	}
-	x.log.Info("list index built", "messages", len(kept), "took", x.BuiltIn().Round(time.Millisecond))
-	return nil
 }
 
 // follow lists the feed from a little before the last listing and reads again the records it names.
@@ -232,13 +258,23 @@ func (x *Index) follow(ctx context.Context) error {
 			ids = append(ids, id)
 		}
 	}
-	for _, id := range ids {
-		if err := x.Refresh(ctx, id, nil); err != nil {
-			for _, k := range fresh { // read again at the next listing
-				delete(x.seen, k)
-			}
-			return err
+	// A few at once: a burst of changes (a batch of uploads finishing) still shows within the second.
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = x.Refresh(ctx, id, nil)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, k := range fresh { // read again at the next listing
+			delete(x.seen, k)
 		}
+		return err
 	}
 	x.from, x.lastList = now, now
 	for k, t := range x.seen {
@@ -249,22 +285,24 @@ func (x *Index) follow(ctx context.Context) error {
 	return nil
 }
 
-// sweep deletes change keys older than feedKeep (they sort first).
+// sweep deletes change keys older than feedKeep (they sort first), a thousand at a time.
 func (x *Index) sweep(ctx context.Context) {
 	x.lastSwp = time.Now()
-	keys, err := x.store.ListFrom(ctx, message.ChangesPrefix, "", 1000)
-	if err != nil {
-		return
-	}
 	old := time.Now().Add(-feedKeep)
-	for _, k := range keys {
-		t, _, ok := message.ParseChangeKey(k)
-		if ok && !t.Before(old) {
-			break
-		}
-		if err := x.store.Delete(ctx, k); err != nil {
+	for after := ""; ; {
+		keys, err := x.store.ListFrom(ctx, message.ChangesPrefix, after, 1000)
+		if err != nil || len(keys) == 0 {
 			return
 		}
+		for _, k := range keys {
+			if t, _, ok := message.ParseChangeKey(k); ok && !t.Before(old) {
+				return
+			}
+			if err := x.store.Delete(ctx, k); err != nil {
+				return
+			}
+		}
+		after = keys[len(keys)-1]
 	}
 }
 
@@ -275,6 +313,7 @@ func (x *Index) Refresh(ctx context.Context, id string, rec *message.Record) err
 	if err != nil {
 		return err
 	}
+	x.changes.Add(1)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	i, found := slices.BinarySearch(x.ids, id)
@@ -288,6 +327,9 @@ func (x *Index) Refresh(ctx context.Context, id string, rec *message.Record) err
 		x.byID[id] = e
 	case !e.UpdatedAt.Before(x.byID[id].UpdatedAt):
 		// A read that raced a newer one does not undo it.
+		if old := x.byID[id]; e.Status == message.StatusRevoked && (old.Artist != "" || old.Title != "") {
+			x.revoked.Store(true) // the snapshot still holds what the artist wrote: rewritten at once
+		}
 		x.byID[id] = e
 	}
 	return nil
@@ -306,7 +348,9 @@ func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entr
 	e := &entry{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Review: rec.LastReview(),
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}
 	var meta message.Meta
-	if err := x.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
+	if e.Status == message.StatusRevoked {
+		// Nothing the artist wrote is kept, whatever is left of the meta while the revocation runs.
+	} else if err := x.store.GetJSON(ctx, message.MetaKey(id), &meta); err == nil {
 		e.Artist, e.Title, e.Campaign, e.InviteID, e.Captions = meta.Artist, meta.Title, meta.Campaign, meta.InviteID, meta.Captions != ""
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err

@@ -20,7 +20,8 @@ func (s *Server) register(ctx context.Context, meta message.Meta) error {
 	if err := s.store.PutJSON(ctx, message.MetaKey(meta.ID), meta); err != nil {
 		return err
 	}
-	if _, err := s.states.Create(ctx, meta.ID, meta.Kind); err != nil {
+	// ErrExists: the reconciler found the stored original first and recorded it queued already.
+	if _, err := s.states.Create(ctx, meta.ID, meta.Kind); err != nil && !errors.Is(err, message.ErrExists) {
 		return err
 	}
 	s.enqueue(ctx, meta)

@@ -74,6 +74,9 @@ func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // the headers say it all; reading every object for nothing would not
+	}
 	if err := writeKit(ctx, w, s.store, entries, man.PublishedAt); err != nil && !errors.Is(err, context.Canceled) {
 		// The answer has started: the client sees a zip cut short (no central directory), which no
 		// unzip takes for whole.
@@ -135,24 +138,31 @@ func kitEntries(base string, outs []message.Output) []kitEntry {
 		if o.Key == "" {
 			continue
 		}
-		// crop/9x16 is 9x16; poster/640/webp is poster-640 (.webp says the rest).
-		what := strings.TrimSuffix(strings.TrimPrefix(o.Name, "crop/"), "/webp")
-		what = slug(strings.ReplaceAll(what, "/", " "), 20)
-		if what == "" {
-			what = o.Role
-		}
-		ext := path.Ext(o.Key)
-		if !safeExt(ext) {
-			ext = ""
-		}
-		name := base + "_" + what + ext
+		name := outputFileName(base, o)
 		for n := 2; used[name]; n++ {
-			name = fmt.Sprintf("%s_%s-%d%s", base, what, n, ext)
+			ext := path.Ext(name)
+			name = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(outputFileName(base, o), ext), n, ext)
 		}
 		used[name] = true
 		entries = append(entries, kitEntry{name: name, key: o.Key})
 	}
 	return entries
+}
+
+// outputFileName is the name an output downloads as, in a kit or alone: base_<what>.<ext>, what
+// being the output's name made short: crop/9x16 is 9x16, poster/640/webp poster-640, caption/vtt
+// caption (the extension says the rest), rendition/720p rendition-720p.
+func outputFileName(base string, o message.Output) string {
+	what := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(o.Name, "crop/"), "/webp"), "/vtt")
+	what = slug(strings.ReplaceAll(what, "/", " "), 20)
+	if what == "" {
+		what = slug(o.Role, 20)
+	}
+	ext := path.Ext(o.Key)
+	if !safeExt(ext) {
+		ext = ""
+	}
+	return base + "_" + what + ext
 }
 
 func safeExt(ext string) bool {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,8 +202,11 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 	} else if err != nil {
 		return nil, storageDown(s, err)
 	}
+	whys, names := explain(man), fileBase(id, v.Artist, v.Title)
 	for _, o := range man.Outputs {
-		url, err := s.downloadURL(ctx, base, o.Key, downloadName(id, o))
+		o.Filename = outputFileName(names, o)
+		o.Why = whys[o.Name]
+		url, err := s.downloadURL(ctx, base, o.Key, o.Filename)
 		if err != nil {
 			return nil, storageDown(s, err)
 		}
@@ -225,11 +227,6 @@ func (s *Server) progress(ctx context.Context, id string, rec message.Record) *m
 		return nil
 	}
 	return &p
-}
-
-// downloadName is the file name a browser saves an output as, e.g. quinte-<id>-crop-9x16.mp4.
-func downloadName(id string, o message.Output) string {
-	return "quinte-" + id + "-" + strings.ReplaceAll(o.Name, "/", "-") + path.Ext(o.Key)
 }
 
 func storageDown(s *Server, err error) *apiError {

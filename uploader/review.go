@@ -59,6 +59,9 @@ func (s *Server) reviewMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("message reviewed", "message_id", id, "review", rev.State, "by", rev.By)
+	if ev := reviewEvent(rev.State); ev != "" {
+		s.emit(ctx, ev, id)
+	}
 	if req.Redirect != "" {
 		http.Redirect(w, r, req.Redirect, http.StatusSeeOther)
 		return

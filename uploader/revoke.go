@@ -35,7 +35,8 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // once begun, a revocation finishes even if the client goes
-	if rec.Status != message.StatusRevoked {
+	first := rec.Status != message.StatusRevoked
+	if first {
 		by := Principal(r) // "team", "member:<name>" (a gallery session) or "invite:<id>"
 		// First stop the work, so no job writes the record or publishes while the files go. A queue
 		// that does not answer, or a job slow to stop, does not hold the revocation up: a job that
@@ -63,6 +64,9 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("message revoked", "message_id", id, "by", rec.Revoked.By, "deleted", len(deleted))
+	if first {
+		s.emit(ctx, eventRevoked, id)
+	}
 	writeJSON(w, http.StatusOK, rec)
 }
 

@@ -52,6 +52,7 @@ func (s *Server) routes() []route {
 		f("GET /v1/invite", s.ownInvite, accessInvite),
 		f("GET /v1/release", s.getRelease, accessInvite),
 		f("POST /v1/messages/{id}/revoke", s.revokeMessage, accessInvite),
+		f("GET /v1/openapi.json", s.openapi, accessPublic),
 	}
 	rs = append(rs, s.pageRoutes()...)
 	if s.tus != nil {

@@ -105,6 +105,7 @@ type Server struct {
 	sessions   *sessions // the gallery's signed-in browsers (session.go)
 	index      *Index    // GET /v1/messages answers from it (index.go)
 	releases   *release.Catalogue
+	events     Events // nil: no webhooks (events.go)
 }
 
 // New returns the API. EnableTus adds resumable uploads at /v1/uploads/.

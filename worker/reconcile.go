@@ -100,7 +100,8 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		if err := readMeta(); err != nil {
 			return false, err
 		}
-		if rec, err = states.Create(ctx, id, meta.Kind); err != nil {
+		// ErrExists: the upload recorded it in the meantime; rec is that record.
+		if rec, err = states.Create(ctx, id, meta.Kind); err != nil && !errors.Is(err, message.ErrExists) {
 			return false, err
 		}
 	case err != nil:

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -289,4 +292,135 @@ func TestGalleryAcrossProcesses(t *testing.T) {
 	if path, _ := testenv.Download(t, o.URL, t.TempDir(), "crop"); testenv.Probe(t, path).Duration() < 1 {
 		t.Errorf("the rejected message's crop does not play")
 	}
+
+	// Revoked through the second API: the first's list says so, and the message takes no review.
+	if status, body, _ := c2.Do(t, "POST", "/v1/messages/"+id+"/revoke", nil, nil); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	waitList(t, c1, "status=revoked", 20*time.Second, func(p listPage) bool { return slices.Equal(p.ids(), []string{id}) })
+	if status, body, _ := reviewCall(t, run.URL, token, id, map[string]string{"state": "approved"}); status != http.StatusConflict {
+		t.Errorf("reviewing a revoked message: %d %s", status, body)
+	}
+}
+
+// The social kit of a processed clip with captions: one zip, named from the artist and the title, with
+// every crop (stored as they are, each playing), the posters, the captions and credits.txt; names are
+// slugs whatever the artist typed. A message not ready has no kit yet (409).
+func TestGalleryKit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env map[string]string) {
+		m := startMain(t, config.RoleRun, env)
+		c := &testenv.Client{Base: m.URL, Token: token}
+		dir := t.TempDir()
+		artist := "Zoë Ørsted/../<img src=x>"
+		status, body := uploadWith(t, c, testenv.Clip(t, dir, 2, 320, 240, 15),
+			map[string]string{"artist": artist, "title": "Thank you, crew!", "campaign": "spring-tour"},
+			[]byte("1\n00:00:00,000 --> 00:00:01,500\nGrazie a tutti!\n"))
+		if status != http.StatusAccepted {
+			t.Fatalf("upload: %d %s", status, body)
+		}
+		id := idOf(t, body)
+		v := c.WaitReady(t, id, 3*time.Minute)
+
+		// The team's view: each output says why it is what it is, and downloads under a readable name.
+		const base = "zoe-orsted-img-src-x-thank-you-crew"
+		_, raw, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
+		var view struct {
+			Outputs []struct {
+				Name, Role, URL, Filename string
+				Why                       []struct{ Code, Text string }
+			}
+		}
+		testenv.Must(t, json.Unmarshal(raw, &view))
+		for _, o := range view.Outputs {
+			if o.Role == "crop" && (len(o.Why) == 0 || o.Why[len(o.Why)-1].Code == "" || o.Why[len(o.Why)-1].Text == "") {
+				t.Errorf("%s has no why: %+v", o.Name, o.Why)
+			}
+			if !strings.HasPrefix(o.Filename, base+"_") {
+				t.Errorf("%s downloads as %q", o.Name, o.Filename)
+			}
+			if o.Name == "crop/9x16" {
+				t.Logf("crop/9x16: %+v", o.Why)
+				_, hdr := testenv.Download(t, o.URL, dir, "crop.mp4")
+				if cd := hdr.Get("Content-Disposition"); cd != "attachment; filename="+base+"_9x16.mp4" {
+					t.Errorf("crop/9x16's link answers Content-Disposition %q", cd)
+				}
+			}
+		}
+
+		status, kit, h := c.Do(t, "GET", "/v1/messages/"+id+"/kit", nil, nil)
+		if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
+			t.Fatalf("kit: %d %s %v", status, kit[:min(len(kit), 300)], h)
+		}
+		if cd := h.Get("Content-Disposition"); cd != `attachment; filename=`+base+`_kit.zip` {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(kit), int64(len(kit)))
+		testenv.Must(t, err)
+		got := map[string]*zip.File{}
+		for _, f := range zr.File {
+			got[f.Name] = f
+			if len(f.Name) > 80 || strings.ContainsAny(f.Name, `/\ `) || strings.Contains(f.Name, "..") ||
+				(f.Name != "credits.txt" && !strings.HasPrefix(f.Name, base+"_")) {
+				t.Errorf("entry name %q", f.Name)
+			}
+		}
+		var want []string
+		for _, o := range v.Outputs {
+			switch o.Role {
+			case "crop", "poster", "caption":
+				want = append(want, o.Name)
+			}
+		}
+		if len(got) != len(want)+1 {
+			names := []string{}
+			for n := range got {
+				names = append(names, n)
+			}
+			t.Errorf("kit holds %v; the message's crops, posters and captions are %v", names, want)
+		}
+		for _, name := range []string{base + "_9x16.mp4", base + "_1x1.mp4", base + "_poster.jpg", base + "_poster-640.webp", base + "_caption.vtt", "credits.txt"} {
+			f := got[name]
+			if f == nil {
+				t.Errorf("no %s in the kit", name)
+				continue
+			}
+			rc, err := f.Open()
+			testenv.Must(t, err)
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			testenv.Must(t, err)
+			switch {
+			case strings.HasSuffix(name, ".mp4"):
+				if f.Method != zip.Store {
+					t.Errorf("%s compressed again", name)
+				}
+				p := filepath.Join(dir, name)
+				testenv.Must(t, os.WriteFile(p, data, 0o644))
+				if d := testenv.Probe(t, p).Duration(); d < 1.5 {
+					t.Errorf("%s lasts %.2fs", name, d)
+				}
+			case name == base+"_caption.vtt":
+				if !strings.Contains(string(data), "Grazie a tutti!") {
+					t.Errorf("captions: %q", data)
+				}
+			case name == "credits.txt":
+				for _, line := range []string{"Artist:   " + artist, "Title:    Thank you, crew!", "Campaign: spring-tour", "Consent:", "Message:  " + m.URL + "/team/messages/" + id} {
+					if !strings.Contains(string(data), line) {
+						t.Errorf("credits.txt lacks %q:\n%s", line, data)
+					}
+				}
+			}
+		}
+
+		if status, body, h := c.Do(t, "HEAD", "/v1/messages/"+id+"/kit", nil, nil); status != http.StatusOK || len(body) != 0 || h.Get("Content-Type") != "application/zip" {
+			t.Errorf("HEAD kit: %d %d bytes %v", status, len(body), h)
+		}
+		queued := seedMessage(t, m.Store, message.Meta{Kind: message.KindVideo, Artist: "Ada"}, nil)
+		if status, body, _ := c.Do(t, "GET", "/v1/messages/"+queued+"/kit", nil, nil); status != http.StatusConflict || !strings.Contains(string(body), "not_ready") {
+			t.Errorf("a queued message's kit: %d %s", status, body)
+		}
+		if status, _, _ := c.Do(t, "GET", "/v1/messages/"+message.NewID()+"/kit", nil, nil); status != http.StatusNotFound {
+			t.Errorf("an unknown message's kit: %d", status)
+		}
+	})
 }

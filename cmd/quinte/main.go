@@ -27,6 +27,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if args, ok := cliArgs(os.Args[1:]); ok { // the CLI of a server (cli.go): quinte help
+		os.Exit(runCLI(ctx, args, os.Getenv, os.Stdout, os.Stderr))
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "quinte:", err)
 		os.Exit(1)

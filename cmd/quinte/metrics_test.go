@@ -49,8 +49,8 @@ func testMetricsAndJobLogs(t *testing.T, env map[string]string) {
 	clip := testenv.Corpus(t, "video/iphone4s_h264_rotated.mov")
 	photo := testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg")
 	mark := out.Len()
-	videoID := artist.Upload(t, clip, map[string]string{"artist": "Ada"})
-	photoID := artist.Tus(t, photo, map[string]string{"filename": "p.jpg"}, 64<<10)
+	videoID := artist.Upload(t, clip, testenv.ArtistFields(nil))
+	photoID := artist.Tus(t, photo, testenv.ArtistFields(map[string]string{"filename": "p.jpg"}), 64<<10)
 	artist.WaitReady(t, videoID, 2*time.Minute)
 	artist.WaitReady(t, photoID, time.Minute)
 	// A token in a path and a query (the artists' page, a careless link) is redacted in the access log.

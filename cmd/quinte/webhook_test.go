@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -55,7 +54,7 @@ func TestWebhooksOnReadyAndFailed(t *testing.T) {
 						Error  *struct{ Code string }
 					} `json:"data"`
 				}
-				if err := json.Unmarshal(d.body, &ev); err != nil || ev.Type != want || ev.Data.ID != id || ev.Data.Status != status || ev.Data.Artist != "Ada" {
+				if err := json.Unmarshal(d.body, &ev); err != nil || ev.Type != want || ev.Data.ID != id || ev.Data.Status != status || (ev.Data.Artist != "Ada") != (status == "revoked") {
 					t.Errorf("want %s of %s (%s), got %s (%v)", want, id, status, d.body, err)
 				}
 				if status == "failed" && (ev.Data.Error == nil || ev.Data.Error.Code == "") {
@@ -78,15 +77,25 @@ func TestWebhooksOnReadyAndFailed(t *testing.T) {
 		}
 		receive("message.failed", bad, "failed")
 
-		// The review route records the decision; the approval's webhook carries it (the lead wires
-		// Emit into that route; the test calls it as the route will).
+		// The review route records the decision and emits the approval, which carries it; a
+		// revocation emits message.revoked once, however often it is asked.
 		status, body, _ := c.Do(t, "POST", "/v1/messages/"+id+"/review", strings.NewReader(`{"state":"approved"}`), http.Header{"Content-Type": {"application/json"}})
 		if status != http.StatusOK {
 			t.Fatalf("review: %d %s", status, body)
 		}
-		testenv.Must(t, m.Hooks.Emit(context.Background(), webhook.MessageApproved, id))
 		if d := receive("message.approved", id, "ready"); !strings.Contains(string(d), `"review":{"state":"approved"`) {
 			t.Errorf("message.approved does not carry the review: %s", d)
+		}
+		for range 2 {
+			if status, body, _ := c.Do(t, "POST", "/v1/messages/"+id+"/revoke", nil, nil); status != http.StatusOK {
+				t.Fatalf("revoke: %d %s", status, body)
+			}
+		}
+		receive("message.revoked", id, "revoked")
+		select {
+		case d := <-got:
+			t.Errorf("one more webhook after the revocation: %s", d.body)
+		case <-time.After(3 * time.Second):
 		}
 	})
 }

@@ -221,6 +221,9 @@ func (m *Main) startAPI(ctx context.Context) error {
 		return err
 	}
 	api.KnowCampaigns(m.Campaigns)
+	if m.Hooks != nil {
+		api.TellEvents(m.Hooks)
+	}
 	if m.S3Server != nil {
 		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
 		api.ServeFiles()

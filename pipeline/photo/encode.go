@@ -52,7 +52,7 @@ func encodeWebP(ctx context.Context, cfg Config, dir string, jobs []webpJob) err
 		args = append(args, "-map", strconv.Itoa(i)+":v", "-frames:v", "1", "-c:v", "libwebp",
 			"-quality", strconv.Itoa(webpQuality), "-pix_fmt", "yuv420p", "-map_metadata", "-1", "-f", "webp", "-y", "file:"+j.path)
 	}
-	if err := runTool(ctx, cfg.ToolTimeout, cfg.FFmpeg, args, nil); err != nil {
+	if err := runTool(ctx, cfg, cfg.FFmpeg, args, nil); err != nil {
 		return fmt.Errorf("webp: %w", err)
 	}
 	return nil
@@ -110,7 +110,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		"-hide_banner", "-nostats", "-v", "error",
 		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", shown.W, shown.H), "-framerate", strconv.Itoa(loopFPS), "-i", "pipe:0",
 		"-vf", fmt.Sprintf("scale=%d:%d:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p", out.W, out.H),
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-profile:v", "high", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", cfg.Preset, "-crf", strconv.Itoa(cfg.CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + dst,
 	}
@@ -157,7 +157,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		}
 		return bw.Flush()
 	}
-	if err := runTool(ctx, cfg.ToolTimeout, cfg.FFmpeg, args, feed); err != nil {
+	if err := runTool(ctx, cfg, cfg.FFmpeg, args, feed); err != nil {
 		if errors.Is(err, anim.ErrFormat) {
 			return 0, &Error{Code: CodeUndecodable, Message: "the animation could not be decoded", Err: err}
 		}

@@ -50,7 +50,7 @@ func decodeHEIF(ctx context.Context, cfg Config, path, dir string, h *header) (*
 		out = filepath.Join(tmp, "picture.jpg")
 		args = []string{"--quiet", "-q", "100", path, out}
 	}
-	if err := runTool(ctx, cfg.ToolTimeout, cfg.HeifConvert, args, nil); err != nil {
+	if err := runTool(ctx, cfg, cfg.HeifConvert, args, nil); err != nil {
 		// Only a clean failure is the file's fault; a missing tool, a timeout or a kill (the OOM
 		// killer) is the machine's, and the job is retried.
 		var te *ToolError

@@ -34,6 +34,14 @@ type Config struct {
 	HeifConvert        string             // libheif's decoder for HEIC and AVIF ("heif-convert")
 	ToolTimeout        time.Duration      // per run of ffmpeg or heif-convert (2 min)
 	Progress           func(stage string) // told each stage done (a child process's watchdog feeds on it); nil: nobody
+
+	// Preset and CRF are the x264 settings of the MP4 loop: the service's (QUINTE_X264_PRESET,
+	// QUINTE_X264_CRF), as every other encode. An empty Preset means veryfast at CRF 23, the defaults.
+	Preset string
+	CRF    int
+	// Stall stops a run of ffmpeg or heif-convert that reads, writes and reports nothing for this
+	// long (QUINTE_STALL_TIMEOUT, as every other ffmpeg run; 0: only ToolTimeout stops it).
+	Stall time.Duration
 }
 
 // Defaults.
@@ -44,6 +52,8 @@ const (
 	DefaultMaxAnimationPixels = 1_000_000_000
 	DefaultMaxLoop            = 15 * time.Second
 	DefaultToolTimeout        = 2 * time.Minute
+	DefaultPreset             = "veryfast" // configs/default.yaml's, with DefaultCRF
+	DefaultCRF                = 23
 )
 
 // DefaultAspects is the crop a Config without Aspects gets; the service asks for the four social
@@ -67,6 +77,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ToolTimeout <= 0 {
 		c.ToolTimeout = DefaultToolTimeout
+	}
+	if c.Preset == "" {
+		c.Preset, c.CRF = DefaultPreset, DefaultCRF
 	}
 	if c.Aspects == nil {
 		c.Aspects = DefaultAspects
