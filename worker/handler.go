@@ -103,6 +103,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	id := p.MessageID
 	// The job's logger names its message and task on every line, and travels in ctx to the pipeline.
 	log := h.log.With("message_id", id, "task_id", id)
+	if q, ok := asynq.GetQueueName(ctx); ok {
+		log = log.With("queue", q)
+	}
 	ctx = logs.With(ctx, log)
 	start := time.Now()
 

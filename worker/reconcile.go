@@ -154,7 +154,7 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		}
 		return false, nil // queued or running already
 	}
-	log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status, "crashes", crashes)
+	log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status, "crashes", crashes, "queue", QueueFor(meta), "task_found", task.Found)
 	return true, nil
 }
 

@@ -230,6 +230,16 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 		t.Errorf("the phone's own camera is offered as %q", accept)
 	}
 	q.Shot("artist-camera-refused")
+
+	// A file longer than the invite allows is made into nothing, and the page says why in its words.
+	q.SetFile(`[data-testid="file"]`, testenv.Clip(t, t.TempDir(), 8, 160, 120, 15))
+	fillDetails(q, "Ada", "Too long")
+	q.Click("submit")
+	q.WaitFor("the failure", `document.querySelector('[data-testid=status]').dataset.state === 'failed'`, 2*time.Minute)
+	if got := q.Text(browsertest.TestID("status")); !strings.Contains(got, "longer than the 4 seconds this link allows") {
+		t.Errorf("too long: the page says %q", got)
+	}
+	q.Shot("artist-failed-too-long")
 }
 
 // freeAddr is a loopback address nobody listens on, so a restarted quinte keeps its address (the page
@@ -346,20 +356,20 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 	})
 }
 
-// countingProxy forwards to whichever quinte is up (target), counting the bytes of every tus PATCH
+// pageProxy forwards to whichever quinte is up (target), counting the bytes of every tus PATCH
 // body it passes on, and answers 502 while none is.
-type countingProxy struct {
+type pageProxy struct {
 	log     func(string, ...any)
 	mu      sync.Mutex
 	target  string
 	patched int64
 }
 
-func (cp *countingProxy) set(target string) { cp.mu.Lock(); cp.target = target; cp.mu.Unlock() }
+func (cp *pageProxy) set(target string) { cp.mu.Lock(); cp.target = target; cp.mu.Unlock() }
 
-func (cp *countingProxy) bytes() int64 { cp.mu.Lock(); defer cp.mu.Unlock(); return cp.patched }
+func (cp *pageProxy) bytes() int64 { cp.mu.Lock(); defer cp.mu.Unlock(); return cp.patched }
 
-func (cp *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (cp *pageProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cp.mu.Lock()
 	target := cp.target
 	cp.mu.Unlock()
@@ -375,9 +385,9 @@ func (cp *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.Header = r.Header.Clone()
 	req.Host = r.Host // tusd builds the upload's URL from it: the proxy's
 	req.ContentLength = r.ContentLength
-	var body *countingBody
+	var body *pageProxyBody
 	if r.Method == http.MethodPatch {
-		body = &countingBody{ReadCloser: r.Body, cp: cp}
+		body = &pageProxyBody{ReadCloser: r.Body, cp: cp}
 		req.Body = body
 		cp.log("PATCH at offset %s, %d bytes", r.Header.Get("Upload-Offset"), r.ContentLength)
 		defer func() {
@@ -405,13 +415,13 @@ func (cp *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(w, resp.Body)
 }
 
-type countingBody struct {
+type pageProxyBody struct {
 	io.ReadCloser
-	cp      *countingProxy
+	cp      *pageProxy
 	stopped bool // guarded by cp.mu
 }
 
-func (b *countingBody) Read(p []byte) (int, error) {
+func (b *pageProxyBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.cp.mu.Lock()
 	if !b.stopped {
@@ -421,7 +431,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *countingBody) stop() { b.cp.mu.Lock(); b.stopped = true; b.cp.mu.Unlock() }
+func (b *pageProxyBody) stop() { b.cp.mu.Lock(); b.stopped = true; b.cp.mu.Unlock() }
 
 // TestArtistPageUploadSurvivesReloadAndRestart picks the iPhone's Dolby Vision clip on a slow network,
 // reloads the page halfway (the upload resumes from IndexedDB, the page says so), then stops quinte and
@@ -433,7 +443,7 @@ func TestArtistPageUploadSurvivesReloadAndRestart(t *testing.T) {
 		m := startMain(t, config.RoleRun, env)
 		c := &testenv.Client{Base: m.URL, Token: token}
 		_, tok := pageInvite(t, c, 1)
-		proxy := &countingProxy{target: m.URL, log: t.Logf}
+		proxy := &pageProxy{target: m.URL, log: t.Logf}
 		front := &http.Server{Handler: proxy}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		testenv.Must(t, err)

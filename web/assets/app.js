@@ -744,6 +744,15 @@
     });
   }
 
+  // failReason is why a message could not be made, in the page's language for the codes a person can
+  // act on; the API's own sentence (English) for the others.
+  function failReason(e) {
+    if (!e) return '';
+    var key = 'fail_' + e.code;
+    if (S && S.en && S.en[key]) return t(key, { seconds: maxSeconds() });
+    return e.message || e.code || '';
+  }
+
   function renderResult(m) {
     if (m) lastResult = m;
     m = lastResult;
@@ -757,7 +766,7 @@
       case 'queued': text = t('status_queued'); break;
       case 'processing': text = t('status_processing', { percent: (m.progress && Math.round(m.progress.percent)) || 0 }); break;
       case 'ready': text = t('status_ready'); break;
-      case 'failed': text = t('status_failed', { reason: (m.error && m.error.message) || '' }); break;
+      case 'failed': text = t('status_failed', { reason: failReason(m.error) }); break;
       case 'revoked': text = t('status_revoked'); break;
       default: text = m.status;
     }
