@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/quinte-media/quinte/message"
 )
@@ -15,7 +16,15 @@ type ReconcileStore interface {
 	message.JSONStore
 	Exists(ctx context.Context, key string) (bool, error)
 	Folders(ctx context.Context, prefix string) ([]string, error)
+	Modified(ctx context.Context, key string) (time.Time, error)
 }
+
+// adoptAfter is how old a stored original without a status record must be before the reconciler takes
+// it for an upload that died before recording it. An upload in progress writes the original, then its
+// meta, its record and its task within moments: adopting it in between would queue it a second time,
+// and with its kind not yet known, on the heavy queue while the upload queues it on the light one
+// (task ids are unique per queue only), so two jobs would run it at once.
+var adoptAfter = time.Minute
 
 // TaskQueue is the queue as the reconciler sees it.
 type TaskQueue interface {
@@ -96,7 +105,13 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		// Stored, but the upload died before recording it: record it now so people can see it.
+		// Stored, but the upload died before recording it: record it now so people can see it. A
+		// young one is an upload still recording it (adoptAfter).
+		if mod, err := s.Modified(ctx, message.OriginalKey(id)); err != nil {
+			return false, err
+		} else if time.Since(mod) < adoptAfter {
+			return false, nil
+		}
 		if err := readMeta(); err != nil {
 			return false, err
 		}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -36,7 +38,21 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	noStatus := r.seed(t, wav, message.KindAudio) // the upload died before its status was written
 	testenv.Must(t, r.store.Delete(ctx, message.StatusKey(noStatus)))
 
+	// A fresh original without a record is an upload still being recorded: left to it.
 	n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
+	testenv.Must(t, err)
+	if rec, err := states.Get(ctx, noStatus); n != 2 || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a fresh original without a record: enqueued %d, its record %+v %v; want it left to its upload", n, rec, err)
+	}
+	for _, id := range []string{queued, processing} {
+		if _, err := q.Withdraw(ctx, id, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(d time.Duration) { adoptAfter = d }(adoptAfter)
+	adoptAfter = 0 // the upload died long ago
+
+	n, err = Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
 	testenv.Must(t, err)
 	want := []string{queued, processing, noStatus}
 	sort.Strings(want)
