@@ -116,7 +116,7 @@ const x264Threads = 3
 //
 // x264 runs x264Threads frame threads, never its automatic count: that is 1.5 per CPU the ffmpeg
 // process may use, and another count gives another file (the same quality, a few hundred bytes
-// apart, frames differing at 50–90 dB from some frame to the end of its GOP: issue 19's symptom).
+// apart, frames differing at 42–87 dB from some frame to the end of its GOP: issue 19's symptom).
 // Left automatic, a job's outputs would depend on the worker it lands on (its cores, a container's
 // CPU limit, an affinity mask); fixed, a retry elsewhere writes the same bytes.
 func videoArgs(e encodeSettings, maxRate int) ffmpeg.KwArgs {
