@@ -11,8 +11,19 @@ import (
 
 // globalArgs come before everything else on every ffmpeg command line: no prompts, no banner, only
 // errors on stderr (their tail goes into error messages, their count tells a broken input), progress as
-// key=value lines on stdout, and a non-zero exit when more than a tenth of the frames fail to decode.
-var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-progress", "pipe:1", "-y", "-max_error_rate", "0.1"}
+// key=value lines on stdout, a non-zero exit when more than a tenth of the frames fail to decode, and
+// the filters' slice threads fixed (filterThreads).
+var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-progress", "pipe:1", "-y", "-max_error_rate", "0.1",
+	"-filter_threads", strconv.Itoa(filterThreads), "-filter_complex_threads", strconv.Itoa(filterThreads)}
+
+// filterThreads is the number of slice threads of every filter graph, never ffmpeg's automatic one
+// CPU each: swscale cuts a picture into one slice per thread, and a colour conversion (the working
+// picture's BT.709 matrix) rounds differently at each cut, so every picture, and every output made
+// from it, would depend on the CPUs of the worker (measured: the working picture of a 1080p clip
+// on one CPU and on two, different frames; with the count fixed, the same). Two is what a job's
+// share of the cores (one job per two, DefaultConcurrency) gives. The subject analysis's decode
+// takes it too (reframe).
+const filterThreads = 2
 
 // sourceInput is an untrusted upload opened with the input gate's allowlists.
 func sourceInput(path string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
@@ -89,6 +100,11 @@ type encodeSettings struct {
 	CRF    int
 }
 
+// x264Threads is the number of frame threads of every x264 encode (see videoArgs). Three is what
+// x264 picks by itself for the two cores a job has (one job runs per two cores, DefaultConcurrency),
+// and a pass runs five to seven encodes at once, which keep more cores busy.
+const x264Threads = 3
+
 // videoArgs are the video encoder options of every MP4: H.264 High, yuv420p, BT.709 SDR tags, a
 // keyframe every 2 s (HLS variants cut at the same instants), CRF capped at maxRate kb/s (0: no cap).
 //
@@ -97,9 +113,15 @@ type encodeSettings struct {
 // few bytes (measured here: a 1280x720 test pattern capped at 1553 kb/s gave a different file every
 // run, at 2764 kb/s, where the cap did not bind, the same one). Only the renditions, which stream,
 // are capped.
+//
+// x264 runs x264Threads frame threads, never its automatic count: that is 1.5 per CPU the ffmpeg
+// process may use, and another count gives another file (the same quality, a few hundred bytes
+// apart, frames differing at 42–87 dB from some frame to the end of its GOP: issue 19's symptom).
+// Left automatic, a job's outputs would depend on the worker it lands on (its cores, a container's
+// CPU limit, an affinity mask); fixed, a retry elsewhere writes the same bytes.
 func videoArgs(e encodeSettings, maxRate int) ffmpeg.KwArgs {
 	kw := ffmpeg.KwArgs{
-		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high",
+		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
 		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
 		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", keyframeEvery),
 	}
@@ -132,7 +154,8 @@ func merge(kws ...ffmpeg.KwArgs) ffmpeg.KwArgs {
 
 // jpegArgs write one JPEG still.
 func jpegArgs(q int) ffmpeg.KwArgs {
-	return merge(ffmpeg.KwArgs{"frames:v": "1", "update": "1", "q:v": strconv.Itoa(q), "fps_mode": "passthrough", "flags:v": "+bitexact"}, cleanArgs())
+	// One thread: the MJPEG encoder's slice threads would make the bytes follow the CPU count.
+	return merge(ffmpeg.KwArgs{"frames:v": "1", "update": "1", "q:v": strconv.Itoa(q), "fps_mode": "passthrough", "flags:v": "+bitexact", "threads:v": "1"}, cleanArgs())
 }
 
 // toJPEG converts yuv420p (TV range) to what the MJPEG encoder takes, at size.

@@ -78,6 +78,10 @@ func writeRaw(path string, img *image.NRGBA) error {
 	return f.Close()
 }
 
+// x264Threads fixes x264's frame threads, as the pipeline's video encodes do: its automatic count
+// follows the CPUs of the machine, and another count writes another file.
+const x264Threads = 3
+
 // loopFPS is the constant rate of the MP4 loop: GIF delays are in hundredths of a second and WebP's in
 // milliseconds, so frames are held or repeated to fall on this grid.
 const loopFPS = 25
@@ -110,7 +114,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 		"-hide_banner", "-nostats", "-v", "error",
 		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", shown.W, shown.H), "-framerate", strconv.Itoa(loopFPS), "-i", "pipe:0",
 		"-vf", fmt.Sprintf("scale=%d:%d:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p", out.W, out.H),
-		"-c:v", "libx264", "-preset", cfg.Preset, "-crf", strconv.Itoa(cfg.CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", cfg.Preset, "-crf", strconv.Itoa(cfg.CRF), "-threads:v", strconv.Itoa(x264Threads), "-profile:v", "high", "-pix_fmt", "yuv420p",
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + dst,
 	}

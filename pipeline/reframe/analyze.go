@@ -167,7 +167,9 @@ func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cut
 	if len(inArgs) == 0 {
 		inArgs = []string{"-protocol_whitelist", "file"}
 	}
-	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y"}, inArgs...)
+	// Fixed slice threads, as in every pipeline pass: the scaled frames, and so the faces found and
+	// the camera path, must not depend on the worker's CPUs.
+	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-filter_complex_threads", "2"}, inArgs...)
 	return append(args, "-i", "file:"+in.Path,
 		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
 		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")
