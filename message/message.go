@@ -153,6 +153,7 @@ type Manifest struct {
 	Warnings    []string  `json:"warnings,omitempty"`
 	Probe       any       `json:"probe,omitempty"`
 	Plan        any       `json:"plan,omitempty"`
+	Finish      any       `json:"finish,omitempty"` // what the run chose (the poster, the preview's start), kept out of the plan
 	PublishedAt time.Time `json:"published_at"`
 }
 

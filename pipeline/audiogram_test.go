@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,7 +103,7 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 }
 
 // The plan and the argv of a voice note with a campaign and captions, and the script drawn on its 9:16
-// audiogram, are pinned.
+// audiogram, are pinned, and the plan's JSON rebuilds them.
 func TestGoldenBrandedVoiceNote(t *testing.T) {
 	dir := t.TempDir()
 	srt := filepath.Join(dir, "captions.srt")
@@ -113,16 +114,19 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.plan} {
 		testenv.Must(t, step(context.Background(), j))
 	}
-	ap := j.res.Plan.Audio
-	testenv.Must(t, writeAudiogramOverlays(ap, dir))
-	args := audioCommand(ap, "/job/source", "/job", encodeSettings{Preset: "veryfast", CRF: 23})
-	golden(t, "opus_stereo_campaign_captions.argv.txt", []byte(strings.Join(args, "\n")+"\n"))
-	script, err := os.ReadFile(overlayFile(dir, "audiogram/9x16"))
+	b, err := json.MarshalIndent(struct {
+		Media *Media `json:"media"`
+		Plan  *Plan  `json:"plan"`
+	}{j.res.Media, j.res.Plan}, "", "  ")
 	testenv.Must(t, err)
-	golden(t, "opus_stereo_campaign_captions_9x16.ass", script)
-	if !strings.Contains(strings.Join(args, " "), "ass=filename=/job/brand_audiogram_9x16.ass") {
-		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", strings.Join(args, "\n"))
+	golden(t, "opus_stereo_campaign_captions.plan.json", append(b, '\n'))
+	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	golden(t, "opus_stereo_campaign_captions.argv.txt", []byte(argv))
+	golden(t, "opus_stereo_campaign_captions_9x16.ass", []byte(files["brand_audiogram_9x16.ass"]))
+	if !strings.Contains(argv, "ass=filename=/job/brand_audiogram_9x16.ass") {
+		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", argv)
 	}
+	rebuildsFromJSON(t, j.res.Plan)
 }
 
 // A character no installed font has (an emoji newer than Symbola) is left out of the lower-third and
@@ -137,8 +141,8 @@ func TestCharactersWithoutAFontAreLeftOut(t *testing.T) {
 	if b.Name != "Ada Lovelace" {
 		t.Errorf("name drawn %q", b.Name)
 	}
-	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.cues[0].Text != "grazie 🥹\nà tutti" {
-		t.Errorf("captions drawn %+v, published %+v", got, b.cues)
+	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
+		t.Errorf("captions drawn %+v, published %+v", got, b.Cues)
 	}
 	w := strings.Join(j.res.Warnings, "\n")
 	if !strings.Contains(w, "the artist's name: no installed font draws 🥹 (U+1F979)") || !strings.Contains(w, "the captions: no installed font draws 🥹 (U+1F979)") {

@@ -23,7 +23,7 @@ func (p *Pipeline) Commands(res *Result, in, dir string) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return [][]string{main, finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, p.settings())}, nil
+	return [][]string{main, finishCommand(vp, dir, poster, res.Finish.PreviewStart, p.settings())}, nil
 }
 
 // OneProcessPerOutput is the same plan done the usual way, one ffmpeg process per output, each
@@ -70,16 +70,16 @@ func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string,
 	}
 	// The poster, the preview and HLS come from the files above, as in a job: the finishing pass is
 	// already cheap, and doing it the same way keeps the baseline from looking slower than it is.
-	cmds = append(cmds, finishCommand(vp, dir, poster, vp.Chosen.PreviewStart, e))
+	cmds = append(cmds, finishCommand(vp, dir, poster, res.Finish.PreviewStart, e))
 	return cmds, nil
 }
 
 // finishedVideo is the plan of a finished video job and the index of its chosen poster among the
 // candidates, with dir prepared to run its commands in.
 func finishedVideo(res *Result, dir string) (*VideoPlan, int, error) {
-	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Plan.Video.Chosen == nil {
+	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Finish == nil {
 		return nil, 0, fmt.Errorf("not a finished video job")
 	}
 	vp := res.Plan.Video
-	return vp, slices.Index(vp.Poster.Candidates, vp.Chosen.PosterFrame), prepareDir(vp, dir)
+	return vp, slices.Index(vp.Poster.Candidates, res.Finish.PosterFrame), prepareDir(vp, dir)
 }

@@ -30,18 +30,20 @@ type Branding struct {
 	Line     string `json:"line,omitempty"`     // its second line
 	Captions int    `json:"captions,omitempty"` // cues burned in and published
 
-	style  brand.Config
-	cues   []brand.Cue // as supplied: published as caption/vtt
-	burned []brand.Cue // as drawn: without the characters no installed font has (nil: cues)
+	// What the commands and the scripts they draw are built from: the plan carries it so that, with the
+	// probe, it rebuilds every command (a stored plan is the whole truth of what ran).
+	Style  brand.Config `json:"style"`
+	Cues   []brand.Cue  `json:"cues,omitempty"`   // as supplied: published as caption/vtt
+	Burned []brand.Cue  `json:"burned,omitempty"` // as drawn: without the characters no installed font has (none: Cues)
 }
 
 // lowerThird reports whether the campaign draws a lower-third.
 func (b *Branding) lowerThird() bool {
-	return b != nil && b.style.Enabled && (b.Name != "" || b.Line != "")
+	return b != nil && b.Style.Enabled && (b.Name != "" || b.Line != "")
 }
 
 // overlays reports whether anything is drawn on the social crops and audiograms.
-func (b *Branding) overlays() bool { return b != nil && (b.lowerThird() || len(b.cues) > 0) }
+func (b *Branding) overlays() bool { return b != nil && (b.lowerThird() || len(b.Cues) > 0) }
 
 // overlayFile is the ASS script drawn on the output called name, in the job's directory.
 func overlayFile(dir, name string) string {
@@ -51,16 +53,16 @@ func overlayFile(dir, name string) string {
 // overlay is what the branding draws on an output of size out (nine16: away from the bottom 20 % the
 // apps cover, as on every 9:16).
 func (b *Branding) overlay(out Size, nine16 bool) brand.Overlay {
-	return brand.Overlay{Config: b.style, Layout: brand.LayoutFor(out, nine16, len(b.cues) > 0, b.style),
+	return brand.Overlay{Config: b.Style, Layout: brand.LayoutFor(out, nine16, len(b.Cues) > 0, b.Style),
 		Texts: brand.Texts{Name: b.Name, Line: b.Line}, Cues: b.drawnCues()}
 }
 
 // drawnCues are the captions as burned in.
 func (b *Branding) drawnCues() []brand.Cue {
-	if b.burned != nil {
-		return b.burned
+	if len(b.Burned) > 0 {
+		return b.Burned
 	}
-	return b.cues
+	return b.Cues
 }
 
 // writeOverlay writes the script drawn on the output called name (before the pass that draws it).
@@ -74,7 +76,7 @@ func (b *Branding) writeOverlay(dir, name string, out Size, nine16 bool) error {
 
 // drawOverlay draws the script of the output called name on a branch of it.
 func (b *Branding) drawOverlay(s *ffmpeg.Stream, dir, name string) *ffmpeg.Stream {
-	return brand.Draw(s, b.style, overlayFile(dir, name))
+	return brand.Draw(s, b.Style, overlayFile(dir, name))
 }
 
 // writeCropOverlays writes the overlay of every social crop of a video plan whose message has a
@@ -102,13 +104,13 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 		return nil
 	}
 	// Without a campaign, captions take the default style and no lower-third is drawn.
-	b := &Branding{Campaign: in.Campaign, style: brand.DefaultConfig()}
+	b := &Branding{Campaign: in.Campaign, Style: brand.DefaultConfig()}
 	if in.Campaign != "" {
 		style, ok := p.campaigns.Get(in.Campaign)
 		if !ok {
 			return Reject("unknown_campaign", "the campaign %q does not exist (campaigns: %s): upload again without it or with one of those", in.Campaign, listOrNone(p.campaigns.Names()))
 		}
-		b.style = style
+		b.Style = style
 		if t := brand.NewTexts(in.Artist, style); style.Enabled {
 			b.Name, b.Line = t.Name, t.Line
 		}
@@ -122,7 +124,7 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 		if err != nil {
 			return &InputError{Code: "bad_captions", Message: "the captions file cannot be used", Err: err}
 		}
-		b.cues, b.Captions = cues, len(cues)
+		b.Cues, b.Captions = cues, len(cues)
 	}
 	if err := b.fitFonts(j); err != nil {
 		return err
@@ -137,7 +139,7 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 // fitFonts leaves out of the texts to draw the characters that no installed font has (an emoji newer
 // than the fonts, a private-use character), with a warning: libass would draw each as a box.
 func (b *Branding) fitFonts(j *job) error {
-	if b.Name == "" && b.Line == "" && len(b.cues) == 0 {
+	if b.Name == "" && b.Line == "" && len(b.Cues) == 0 {
 		return nil
 	}
 	cov, err := brand.SystemCoverage()
@@ -153,15 +155,15 @@ func (b *Branding) fitFonts(j *job) error {
 	}
 	b.Name = fit("the artist's name", "lower-third", b.Name)
 	b.Line = fit("the campaign line", "lower-third", b.Line)
-	if len(b.cues) > 0 {
+	if len(b.Cues) > 0 {
 		var all strings.Builder
-		for _, c := range b.cues {
+		for _, c := range b.Cues {
 			all.WriteString(c.Text)
 		}
 		if _, missing := cov.Drawable(all.String()); len(missing) > 0 {
 			fit("the captions", "burned-in captions (caption/vtt keeps them)", string(missing))
-			burned := make([]brand.Cue, len(b.cues))
-			for i, c := range b.cues {
+			burned := make([]brand.Cue, len(b.Cues))
+			for i, c := range b.Cues {
 				burned[i] = c
 				var lines []string
 				for _, l := range strings.Split(c.Text, "\n") {
@@ -170,7 +172,7 @@ func (b *Branding) fitFonts(j *job) error {
 				}
 				burned[i].Text = strings.Join(lines, "\n")
 			}
-			b.burned = burned
+			b.Burned = burned
 		}
 	}
 	return nil

@@ -51,10 +51,10 @@ func prepareDir(vp *VideoPlan, dir string) error {
 
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
 func writeCaptions(b *Branding, dir string) error {
-	if b == nil || len(b.cues) == 0 {
+	if b == nil || len(b.Cues) == 0 {
 		return nil
 	}
-	return os.WriteFile(outputFile(dir, captionName, ".vtt"), brand.WebVTT(b.cues), 0o644)
+	return os.WriteFile(outputFile(dir, captionName, ".vtt"), brand.WebVTT(b.Cues), 0o644)
 }
 
 // finishCommand is the finishing pass's argv.
@@ -159,8 +159,10 @@ func hlsParts(dir string) ([]Part, error) {
 	return parts, nil
 }
 
-// Chosen is what the finishing step decided from the main pass's analysis frames.
-type Chosen struct {
+// FinishResult is what the finishing step decided from the main pass's analysis frames. It is the run's
+// own result, kept out of the plan: the plan is what was decided before anything ran, and stays as
+// planned (the manifest lists this next to it, as finish).
+type FinishResult struct {
 	PosterFrame  int       `json:"poster_frame"`
 	PosterScores []float64 `json:"poster_scores"`
 	PreviewStart float64   `json:"preview_start"`
@@ -188,7 +190,7 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	}
 	rate := parseRatio(vp.FrameRate)
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
-	vp.Chosen = &Chosen{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
+	j.res.Finish = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
 	run := p.run.measured(j.progress.meter("", vp.Duration))
 	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {

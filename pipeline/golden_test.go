@@ -57,7 +57,8 @@ var goldenFiles = []string{
 }
 
 // TestGoldenPlansAndCommands probes and analyses real corpus files and pins the plan and the exact
-// ffmpeg argv built from it, so any change to what quinte runs is seen in review.
+// ffmpeg argv built from it, so any change to what quinte runs is seen in review; the plan's JSON
+// rebuilds the same argv (plandata_test.go).
 func TestGoldenPlansAndCommands(t *testing.T) {
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
 	for _, f := range goldenFiles {
@@ -72,24 +73,9 @@ func TestGoldenPlansAndCommands(t *testing.T) {
 			base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 			golden(t, base+".plan.json", append(b, '\n'))
 
-			var cmds [][]string
-			e := encodeSettings{Preset: "veryfast", CRF: 23}
-			switch plan := j.res.Plan; {
-			case plan.Video != nil:
-				main, err := videoCommand(plan.Video, "/job/source", "/job", e)
-				testenv.Must(t, err)
-				cmds = append(cmds, main, finishCommand(plan.Video, "/job", 0, 0, e))
-			case plan.Audio != nil:
-				cmds = append(cmds, audioCommand(plan.Audio, "/job/source", "/job", e))
-			}
-			var out strings.Builder
-			for i, args := range cmds {
-				if i > 0 {
-					out.WriteString("\n# finishing pass\n")
-				}
-				out.WriteString(strings.Join(args, "\n") + "\n")
-			}
-			golden(t, base+".argv.txt", []byte(out.String()))
+			argv, _ := goldenArgv(t, j.res.Plan, t.TempDir())
+			golden(t, base+".argv.txt", []byte(argv))
+			rebuildsFromJSON(t, j.res.Plan)
 		})
 	}
 }

@@ -60,7 +60,7 @@ func TestPosterAvoidsBlackAndBlur(t *testing.T) {
 		"color=black:s=320x240:r=25:d=2[a];testsrc2=s=320x240:r=25:d=3,gblur=sigma=8[b];testsrc2=s=320x240:r=25:d=3[c];[a][b][c]concat=n=3",
 		"-c:v", "libx264", "-pix_fmt", "yuv420p")
 	res := process(t, src)
-	c := res.Plan.Video.Chosen
+	c := res.Finish
 	at := float64(c.PosterFrame) / parseRatio(res.Plan.Video.FrameRate)
 	if at < 5 {
 		t.Errorf("poster at %.2f s (scores %v); the sharp part starts at 5 s", at, c.PosterScores)
@@ -106,7 +106,7 @@ func TestPreviewIsTheLiveliestPart(t *testing.T) {
 		"smptebars=s=320x240:r=25:d=4[a];testsrc2=s=320x240:r=25:d=3[b];smptebars=s=320x240:r=25:d=4[c];[a][b][c]concat=n=3",
 		"-c:v", "libx264", "-pix_fmt", "yuv420p")
 	res := process(t, src)
-	if start := res.Plan.Video.Chosen.PreviewStart; math.Abs(start-4) > 0.5 {
+	if start := res.Finish.PreviewStart; math.Abs(start-4) > 0.5 {
 		t.Errorf("preview starts at %.2f s; the movement is from 4 to 7 s", start)
 	}
 }

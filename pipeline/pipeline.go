@@ -114,6 +114,7 @@ type Result struct {
 	Kind     message.Kind
 	Media    *Media
 	Plan     *Plan
+	Finish   *FinishResult // what the finishing step chose (videos only)
 	Files    []File
 	Warnings []string
 }

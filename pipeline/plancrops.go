@@ -146,7 +146,7 @@ func (vp *VideoPlan) crop(name string) (reframe.CropPlan, bool) {
 
 // planCaptions adds caption/vtt to a video or audio plan whose message supplied captions.
 func planCaptions(pl planner, b *Branding) {
-	if b == nil || len(b.cues) == 0 {
+	if b == nil || len(b.Cues) == 0 {
 		return
 	}
 	out := PlannedOutput{Name: captionName, Role: message.RoleCaption, Format: "vtt"}

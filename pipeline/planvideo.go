@@ -45,7 +45,6 @@ type VideoPlan struct {
 	Preview    PreviewPlan     `json:"preview"`
 	HLS        HLSPlan         `json:"hls"`
 	Outputs    []PlannedOutput `json:"outputs"`
-	Chosen     *Chosen         `json:"chosen,omitempty"` // filled in by the finishing step
 }
 
 // HDRIn is the colour of an HDR source, given to zscale explicitly (what the decoder tags on frames is

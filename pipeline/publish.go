@@ -21,6 +21,9 @@ func Publish(ctx context.Context, s Publisher, id string, res *Result) (*message
 	if res.Media != nil {
 		man.Probe = res.Media
 	}
+	if res.Finish != nil {
+		man.Finish = res.Finish
+	}
 	for _, f := range res.Files {
 		o := f.Output
 		// The parts first (segments, variant playlists), the file that names them last.

@@ -15,11 +15,12 @@ import (
 // reason has a code and an English sentence.
 func TestExplainGoldenPlans(t *testing.T) {
 	for name, want := range map[string]map[string][]string{
-		"iphone4s_h264_rotated":                {"crop/9x16": {"rotated"}, "crop/1x1": {"rotated", "fill_salient"}},
-		"android_portrait_4k60_h264":           {"crop/9x16": {"frame_rate"}, "rendition/720p": {"frame_rate"}},
-		"av1_hdr10_pq_720x1280":                {"crop/9x16": {"hdr_tonemapped"}, "poster": {"hdr_tonemapped", "poster_best_frame"}},
-		"anamorphic_sar3x2_1280x1080":          {"crop/16x9": {"square_pixels"}},
-		"iphone14pro_dolbyvision_hlg_portrait": {"crop/9x16": {"hdr_tonemapped"}},
+		"iphone4s_h264_rotated":                   {"crop/9x16": {"rotated"}, "crop/1x1": {"rotated", "fill_salient"}},
+		"android_portrait_4k60_h264":              {"crop/9x16": {"frame_rate"}, "rendition/720p": {"frame_rate"}},
+		"av1_hdr10_pq_720x1280":                   {"crop/9x16": {"hdr_tonemapped"}, "poster": {"hdr_tonemapped", "poster_best_frame"}},
+		"anamorphic_sar3x2_1280x1080":             {"crop/16x9": {"square_pixels"}},
+		"iphone14pro_dolbyvision_hlg_portrait":    {"crop/9x16": {"hdr_tonemapped"}},
+		"iphone4s_h264_rotated_campaign_captions": {"crop/9x16": {"rotated", "branded"}, "crop/1x1": {"branded"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("..", "pipeline", "testdata", "golden", name+".plan.json"))

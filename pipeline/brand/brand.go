@@ -20,25 +20,25 @@ import (
 // Config is one campaign's look. The zero value draws nothing; DefaultConfig is a sober style to
 // start a campaign file from (configs/campaigns/*.yaml).
 type Config struct {
-	Enabled     bool     `yaml:"enabled"`      // draw the lower-third at all
-	Campaign    string   `yaml:"campaign"`     // the second line, under the artist's name
-	FontFile    string   `yaml:"font_file"`    // a TrueType/OpenType font (fonts-dejavu-core's by default); other scripts fall back to the Noto fonts
-	TextColor   string   `yaml:"text_color"`   // a CSS colour name or 0xRRGGBB, optionally @opacity
-	BoxColor    string   `yaml:"box_color"`    // behind the text
-	AccentColor string   `yaml:"accent_color"` // the bar left of the text
-	NameSize    float64  `yaml:"name_size"`    // text height as a share of the output's height
-	LineSize    float64  `yaml:"line_size"`
-	ShowFrom    float64  `yaml:"show_from"` // seconds: when the lower-third appears...
-	ShowFor     float64  `yaml:"show_for"`  // ...and for how long (0: the whole clip)
-	Captions    Captions `yaml:"captions"`
+	Enabled     bool     `yaml:"enabled" json:"enabled"`           // draw the lower-third at all
+	Campaign    string   `yaml:"campaign" json:"campaign"`         // the second line, under the artist's name
+	FontFile    string   `yaml:"font_file" json:"font_file"`       // a TrueType/OpenType font (fonts-dejavu-core's by default); other scripts fall back to the Noto fonts
+	TextColor   string   `yaml:"text_color" json:"text_color"`     // a CSS colour name or 0xRRGGBB, optionally @opacity
+	BoxColor    string   `yaml:"box_color" json:"box_color"`       // behind the text
+	AccentColor string   `yaml:"accent_color" json:"accent_color"` // the bar left of the text
+	NameSize    float64  `yaml:"name_size" json:"name_size"`       // text height as a share of the output's height
+	LineSize    float64  `yaml:"line_size" json:"line_size"`
+	ShowFrom    float64  `yaml:"show_from" json:"show_from"` // seconds: when the lower-third appears...
+	ShowFor     float64  `yaml:"show_for" json:"show_for"`   // ...and for how long (0: the whole clip)
+	Captions    Captions `yaml:"captions" json:"captions"`
 }
 
 // Captions is how burned-in captions look.
 type Captions struct {
-	Font    string  `yaml:"font"`    // a font family fontconfig knows
-	Size    float64 `yaml:"size"`    // text height as a share of the output's height
-	Colour  string  `yaml:"colour"`  // 0xRRGGBB
-	Outline string  `yaml:"outline"` // 0xRRGGBB
+	Font    string  `yaml:"font" json:"font"`       // a font family fontconfig knows
+	Size    float64 `yaml:"size" json:"size"`       // text height as a share of the output's height
+	Colour  string  `yaml:"colour" json:"colour"`   // 0xRRGGBB
+	Outline string  `yaml:"outline" json:"outline"` // 0xRRGGBB
 }
 
 // DefaultFont is Debian's DejaVu Sans Bold (fonts-dejavu-core, installed by scripts/deps.sh and the

@@ -14,8 +14,9 @@ import (
 
 // Cue is one caption.
 type Cue struct {
-	Start, End time.Duration
-	Text       string // one or more lines
+	Start time.Duration `json:"start"` // nanoseconds in JSON, exact
+	End   time.Duration `json:"end"`
+	Text  string        `json:"text"` // one or more lines
 }
 
 // Limits of a caption file: captions for a few minutes of speech, not a book.

@@ -1,0 +1,269 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/message"
+)
+
+// The plan is the whole truth: with the probe, the stored plan (its JSON, as the manifest keeps it)
+// rebuilds every command of the job and every file those commands read, byte for byte. What the run
+// chose afterwards (the poster, the preview's start) is the run's result, not the plan's.
+
+// goldenArgv is the argv of a plan's passes as the golden files pin them (one argument a line, the
+// finishing pass after a marker), and the files the passes read that the job writes first (camera
+// paths, lower-thirds and captions, caption/vtt), by name, written in dir.
+func goldenArgv(t *testing.T, plan *Plan, dir string) (string, map[string]string) {
+	t.Helper()
+	e := encodeSettings{Preset: "veryfast", CRF: 23}
+	var cmds [][]string
+	switch {
+	case plan.Video != nil:
+		testenv.Must(t, prepareDir(plan.Video, dir))
+		testenv.Must(t, writeCaptions(plan.Video.Brand, dir))
+		main, err := videoCommand(plan.Video, "/job/source", "/job", e)
+		testenv.Must(t, err)
+		cmds = append(cmds, main, finishCommand(plan.Video, "/job", 0, 0, e))
+	case plan.Audio != nil:
+		testenv.Must(t, writeAudiogramOverlays(plan.Audio, dir))
+		testenv.Must(t, writeCaptions(plan.Audio.Brand, dir))
+		cmds = append(cmds, audioCommand(plan.Audio, "/job/source", "/job", e))
+	}
+	var out strings.Builder
+	for i, args := range cmds {
+		if i > 0 {
+			out.WriteString("\n# finishing pass\n")
+		}
+		out.WriteString(strings.Join(args, "\n") + "\n")
+	}
+	files := map[string]string{}
+	testenv.Must(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		files[rel] = string(b)
+		return err
+	}))
+	return out.String(), files
+}
+
+// fromJSON is plan marshalled and unmarshalled into a fresh plan, as a manifest's reader gets it.
+func fromJSON(t *testing.T, plan *Plan) *Plan {
+	t.Helper()
+	b, err := json.Marshal(plan)
+	testenv.Must(t, err)
+	var back Plan
+	testenv.Must(t, json.Unmarshal(b, &back))
+	again, err := json.Marshal(&back)
+	testenv.Must(t, err)
+	if string(again) != string(b) {
+		t.Errorf("the plan's JSON changes on a round trip:\n--- first\n%s\n--- again\n%s", b, again)
+	}
+	return &back
+}
+
+// rebuildsFromJSON checks that the plan's JSON alone rebuilds the argv and the files of the plan.
+func rebuildsFromJSON(t *testing.T, plan *Plan) {
+	t.Helper()
+	want, wantFiles := goldenArgv(t, plan, t.TempDir())
+	got, gotFiles := goldenArgv(t, fromJSON(t, plan), t.TempDir())
+	if got != want {
+		t.Errorf("the argv rebuilt from the plan's JSON differs:\n--- from the plan\n%s\n--- from its JSON\n%s", want, got)
+	}
+	for _, name := range slices.Sorted(maps.Keys(wantFiles)) {
+		if gotFiles[name] != wantFiles[name] {
+			t.Errorf("%s rebuilt from the plan's JSON differs:\n--- from the plan\n%s\n--- from its JSON\n%s", name, wantFiles[name], gotFiles[name])
+		}
+	}
+	if len(gotFiles) != len(wantFiles) {
+		t.Errorf("files from the plan %d, from its JSON %d", len(wantFiles), len(gotFiles))
+	}
+}
+
+// TestGoldenStoredPlansRebuildCommands reads every stored golden plan (testdata/golden/*.plan.json, the
+// probe and the plan as JSON), builds the commands from it alone and finds the stored argv, byte for
+// byte; a branded plan also rebuilds its stored 9:16 overlay script.
+func TestGoldenStoredPlansRebuildCommands(t *testing.T) {
+	stored, err := filepath.Glob(filepath.Join("testdata", "golden", "*.plan.json"))
+	testenv.Must(t, err)
+	if len(stored) < len(goldenFiles)+2 {
+		t.Fatalf("%d stored plans, want the %d golden files and the branded voice note and video", len(stored), len(goldenFiles)+2)
+	}
+	branded := 0
+	for _, path := range stored {
+		base := strings.TrimSuffix(filepath.Base(path), ".plan.json")
+		t.Run(base, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			testenv.Must(t, err)
+			var s struct {
+				Media *Media `json:"media"`
+				Plan  *Plan  `json:"plan"`
+			}
+			dec := json.NewDecoder(strings.NewReader(string(raw)))
+			dec.DisallowUnknownFields() // a field the plan no longer has would be read as nothing
+			testenv.Must(t, dec.Decode(&s))
+			if s.Media == nil || s.Plan == nil {
+				t.Fatalf("%s holds no probe or no plan", path)
+			}
+			dir := t.TempDir()
+			got, files := goldenArgv(t, s.Plan, dir)
+			want, err := os.ReadFile(filepath.Join("testdata", "golden", base+".argv.txt"))
+			testenv.Must(t, err)
+			if got != string(want) {
+				t.Errorf("the argv built from the stored plan differs from %s.argv.txt:\n--- stored\n%s\n--- built\n%s", base, want, got)
+			}
+			if b := brandOf(s.Plan); b != nil && b.overlays() {
+				branded++
+				var script string
+				for name, content := range files {
+					if strings.HasPrefix(name, "brand_") && strings.HasSuffix(name, "_9x16.ass") {
+						script = content
+					}
+				}
+				want, err := os.ReadFile(filepath.Join("testdata", "golden", base+"_9x16.ass"))
+				testenv.Must(t, err)
+				if script != string(want) {
+					t.Errorf("the 9:16 script built from the stored plan differs from %s_9x16.ass:\n--- stored\n%s\n--- built\n%s", base, want, script)
+				}
+				if len(b.Cues) > 0 && !hasVTT(files) {
+					t.Errorf("the stored plan writes no caption/vtt: %v", slices.Sorted(maps.Keys(files)))
+				}
+			}
+		})
+	}
+	if branded < 2 {
+		t.Errorf("%d branded stored plans, want the voice note and the video", branded)
+	}
+}
+
+func brandOf(p *Plan) *Branding {
+	switch {
+	case p.Video != nil:
+		return p.Video.Brand
+	case p.Audio != nil:
+		return p.Audio.Brand
+	}
+	return nil
+}
+
+func hasVTT(files map[string]string) bool {
+	for name, content := range files {
+		if strings.HasSuffix(name, ".vtt") && strings.HasPrefix(content, "WEBVTT") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGoldenBrandedVideo pins the plan, the argv and the 9:16 lower-third of a video with a campaign,
+// an artist's name in several scripts and captions (one with a character no font has, so that what is
+// burned differs from what is published), and rebuilds them from the plan's JSON.
+func TestGoldenBrandedVideo(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "captions.srt")
+	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:01,400\nΕυχαριστώ, спасибо 🥹\n\n2\n00:00:01,500 --> 00:00:02,800\nشكرا · ありがとう\n"), 0o644))
+	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
+	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), Kind: message.KindVideo, WorkDir: dir,
+		Artist: "Ελένη 坂本龍一 فيروز Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
+	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.subjectStep, p.plan} {
+		testenv.Must(t, step(context.Background(), j))
+	}
+	vp := j.res.Plan.Video
+	if vp.Brand == nil || !vp.Brand.lowerThird() || len(vp.Brand.Cues) != 2 || len(vp.Brand.Burned) != 2 {
+		t.Fatalf("the plan's branding: %+v", vp.Brand)
+	}
+	b, err := json.MarshalIndent(struct {
+		Media *Media `json:"media"`
+		Plan  *Plan  `json:"plan"`
+	}{j.res.Media, j.res.Plan}, "", "  ")
+	testenv.Must(t, err)
+	golden(t, "iphone4s_h264_rotated_campaign_captions.plan.json", append(b, '\n'))
+	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	golden(t, "iphone4s_h264_rotated_campaign_captions.argv.txt", []byte(argv))
+	golden(t, "iphone4s_h264_rotated_campaign_captions_9x16.ass", []byte(files["brand_crop_9x16.ass"]))
+	if !strings.Contains(argv, "ass=filename=/job/brand_crop_9x16.ass") {
+		t.Errorf("the 9:16 crop does not draw its overlay:\n%s", argv)
+	}
+	rebuildsFromJSON(t, j.res.Plan)
+}
+
+// TestPlanIsPlainData: every field of the plan's types is exported and named in JSON, so that nothing
+// the commands read is dropped on the way to the manifest (a lower-case field would be).
+func TestPlanIsPlainData(t *testing.T) {
+	notInJSON := map[string]bool{"Plan.Warnings": true} // the manifest's warnings, not a command's input
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type, string)
+	walk = func(ty reflect.Type, path string) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Array || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || seen[ty] {
+			return
+		}
+		seen[ty] = true
+		for i := range ty.NumField() {
+			f := ty.Field(i)
+			at := path + "." + f.Name
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case !f.IsExported():
+				t.Errorf("%s (%s) is unexported: JSON drops it", at, ty)
+			case name == "-" && !notInJSON[at]:
+				t.Errorf("%s (%s) is left out of JSON", at, ty)
+			case name == "" && !f.Anonymous:
+				t.Errorf("%s (%s) has no JSON name", at, ty)
+			}
+			walk(f.Type, at)
+		}
+	}
+	walk(reflect.TypeOf(Plan{}), "Plan")
+}
+
+// manifestJSON records the manifest a Publish writes (a unit test of Publish alone: no files).
+type manifestJSON struct{ b []byte }
+
+func (m *manifestJSON) PutFile(context.Context, string, string, string) (int64, error) { return 0, nil }
+func (m *manifestJSON) PutJSON(_ context.Context, _ string, v any) (err error) {
+	m.b, err = json.Marshal(v)
+	return err
+}
+
+// What the finishing step chose is the manifest's finish, next to the plan and not in it; a job without
+// a finishing choice (audio, a photo) has none.
+func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
+	for _, c := range []struct {
+		res  *Result
+		want string
+	}{
+		{&Result{Kind: message.KindVideo, Plan: &Plan{Kind: message.KindVideo, Video: &VideoPlan{}},
+			Finish: &FinishResult{PosterFrame: 12, PosterScores: []float64{0.5}, PreviewStart: 1.5}},
+			`"finish":{"poster_frame":12,"poster_scores":[0.5],"preview_start":1.5}`},
+		{&Result{Kind: message.KindAudio, Plan: &Plan{Kind: message.KindAudio, Audio: &AudioPlan{}}}, ""},
+	} {
+		var m manifestJSON
+		_, err := Publish(context.Background(), &m, "m1", c.res)
+		testenv.Must(t, err)
+		var man struct {
+			Plan   map[string]any  `json:"plan"`
+			Finish json.RawMessage `json:"finish"`
+		}
+		testenv.Must(t, json.Unmarshal(m.b, &man))
+		if v, ok := man.Plan["video"].(map[string]any); ok && v["chosen"] != nil {
+			t.Errorf("the plan holds the run's choice: %s", m.b)
+		}
+		if c.want == "" && man.Finish != nil || c.want != "" && !strings.Contains(string(m.b), c.want) {
+			t.Errorf("manifest %s, want %q", m.b, c.want)
+		}
+	}
+}
