@@ -166,7 +166,7 @@ func resize(img *image.NRGBA, w, h int) *image.NRGBA {
 	b := img.Bounds()
 	if b.Dx() == w && b.Dy() == h {
 		if b.Min != (image.Point{}) {
-			return imaging.Clone(img) // a crop's view: its own pixels, at the origin, as the encoders expect
+			return imaging.Clone(img) // a crop's view: pixels of its own, or it would keep the whole source alive
 		}
 		return img
 	}
