@@ -53,11 +53,15 @@ func decode(ctx context.Context, cfg Config, f *os.File, path, dir string, h *he
 	if b := img.Bounds(); b.Dx() != h.Stored.W || b.Dy() != h.Stored.H {
 		return nil, refuse(CodeUndecodable, "the photo decodes to %dx%d pixels but its header says %dx%d", b.Dx(), b.Dy(), h.Stored.W, h.Stored.H)
 	}
+	o := h.Orientation
+	if m, ok := img.(*image.YCbCr); ok && o >= 2 && o <= 8 {
+		img, o = uprightYCbCr(m, o), 1 // a rotated JPEG: upright as it is converted
+	}
 	pic, err := toSRGB(img, h.ICC)
 	if err != nil {
 		return nil, err
 	}
-	pic.img = orient(pic.img, h.Orientation)
+	pic.img = orient(pic.img, o)
 	return pic, nil
 }
 

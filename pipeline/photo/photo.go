@@ -15,6 +15,7 @@ import (
 	"image"
 	"math"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/quinte-media/quinte/message"
@@ -123,6 +124,7 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	if err != nil {
 		return nil, nil, err
 	}
+	runtime.GC() // the decoder's planes (and a picture before its rotation) are garbage now
 	cfg.Progress("decoded")
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -141,7 +143,7 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 		src.Images, src.Primary = h.HEIF.Images, fmt.Sprintf("item %d, named by pitm", h.HEIF.PrimaryID)
 	}
 	plan := PlanFor(src, cfg.Aspects, crops, cfg.MaxLoop)
-	files, err := render(ctx, cfg, plan, pic.img, path, h, dir)
+	files, err := render(ctx, cfg, plan, pic, path, h, dir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -25,38 +26,72 @@ const jpegQuality = 85
 
 var contentTypes = map[string]string{"jpg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4"}
 
-// render cuts every output of the plan from the one decoded picture, in plan order: each output is
-// cut from the smallest picture already made that has enough pixels (thumb from web, most crops from
-// web), so the full-size picture is resized once. Then the files are encoded concurrently: the JPEGs
-// in Go, the WebPs in one ffmpeg run, the loop in another.
-func render(ctx context.Context, cfg Config, plan *Plan, src *image.NRGBA, path string, h *header, dir string) ([]File, error) {
+// render cuts every output of the plan from the one decoded picture: each output is cut from the
+// smallest picture already made that has enough pixels (thumb from web, most crops from web), so the
+// full-size picture is resized once or twice. The outputs cut from the source come first, then the
+// source is let go (pic.img is cleared) and collected, so the largest picture is not held while the
+// rest are made. Each file's encode starts as soon as its pixels are ready, concurrently with the
+// cuts that follow: the JPEGs in Go, the WebPs in one ffmpeg run, the loop in another.
+func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path string, h *header, dir string) ([]File, error) {
+	src := pic.img
+	pic.img = nil
+	full := size(src)
 	made := map[string]*image.NRGBA{"source": src}
 	files := make([]File, len(plan.Outputs))
-	var jobs []func() error
+	var run runner
 	var webp []webpJob
-	for i, o := range plan.Outputs {
-		out := filepath.Join(dir, strings.ReplaceAll(o.Name, "/", "_")+"."+o.Format)
-		files[i] = File{
-			Output: message.Output{Name: o.Name, Role: o.Role, Width: o.Width, Height: o.Height, Mode: o.Mode, ContentType: contentTypes[o.Format]},
-			Path:   out, Ext: "." + o.Format,
-		}
-		switch o.Format {
-		case "jpg":
-			img := cut(made[o.From], src, o)
-			made[o.Name] = img
-			jobs = append(jobs, func() error { return saveJPEG(out, img) })
-		case "webp":
-			webp = append(webp, webpJob{img: made[o.From], path: out})
-		case "mp4":
-			f := &files[i]
-			jobs = append(jobs, func() (err error) {
-				f.Duration, err = encodeLoop(ctx, cfg, path, h, geom.Size{W: o.Width, H: o.Height}, out)
-				return err
-			})
+	webps := 0
+	for _, o := range plan.Outputs {
+		if o.Format == "webp" {
+			webps++
 		}
 	}
-	jobs = append(jobs, func() error { return encodeWebP(ctx, cfg, dir, webp) })
-	if err := runAll(jobs, cfg.Progress); err != nil {
+	do := func(i int, o OutputDef) {
+		out := files[i].Path
+		switch o.Format {
+		case "jpg":
+			img := cut(made[o.From], full, o)
+			made[o.Name] = img
+			run.start(func() error { return saveJPEG(out, img) }, cfg.Progress)
+		case "webp":
+			webp = append(webp, webpJob{img: made[o.From], path: out})
+			if len(webp) == webps {
+				run.start(func() error { return encodeWebP(ctx, cfg, dir, webp) }, cfg.Progress)
+			}
+		case "mp4":
+			f := &files[i]
+			run.start(func() (err error) {
+				f.Duration, err = encodeLoop(ctx, cfg, path, h, geom.Size{W: o.Width, H: o.Height}, out)
+				return err
+			}, cfg.Progress)
+		}
+	}
+	for i, o := range plan.Outputs {
+		files[i] = File{
+			Output: message.Output{Name: o.Name, Role: o.Role, Width: o.Width, Height: o.Height, Mode: o.Mode, ContentType: contentTypes[o.Format]},
+			Path:   filepath.Join(dir, strings.ReplaceAll(o.Name, "/", "_")+"."+o.Format), Ext: "." + o.Format,
+		}
+	}
+	// First the cuts from the source, then the rest in plan order (an output's From always comes
+	// before it, and every From other than the source is a JPEG cut).
+	for i, o := range plan.Outputs {
+		if o.Format == "jpg" && o.From == "source" {
+			do(i, o)
+			runtime.GC() // a resize of the source leaves an intermediate picture as large as its output or larger
+		}
+	}
+	delete(made, "source")
+	src = nil
+	runtime.GC() // the source is the largest picture by far: give its pages to the cuts that follow
+	for i, o := range plan.Outputs {
+		if o.Format != "jpg" || o.From != "source" {
+			do(i, o)
+		}
+	}
+	if webps == 0 {
+		run.start(func() error { return encodeWebP(ctx, cfg, dir, nil) }, cfg.Progress)
+	}
+	if err := run.wait(); err != nil {
 		return nil, err
 	}
 	for i := range files {
@@ -69,33 +104,43 @@ func render(ctx context.Context, cfg Config, plan *Plan, src *image.NRGBA, path 
 	return files, nil
 }
 
-// runAll runs the jobs at once and returns their errors joined, telling progress as each ends.
-func runAll(jobs []func() error, progress func(string)) error {
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() {
-			errs[i] = safe.Call(j)
-			progress("encoded")
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+// runner runs jobs concurrently as they are started and joins their errors, telling progress as each
+// ends.
+type runner struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *runner) start(j func() error, progress func(string)) {
+	r.wg.Go(func() {
+		err := safe.Call(j)
+		r.mu.Lock()
+		r.errs = append(r.errs, err)
+		r.mu.Unlock()
+		progress("encoded")
+	})
+}
+
+func (r *runner) wait() error {
+	r.wg.Wait()
+	return errors.Join(r.errs...)
 }
 
 // cut crops and resizes one output from pic, the picture named in o.From (crop regions are given in
 // the coordinates of the full-size source), or lays it whole over its blurred self for a fit.
-func cut(pic, source *image.NRGBA, o OutputDef) *image.NRGBA {
+func cut(pic *image.NRGBA, source geom.Size, o OutputDef) *image.NRGBA {
 	if o.Inner != nil {
 		return fit(pic, geom.Size{W: o.Width, H: o.Height}, *o.Inner)
 	}
 	img := pic
 	if o.Crop != nil {
 		r := *o.Crop
-		if pic != source {
-			r = scaleRect(r, size(source), size(pic))
+		if size(pic) != source {
+			r = scaleRect(r, source, size(pic))
 		}
-		img = imaging.Crop(img, image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H))
+		// A view of the region, not a copy: the resize reads it in place.
+		img = pic.SubImage(image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H)).(*image.NRGBA)
 	}
 	return resize(img, o.Width, o.Height)
 }
@@ -120,6 +165,9 @@ func fit(img *image.NRGBA, out, inner geom.Size) *image.NRGBA {
 func resize(img *image.NRGBA, w, h int) *image.NRGBA {
 	b := img.Bounds()
 	if b.Dx() == w && b.Dy() == h {
+		if b.Min != (image.Point{}) {
+			return imaging.Clone(img) // a crop's view: pixels of its own, or it would keep the whole source alive
+		}
 		return img
 	}
 	if k := min(b.Dx()/(2*w), b.Dy()/(2*h)); k >= 2 {
@@ -140,7 +188,7 @@ func shrink(img *image.NRGBA, k int) *image.NRGBA {
 		for y := y0; y < y1; y++ {
 			clear(sum)
 			for yy := y * k; yy < (y+1)*k; yy++ {
-				row := img.Pix[yy*img.Stride:]
+				row := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+yy):]
 				for x := range w {
 					s := sum[4*x : 4*x+4]
 					for xx := x * k; xx < (x+1)*k; xx++ {

@@ -75,17 +75,25 @@ func clamp8(v int32) uint8 {
 
 // ToNRGBA converts src (any chroma subsampling) to an opaque NRGBA picture of the same bounds.
 func ToNRGBA(src *image.YCbCr, m Matrix) *image.NRGBA {
-	return convert(src, nil, 0, m)
+	return convert(image.NewNRGBA(src.Rect), src, nil, 0, m)
+}
+
+// Into converts src as ToNRGBA does, into dst, an opaque picture of src's size whose first pixel
+// takes src's first: a caller converting strip by strip reuses one buffer.
+func Into(dst *image.NRGBA, src *image.YCbCr, m Matrix) {
+	if dst.Rect.Size() != src.Rect.Size() {
+		panic("ycc.Into: the destination is not the source's size")
+	}
+	convert(dst, src, nil, 0, m)
 }
 
 // ToNRGBAAlpha converts a Y'CbCr picture with an alpha plane (lossy WebP with transparency).
 func ToNRGBAAlpha(src *image.NYCbCrA, m Matrix) *image.NRGBA {
-	return convert(&src.YCbCr, src.A, src.AStride, m)
+	return convert(image.NewNRGBA(src.Rect), &src.YCbCr, src.A, src.AStride, m)
 }
 
-func convert(src *image.YCbCr, alpha []byte, aStride int, m Matrix) *image.NRGBA {
+func convert(dst *image.NRGBA, src *image.YCbCr, alpha []byte, aStride int, m Matrix) *image.NRGBA {
 	b := src.Rect
-	dst := image.NewNRGBA(b)
 	t := m.tables()
 	par.Rows(b.Dy(), func(y0, y1 int) {
 		for y := b.Min.Y + y0; y < b.Min.Y+y1; y++ {
