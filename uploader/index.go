@@ -340,7 +340,10 @@ func (x *Index) Refresh(ctx context.Context, id string, rec *message.Record) err
 func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entry, error) {
 	if rec == nil {
 		rec = new(message.Record)
-		if err := x.store.GetJSON(ctx, message.StatusKey(id), rec); errors.Is(err, fs.ErrNotExist) {
+		// GetJSONVersion, not GetJSON: it repeats a read that raced a write and came back torn (the
+		// new ETag with the old body, as versitygw's sidecar metadata can answer). A change is read
+		// once from the feed, so a stale body would stay in the index until the next change.
+		if _, err := x.store.GetJSONVersion(ctx, message.StatusKey(id), rec); errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		} else if err != nil {
 			return nil, err

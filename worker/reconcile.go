@@ -19,11 +19,11 @@ type ReconcileStore interface {
 	Modified(ctx context.Context, key string) (time.Time, error)
 }
 
-// adoptAfter is how old a stored original without a status record must be before the reconciler takes
-// it for an upload that died before recording it. An upload in progress writes the original, then its
-// meta, its record and its task within moments: adopting it in between would queue it a second time,
-// and with its kind not yet known, on the heavy queue while the upload queues it on the light one
-// (task ids are unique per queue only), so two jobs would run it at once.
+// adoptAfter is how old a stored original with neither a status record nor a meta must be before the
+// reconciler takes it for an upload that died before recording it. An upload in progress writes the
+// original, then its meta, its record and its task within moments: adopting it before its meta would
+// queue it with its kind not yet known, on the heavy queue, while the upload queues it on the light
+// one (task ids are unique per queue only), so two jobs would run it at once.
 var adoptAfter = time.Minute
 
 // TaskQueue is the queue as the reconciler sees it.
@@ -105,15 +105,19 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		// Stored, but the upload died before recording it: record it now so people can see it. A
-		// young one is an upload still recording it (adoptAfter).
-		if mod, err := s.Modified(ctx, message.OriginalKey(id)); err != nil {
-			return false, err
-		} else if time.Since(mod) < adoptAfter {
-			return false, nil
-		}
+		// Stored, but the upload died before recording it: record it now so people can see it. One
+		// without its meta either may be an upload still writing it: left alone while young
+		// (adoptAfter). With its meta, the kind is known and the task goes to the queue the upload
+		// chooses, where its id is unique.
 		if err := readMeta(); err != nil {
 			return false, err
+		}
+		if meta.Kind == "" {
+			if mod, err := s.Modified(ctx, message.OriginalKey(id)); err != nil {
+				return false, err
+			} else if time.Since(mod) < adoptAfter {
+				return false, nil
+			}
 		}
 		// ErrExists: the upload recorded it in the meantime; rec is that record.
 		if rec, err = states.Create(ctx, id, meta.Kind); err != nil && !errors.Is(err, message.ErrExists) {

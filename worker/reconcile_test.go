@@ -37,28 +37,35 @@ func TestReconcileRebuildsTheQueueFromS3(t *testing.T) {
 	testenv.Must(t, r.run(ctx, t, ready))
 	noStatus := r.seed(t, wav, message.KindAudio) // the upload died before its status was written
 	testenv.Must(t, r.store.Delete(ctx, message.StatusKey(noStatus)))
+	noMeta := r.seed(t, wav, message.KindAudio) // an upload still writing its meta, or one that died first
+	testenv.Must(t, r.store.Delete(ctx, message.StatusKey(noMeta)))
+	testenv.Must(t, r.store.Delete(ctx, message.MetaKey(noMeta)))
 
-	// A fresh original without a record is an upload still being recorded: left to it.
 	n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
-	testenv.Must(t, err)
-	if rec, err := states.Get(ctx, noStatus); n != 2 || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("a fresh original without a record: enqueued %d, its record %+v %v; want it left to its upload", n, rec, err)
-	}
-	for _, id := range []string{queued, processing} {
-		if _, err := q.Withdraw(ctx, id, time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func(d time.Duration) { adoptAfter = d }(adoptAfter)
-	adoptAfter = 0 // the upload died long ago
-
-	n, err = Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log)
 	testenv.Must(t, err)
 	want := []string{queued, processing, noStatus}
 	sort.Strings(want)
 	if got := pendingIDs(t, ins); n != 3 || strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("enqueued %d: %v, want %v", n, got, want)
 	}
+	// A fresh original with neither record nor meta is left to its upload; an old one is adopted.
+	if rec, err := states.Get(ctx, noMeta); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a fresh original without a record or meta: its record %+v %v; want it left to its upload", rec, err)
+	}
+	defer func(d time.Duration) { adoptAfter = d }(adoptAfter)
+	adoptAfter = 0
+	if n, err := Reconcile(ctx, r.store, q, r.cfg.MaxRetry, log); err != nil || n != 1 {
+		t.Errorf("the same original, old: enqueued %d, %v; want it adopted", n, err)
+	}
+	if rec, err := states.Get(ctx, noMeta); err != nil || rec.Status != message.StatusQueued {
+		t.Errorf("the old original without a record or meta: %+v %v", rec, err)
+	}
+	// Out of the way of what follows.
+	if _, err := q.Withdraw(ctx, noMeta, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Must(t, r.store.DeletePrefix(ctx, message.OriginalsPrefix+noMeta+"/"))
+	testenv.Must(t, r.store.DeletePrefix(ctx, message.OutputPrefix(noMeta)))
 	if rec, err := states.Get(ctx, noStatus); err != nil || rec.Status != message.StatusQueued {
 		t.Errorf("the message with no status: %+v %v", rec, err)
 	}

@@ -57,10 +57,10 @@ func TestRedisClusterUploadToReady(t *testing.T) {
 	queues, err := ins.Queues()
 	testenv.Must(t, err)
 	t.Logf("queues on the cluster: %v", queues)
-	info, err := ins.GetQueueInfo(worker.QueueName)
+	info, err := ins.GetQueueInfo(worker.QueueLight) // the photo's queue
 	testenv.Must(t, err)
 	if info.Processed < 1 {
-		t.Errorf("queue %s on the cluster processed %d tasks", worker.QueueName, info.Processed)
+		t.Errorf("queue %s on the cluster processed %d tasks", worker.QueueLight, info.Processed)
 	}
 	for _, n := range nodes {
 		t.Logf("node %s holds %s keys", n.Addr, n.Command(t, "DBSIZE"))

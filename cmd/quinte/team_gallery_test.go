@@ -57,6 +57,9 @@ func TestTeamGallery(t *testing.T) {
 		photoID := c.Upload(t, testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg"), map[string]string{"artist": "Ada Lovelace", "title": "Backstage"})
 		video := c.WaitReady(t, videoID, 3*time.Minute)
 		c.WaitReady(t, photoID, time.Minute)
+		// The list follows the records through the change feed, within 2 s of a change on every API
+		// process (the worker wrote "ready"): the grid shows the posters once the list has them.
+		waitListed(t, c, videoID, photoID)
 		shots := t.Name() == "TestTeamGallery/embedded" // one set of screenshots
 
 		br := browsertest.Start(t, fakeCamera(t), "en-GB")
@@ -362,4 +365,33 @@ func reviewState(t *testing.T, c *testenv.Client, id string) string {
 		return "pending"
 	}
 	return o.State
+}
+
+// waitListed waits until GET /v1/messages lists each of ids with its poster.
+func waitListed(t *testing.T, c *testenv.Client, ids ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body, _ := c.Do(t, "GET", "/v1/messages", nil, nil)
+		var list struct {
+			Messages []struct {
+				ID        string `json:"id"`
+				PosterURL string `json:"poster_url"`
+			} `json:"messages"`
+		}
+		_ = json.Unmarshal(body, &list)
+		listed := 0
+		for _, m := range list.Messages {
+			if slices.Contains(ids, m.ID) && m.PosterURL != "" {
+				listed++
+			}
+		}
+		if listed == len(ids) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the list does not show %v with their posters after 30 s: %.500s", ids, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
