@@ -173,6 +173,11 @@ func (c *Client) request(ctx context.Context, method, path string, body io.Reade
 	if err != nil {
 		return nil, err
 	}
+	return c.send(req, hdr)
+}
+
+// send adds hdr and the token to req and sends it: a status of 300 or more is read into an *Error.
+func (c *Client) send(req *http.Request, hdr http.Header) (*http.Response, error) {
 	for k, vs := range hdr {
 		req.Header[k] = vs
 	}

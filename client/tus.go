@@ -247,21 +247,7 @@ func (c *Client) requestURL(ctx context.Context, method, link string, body *size
 			req.Body = http.NoBody
 		}
 	}
-	for k, vs := range hdr {
-		req.Header[k] = vs
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, readError(resp)
-	}
-	return resp, nil
+	return c.send(req, hdr)
 }
 
 // encodeMetadata is the Upload-Metadata header: "key base64(value)" pairs, in a fixed order.

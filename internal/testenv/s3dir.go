@@ -11,7 +11,8 @@ import (
 	"github.com/quinte-media/quinte/storage"
 )
 
-// S3Dir starts versitygw as S3 does and also returns the directory holding the bucket's objects (one
+// S3Dir starts versitygw over a temporary directory, creates the bucket and returns it with the
+// settings to reach it and the directory holding the bucket's objects (one
 // file per key), for benchmarks that write many objects faster than PUTs can.
 func S3Dir(t testing.TB) (*Server, storage.Config, string) {
 	t.Helper()
