@@ -1,14 +1,12 @@
 package configs
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 )
@@ -16,16 +14,7 @@ import (
 // These machines have no Docker engine: the compose file is loaded and validated with the same library
 // docker compose uses, and checked for what the operator relies on.
 func TestComposeFile(t *testing.T) {
-	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithName("quinte"),
-		cli.WithEnv([]string{"QUINTE_TEAM_TOKEN=test-token-0123456789abcdef"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := opts.LoadProject(context.Background())
-	if err != nil {
-		t.Fatalf("docker-compose.yml does not load: %v", err)
-	}
+	p := loadCompose(t)
 	svc := func(name string) types.ServiceConfig {
 		s, err := p.GetService(name)
 		if err != nil {
