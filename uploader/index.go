@@ -20,7 +20,7 @@ import (
 // (ids sort by creation time). S3 stays the source of truth: the index is built from the bucket when
 // the process starts, and follows the change feed (message/changes.go) every second, so a change made
 // by any process (another API, a worker) shows here within about two seconds. Changes this process
-// makes itself show at once (States.OnChange).
+// makes itself show at once (States.OnChange, ShowChange).
 
 // Feed timings.
 const (
@@ -473,8 +473,9 @@ func (s *Server) Close() error {
 // IndexBuiltIn is how long the list index's last build from the bucket took (0: not built yet).
 func (s *Server) IndexBuiltIn() time.Duration { return s.index.BuiltIn() }
 
-// indexChange shows a record this process wrote in its list at once.
-func (s *Server) indexChange(ctx context.Context, r message.Record) {
+// ShowChange shows a record this process wrote in its list at once: the API's own writes, and in
+// `quinte run` the worker's, which would otherwise wait for the change feed.
+func (s *Server) ShowChange(ctx context.Context, r message.Record) {
 	if err := s.index.Refresh(ctx, r.ID, &r); err != nil {
 		s.log.Warn("list index: reading a changed message failed; the change feed brings it", "message_id", r.ID, "err", err)
 	}

@@ -114,7 +114,7 @@ func New(cfg Config, teamToken string, store Store, queue Queue, log *slog.Logge
 		invites: &invite.Book{Store: store}, queue: queue, log: log, linkKey: playbackKey(teamToken),
 		sessions: newSessions(teamToken, store), releases: release.Builtin()}
 	s.index = newIndex(store, log)
-	s.states.OnChange = s.indexChange
+	s.states.OnChange = s.ShowChange
 	return s
 }
 

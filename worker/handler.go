@@ -63,6 +63,10 @@ func NewHandler(store Store, pipe *pipeline.Pipeline, cfg Config, log *slog.Logg
 		running: map[*attempt]bool{}, PublishPatience: 2 * time.Minute, ProgressEvery: 2 * time.Second}
 }
 
+// OnChange has f called after each record this handler writes (message.States.OnChange): in one
+// process with the API, its list shows the change at once instead of through the change feed.
+func (h *Handler) OnChange(f func(ctx context.Context, r message.Record)) { h.states.OnChange = f }
+
 // attempt is one job this worker runs. name is what the record's Running says while it runs; ended
 // is set once the record no longer says so (the job recorded its end, or was given back).
 type attempt struct {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/configs"
+	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/metrics"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/brand"
@@ -46,9 +48,10 @@ type Main struct {
 	S3Server   *storage.Embedded // the embedded S3, when `quinte run` started one
 	Queue      *worker.Queue
 	API        *uploader.Server
-	Metrics    *metrics.Metrics // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
-	MetricsURL string           // where they are served
-	Hooks      *webhook.Hooks   // emits webhook events (message.approved, … from the API routes)
+	lists      atomic.Pointer[uploader.Server] // API once it serves: the worker's writes show in its list
+	Metrics    *metrics.Metrics                // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
+	MetricsURL string                          // where they are served
+	Hooks      *webhook.Hooks                  // emits webhook events (message.approved, … from the API routes)
 	closers    []func() error
 
 	// WebhookDelivery, set before Run, counts webhook deliveries by outcome (metrics.WebhookDelivery);
@@ -194,6 +197,11 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 		h.Figures = m.Metrics
 	}
 	h.Events = m.Hooks
+	h.OnChange(func(ctx context.Context, r message.Record) {
+		if api := m.lists.Load(); api != nil { // quinte run: the API in this process lists it at once
+			api.ShowChange(ctx, r)
+		}
+	})
 	w, err := worker.StartWorker(opt, cfg.Worker, h, m.Queue, m.Store, m.Log)
 	if err != nil {
 		faces.Close()
@@ -229,6 +237,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 		api.ServeFiles()
 	}
 	m.API = api
+	m.lists.Store(api)
 	api.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
 	m.closers = append(m.closers, api.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
