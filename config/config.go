@@ -18,6 +18,7 @@ import (
 
 	"github.com/quinte-media/quinte/configs"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
 	"github.com/quinte-media/quinte/webhook"
@@ -215,7 +216,7 @@ func (c *Config) Validate(role Role) error {
 		}
 	}
 	if c.RedisURL != "" {
-		if _, err := worker.ParseRedisURL(c.RedisURL); err != nil {
+		if _, err := queue.ParseRedisURL(c.RedisURL); err != nil {
 			errs = append(errs, fmt.Errorf("QUINTE_REDIS_URL %q is not a redis:// URL: %v", redacted(c.RedisURL), err))
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/quinte-media/quinte/worker"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // Summary is the settings in effect for role, as slog key-value pairs for the start-up line: what an
@@ -31,7 +31,7 @@ func (c *Config) Summary(role Role) []any {
 		}
 		kv = append(kv,
 			"concurrency", c.Worker.Slots(), "light_concurrency", c.Worker.LightSlots(), "gomaxprocs", runtime.GOMAXPROCS(0),
-			"queues", strings.Join(worker.Queues, ","),
+			"queues", strings.Join(queue.Names, ","),
 			"max_retry", c.Worker.MaxRetry, "shutdown_timeout", c.Worker.ShutdownTimeout.String(),
 			"max_job_time", c.Worker.MaxJobTime.String(), "temp_dir", tmp,
 			"max_photo_pixels", c.Pipeline.MaxPhotoPixels, "max_duration", c.Pipeline.MaxDuration.String(),

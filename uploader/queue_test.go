@@ -18,20 +18,21 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/queue"
+	"github.com/quinte-media/quinte/reconcile"
 	"github.com/quinte-media/quinte/storage"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // dyingQueue answers the upload's Ping, then loses Redis before the upload gets to Enqueue.
 type dyingQueue struct {
-	*worker.Queue
+	*queue.Client
 	once   sync.Once
 	redis  *testenv.Server
 	killed chan struct{}
 }
 
 func (q *dyingQueue) Ping(ctx context.Context) error {
-	err := q.Queue.Ping(ctx)
+	err := q.Client.Ping(ctx)
 	q.once.Do(func() { q.redis.Stop(); close(q.killed) })
 	return err
 }
@@ -45,8 +46,7 @@ func TestRedisDiesBetweenPingAndEnqueue(t *testing.T) {
 	testenv.Must(t, err)
 	opt, err := asynq.ParseRedisURI(redis.URL())
 	testenv.Must(t, err)
-	wcfg := worker.Config{MaxRetry: 3, MaxJobTime: time.Hour}
-	q := &dyingQueue{Queue: worker.NewQueue(opt, wcfg), redis: redis, killed: make(chan struct{})}
+	q := &dyingQueue{Client: queue.New(opt, queue.Limits{MaxRetry: 3, Timeout: time.Hour}), redis: redis, killed: make(chan struct{})}
 	defer q.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := New(Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "team-token-0123456789", st, q, log)
@@ -82,14 +82,14 @@ func TestRedisDiesBetweenPingAndEnqueue(t *testing.T) {
 	}
 
 	redis.Start()
-	n, err := worker.Reconcile(ctx, st, q.Queue, 3, log)
+	n, err := reconcile.Run(ctx, st, q.Client, 3, nil, log)
 	if err != nil || n != 1 {
 		t.Fatalf("reconcile after Redis came back: %d %v", n, err)
 	}
 	ins := asynq.NewInspector(opt)
 	defer ins.Close()
-	// A voice note of 26 KB: the light queue's (worker.QueueFor).
-	if info, err := ins.GetTaskInfo(worker.QueueLight, out.ID); err != nil || info.State != asynq.TaskStatePending {
+	// A voice note of 26 KB: the light queue's (queue.For).
+	if info, err := ins.GetTaskInfo(queue.Light, out.ID); err != nil || info.State != asynq.TaskStatePending {
 		t.Errorf("task of the message: %+v %v", info, err)
 	}
 }

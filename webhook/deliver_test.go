@@ -18,9 +18,9 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/webhook"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // hit is one request a receiver got.
@@ -90,7 +90,7 @@ func newRig(t *testing.T, cfg webhook.Config) *rig {
 	_, s3 := testenv.S3(t)
 	store, err := storage.New(s3)
 	testenv.Must(t, err)
-	opt, err := worker.ParseRedisURL(redis.URL())
+	opt, err := queue.ParseRedisURL(redis.URL())
 	testenv.Must(t, err)
 	r := &rig{store: store, outcomes: make(chan string, 32), id: message.NewID()}
 	ctx := context.Background()

@@ -3,11 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -86,98 +82,4 @@ func TestMissingOriginalIsNotBlamedOnTheArtist(t *testing.T) {
 	if rec := r.status(t, lost); rec.Status != message.StatusFailed || rec.Error.Code != "original_missing" {
 		t.Errorf("original deleted: %+v", rec)
 	}
-}
-
-// The reconciler fails a message whose jobs' process died too often (crashed_worker), whether asynq
-// archived its task (lost leases) or the queue forgot it (an embedded queue after a restart), fails
-// one whose task was archived otherwise with the task's last error, and requeues one that may still
-// be tried. A record that cannot be read does not stop the pass for the messages after it.
-func TestReconcileCrashesAndArchives(t *testing.T) {
-	r, _, q, ins := newQueueRig(t)
-	ctx := context.Background()
-	states := message.States{Store: r.store}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	wav := testenv.Corpus(t, "audio/pcm_s16le_mono_44k.wav")
-	mark := func(id string, change func(*message.Record)) {
-		_, err := states.Update(ctx, id, change)
-		testenv.Must(t, err)
-	}
-
-	broken := r.seed(t, wav, message.KindAudio) // oldest: listed first
-	testenv.Must(t, r.store.Put(ctx, message.StatusKey(broken), strings.NewReader("{not json"), -1, "application/json"))
-	forgotten := r.seed(t, wav, message.KindAudio)
-	mark(forgotten, func(rec *message.Record) { rec.Running, rec.Crashes = "dead", r.cfg.MaxRetry })
-	mayRetry := r.seed(t, wav, message.KindAudio)
-	mark(mayRetry, func(rec *message.Record) { rec.Running, rec.Crashes = "dead", r.cfg.MaxRetry-1 })
-	leases := r.seed(t, wav, message.KindAudio)
-	mark(leases, func(rec *message.Record) { rec.Running, rec.Crashes = "dead", 1 })
-	gaveUp := r.seed(t, wav, message.KindAudio)
-	for _, id := range []string{leases, gaveUp} {
-		if _, err := q.Add(ctx, message.Meta{ID: id, Kind: message.KindAudio}); err != nil {
-			t.Fatal(err)
-		}
-		testenv.Must(t, ins.ArchiveTask(QueueName, id))
-	}
-
-	events := &eventLog{}
-	n, err := ReconcileWith(ctx, r.store, q, r.cfg.MaxRetry, events, log)
-	if err == nil || !strings.Contains(err.Error(), broken) {
-		t.Errorf("the unreadable record is not reported: %v", err)
-	}
-	if n != 1 || strings.Join(pendingIDs(t, ins), ",") != mayRetry {
-		t.Errorf("enqueued %d: %v, want only %s", n, pendingIDs(t, ins), mayRetry)
-	}
-	for id, want := range map[string]struct {
-		code    string
-		crashes int
-	}{forgotten: {"crashed_worker", r.cfg.MaxRetry + 1}, leases: {"crashed_worker", 2}, gaveUp: {"processing_failed", 0}} {
-		rec := r.status(t, id)
-		if rec.Status != message.StatusFailed || rec.Error == nil || rec.Error.Code != want.code || rec.Crashes != want.crashes {
-			t.Errorf("%s: %+v %+v, want failed %s with %d crashes", id, rec, rec.Error, want.code, want.crashes)
-		}
-	}
-	if rec := r.status(t, gaveUp); !strings.Contains(rec.Error.Message, "the last error was") {
-		t.Errorf("archived task's message does not carry its last error: %s", rec.Error.Message)
-	}
-	// Each message it failed is told to the webhooks once.
-	if got, want := events.sorted(), sortedFailed(forgotten, leases, gaveUp); got != want {
-		t.Errorf("events %s, want %s", got, want)
-	}
-	// Failed for good: the next pass leaves them alone.
-	if n, _ := ReconcileWith(ctx, r.store, q, r.cfg.MaxRetry, events, log); n != 0 {
-		t.Errorf("second pass enqueued %d", n)
-	}
-	if got, want := events.sorted(), sortedFailed(forgotten, leases, gaveUp); got != want {
-		t.Errorf("after a second pass, events %s, want still %s", got, want)
-	}
-}
-
-// eventLog records what a reconciler emits (the webhook side is tested in package webhook).
-type eventLog struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (e *eventLog) Emit(_ context.Context, event, id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, event+" "+id)
-	return nil
-}
-
-func (e *eventLog) sorted() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := slices.Clone(e.got)
-	slices.Sort(s)
-	return strings.Join(s, ", ")
-}
-
-func sortedFailed(ids ...string) string {
-	var s []string
-	for _, id := range ids {
-		s = append(s, EventFailed+" "+id)
-	}
-	slices.Sort(s)
-	return strings.Join(s, ", ")
 }

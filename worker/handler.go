@@ -17,6 +17,7 @@ import (
 	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // Store is the part of the bucket the handler needs.
@@ -98,7 +99,7 @@ func (h *Handler) Wait(d time.Duration) bool {
 // asynq.SkipRetry for input that will never work, a plain error for trouble that may pass (S3, Redis,
 // a killed process), nil when the outputs and the manifest are published.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p Payload
+	var p queue.Payload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || !message.ValidID(p.MessageID) || p.OriginalKey != message.OriginalKey(p.MessageID) {
 		return fmt.Errorf("%w: %w", &pipeline.InputError{Code: "malformed_task", Message: fmt.Sprintf("malformed task payload %q", t.Payload())}, asynq.SkipRetry)
 	}
@@ -293,22 +294,6 @@ func (h *Handler) missingOriginal(ctx context.Context, log *slog.Logger, id stri
 	return h.fail(ctx, log, id, pipeline.Reject("original_missing", "the original file is not in storage; upload it again"))
 }
 
-// crashedWorker is the reason of a message whose jobs' process died crashes times.
-func crashedWorker(crashes int) *message.Error {
-	return &message.Error{Code: "crashed_worker", Message: fmt.Sprintf(
-		"the worker's process died %d times while processing this message (killed, out of memory, or crashed on this file), so it is not tried again; an operator can look at the workers' logs and memory limit", crashes)}
-}
-
-// crashedOut reports how many of a message's jobs died with their process, counting one still marked
-// running that no live job holds, and whether that is more than the retries allow.
-func crashedOut(r message.Record, maxRetry int) (int, bool) {
-	n := r.Crashes
-	if r.Running != "" {
-		n++
-	}
-	return n, n > maxRetry
-}
-
 // begin records that a job starts on message id, counting the previous one as crashed if it never
 // recorded its end. A message whose jobs crashed more often than QUINTE_WORKER_MAX_RETRY allows is
 // failed instead of run again: the file may be what kills the process.
@@ -323,8 +308,8 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	var crashes int
 	var out bool
 	rec, err := h.states.Update(ctx, id, func(r *message.Record) {
-		if crashes, out = crashedOut(*r, maxRetry); out {
-			r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, crashedWorker(crashes), "", "", crashes
+		if crashes, out = r.CrashedOut(maxRetry); out {
+			r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, message.CrashedWorker(crashes), "", "", crashes
 			return
 		}
 		r.Crashes = crashes

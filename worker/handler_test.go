@@ -23,6 +23,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/storage"
 )
 
@@ -68,7 +69,7 @@ func (r *rig) seed(t *testing.T, path string, kind message.Kind) string {
 
 func (r *rig) run(ctx context.Context, t *testing.T, id string) error {
 	t.Helper()
-	task, err := NewTask(message.Meta{ID: id}, r.cfg)
+	task, err := queue.NewTask(message.Meta{ID: id}, r.cfg.Limits())
 	testenv.Must(t, err)
 	return r.h.ProcessTask(ctx, task)
 }

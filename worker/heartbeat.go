@@ -95,7 +95,7 @@ func (w *Worker) check(ctx context.Context, queue, store Pinger) Beat {
 						break
 					}
 					if listed == len(w.srvs) {
-						b.Loop = "ok" // every queue's server (queues.go) is there and active
+						b.Loop = "ok" // every queue's server (queue/queues.go) is there and active
 					}
 				}
 			}

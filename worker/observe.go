@@ -11,6 +11,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // Observer is told the figures an operator watches (package metrics implements it). Its methods must
@@ -38,7 +39,7 @@ func observeJobs(next asynq.Handler, obs Observer) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		start := time.Now()
 		err := next.ProcessTask(ctx, t)
-		var p Payload
+		var p queue.Payload
 		_ = json.Unmarshal(t.Payload(), &p)
 		outcome, code := jobOutcome(ctx, err)
 		obs.JobDone(string(p.Kind), outcome, code, time.Since(start))

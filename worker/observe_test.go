@@ -12,6 +12,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/metrics"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // BenchmarkEmptyJobRoundTrip is the per-job cost of asynq and of the figures: an empty job enqueued,
@@ -27,15 +28,15 @@ func BenchmarkEmptyJobRoundTrip(b *testing.B) {
 			opt, err := asynq.ParseRedisURI(redis.URL())
 			testenv.Must(b, err)
 			cfg := Config{MaxRetry: 3, ShutdownTimeout: 5 * time.Second, MaxJobTime: time.Hour}
-			q := NewQueue(opt, cfg)
+			q := queue.New(opt, cfg.Limits())
 			defer q.Close()
 			done := make(chan struct{})
 			mux := asynq.NewServeMux()
-			mux.Handle(TypeProcess, observeJobs(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+			mux.Handle(queue.TypeProcess, observeJobs(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
 				done <- struct{}{}
 				return nil
 			}), tc.obs))
-			srv := NewServer(opt, cfg, QueueLight, 1, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			srv := NewServer(opt, cfg, queue.Light, 1, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 			testenv.Must(b, srv.Start(mux))
 			defer srv.Shutdown()
 			ctx := context.Background()

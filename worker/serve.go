@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/quinte-media/quinte/queue"
 )
 
 // errShutdown is the cause of the jobs' context being cancelled when the worker stops.
@@ -22,7 +24,7 @@ type Pinger interface {
 // Worker is a Handler served by asynq, with the shutdown a deploy needs and a heartbeat that
 // `quinte health worker` reads.
 type Worker struct {
-	srvs    []*asynq.Server // one per queue (queues.go says why)
+	srvs    []*asynq.Server // one per queue (queue/queues.go says why)
 	inspect *asynq.Inspector
 	h       *Handler
 	cfg     Config
@@ -34,8 +36,8 @@ type Worker struct {
 	beatDone chan struct{}
 }
 
-// StartWorker starts serving h on the Redis at opt. queue and store are what the heartbeat checks.
-func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, queue, store Pinger, log *slog.Logger) (*Worker, error) {
+// StartWorker starts serving h on the Redis at opt. q and store are what the heartbeat checks.
+func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, q, store Pinger, log *slog.Logger) (*Worker, error) {
 	base, cancel := context.WithCancelCause(context.Background())
 	// asynq's own shutdown wait is short: Shutdown waits cfg.ShutdownTimeout itself first, so that it
 	// can record which jobs go back before asynq requeues them.
@@ -43,8 +45,8 @@ func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, queue, store Pi
 	acfg.ShutdownTimeout = time.Second
 	w := &Worker{
 		srvs: []*asynq.Server{
-			NewServer(opt, acfg, QueueName, cfg.Slots(), base, log),
-			NewServer(opt, acfg, QueueLight, cfg.LightSlots(), base, log),
+			NewServer(opt, acfg, queue.Heavy, cfg.Slots(), base, log),
+			NewServer(opt, acfg, queue.Light, cfg.LightSlots(), base, log),
 		},
 		inspect: asynq.NewInspector(opt),
 		h:       h, cfg: cfg, log: log, cancel: cancel, beatPath: HeartbeatPath(cfg.TempDir),
@@ -62,7 +64,7 @@ func StartWorker(opt asynq.RedisConnOpt, cfg Config, h *Handler, queue, store Pi
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	w.stopBeat, w.beatDone = stop, make(chan struct{})
-	go w.heartbeat(ctx, queue, store)
+	go w.heartbeat(ctx, q, store)
 	return w, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // Withdraw empties the queue of a message's task in every state it can be in, so the message can be
@@ -23,12 +24,14 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	opt, err := asynq.ParseRedisURI(redis.URL())
 	testenv.Must(t, err)
 	cfg := Config{Concurrency: 1, MaxRetry: 0, ShutdownTimeout: 5 * time.Second, MaxJobTime: time.Hour}
-	q := NewQueue(opt, cfg)
+	q := queue.New(opt, cfg.Limits())
 	defer q.Close()
+	ins := asynq.NewInspector(opt)
+	defer ins.Close()
 	ctx := context.Background()
 	state := func(id string) string {
-		info, err := q.inspect.GetTaskInfo(QueueName, id)
-		if taskGone(err) {
+		info, err := ins.GetTaskInfo(queue.Heavy, id)
+		if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
 			return "gone"
 		}
 		testenv.Must(t, err)
@@ -59,9 +62,9 @@ func TestWithdrawFreesTheTaskIDInEveryState(t *testing.T) {
 	// A worker: one id fails for good (archived), another blocks until its context ends.
 	archived, running := message.NewID(), message.NewID()
 	started, stopped := make(chan struct{}), make(chan error, 1)
-	srv := NewServer(opt, cfg, QueueName, 1, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := NewServer(opt, cfg, queue.Heavy, 1, context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeProcess, func(ctx context.Context, task *asynq.Task) error {
+	mux.HandleFunc(queue.TypeProcess, func(ctx context.Context, task *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
 		if id == archived {
 			return fmt.Errorf("bad input: %w", asynq.SkipRetry)

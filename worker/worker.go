@@ -1,11 +1,11 @@
-// Package worker owns the queue side of quinte: the asynq task that carries a message to the pipeline,
-// the handler that runs it, and the reconciler that rebuilds the queue from S3. The queue holds only
-// work; what a message is and where it stands lives in S3.
+// Package worker runs quinte's tasks: the asynq servers on the two queues and the handler that takes a
+// message through the pipeline and records where it stands. The task itself, the queues and the client
+// that queues it are package queue's; the reconciler that rebuilds the queue from S3 is package
+// reconcile's. The queue holds only work; what a message is and where it stands lives in S3.
 package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,12 +14,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
+	"github.com/quinte-media/quinte/queue"
 )
-
-// Task type. The queues are in queues.go.
-const TypeProcess = "media:process"
 
 // Config tunes the worker.
 type Config struct {
@@ -75,75 +72,10 @@ func (c Config) LightSlots() int {
 	return 1
 }
 
-// Payload is the body of a media:process task. Kind says which figures the job counts under; a task
-// queued before it was added has none.
-type Payload struct {
-	MessageID   string       `json:"message_id"`
-	OriginalKey string       `json:"original_key"`
-	Kind        message.Kind `json:"kind,omitempty"`
+// Limits are what every task is queued with: the retries and the longest a job may run.
+func (c Config) Limits() queue.Limits {
+	return queue.Limits{MaxRetry: c.MaxRetry, Timeout: c.MaxJobTime}
 }
-
-// NewTask returns the task that processes the message meta describes, on the queue its kind and size
-// call for (QueueFor). Its TaskID is the message id, so enqueueing a message that is already queued or
-// running is a no-op.
-func NewTask(meta message.Meta, cfg Config) (*asynq.Task, error) {
-	b, err := json.Marshal(Payload{MessageID: meta.ID, OriginalKey: message.OriginalKey(meta.ID), Kind: meta.Kind})
-	if err != nil {
-		return nil, err
-	}
-	return asynq.NewTask(TypeProcess, b,
-		asynq.TaskID(meta.ID), asynq.Queue(QueueFor(meta)), asynq.MaxRetry(cfg.MaxRetry), asynq.Timeout(cfg.MaxJobTime),
-	), nil
-}
-
-// Queue enqueues messages. It is what the uploader and the reconciler hold.
-type Queue struct {
-	client  *asynq.Client
-	inspect *asynq.Inspector
-	cfg     Config
-}
-
-// NewQueue returns a Queue on the Redis at opt.
-func NewQueue(opt asynq.RedisConnOpt, cfg Config) *Queue {
-	return &Queue{client: asynq.NewClient(opt), inspect: asynq.NewInspector(opt), cfg: cfg}
-}
-
-// Lookup says what the queue holds for message id (its task id). An archived task is one asynq gave
-// up on; that happens without the handler's knowledge when the worker died on every try: asynq's
-// recoverer archives the task after MaxRetry lost leases.
-func (q *Queue) Lookup(_ context.Context, id string) (TaskStatus, error) {
-	info, err := q.find(id)
-	if err != nil || info == nil {
-		return TaskStatus{}, err
-	}
-	return TaskStatus{Found: true, Active: info.State == asynq.TaskStateActive,
-		Archived: info.State == asynq.TaskStateArchived, LastErr: info.LastErr}, nil
-}
-
-// Enqueue queues the message meta describes; a message already in the queue is not an error.
-func (q *Queue) Enqueue(ctx context.Context, meta message.Meta) error {
-	_, err := q.Add(ctx, meta)
-	return err
-}
-
-// Add queues the message meta describes and reports whether it was not in the queue already.
-func (q *Queue) Add(ctx context.Context, meta message.Meta) (bool, error) {
-	t, err := NewTask(meta, q.cfg)
-	if err != nil {
-		return false, err
-	}
-	_, err = q.client.EnqueueContext(ctx, t)
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// Ping checks that Redis answers.
-func (q *Queue) Ping(context.Context) error { return q.client.Ping() }
-
-// Close releases the connections.
-func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspect.Close()) }
 
 // RetryDelay backs off 10 s, 20 s, 40 s… up to 5 min: short enough that a storage outage of a minute
 // still ends in `ready`, long enough not to hammer it. n is how many times the task was retried so far
@@ -180,7 +112,7 @@ func NewServer(opt asynq.RedisConnOpt, cfg Config, queue string, slots int, base
 // Mux routes quinte's task types to h, counting every job's end in h.Figures.
 func Mux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Handle(TypeProcess, observeJobs(h, h.Figures))
+	mux.Handle(queue.TypeProcess, observeJobs(h, h.Figures))
 	return mux
 }
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/storage"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // cluster is quinte deployed as on containers: `quinte api` and `quinte worker` processes built from
@@ -190,7 +190,7 @@ func (c *cluster) taskState(id string) (string, int) {
 
 // taskInfo is message id's task, in whichever queue holds it (nil when none does).
 func (c *cluster) taskInfo(id string) *asynq.TaskInfo {
-	for _, q := range worker.Queues {
+	for _, q := range queue.Names {
 		if info, err := c.inspector().GetTaskInfo(q, id); err == nil {
 			return info
 		}

@@ -11,7 +11,7 @@ import (
 
 // A photo and a voice note uploaded while a long video is being encoded, on a worker with one heavy
 // slot (one per two cores on a two-core machine), are ready while the video is still encoding: they
-// run on the light queue's slot (worker/queues.go). The order of events is the test; how long each
+// run on the light queue's slot (queue/queues.go). The order of events is the test; how long each
 // waited is logged.
 func TestLightWorkDoesNotWaitForVideo(t *testing.T) {
 	env := realEnv(t)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
-	"github.com/quinte-media/quinte/worker"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // watchNoEarlyReady polls a message until stop is closed, a time during which no job works on it, and
@@ -248,7 +248,7 @@ func TestWorkerConcurrencyFitsTheCores(t *testing.T) {
 		for got < 0 && time.Now().Before(deadline) {
 			servers, _ := c.inspector().Servers()
 			for _, s := range servers {
-				if _, heavy := s.Queues[worker.QueueName]; s.PID == w.Pid() && heavy {
+				if _, heavy := s.Queues[queue.Heavy]; s.PID == w.Pid() && heavy {
 					got = s.Concurrency
 				}
 			}

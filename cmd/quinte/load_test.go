@@ -14,7 +14,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
-	"github.com/quinte-media/quinte/worker"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // loadFiles are the mixed sizes of the load test: photos, audio and short videos of the corpus (15 KB to
@@ -117,7 +117,7 @@ func TestFiftyConcurrentUploads(t *testing.T) {
 	time.Sleep(time.Second)
 	after := testenv.ReadMemory(api.Pid())
 
-	for _, q := range worker.Queues {
+	for _, q := range queue.Names {
 		info, err := c.inspector().GetQueueInfo(q)
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			continue

@@ -21,7 +21,7 @@ import (
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/internal/testenv"
-	"github.com/quinte-media/quinte/worker"
+	"github.com/quinte-media/quinte/queue"
 )
 
 // A video uploaded by multipart and a photo by tus, both by an invite: the metrics listener (a port of
@@ -77,8 +77,8 @@ func testMetricsAndJobLogs(t *testing.T, env map[string]string) {
 	atLeast("quinte_upload_bytes_total", map[string]string{"protocol": "multipart"}, float64(fileSize(t, clip)))
 	atLeast("quinte_upload_bytes_total", map[string]string{"protocol": "tus"}, float64(fileSize(t, photo)))
 	// The queue's figures come from a sample every 10 s, never from a scrape: wait for one after the jobs.
-	for deadline := time.Now().Add(30 * time.Second); value(fams, "quinte_queue_processed_total", map[string]string{"queue": worker.QueueLight}) < 1 ||
-		value(fams, "quinte_queue_processed_total", map[string]string{"queue": worker.QueueName}) < 1; time.Sleep(time.Second) {
+	for deadline := time.Now().Add(30 * time.Second); value(fams, "quinte_queue_processed_total", map[string]string{"queue": queue.Light}) < 1 ||
+		value(fams, "quinte_queue_processed_total", map[string]string{"queue": queue.Heavy}) < 1; time.Sleep(time.Second) {
 		if time.Now().After(deadline) {
 			t.Errorf("the queue figures did not count the two jobs: %v", fams["quinte_queue_processed_total"])
 			break

@@ -8,9 +8,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/quinte-media/quinte/metrics"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // queueSampleEvery is how often the queue's figures are read from Redis: a scrape only reads the
@@ -42,7 +42,7 @@ func (m *Main) sampleQueues(ctx context.Context, opt asynq.RedisConnOpt) {
 	ins := asynq.NewInspector(opt)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.closers = append(m.closers, func() error { cancel(); return ins.Close() })
-	m.Metrics.SampleQueues(ctx, ins, worker.Queues, queueSampleEvery, func(err error) {
+	m.Metrics.SampleQueues(ctx, ins, queue.Names, queueSampleEvery, func(err error) {
 		m.Log.Warn("queue figures not sampled", "err", err)
 	})
 }

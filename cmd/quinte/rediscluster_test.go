@@ -13,8 +13,8 @@ import (
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/webhook"
-	"github.com/quinte-media/quinte/worker"
 )
 
 // quinte api and quinte worker on a three-node Redis Cluster (QUINTE_REDIS_URL=redis-cluster://…)
@@ -47,7 +47,7 @@ func TestRedisClusterUploadToReady(t *testing.T) {
 
 	// The queue's keys are spread over the nodes by their hash tag ({media}, {webhooks}), and the
 	// Inspector the API reads the queue with works on the cluster.
-	opt, err := worker.ParseRedisURL(url)
+	opt, err := queue.ParseRedisURL(url)
 	testenv.Must(t, err)
 	if _, ok := opt.(asynq.RedisClusterClientOpt); !ok {
 		t.Fatalf("%s parsed as %T", url, opt)
@@ -57,10 +57,10 @@ func TestRedisClusterUploadToReady(t *testing.T) {
 	queues, err := ins.Queues()
 	testenv.Must(t, err)
 	t.Logf("queues on the cluster: %v", queues)
-	info, err := ins.GetQueueInfo(worker.QueueLight) // the photo's queue
+	info, err := ins.GetQueueInfo(queue.Light) // the photo's queue
 	testenv.Must(t, err)
 	if info.Processed < 1 {
-		t.Errorf("queue %s on the cluster processed %d tasks", worker.QueueLight, info.Processed)
+		t.Errorf("queue %s on the cluster processed %d tasks", queue.Light, info.Processed)
 	}
 	for _, n := range nodes {
 		t.Logf("node %s holds %s keys", n.Addr, n.Command(t, "DBSIZE"))

@@ -28,6 +28,8 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/queue"
+	"github.com/quinte-media/quinte/reconcile"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/uploader"
 	"github.com/quinte-media/quinte/webhook"
@@ -46,7 +48,7 @@ type Main struct {
 	Campaigns  *brand.Catalogue
 	Store      *storage.Store
 	S3Server   *storage.Embedded // the embedded S3, when `quinte run` started one
-	Queue      *worker.Queue
+	Queue      *queue.Client
 	API        *uploader.Server
 	lists      atomic.Pointer[uploader.Server] // API once it serves: the worker's writes show in its list
 	Metrics    *metrics.Metrics                // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
@@ -109,11 +111,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
 
-	redisOpt, err := worker.ParseRedisURL(cfg.RedisURL)
+	redisOpt, err := queue.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("QUINTE_REDIS_URL: %w", err)
 	}
-	m.Queue = worker.NewQueue(redisOpt, cfg.Worker)
+	m.Queue = queue.New(redisOpt, cfg.Worker.Limits())
 	m.closers = append(m.closers, m.Queue.Close)
 	if err := m.Queue.Ping(ctx); err != nil {
 		return fmt.Errorf("redis at %s does not answer: check QUINTE_REDIS_URL and that Redis is up: %w", redactURL(cfg.RedisURL), err)
@@ -290,7 +292,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 			} else if n > 0 {
 				m.Log.Info("finished interrupted uploads", "count", n)
 			}
-			n, err := worker.ReconcileWith(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Hooks, m.Log)
+			n, err := reconcile.Run(ctx, m.Store, m.Queue, m.Config.Worker.MaxRetry, m.Hooks, m.Log)
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("reconciler", "err", err)
 			} else if n > 0 {

@@ -1,4 +1,4 @@
-package worker
+package queue
 
 import (
 	"crypto/tls"

@@ -1,4 +1,9 @@
-package worker
+// Package reconcile rebuilds the queue from S3, which is the source of truth: every message whose
+// original is stored and whose manifest is not is queued again unless it has failed for good, and one
+// the queue gave up on, or whose jobs' process died too often, is marked failed. It runs in the API
+// role (cmd/quinte's startReconciler); it depends on the bucket and the queue through the two narrow
+// interfaces below and must not run jobs or import the worker or the pipeline.
+package reconcile
 
 import (
 	"context"
@@ -9,10 +14,12 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/queue"
+	"github.com/quinte-media/quinte/webhook"
 )
 
-// ReconcileStore is the part of the bucket the reconciler reads.
-type ReconcileStore interface {
+// Store is the part of the bucket the reconciler reads and writes (the records).
+type Store interface {
 	message.JSONStore
 	Exists(ctx context.Context, key string) (bool, error)
 	Folders(ctx context.Context, prefix string) ([]string, error)
@@ -26,21 +33,19 @@ type ReconcileStore interface {
 // one (task ids are unique per queue only), so two jobs would run it at once.
 var adoptAfter = time.Minute
 
-// TaskQueue is the queue as the reconciler sees it.
-type TaskQueue interface {
+// Queue is the queue as the reconciler sees it (a *queue.Client).
+type Queue interface {
 	Add(ctx context.Context, meta message.Meta) (added bool, err error)
-	Lookup(ctx context.Context, id string) (TaskStatus, error)
+	Lookup(ctx context.Context, id string) (queue.TaskStatus, error)
 }
 
-// TaskStatus is what the queue holds for one message.
-type TaskStatus struct {
-	Found    bool
-	Active   bool   // a worker holds it
-	Archived bool   // asynq gave up on it: retries spent, or a job that refused to be retried
-	LastErr  string // the error of its last try
+// Events is told of every message the reconciler marks failed (webhook.Hooks). A nil Events tells
+// no one.
+type Events interface {
+	Emit(ctx context.Context, event, id string) error
 }
 
-// Reconcile enqueues every message whose original is in S3 but whose manifest is not, unless it has
+// Run enqueues every message whose original is in S3 but whose manifest is not, unless it has
 // already failed for good. A queue that lost its tasks (a Redis flush, an embedded queue after a
 // restart) loses no message. A message whose task asynq archived behind the handler's back (its
 // worker died on every try, or a worker gave up on it without recording why) is marked failed with
@@ -48,13 +53,9 @@ type TaskStatus struct {
 // (crashed_worker) rather than queued again, so nothing stays queued or processing forever and no
 // file that kills its worker goes round the workers for ever. One message's trouble (a record that
 // does not read, a task the queue cannot describe) is logged and skipped, never the end of the pass
-// for the messages after it. It returns how many messages it put back in the queue.
-func Reconcile(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, log *slog.Logger) (int, error) {
-	return ReconcileWith(ctx, s, q, maxRetry, nil, log)
-}
-
-// ReconcileWith is Reconcile telling events (webhooks) of every message it marks failed.
-func ReconcileWith(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, events Events, log *slog.Logger) (int, error) {
+// for the messages after it. Each message it marks failed is told to events (which may be nil). It
+// returns how many messages it put back in the queue.
+func Run(ctx context.Context, s Store, q Queue, maxRetry int, events Events, log *slog.Logger) (int, error) {
 	ids, err := s.Folders(ctx, message.OriginalsPrefix)
 	if err != nil {
 		return 0, err
@@ -84,7 +85,7 @@ func ReconcileWith(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry 
 	return n, nil
 }
 
-func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry int, events Events, log *slog.Logger, id string) (bool, error) {
+func reconcileOne(ctx context.Context, s Store, q Queue, maxRetry int, events Events, log *slog.Logger, id string) (bool, error) {
 	states := message.States{Store: s}
 	if done, err := s.Exists(ctx, message.ManifestKey(id)); err != nil || done {
 		return false, err
@@ -132,7 +133,7 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 	if err != nil {
 		return false, err
 	}
-	crashes, out := crashedOut(rec, maxRetry)
+	crashes, out := rec.CrashedOut(maxRetry)
 	switch {
 	case task.Active:
 		return false, nil // a worker has it
@@ -173,12 +174,12 @@ func reconcileOne(ctx context.Context, s ReconcileStore, q TaskQueue, maxRetry i
 		}
 		return false, nil // queued or running already
 	}
-	log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status, "crashes", crashes, "queue", QueueFor(meta), "task_found", task.Found)
+	log.Info("reconciler enqueued message", "message_id", id, "status", rec.Status, "crashes", crashes, "queue", queue.For(meta), "task_found", task.Found)
 	return true, nil
 }
 
 func failCrashed(ctx context.Context, states message.States, events Events, log *slog.Logger, id string, crashes int) error {
-	e := crashedWorker(crashes)
+	e := message.CrashedWorker(crashes)
 	if _, err := states.Update(ctx, id, func(r *message.Record) {
 		r.Status, r.Error, r.Note, r.Running, r.Crashes = message.StatusFailed, e, "", "", crashes
 	}); err != nil {
@@ -194,7 +195,7 @@ func emitFailed(ctx context.Context, events Events, log *slog.Logger, id string)
 	if events == nil {
 		return
 	}
-	if err := events.Emit(ctx, EventFailed, id); err != nil {
-		log.Warn("could not queue the webhook of the message", "message_id", id, "event", EventFailed, "err", err)
+	if err := events.Emit(ctx, webhook.MessageFailed, id); err != nil {
+		log.Warn("could not queue the webhook of the message", "message_id", id, "event", webhook.MessageFailed, "err", err)
 	}
 }

@@ -1,4 +1,4 @@
-package worker
+package queue
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // still holds, archived ones included). A pending, scheduled, retrying or archived task is deleted; a
 // running one is cancelled (its job gets a cancelled context: ffmpeg stopped, scratch removed) and
 // deleted once asynq has let go of it. It reports false if the task is still running after wait.
-func (q *Queue) Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error) {
+func (q *Client) Withdraw(ctx context.Context, id string, wait time.Duration) (bool, error) {
 	deadline := time.Now().Add(wait)
 	cancelled := false
 	for {

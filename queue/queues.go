@@ -1,4 +1,4 @@
-package worker
+package queue
 
 import (
 	"github.com/hibiken/asynq"
@@ -16,15 +16,15 @@ import (
 // needs, and asynq's way to reserve one is a second Server on that queue alone with its own
 // Concurrency. The cost is a second connection pool and heartbeat to Redis per worker.
 const (
-	// QueueName is the heavy queue: videos, long audio, and anything of unknown kind. It keeps the
+	// Heavy is the heavy queue: videos, long audio, and anything of unknown kind. It keeps the
 	// name of the one queue quinte had, so tasks queued before an upgrade still run.
-	QueueName = "media"
-	// QueueLight is the light queue: photos and short audio (voice notes).
-	QueueLight = "media-light"
+	Heavy = "media"
+	// Light is the light queue: photos and short audio (voice notes).
+	Light = "media-light"
 )
 
-// Queues lists every queue a worker serves, for the inspector's walks and the figures.
-var Queues = []string{QueueLight, QueueName}
+// Names lists every queue a worker serves, for the inspector's walks and the figures.
+var Names = []string{Light, Heavy}
 
 // LightAudioMaxBytes is the largest audio original that goes to the light queue. An audio message
 // becomes an audiogram video of its length (renditions, crops, HLS), which costs about as much per
@@ -36,21 +36,21 @@ var Queues = []string{QueueLight, QueueName}
 // seconds of 16-bit mono WAV.
 const LightAudioMaxBytes = 1 << 20
 
-// QueueFor is the queue of the message meta describes: photos and short audio are light; videos,
-// longer audio, and a message whose kind is not known are heavy.
-func QueueFor(meta message.Meta) string {
+// For is the queue of the message meta describes: photos and short audio are light; videos, longer
+// audio, and a message whose kind is not known are heavy.
+func For(meta message.Meta) string {
 	switch {
 	case meta.Kind == message.KindImage:
-		return QueueLight
+		return Light
 	case meta.Kind == message.KindAudio && meta.Size > 0 && meta.Size <= LightAudioMaxBytes:
-		return QueueLight
+		return Light
 	}
-	return QueueName
+	return Heavy
 }
 
 // find is message id's task in whichever queue holds it; nil when none does.
-func (q *Queue) find(id string) (*asynq.TaskInfo, error) {
-	for _, name := range Queues {
+func (q *Client) find(id string) (*asynq.TaskInfo, error) {
+	for _, name := range Names {
 		info, err := q.inspect.GetTaskInfo(name, id)
 		if taskGone(err) {
 			continue
