@@ -26,10 +26,10 @@ bench: deps-bench
 # fix it and commit the input as a seed.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := \
-	./uploader:FuzzSniff ./uploader:FuzzSlug ./uploader:FuzzTeamPath ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
+	./uploader:FuzzSniff ./library:FuzzSlug ./library:FuzzTeamPath ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
 	./pipeline/photo/anim:FuzzWebP ./pipeline/photo/anim:FuzzGIF ./pipeline/photo/heif:FuzzParse \
 	./pipeline/photo:FuzzJPEGMeta ./pipeline/photo:FuzzPNGMeta ./pipeline/photo:FuzzEXIFOrientation ./pipeline/photo:FuzzY4M \
-	./cmd/quinte:FuzzSafeFileName ./web:FuzzPickLanguage ./uploader:FuzzSessionCookie
+	./cmd/quinte:FuzzSafeFileName ./web:FuzzPickLanguage ./internal/httpapi:FuzzSessionCookie
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
