@@ -85,8 +85,13 @@ func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// objectOpener is what a kit reads of the bucket: each object, from its start.
+type objectOpener interface {
+	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
+}
+
 // writeKit streams entries into a zip on w.
-func writeKit(ctx context.Context, w io.Writer, store Store, entries []kitEntry, modified time.Time) error {
+func writeKit(ctx context.Context, w io.Writer, store objectOpener, entries []kitEntry, modified time.Time) error {
 	zw := zip.NewWriter(w)
 	for _, e := range entries {
 		hdr := &zip.FileHeader{Name: e.name, Method: zip.Store, Modified: modified}

@@ -3,8 +3,9 @@
 // feed), a message's view with its links (API-served downloads, HLS playback, the social kit), why
 // each output is what it is, the team's decisions on a stored message (review, revoke), the invites
 // as the team manages them and as their holder reads them, and the pages for people (package web)
-// mounted beside it. It never takes an upload in (package uploader) and never runs a job; its
-// writes are records and deletions, each through message.States.
+// mounted beside it. It never takes an upload in (package uploader) and never runs a job; what it
+// writes is a decision's record (through message.States), a revocation's deletions, and the list
+// index's own snapshot.
 package library
 
 import (
