@@ -278,7 +278,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	stopper := uploader.NewStopper()
 	srv := &http.Server{
 		BaseContext:       stopper.BaseContext,
-		Handler:           uploader.Observe(handler, m.Log, m.uploadCounter()),
+		Handler:           httpapi.Observe(handler, m.Log, uploader.UploadFigures(m.uploadCounter())),
 		MaxHeaderBytes:    httpapi.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
