@@ -224,49 +224,22 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	return nil
 }
 
-// API is the HTTP API of the process: intake (uploader) and the read side (library) behind one
-// authentication, mounted as one handler by their route tables.
-type API struct {
-	Intake  *uploader.Server
-	Library *library.Server
-	Auth    *httpapi.Auth
-	routes  []httpapi.Route
-	handler http.Handler
-}
-
-// Routes lists the patterns of every route the API answers, for tests that walk them.
-func (a *API) Routes() []string { return httpapi.Patterns(a.routes) }
-
 func (m *Main) startAPI(ctx context.Context) error {
 	cfg := m.Config
-	intake := uploader.New(cfg.Upload, m.Store, m.Queue, m.Log)
-	if err := intake.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
+	api, err := m.newAPI()
+	if err != nil {
 		return err
 	}
-	intake.KnowCampaigns(m.Campaigns)
-	lib := library.New(library.Config{URLTTL: cfg.Upload.URLTTL, PublicURL: cfg.Upload.PublicURL}, cfg.TeamToken, m.Store, m.Queue, m.Log)
-	intake.OnChange(lib.ShowChange) // a new message is in this process's list at once
-	if m.Hooks != nil {
-		lib.TellEvents(m.Hooks)
-	}
-	if m.S3Server != nil {
-		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
-		lib.ServeFiles()
-	}
-	api := &API{Intake: intake, Library: lib, Auth: httpapi.NewAuth(cfg.TeamToken, m.Store, m.Log)}
-	api.routes = append(httpapi.HealthRoutes(m.Queue, m.Store), intake.Routes()...)
-	api.routes = append(api.routes, lib.Routes()...)
-	api.handler = httpapi.Handler(api.Auth, cfg.Upload.CORSOrigins, api.routes)
 	m.API = api
-	m.lists.Store(lib)
-	lib.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
-	m.closers = append(m.closers, lib.Close)
+	m.lists.Store(api.Library)
+	api.Library.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
+	m.closers = append(m.closers, api.Library.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
 	ln = httpapi.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
-	handler, err := withTeamPages(api.handler, api.Auth, cfg.TeamToken, m.Log)
+	handler, err := withTeamPages(api.Handler, api.Auth, cfg.TeamToken, m.Log)
 	if err != nil {
 		ln.Close()
 		return err
