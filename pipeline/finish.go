@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -213,7 +214,7 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.
-func plannedFiles(outs []PlannedOutput, dir string) []File {
+func plannedFiles(outs []output.Planned, dir string) []File {
 	var files []File
 	for _, o := range outs {
 		files = append(files, File{

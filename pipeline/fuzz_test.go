@@ -13,7 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
-	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
 // FuzzProbe feeds ffprobe output, real (testdata/fuzz/FuzzProbe: the JSON of every corpus file and of
@@ -142,9 +142,9 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
 			case c.Out.W != e.Width || c.Out.H != e.Height || c.Out.W%2 != 0 || c.Out.H%2 != 0 || c.Out.W < 2 || c.Out.H < 2:
 				t.Fatalf("%s: encode %dx%d, plan %v", c.Name, e.Width, e.Height, c.Out)
-			case c.Mode == reframe.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
+			case c.Mode == geom.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
 				t.Fatalf("%s cuts %v out of %v", c.Name, c.Crop, vp.Work)
-			case c.Mode == reframe.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
+			case c.Mode == geom.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
 				t.Fatalf("%s fits %v in %v", c.Name, c.Inner, c.Out)
 			}
 			for _, k := range c.Path {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -95,7 +96,7 @@ func TestPhotoCorpus(t *testing.T) {
 // published size unless the photo has not the pixels (worked out here from the photo's size).
 func checkPhotoCrop(t *testing.T, f File, shown Size, why []string) {
 	t.Helper()
-	var a reframe.Aspect
+	var a geom.Aspect
 	for _, x := range reframe.SocialAspects() {
 		if "crop/"+x.Name == f.Name {
 			a = x
