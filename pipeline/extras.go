@@ -201,7 +201,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
 	tr, err := p.subjects.Analyze(ctx, reframe.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: sourceArgs(), Path: j.in.Path, VideoStream: v.Stream,
 		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: j.in.WorkDir, Stall: p.cfg.StallTimeout,
-		Progress: j.progress.done,
+		Progress: j.progress.Done,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -192,7 +192,7 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	j.res.Finish = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	run := p.run.measured(j.progress.meter("", vp.Duration))
+	run := p.run.Measured(j.progress.Meter("", vp.Duration))
 	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
 		return err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act
@@ -44,7 +45,7 @@ func Reject(code, format string, a ...any) error {
 // Pipeline runs jobs. It is safe for concurrent use.
 type Pipeline struct {
 	cfg       Config
-	run       runner
+	run       run.Runner
 	log       *slog.Logger
 	subjects  Subjects
 	campaigns *brand.Catalogue
@@ -69,7 +70,7 @@ func New(cfg Config, parts Parts, log *slog.Logger) *Pipeline {
 		log = slog.Default()
 	}
 	cfg = cfg.withDefaults()
-	return &Pipeline{cfg: cfg, run: runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log,
+	return &Pipeline{cfg: cfg, run: run.Runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log,
 		subjects: parts.Subjects, campaigns: parts.Campaigns}
 }
 
@@ -123,8 +124,8 @@ type Result struct {
 type job struct {
 	in       Input
 	res      *Result
-	extra    Extras    // what the subject analysis and the message's campaign add to the plan
-	progress *progress // how far the job is, for the API (nil: nobody asked)
+	extra    Extras        // what the subject analysis and the message's campaign add to the plan
+	progress *run.Progress // how far the job is, for the API (nil: nobody asked)
 }
 
 // step is one stage of a job.
@@ -137,7 +138,7 @@ type step struct {
 // audio: probe and gate, analyse (cheap passes), plan, the one decoding pass, the finishing pass (from
 // the main pass's files), verify.
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
-	j := &job{in: in, res: &Result{Kind: in.Kind}, progress: newProgress(in.Progress)}
+	j := &job{in: in, res: &Result{Kind: in.Kind}, progress: run.NewProgress(in.Progress)}
 	var steps []step
 	if in.Kind == message.KindImage {
 		steps = []step{{"brand", p.branding}, {"photo", p.photo}}
@@ -156,7 +157,7 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 			defer cancel()
 		}
 		start := time.Now()
-		j.progress.stage(s.name)
+		j.progress.Stage(s.name)
 		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
 		}
@@ -195,7 +196,7 @@ func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
 func (p *Pipeline) probe(ctx context.Context, j *job) error {
 	pr, err := p.Probe(ctx, j.in.Path)
 	if err != nil {
-		var ee *ExecError
+		var ee *run.ExecError
 		if errors.As(err, &ee) && ctx.Err() == nil && ee.Signal == "" {
 			return probeError(ee.Tail)
 		}
@@ -256,7 +257,7 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 		}
 		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
 	}
-	run := p.run.measured(j.progress.meter(j.in.Path, j.res.Media.Duration))
+	run := p.run.Measured(j.progress.Meter(j.in.Path, j.res.Media.Duration))
 	errs, err := run.FFmpeg(ctx, p.cfg.FFmpeg, args)
 	if err != nil {
 		return classifyFFmpeg(ctx, err)
@@ -271,11 +272,11 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 // classifyFFmpeg decides whether a failed ffmpeg run is the input's fault (never retried) or the
 // machine's (retried): a clean non-zero exit on a readable probe means the streams cannot be decoded.
 func classifyFFmpeg(ctx context.Context, err error) error {
-	var ee *ExecError
+	var ee *run.ExecError
 	if err == nil || ctx.Err() != nil || !errors.As(err, &ee) {
 		return err
 	}
-	if errors.Is(err, ErrStalled) {
+	if errors.Is(err, run.ErrStalled) {
 		return &InputError{Code: "stalled", Message: "ffmpeg stopped making progress on this file", Err: err}
 	}
 	if ee.Signal != "" || isResourceTrouble(ee.Tail) {
