@@ -10,6 +10,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // processWith processes src as a message of this kind by artist, with a campaign and captions ("": none).
@@ -115,8 +116,8 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 		testenv.Must(t, step(context.Background(), j))
 	}
 	b, err := json.MarshalIndent(struct {
-		Media *Media `json:"media"`
-		Plan  *Plan  `json:"plan"`
+		Media *probe.Media `json:"media"`
+		Plan  *Plan        `json:"plan"`
 	}{j.res.Media, j.res.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "opus_stereo_campaign_captions.plan.json", append(b, '\n'))

@@ -8,6 +8,7 @@ import (
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // Commands are the ffmpeg command lines (argv without the program) of a finished video job's two
@@ -62,7 +63,7 @@ func (p *Pipeline) OneProcessPerOutput(res *Result, in, dir string) ([][]string,
 		}
 		cmds = append(cmds, args)
 	}
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	for _, t := range vp.Thumbnails {
 		src := sourceInput(in, ffmpeg.KwArgs{"ss": strconv.FormatFloat(float64(t.Frame)/rate, 'f', 3, 64)})
 		s := toJPEG(apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...), Size{W: t.Width, H: t.Height})

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"time"
 )
 
@@ -38,7 +39,6 @@ const (
 	DefaultMaxFrameRate = 240
 	DefaultMaxStreams   = 16
 	DefaultMaxFrames    = 72000 // ten minutes at 120 fps
-	minVideoSide        = 16
 )
 
 // withDefaults fills the limits left at zero.
@@ -65,6 +65,12 @@ func (c Config) withDefaults() Config {
 		c.Preset = "veryfast"
 	}
 	return c
+}
+
+// limits are the gate's limits of c (after withDefaults).
+func (c Config) limits() probe.Limits {
+	return probe.Limits{MaxDuration: c.MaxDuration, MaxVideoSide: c.MaxVideoSide, MaxFrameRate: c.MaxFrameRate,
+		MaxStreams: c.MaxStreams, MaxFrames: c.MaxFrames}
 }
 
 // Validate checks the settings.

@@ -14,6 +14,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -74,7 +75,7 @@ func readSource(t *testing.T, path string) source {
 	}
 	if p.Stream("audio") >= 0 {
 		i, _ := testenv.Loudness(t, path)
-		s.silent = i < silenceBelow
+		s.silent = i < probe.SilenceBelow
 	}
 	return s
 }
@@ -268,7 +269,7 @@ func checkMP4(t *testing.T, f File, s source) {
 	i, tp := testenv.Loudness(t, f.Path)
 	switch {
 	case s.silent:
-		if i > silenceBelow {
+		if i > probe.SilenceBelow {
 			t.Errorf("a silent source came out at %.1f LUFS: silence must stay silence", i)
 		}
 	case math.Abs(i-target) > 1:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -199,7 +200,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
 	}
 	v := m.Video
 	tr, err := p.subjects.Analyze(ctx, reframe.Input{
-		FFmpeg: p.cfg.FFmpeg, InputArgs: sourceArgs(), Path: j.in.Path, VideoStream: v.Stream,
+		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: j.in.Path, VideoStream: v.Stream,
 		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: j.in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: j.progress.Done,
 	})
@@ -208,7 +209,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
 			return ctx.Err()
 		}
 		p.logger(ctx, j.in.ID).WarnContext(ctx, "subject analysis failed; the social crops are centred", "err", err)
-		j.extra.Untracked = "the subject analysis failed (" + cleanTail(err.Error()) + ")"
+		j.extra.Untracked = "the subject analysis failed (" + probe.CleanTail(err.Error()) + ")"
 		return nil
 	}
 	j.extra.Track = tr

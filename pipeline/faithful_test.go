@@ -13,6 +13,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -107,7 +108,7 @@ func TestFrameRatesKept(t *testing.T) {
 		testenv.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=320x240:d="+c.seconds+":r="+c.in, "-f", "lavfi", "-i", "sine=d="+c.seconds,
 			"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", p)
 		every := 1
-		if parseRatio(c.in) > 30 {
+		if probe.ParseRatio(c.in) > 30 {
 			every = 2
 		}
 		clips = append(clips, clip{c.in + " fps", p, c.out, every})

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quinte-media/quinte/pipeline/probe"
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 )
 
@@ -28,14 +29,14 @@ const filterThreads = 2
 // sourceInput is an untrusted upload opened with the input gate's allowlists.
 func sourceInput(path string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
 	kw := ffmpeg.KwArgs{}
-	g := sourceArgs()
+	g := probe.SourceArgs()
 	for i := 0; i+1 < len(g); i += 2 {
 		kw[strings.TrimPrefix(g[i], "-")] = g[i+1]
 	}
 	for k, v := range extra {
 		kw[k] = v
 	}
-	return ffmpeg.Input(inputURL(path), kw)
+	return ffmpeg.Input(probe.InputURL(path), kw)
 }
 
 // ownInput is a file quinte wrote itself in this job (still only the file protocol, and only its format).
@@ -44,7 +45,7 @@ func ownInput(path, format string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
 	for k, v := range extra {
 		kw[k] = v
 	}
-	return ffmpeg.Input(inputURL(path), kw)
+	return ffmpeg.Input(probe.InputURL(path), kw)
 }
 
 // filt is one filter of a chain: a name and its option string.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -83,7 +84,7 @@ func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, 
 		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})
 	pv := splitN(from.Get("0"), 2, false)
 	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
-	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*parseRatio(vp.FrameRate))))
+	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*probe.ParseRatio(vp.FrameRate))))
 	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
 	// deterministic (see videoArgs).
 	outs = append(outs, pv[0].Output(outputFile(dir, "preview/mp4", ".mp4"),
@@ -188,7 +189,7 @@ func (p *Pipeline) finish(ctx context.Context, j *job) error {
 	if choice.Dark {
 		j.res.Warnings = append(j.res.Warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
 	}
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
 	j.res.Finish = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -21,11 +22,11 @@ import (
 // Classify derives is finite and consistent, and any plan is one ffmpeg can run.
 func FuzzProbe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pr, err := ParseProbe(data)
+		pr, err := probe.ParseProbe(data)
 		if err != nil {
 			return
 		}
-		m := Classify(pr)
+		m := probe.Classify(pr)
 		checkMedia(t, m)
 		plan, err := PlanMedia(m, Extras{})
 		checkPlan(t, m, plan, err)
@@ -36,14 +37,14 @@ func FuzzProbe(f *testing.F) {
 // duration.
 func FuzzPlanMedia(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, w, h, dw, dh, rotation int, sar, fps, duration float64, audioChannels int) {
-		m := Media{Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: duration}
+		m := probe.Media{Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: duration}
 		if audioChannels > 0 {
-			m.Audio = &AudioInfo{Stream: 1, Codec: "aac", Channels: audioChannels, SampleRate: "48000"}
+			m.Audio = &probe.AudioInfo{Stream: 1, Codec: "aac", Channels: audioChannels, SampleRate: "48000"}
 		}
 		switch kind % 3 {
 		case 0:
 			m.Kind = message.KindVideo
-			m.Video = &VideoInfo{Stream: 0, Codec: "h264", Width: w, Height: h, DisplayWidth: dw, DisplayHeight: dh,
+			m.Video = &probe.VideoInfo{Stream: 0, Codec: "h264", Width: w, Height: h, DisplayWidth: dw, DisplayHeight: dh,
 				Rotation: rotation, SAR: sar, FrameRate: fps, PixFmt: "yuv420p"}
 		case 1:
 			if m.Audio == nil {
@@ -58,7 +59,7 @@ func FuzzPlanMedia(f *testing.F) {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-func checkMedia(t *testing.T, m Media) {
+func checkMedia(t *testing.T, m probe.Media) {
 	t.Helper()
 	if !finite(m.Duration) || m.Duration < 0 {
 		t.Fatalf("duration %v", m.Duration)
@@ -92,7 +93,7 @@ func checkMedia(t *testing.T, m Media) {
 
 // checkPlan: a refusal is an InputError (a plain error would be retried as if the machine were at
 // fault), and a plan only asks ffmpeg for what it can do.
-func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
+func checkPlan(t *testing.T, m probe.Media, plan *Plan, err error) {
 	t.Helper()
 	if err != nil {
 		var ie *InputError
@@ -187,15 +188,15 @@ func TestWriteProbeFuzzSeeds(t *testing.T) {
 	}
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe"}, Parts{}, nil)
 	for _, f := range files {
-		out, err := p.run.Output(context.Background(), "ffprobe", []string{"-v", "error", "-show_format", "-show_streams", "-of", "json", inputURL(f)})
+		out, err := p.run.Output(context.Background(), "ffprobe", []string{"-v", "error", "-show_format", "-show_streams", "-of", "json", probe.InputURL(f)})
 		if err != nil || len(out) > 64<<10 {
 			continue // ffprobe cannot read it, or the seed would slow the fuzzer down (301 streams)
 		}
 		name := strings.ReplaceAll(filepath.Base(f), ".", "_")
 		testenv.Must(t, os.WriteFile(filepath.Join(probeDir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", out), 0o644))
-		pr, err := ParseProbe(out)
+		pr, err := probe.ParseProbe(out)
 		testenv.Must(t, err)
-		m := Classify(pr)
+		m := probe.Classify(pr)
 		if m.Video == nil {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -66,8 +67,8 @@ func TestGoldenPlansAndCommands(t *testing.T) {
 			t.Parallel()
 			j := analysed(t, p, testenv.Corpus(t, f))
 			b, err := json.MarshalIndent(struct {
-				Media *Media `json:"media"`
-				Plan  *Plan  `json:"plan"`
+				Media *probe.Media `json:"media"`
+				Plan  *Plan        `json:"plan"`
 			}{j.res.Media, j.res.Plan}, "", "  ")
 			testenv.Must(t, err)
 			base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))

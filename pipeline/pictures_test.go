@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // TestInterlacedIsDeinterlaced: a truly interlaced clip is measured so by idet and goes through bwdif
@@ -22,7 +23,7 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 		if f.Name == "rendition/480p" {
 			out, err := exec.Command("ffmpeg", "-hide_banner", "-nostats", "-i", f.Path, "-vf", "idet", "-f", "null", "-").CombinedOutput()
 			testenv.Must(t, err)
-			il, err := parseIdet(string(out))
+			il, err := probe.ParseIdet(string(out))
 			testenv.Must(t, err)
 			if il.Verdict != "progressive" {
 				t.Errorf("the rendition still looks interlaced: %+v", il)
@@ -61,7 +62,7 @@ func TestPosterAvoidsBlackAndBlur(t *testing.T) {
 		"-c:v", "libx264", "-pix_fmt", "yuv420p")
 	res := process(t, src)
 	c := res.Finish
-	at := float64(c.PosterFrame) / parseRatio(res.Plan.Video.FrameRate)
+	at := float64(c.PosterFrame) / probe.ParseRatio(res.Plan.Video.FrameRate)
 	if at < 5 {
 		t.Errorf("poster at %.2f s (scores %v); the sharp part starts at 5 s", at, c.PosterScores)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
@@ -113,7 +114,7 @@ type Part struct {
 // Result is everything a job produced.
 type Result struct {
 	Kind     message.Kind
-	Media    *Media
+	Media    *probe.Media
 	Plan     *Plan
 	Finish   *FinishResult // what the finishing step chose (videos only)
 	Files    []File
@@ -194,22 +195,22 @@ func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
 
 // probe reads the container and refuses, before any decoding, what the gate does not let through.
 func (p *Pipeline) probe(ctx context.Context, j *job) error {
-	pr, err := p.Probe(ctx, j.in.Path)
+	pr, err := p.ffprobe().Upload(ctx, j.in.Path)
 	if err != nil {
 		var ee *run.ExecError
 		if errors.As(err, &ee) && ctx.Err() == nil && ee.Signal == "" {
-			return probeError(ee.Tail)
+			return probe.Refusal(ee.Tail)
 		}
 		return err
 	}
-	m := Classify(pr)
+	m := probe.Classify(pr)
 	if m.Kind == "" {
 		return Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
-	if err := p.cfg.checkLimits(&m); err != nil {
+	if err := p.cfg.limits().Check(&m); err != nil {
 		return err
 	}
-	if err := InviteLimit(m.Duration, j.in.MaxSeconds); err != nil {
+	if err := probe.InviteLimit(m.Duration, j.in.MaxSeconds); err != nil {
 		return err
 	}
 	j.res.Media, j.res.Kind = &m, m.Kind
@@ -220,7 +221,7 @@ func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
 	if err := classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media)); err != nil {
 		return err
 	}
-	return InviteLimit(j.res.Media.Duration, j.in.MaxSeconds) // a browser's WebM says its length only now
+	return probe.InviteLimit(j.res.Media.Duration, j.in.MaxSeconds) // a browser's WebM says its length only now
 }
 
 func (p *Pipeline) plan(_ context.Context, j *job) error {
@@ -232,6 +233,9 @@ func (p *Pipeline) plan(_ context.Context, j *job) error {
 	j.res.Warnings = append(j.res.Warnings, plan.Warnings...)
 	return nil
 }
+
+// ffprobe is the job's ffprobe, with the pipeline's runner.
+func (p *Pipeline) ffprobe() probe.FFprobe { return probe.FFprobe{Run: p.run, Bin: p.cfg.FFprobe} }
 
 func (p *Pipeline) settings() encodeSettings {
 	return encodeSettings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
@@ -283,9 +287,9 @@ func classifyFFmpeg(ctx context.Context, err error) error {
 		return err
 	}
 	if ee.Code == 69 {
-		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + cleanTail(ee.Tail) + ")"}
+		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + probe.CleanTail(ee.Tail) + ")"}
 	}
-	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + cleanTail(ee.Tail) + ")"}
+	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + probe.CleanTail(ee.Tail) + ")"}
 }
 
 func isResourceTrouble(tail string) bool {

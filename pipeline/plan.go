@@ -8,6 +8,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // Plan is what a job will produce from its input, and why. It is built from the probe and the analysis
@@ -60,7 +61,7 @@ const (
 
 // PlanMedia builds the plan for a probed and analysed video or audio file, with what the subject
 // analysis and the message's campaign add (x may be empty: centred crops, no branding).
-func PlanMedia(m Media, x Extras) (*Plan, error) {
+func PlanMedia(m probe.Media, x Extras) (*Plan, error) {
 	var p *Plan
 	switch m.Kind {
 	case message.KindVideo:
@@ -88,8 +89,8 @@ func (pl planner) warn(format string, a ...any) {
 }
 
 // loudness plans both targets for the audio (or the silent track) of m.
-func (pl planner) loudness(m Media) (rend, social AudioChain) {
-	var l *Loudness
+func (pl planner) loudness(m probe.Media) (rend, social AudioChain) {
+	var l *probe.Loudness
 	if m.Audio != nil {
 		l = m.Audio.Loudness
 	}
@@ -101,7 +102,7 @@ func (pl planner) loudness(m Media) (rend, social AudioChain) {
 	case l == nil:
 		pl.why("audio loudness was not measured: left as it is")
 	case rend.Silent:
-		pl.why("audio is silence or room tone (%.1f LUFS, below %.0f): left as it is, not amplified into noise", l.Integrated, silenceBelow)
+		pl.why("audio is silence or room tone (%.1f LUFS, below %.0f): left as it is, not amplified into noise", l.Integrated, probe.SilenceBelow)
 		pl.warn("the sound is nearly silent (%.1f LUFS): it was left as it is rather than amplified", l.Integrated)
 	default:
 		pl.why("audio measured at %.1f LUFS, true peak %.1f dBTP: %+.1f dB to %.0f LUFS for renditions, %+.1f dB to %.0f LUFS for social outputs%s",

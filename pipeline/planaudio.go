@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // AudioPlan is an audio-only message (a voice note, a song): one ffmpeg pass writes the normalised audio
@@ -31,14 +32,14 @@ type Audiogram struct {
 
 const audiogramFPS = 30
 
-func planAudio(m Media, x Extras) *Plan {
+func planAudio(m probe.Media, x Extras) *Plan {
 	p := &Plan{Kind: message.KindAudio}
 	pl := planner{p}
 	a := m.Audio
 	ap := &AudioPlan{AudioStream: a.Stream, Cover: -1, Duration: m.Duration, FrameRate: audiogramFPS}
 	ap.Frames = max(1, int(m.Duration*audiogramFPS+0.5))
 	p.Audio = ap
-	pl.why("audio only (stream %d, %s, %d channels, %s long): normalised audio and two audiogram videos", a.Stream, a.Codec, a.Channels, clock(m.Duration))
+	pl.why("audio only (stream %d, %s, %d channels, %s long): normalised audio and two audiogram videos", a.Stream, a.Codec, a.Channels, probe.Clock(m.Duration))
 	ap.Rendition, ap.Social = pl.loudness(m)
 	if m.Cover != nil {
 		ap.Cover = m.Cover.Stream

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -23,14 +24,14 @@ func faceTrack(a, b reframe.Box) *reframe.Track {
 // encode when the crop is a still fill of the whole picture; a fit, a moving camera or a campaign drawn
 // on the crops makes it an encode of its own.
 func TestCrop9x16SharesTheRenditionOnlyWhenIdentical(t *testing.T) {
-	portrait := func(w, h int) Media {
-		return Media{Kind: message.KindVideo, Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 2, Video: &VideoInfo{
+	portrait := func(w, h int) probe.Media {
+		return probe.Media{Kind: message.KindVideo, Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 2, Video: &probe.VideoInfo{
 			Codec: "h264", Width: w, Height: h, DisplayWidth: w, DisplayHeight: h, SAR: 1, FrameRate: 30, PixFmt: "yuv420p"}}
 	}
 	small := reframe.Box{X0: 0.4, Y0: 0.3, X1: 0.6, Y1: 0.42}
 	for _, c := range []struct {
 		name   string
-		m      Media
+		m      probe.Media
 		x      Extras
 		shared bool
 		mode   reframe.Mode

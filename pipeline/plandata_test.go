@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // The plan is the whole truth: with the probe, the stored plan (its JSON, as the manifest keeps it)
@@ -107,8 +108,8 @@ func TestGoldenStoredPlansRebuildCommands(t *testing.T) {
 			raw, err := os.ReadFile(path)
 			testenv.Must(t, err)
 			var s struct {
-				Media *Media `json:"media"`
-				Plan  *Plan  `json:"plan"`
+				Media *probe.Media `json:"media"`
+				Plan  *Plan        `json:"plan"`
 			}
 			dec := json.NewDecoder(strings.NewReader(string(raw)))
 			dec.DisallowUnknownFields() // a field the plan no longer has would be read as nothing
@@ -184,8 +185,8 @@ func TestGoldenBrandedVideo(t *testing.T) {
 		t.Fatalf("the plan's branding: %+v", vp.Brand)
 	}
 	b, err := json.MarshalIndent(struct {
-		Media *Media `json:"media"`
-		Plan  *Plan  `json:"plan"`
+		Media *probe.Media `json:"media"`
+		Plan  *Plan        `json:"plan"`
 	}{j.res.Media, j.res.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "iphone4s_h264_rotated_campaign_captions.plan.json", append(b, '\n'))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -132,18 +133,18 @@ type PlannedOutput struct {
 	Mode   string `json:"mode,omitempty"`
 }
 
-func planVideo(m Media, x Extras) (*Plan, error) {
+func planVideo(m probe.Media, x Extras) (*Plan, error) {
 	v := m.Video
 	disp := Size{W: v.DisplayWidth, H: v.DisplayHeight}
-	if disp.W < minVideoSide || disp.H < minVideoSide {
-		return nil, Reject("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, minVideoSide, minVideoSide)
+	if disp.W < probe.MinVideoSide || disp.H < probe.MinVideoSide {
+		return nil, Reject("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, probe.MinVideoSide, probe.MinVideoSide)
 	}
 	p := &Plan{Kind: message.KindVideo}
 	pl := planner{p}
 	vp := &VideoPlan{VideoStream: v.Stream, AudioStream: -1, Duration: m.Duration}
 	p.Video = vp
 
-	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, clock(m.Duration), m.DurationFrom)
+	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, probe.Clock(m.Duration), m.DurationFrom)
 	for _, e := range m.EmptyVideos {
 		pl.why("video stream %d (%s %dx%d) holds no frame (an empty track): not used", e.Stream, e.Codec, e.Width, e.Height)
 	}
@@ -164,7 +165,7 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	case v.VFR:
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
 	}
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	// Frames are counted on the video's own length: the sound may run on after the picture stops.
 	videoSeconds := m.Duration
 	if v.Duration > 0 {
@@ -190,7 +191,7 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 // cut and no player shows a black screen under the sound: a picture that stops early holds its last
 // frame until the sound ends (tpad clones it), a sound that stops early is padded with silence. A
 // difference of up to one frame (an AAC encoder's priming) is left as it is.
-func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) {
+func planLength(pl planner, vp *VideoPlan, m probe.Media, videoSeconds, rate float64) {
 	if m.Audio == nil {
 		return // the silent track is made as long as the video
 	}
@@ -212,7 +213,7 @@ func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) 
 
 // planInterlace deinterlaces only what idet found interlaced: a field-order flag alone is not enough
 // (Panasonic's AVCHD says "top field first" over progressive frames).
-func planInterlace(pl planner, vp *VideoPlan, v *VideoInfo) {
+func planInterlace(pl planner, vp *VideoPlan, v *probe.VideoInfo) {
 	il := v.Interlace
 	switch {
 	case il == nil:
@@ -226,7 +227,7 @@ func planInterlace(pl planner, vp *VideoPlan, v *VideoInfo) {
 }
 
 // planColour decides how the source's colours reach SDR BT.709.
-func planColour(pl planner, vp *VideoPlan, v *VideoInfo) {
+func planColour(pl planner, vp *VideoPlan, v *probe.VideoInfo) {
 	if v.HDR != "" {
 		tin := map[string]string{"pq": "smpte2084", "hlg": "arib-std-b67"}[v.HDR]
 		rng := "limited"
@@ -291,7 +292,7 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	}
 
 	planCrops(pl, vp, disp, x)
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	for i := range vp.Encodes {
 		e := &vp.Encodes[i]
 		// Renditions stream: about 0.1 bit per pixel at the output rate, and never below 500 kb/s. Social

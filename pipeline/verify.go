@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"golang.org/x/image/webp"
 	"golang.org/x/sync/errgroup"
 )
@@ -52,11 +53,11 @@ func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) er
 		f.Width, f.Height = c.Width, c.Height
 		return nil
 	}
-	pr, err := p.ProbeOutput(ctx, f.Path)
+	pr, err := p.ffprobe().Own(ctx, f.Path)
 	if err != nil {
 		return fmt.Errorf("output %s: %w", f.Name, err)
 	}
-	m := Classify(pr)
+	m := probe.Classify(pr)
 	if m.Video != nil {
 		f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
 	}
