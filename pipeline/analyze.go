@@ -2,10 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/probe"
@@ -112,33 +109,7 @@ func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int,
 	if duration > 0 && duration < probe.MeasureSeconds {
 		loops = int(math.Ceil(probe.MeasureSeconds / duration))
 	}
-	// Each ebur128 is named (ebur128@m0, ...) so that its summary can be told from the others'.
-	var g strings.Builder
-	fmt.Fprintf(&g, "[0:%d]%s", stream, chain(audioPrep()))
-	if len(chains) > 1 {
-		fmt.Fprintf(&g, ",asplit=%d", len(chains))
-		for i := range chains {
-			fmt.Fprintf(&g, "[b%d]", i)
-		}
-	}
-	for i, c := range chains {
-		if len(chains) > 1 {
-			fmt.Fprintf(&g, ";[b%d]", i)
-		} else {
-			g.WriteString(",")
-		}
-		fs := append(c.filters(), filt{probe.R128Label(i), "peak=true:framelog=verbose"})
-		fmt.Fprintf(&g, "%s[o%d]", chain(fs), i)
-	}
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
-	args = append(args, probe.SourceArgs()...)
-	if loops > 1 {
-		args = append(args, "-stream_loop", strconv.Itoa(loops-1))
-	}
-	args = append(args, "-i", probe.InputURL(path), "-filter_complex", g.String())
-	for i := range chains {
-		args = append(args, "-map", fmt.Sprintf("[o%d]", i), "-f", "null", "-")
-	}
+	args := measureCommand(path, stream, loops, chains)
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)
 	if err != nil {
 		return nil, err
@@ -148,9 +119,7 @@ func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int,
 
 // detectInterlace runs idet over the first 10 seconds of the video stream.
 func (p *Pipeline) detectInterlace(ctx context.Context, path string, stream int) (*probe.Interlace, error) {
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
-	args = append(args, probe.SourceArgs()...)
-	args = append(args, "-t", "10", "-i", probe.InputURL(path), "-map", "0:"+strconv.Itoa(stream), "-vf", "idet", "-f", "null", "-")
+	args := idetCommand(path, stream)
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)
 	if err != nil {
 		return nil, err

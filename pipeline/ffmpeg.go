@@ -8,6 +8,7 @@ import (
 
 	"github.com/quinte-media/quinte/pipeline/probe"
 	ffmpeg "github.com/u2takey/ffmpeg-go"
+	"slices"
 )
 
 // globalArgs come before everything else on every ffmpeg command line: no prompts, no banner, only
@@ -25,6 +26,36 @@ var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error",
 // share of the cores (one job per two, DefaultConcurrency) gives. The subject analysis's decode
 // takes it too (reframe).
 const filterThreads = 2
+
+// analysisArgs come first on the command line of an analysis pass: its filters report on stderr at
+// the info level, and it writes nothing but progress.
+var analysisArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
+
+// measureCommand is the loudness measuring pass: ebur128 over the audio stream after each of chains
+// (its gain and limiter), all from one decode of the audio (asplit gives each chain its branch), the
+// input looped loops times. Each ebur128 is named (probe.R128Label) so that its summary can be told
+// from the others'.
+func measureCommand(path string, stream, loops int, chains []AudioChain) []string {
+	var kw ffmpeg.KwArgs
+	if loops > 1 {
+		kw = ffmpeg.KwArgs{"stream_loop": strconv.Itoa(loops - 1)}
+	}
+	src := sourceInput(path, kw)
+	audio := splitN(apply(src.Get(strconv.Itoa(stream)), audioPrep()...), len(chains), true)
+	var outs []*ffmpeg.Stream
+	for i, c := range chains {
+		m := apply(audio[i], append(c.filters(), filt{probe.R128Label(i), "peak=true:framelog=verbose"})...)
+		outs = append(outs, m.Output("-", ffmpeg.KwArgs{"f": "null"}))
+	}
+	return append(slices.Clone(analysisArgs), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+}
+
+// idetCommand is the interlace detection pass: idet over the first 10 seconds of the video stream.
+func idetCommand(path string, stream int) []string {
+	src := sourceInput(path, ffmpeg.KwArgs{"t": "10"})
+	out := apply(src.Get(strconv.Itoa(stream)), filt{"idet", ""}).Output("-", ffmpeg.KwArgs{"f": "null"})
+	return append(slices.Clone(analysisArgs), out.GetArgs()...)
+}
 
 // sourceInput is an untrusted upload opened with the input gate's allowlists.
 func sourceInput(path string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
