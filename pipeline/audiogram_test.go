@@ -110,24 +110,21 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\nGrazie a tutta la crew\n"), 0o644))
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
-	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "audio/opus_stereo.opus"), Kind: message.KindAudio, WorkDir: dir,
-		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
-	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.plan} {
-		testenv.Must(t, step(context.Background(), j))
-	}
+	j := planned(t, p, Input{ID: "golden", Path: testenv.Corpus(t, "audio/opus_stereo.opus"), Kind: message.KindAudio, WorkDir: dir,
+		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt})
 	b, err := json.MarshalIndent(struct {
 		Media *probe.Media `json:"media"`
 		Plan  *Plan        `json:"plan"`
-	}{j.res.Media, j.res.Plan}, "", "  ")
+	}{j.Media, j.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "opus_stereo_campaign_captions.plan.json", append(b, '\n'))
-	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	argv, files := goldenArgv(t, j.Plan, t.TempDir())
 	golden(t, "opus_stereo_campaign_captions.argv.txt", []byte(argv))
 	golden(t, "opus_stereo_campaign_captions_9x16.ass", []byte(files["brand_audiogram_9x16.ass"]))
 	if !strings.Contains(argv, "ass=filename=/job/brand_audiogram_9x16.ass") {
 		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", argv)
 	}
-	rebuildsFromJSON(t, j.res.Plan)
+	rebuildsFromJSON(t, j.Plan)
 }
 
 // A character no installed font has (an emoji newer than Symbola) is left out of the lower-third and
@@ -136,16 +133,16 @@ func TestCharactersWithoutAFontAreLeftOut(t *testing.T) {
 	dir := t.TempDir()
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\ngrazie 🥹\nà tutti\n"), 0o644))
-	j := &job{in: Input{ID: "fonts", Kind: message.KindAudio, WorkDir: dir, Artist: "Ada 🥹 Lovelace", Campaign: "example", Captions: srt}, res: &Result{}}
-	testenv.Must(t, testPipeline().branding(context.Background(), j))
-	b := j.extra.Brand
+	var warn []string
+	b, err := testPipeline().branding(Input{ID: "fonts", Kind: message.KindAudio, WorkDir: dir, Artist: "Ada 🥹 Lovelace", Campaign: "example", Captions: srt}, &warn)
+	testenv.Must(t, err)
 	if b.Name != "Ada Lovelace" {
 		t.Errorf("name drawn %q", b.Name)
 	}
 	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
 		t.Errorf("captions drawn %+v, published %+v", got, b.Cues)
 	}
-	w := strings.Join(j.res.Warnings, "\n")
+	w := strings.Join(warn, "\n")
 	if !strings.Contains(w, "the artist's name: no installed font draws 🥹 (U+1F979)") || !strings.Contains(w, "the captions: no installed font draws 🥹 (U+1F979)") {
 		t.Errorf("warnings:\n%s", w)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // Extras is what planning takes besides the probe and the analysis: where the subject is, and what the
@@ -99,17 +100,16 @@ const captionName = "caption/vtt"
 
 // branding reads what the message asks of its social outputs before anything is decoded: a campaign
 // that does not exist or captions that do not parse fail the message at once.
-func (p *Pipeline) branding(_ context.Context, j *job) error {
-	in := j.in
+func (p *Pipeline) branding(in Input, warn *[]string) (*Branding, error) {
 	if in.Campaign == "" && in.Captions == "" {
-		return nil
+		return nil, nil
 	}
 	// Without a campaign, captions take the default style and no lower-third is drawn.
 	b := &Branding{Campaign: in.Campaign, Style: brand.DefaultConfig()}
 	if in.Campaign != "" {
 		style, ok := p.campaigns.Get(in.Campaign)
 		if !ok {
-			return Reject("unknown_campaign", "the campaign %q does not exist (campaigns: %s): upload again without it or with one of those", in.Campaign, listOrNone(p.campaigns.Names()))
+			return nil, Reject("unknown_campaign", "the campaign %q does not exist (campaigns: %s): upload again without it or with one of those", in.Campaign, listOrNone(p.campaigns.Names()))
 		}
 		b.Style = style
 		if t := brand.NewTexts(in.Artist, style); style.Enabled {
@@ -119,27 +119,26 @@ func (p *Pipeline) branding(_ context.Context, j *job) error {
 	if in.Captions != "" {
 		raw, err := os.ReadFile(in.Captions)
 		if err != nil {
-			return fmt.Errorf("captions: %w", err)
+			return nil, fmt.Errorf("captions: %w", err)
 		}
 		cues, err := brand.ParseCaptions(raw)
 		if err != nil {
-			return &InputError{Code: "bad_captions", Message: "the captions file cannot be used", Err: err}
+			return nil, &InputError{Code: "bad_captions", Message: "the captions file cannot be used", Err: err}
 		}
 		b.Cues, b.Captions = cues, len(cues)
 	}
-	if err := b.fitFonts(j); err != nil {
-		return err
+	if err := b.fitFonts(warn); err != nil {
+		return nil, err
 	}
-	j.extra.Brand = b
 	if in.Kind == message.KindImage && b.overlays() {
-		j.res.Warnings = append(j.res.Warnings, "the campaign's lower-third and captions are drawn on video crops and audiograms only: the photo's crops have none")
+		*warn = append(*warn, "the campaign's lower-third and captions are drawn on video crops and audiograms only: the photo's crops have none")
 	}
-	return nil
+	return b, nil
 }
 
 // fitFonts leaves out of the texts to draw the characters that no installed font has (an emoji newer
 // than the fonts, a private-use character), with a warning: libass would draw each as a box.
-func (b *Branding) fitFonts(j *job) error {
+func (b *Branding) fitFonts(warn *[]string) error {
 	if b.Name == "" && b.Line == "" && len(b.Cues) == 0 {
 		return nil
 	}
@@ -150,7 +149,7 @@ func (b *Branding) fitFonts(j *job) error {
 	fit := func(what, where, s string) string {
 		kept, missing := cov.Drawable(s)
 		if len(missing) > 0 {
-			j.res.Warnings = append(j.res.Warnings, fmt.Sprintf("%s: no installed font draws %s: left out of the %s", what, brand.DescribeRunes(missing), where))
+			*warn = append(*warn, fmt.Sprintf("%s: no installed font draws %s: left out of the %s", what, brand.DescribeRunes(missing), where))
 		}
 		return kept
 	}
@@ -187,31 +186,32 @@ func listOrNone(names []string) string {
 }
 
 // subjectStep finds where the subject is over the whole video (a second, low-resolution decode with
-// face search), so that the main pass can follow it. It cannot fail a message: without a track the
-// crops are centred, and the plan says why.
-func (p *Pipeline) subjectStep(ctx context.Context, j *job) error {
-	m := j.res.Media
+// face search), so that the main pass can follow it, and gives what planning takes besides the
+// analysed probe. It fails only when the job is cancelled: without a track the crops are centred, and the plan says
+// why.
+func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *Branding, progress *run.Progress) (Extras, error) {
+	x := Extras{Brand: b}
 	if m.Kind != message.KindVideo || m.Video == nil {
-		return nil
+		return x, nil
 	}
 	if p.subjects == nil {
-		j.extra.Untracked = "no subject analysis on this worker"
-		return nil
+		x.Untracked = "no subject analysis on this worker"
+		return x, nil
 	}
 	v := m.Video
 	tr, err := p.subjects.Analyze(ctx, reframe.Input{
-		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: j.in.Path, VideoStream: v.Stream,
-		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: j.in.WorkDir, Stall: p.cfg.StallTimeout,
-		Progress: j.progress.Done,
+		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
+		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
+		Progress: progress.Done,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return x, ctx.Err()
 		}
-		p.logger(ctx, j.in.ID).WarnContext(ctx, "subject analysis failed; the social crops are centred", "err", err)
-		j.extra.Untracked = "the subject analysis failed (" + probe.CleanTail(err.Error()) + ")"
-		return nil
+		p.logger(ctx, in.ID).WarnContext(ctx, "subject analysis failed; the social crops are centred", "err", err)
+		x.Untracked = "the subject analysis failed (" + probe.CleanTail(err.Error()) + ")"
+		return x, nil
 	}
-	j.extra.Track = tr
-	return nil
+	x.Track = tr
+	return x, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
@@ -169,48 +170,56 @@ type FinishResult struct {
 	PreviewStart float64   `json:"preview_start"`
 }
 
-// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and lists the
-// job's files.
-func (p *Pipeline) finish(ctx context.Context, j *job) error {
-	plan, dir := j.res.Plan, j.in.WorkDir
-	if err := writeCaptions(j.extra.Brand, dir); err != nil {
-		return err
+// finished is what the finishing step gives: what it chose (videos only), the job's files, and what
+// the people downloading them should know.
+type finished struct {
+	choice   *FinishResult
+	files    []File
+	warnings []string
+}
+
+// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and the
+// captions, and lists the job's files.
+func (p *Pipeline) finish(ctx context.Context, in Input, plan *Plan, b *Branding, progress *run.Progress) (finished, error) {
+	dir := in.WorkDir
+	if err := writeCaptions(b, dir); err != nil {
+		return finished{}, err
 	}
 	if plan.Audio != nil {
-		j.res.Files = plannedFiles(plan.Audio.Outputs, dir)
-		return nil
+		return finished{files: plannedFiles(plan.Audio.Outputs, dir)}, nil
 	}
 	vp := plan.Video
 	stats, err := readGrey(jobFile(dir, greyFile), vp.Grey)
 	if err != nil {
-		return err
+		return finished{}, err
 	}
+	var done finished
 	choice := pickPoster(stats, vp.Poster.Candidates)
 	if choice.Dark {
-		j.res.Warnings = append(j.res.Warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
+		done.warnings = append(done.warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
 	}
 	rate := probe.ParseRatio(vp.FrameRate)
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
-	j.res.Finish = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
+	done.choice = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	run := p.run.Measured(j.progress.Meter("", vp.Duration))
+	run := p.run.Measured(progress.Meter("", vp.Duration))
 	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
-		return err // the inputs are quinte's own files: a failure here is not the upload's fault
+		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
 	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
-		return err
+		return finished{}, err
 	}
-	j.res.Files = plannedFiles(vp.Outputs, dir)
-	for i := range j.res.Files {
-		f := &j.res.Files[i]
+	done.files = plannedFiles(vp.Outputs, dir)
+	for i := range done.files {
+		f := &done.files[i]
 		if f.Role == message.RoleHLS {
 			f.Path = filepath.Join(dir, hlsDir, "master.m3u8")
 			if f.Parts, err = hlsParts(dir); err != nil {
-				return err
+				return finished{}, err
 			}
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.

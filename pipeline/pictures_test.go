@@ -41,16 +41,16 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 	avi := lavfi(t, "unflagged.avi", "-f", "lavfi", "-i", "testsrc2=s=720x576:r=25:d=2,tinterlace=mode=interleave_top,setfield=tff",
 		"-c:v", "mpeg4", "-flags", "+ildct+ilme", "-q:v", "3")
 	u := analysed(t, testPipeline(), avi)
-	if u.res.Media.Video.FieldOrder != "" && u.res.Media.Video.FieldOrder != "unknown" {
-		t.Fatalf("the AVI is flagged %q; this case needs one that is not", u.res.Media.Video.FieldOrder)
+	if u.Media.Video.FieldOrder != "" && u.Media.Video.FieldOrder != "unknown" {
+		t.Fatalf("the AVI is flagged %q; this case needs one that is not", u.Media.Video.FieldOrder)
 	}
-	if il := u.res.Media.Video.Interlace; u.res.Plan.Video.Deinterlace != "tff" || il == nil {
-		t.Errorf("unflagged interlaced AVI: deinterlace %q, idet %+v", u.res.Plan.Video.Deinterlace, il)
+	if il := u.Media.Video.Interlace; u.Plan.Video.Deinterlace != "tff" || il == nil {
+		t.Errorf("unflagged interlaced AVI: deinterlace %q, idet %+v", u.Plan.Video.Deinterlace, il)
 	}
 
 	j := analysed(t, testPipeline(), testenv.Corpus(t, "video/panasonic_avchd_1080_tff.mts"))
-	if il := j.res.Media.Video.Interlace; j.res.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
-		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.res.Plan.Video.Deinterlace, il)
+	if il := j.Media.Video.Interlace; j.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
+		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.Plan.Video.Deinterlace, il)
 	}
 }
 
@@ -165,7 +165,7 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 	src := lavfi(t, "two_videos.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-f", "lavfi", "-i", "testsrc2=s=256x144:r=25:d=2",
 		"-map", "0", "-map", "1", "-c:v", "libx264")
 	j := analysed(t, testPipeline(), src)
-	if v := j.res.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
+	if v := j.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
 		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
 	}
 
@@ -177,8 +177,8 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 	src = lavfi(t, "two_videos_interlaced.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-i", il,
 		"-map", "0", "-map", "1", "-c:v:0", "libx264", "-c:v:1", "copy")
 	j = analysed(t, testPipeline(), src)
-	if v := j.res.Media.Video; v.Stream != 1 || v.Interlace == nil || v.Interlace.Verdict != "tff" || j.res.Plan.Video.Deinterlace != "tff" {
-		t.Errorf("interlaced main video: stream %d, idet %+v, deinterlace %q; want stream 1 measured tff and deinterlaced", v.Stream, v.Interlace, j.res.Plan.Video.Deinterlace)
+	if v := j.Media.Video; v.Stream != 1 || v.Interlace == nil || v.Interlace.Verdict != "tff" || j.Plan.Video.Deinterlace != "tff" {
+		t.Errorf("interlaced main video: stream %d, idet %+v, deinterlace %q; want stream 1 measured tff and deinterlaced", v.Stream, v.Interlace, j.Plan.Video.Deinterlace)
 	}
 }
 

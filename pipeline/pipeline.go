@@ -32,6 +32,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/run"
+	"slices"
 )
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act
@@ -121,53 +122,42 @@ type Result struct {
 	Warnings []string
 }
 
-// job is the state passed from step to step.
-type job struct {
-	in       Input
-	res      *Result
-	extra    Extras        // what the subject analysis and the message's campaign add to the plan
-	progress *run.Progress // how far the job is, for the API (nil: nobody asked)
-}
-
-// step is one stage of a job.
-type step struct {
-	name string
-	run  func(context.Context, *job) error
-}
-
-// Process runs every step of the job in order, checking for cancellation between steps. For video and
-// audio: probe and gate, analyse (cheap passes), plan, the one decoding pass, the finishing pass (from
-// the main pass's files), verify.
+// Process runs the steps of a job in order, each taking what the earlier ones gave (steps.go checks
+// for cancellation between them, names each in the job's progress, and turns a panic into the job's
+// error). A photo is one step in a child process (photostep.go).
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
-	j := &job{in: in, res: &Result{Kind: in.Kind}, progress: run.NewProgress(in.Progress)}
-	var steps []step
+	s := p.start(ctx, in)
+	defer s.stop()
+	res := &Result{Kind: in.Kind}
+	var warn []string
+	brand := step(s, "brand", func(context.Context) (*Branding, error) { return p.branding(in, &warn) })
 	if in.Kind == message.KindImage {
-		steps = []step{{"brand", p.branding}, {"photo", p.photo}}
-	} else {
-		steps = []step{{"brand", p.branding}, {"probe", p.probe}, {"analyze", p.analyzeStep}, {"subjects", p.subjectStep},
-			{"plan", p.plan}, {"encode", p.encode}, {"finish", p.finish}, {"verify", p.verify}}
+		s.do("photo", func(ctx context.Context) error { return p.photo(ctx, &job{in: in, res: res}) })
+		res.Warnings = append(warn, res.Warnings...)
+		return s.result(res)
 	}
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if s.name == "analyze" && j.res.Media != nil {
-			// Once the duration is known, the job gets a deadline that grows with it.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, JobTimeout(j.res.Media.Duration))
-			defer cancel()
-		}
-		start := time.Now()
-		j.progress.Stage(s.name)
-		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
-		}
-		p.logger(ctx, in.ID).DebugContext(ctx, "step done", "step", s.name, "took", time.Since(start))
+
+	// brand → probe → analyze → subjects → plan → encode → finish → verify
+	media := step(s, "probe", func(ctx context.Context) (*probe.Media, error) { return p.probe(ctx, in) })
+	s.deadline(media) // once the duration is known, the job gets a deadline that grows with it
+	s.do("analyze", func(ctx context.Context) error { return p.analyzeStep(ctx, in, media) })
+	extras := step(s, "subjects", func(ctx context.Context) (Extras, error) { return p.subjectStep(ctx, in, media, brand, s.progress) })
+	plan := step(s, "plan", func(context.Context) (*Plan, error) { return PlanMedia(*media, extras) })
+	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, plan, s.progress) })
+	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, plan, brand, s.progress) })
+	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
+
+	if plan != nil {
+		res.Kind, res.Media, res.Plan, res.Finish, res.Files = plan.Kind, media, plan, done.choice, done.files
+		res.Warnings = slices.Concat(warn, plan.Warnings, done.warnings)
 	}
-	if err := uniqueNames(j.res.Files); err != nil {
-		return nil, err // a bug: two outputs would overwrite each other's manifest entry
-	}
-	return j.res, nil
+	return s.result(res)
+}
+
+// job is what the photo step reads and fills.
+type job struct {
+	in  Input
+	res *Result
 }
 
 // logger is the logger of the job ctx belongs to (the worker's, which names its message and task), or
@@ -194,44 +184,34 @@ func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
 }
 
 // probe reads the container and refuses, before any decoding, what the gate does not let through.
-func (p *Pipeline) probe(ctx context.Context, j *job) error {
-	pr, err := p.ffprobe().Upload(ctx, j.in.Path)
+func (p *Pipeline) probe(ctx context.Context, in Input) (*probe.Media, error) {
+	pr, err := p.ffprobe().Upload(ctx, in.Path)
 	if err != nil {
 		var ee *run.ExecError
 		if errors.As(err, &ee) && ctx.Err() == nil && ee.Signal == "" {
-			return probe.Refusal(ee.Tail)
+			return nil, probe.Refusal(ee.Tail)
 		}
-		return err
+		return nil, err
 	}
 	m := probe.Classify(pr)
 	if m.Kind == "" {
-		return Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
+		return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
 	if err := p.cfg.limits().Check(&m); err != nil {
-		return err
+		return nil, err
 	}
-	if err := probe.InviteLimit(m.Duration, j.in.MaxSeconds); err != nil {
-		return err
+	if err := probe.InviteLimit(m.Duration, in.MaxSeconds); err != nil {
+		return nil, err
 	}
-	j.res.Media, j.res.Kind = &m, m.Kind
-	return nil
+	return &m, nil
 }
 
-func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
-	if err := classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media)); err != nil {
+// analyzeStep measures into m what the probe cannot say (analyze.go).
+func (p *Pipeline) analyzeStep(ctx context.Context, in Input, m *probe.Media) error {
+	if err := classifyFFmpeg(ctx, p.analyze(ctx, in.Path, m)); err != nil {
 		return err
 	}
-	return probe.InviteLimit(j.res.Media.Duration, j.in.MaxSeconds) // a browser's WebM says its length only now
-}
-
-func (p *Pipeline) plan(_ context.Context, j *job) error {
-	plan, err := PlanMedia(*j.res.Media, j.extra)
-	if err != nil {
-		return err
-	}
-	j.res.Plan, j.res.Kind = plan, plan.Kind
-	j.res.Warnings = append(j.res.Warnings, plan.Warnings...)
-	return nil
+	return probe.InviteLimit(m.Duration, in.MaxSeconds) // a browser's WebM says its length only now
 }
 
 // ffprobe is the job's ffprobe, with the pipeline's runner.
@@ -242,26 +222,26 @@ func (p *Pipeline) settings() encodeSettings {
 }
 
 // encode is the one pass that decodes the source.
-func (p *Pipeline) encode(ctx context.Context, j *job) error {
+func (p *Pipeline) encode(ctx context.Context, in Input, m *probe.Media, plan *Plan, progress *run.Progress) error {
 	var args []string
 	frames := 0
-	switch plan := j.res.Plan; {
+	switch {
 	case plan.Video != nil:
-		if err := prepareDir(plan.Video, j.in.WorkDir); err != nil {
+		if err := prepareDir(plan.Video, in.WorkDir); err != nil {
 			return err
 		}
 		var err error
-		if args, err = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, p.settings()); err != nil {
+		if args, err = videoCommand(plan.Video, in.Path, in.WorkDir, p.settings()); err != nil {
 			return err
 		}
 		frames = plan.Video.Frames
 	case plan.Audio != nil:
-		if err := writeAudiogramOverlays(plan.Audio, j.in.WorkDir); err != nil {
+		if err := writeAudiogramOverlays(plan.Audio, in.WorkDir); err != nil {
 			return err
 		}
-		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
+		args, frames = audioCommand(plan.Audio, in.Path, in.WorkDir, p.settings()), plan.Audio.Frames
 	}
-	run := p.run.Measured(j.progress.Meter(j.in.Path, j.res.Media.Duration))
+	run := p.run.Measured(progress.Meter(in.Path, m.Duration))
 	errs, err := run.FFmpeg(ctx, p.cfg.FFmpeg, args)
 	if err != nil {
 		return classifyFFmpeg(ctx, err)

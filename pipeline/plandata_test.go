@@ -175,28 +175,25 @@ func TestGoldenBrandedVideo(t *testing.T) {
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:01,400\nΕυχαριστώ, спасибо 🥹\n\n2\n00:00:01,500 --> 00:00:02,800\nشكرا · ありがとう\n"), 0o644))
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
-	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), Kind: message.KindVideo, WorkDir: dir,
-		Artist: "Ελένη 坂本龍一 فيروز Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
-	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.subjectStep, p.plan} {
-		testenv.Must(t, step(context.Background(), j))
-	}
-	vp := j.res.Plan.Video
+	j := planned(t, p, Input{ID: "golden", Path: testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), Kind: message.KindVideo, WorkDir: dir,
+		Artist: "Ελένη 坂本龍一 فيروز Niccolò", Campaign: "example", Captions: srt})
+	vp := j.Plan.Video
 	if vp.Brand == nil || !vp.Brand.lowerThird() || len(vp.Brand.Cues) != 2 || len(vp.Brand.Burned) != 2 {
 		t.Fatalf("the plan's branding: %+v", vp.Brand)
 	}
 	b, err := json.MarshalIndent(struct {
 		Media *probe.Media `json:"media"`
 		Plan  *Plan        `json:"plan"`
-	}{j.res.Media, j.res.Plan}, "", "  ")
+	}{j.Media, j.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "iphone4s_h264_rotated_campaign_captions.plan.json", append(b, '\n'))
-	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	argv, files := goldenArgv(t, j.Plan, t.TempDir())
 	golden(t, "iphone4s_h264_rotated_campaign_captions.argv.txt", []byte(argv))
 	golden(t, "iphone4s_h264_rotated_campaign_captions_9x16.ass", []byte(files["brand_crop_9x16.ass"]))
 	if !strings.Contains(argv, "ass=filename=/job/brand_crop_9x16.ass") {
 		t.Errorf("the 9:16 crop does not draw its overlay:\n%s", argv)
 	}
-	rebuildsFromJSON(t, j.res.Plan)
+	rebuildsFromJSON(t, j.Plan)
 }
 
 // TestPlanIsPlainData: every field of the plan's types is exported and named in JSON, so that nothing
