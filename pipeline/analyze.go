@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"golang.org/x/sync/errgroup"
 )
@@ -78,10 +80,10 @@ func (p *Pipeline) correctLoudness(ctx context.Context, path string, m *probe.Me
 		return nil
 	}
 	l := m.Audio.Loudness
-	var chains []AudioChain
-	for _, target := range []float64{RenditionLUFS, SocialLUFS} {
-		if gain, limit := plainGain(l, target); limit {
-			chains = append(chains, AudioChain{Target: target, Gain: gain, Limit: true})
+	var chains []plan.AudioChain
+	for _, target := range []float64{plan.RenditionLUFS, plan.SocialLUFS} {
+		if gain, limit := plan.PlainGain(l, target); limit {
+			chains = append(chains, plan.AudioChain{Target: target, Gain: gain, Limit: true})
 		}
 	}
 	if len(chains) == 0 {
@@ -101,15 +103,15 @@ func (p *Pipeline) correctLoudness(ctx context.Context, path string, m *probe.Me
 // from one decode of the audio (asplit gives each chain its branch); without chains it measures the
 // audio as it is. A clip shorter than measureSeconds is measured looped, so that R128's 400 ms blocks
 // and its gating have something to work on; the loudness of a loop is the loudness of the clip.
-func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int, duration float64, chains ...AudioChain) ([]*probe.Loudness, error) {
+func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int, duration float64, chains ...plan.AudioChain) ([]*probe.Loudness, error) {
 	if len(chains) == 0 {
-		chains = []AudioChain{{}} // no gain, no limiter
+		chains = []plan.AudioChain{{}} // no gain, no limiter
 	}
 	loops := 1
 	if duration > 0 && duration < probe.MeasureSeconds {
 		loops = int(math.Ceil(probe.MeasureSeconds / duration))
 	}
-	args := measureCommand(path, stream, loops, chains)
+	args := ffcmd.MeasureCommand(path, stream, loops, chains)
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)
 	if err != nil {
 		return nil, err
@@ -119,7 +121,7 @@ func (p *Pipeline) measureLoudness(ctx context.Context, path string, stream int,
 
 // detectInterlace runs idet over the first 10 seconds of the video stream.
 func (p *Pipeline) detectInterlace(ctx context.Context, path string, stream int) (*probe.Interlace, error) {
-	args := idetCommand(path, stream)
+	args := ffcmd.IdetCommand(path, stream)
 	log, err := p.run.Log(ctx, p.cfg.FFmpeg, args, 16<<10)
 	if err != nil {
 		return nil, err

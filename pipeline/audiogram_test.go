@@ -10,6 +10,9 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
@@ -62,7 +65,7 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 				// The waveform reaches into the 9:16's bottom band: the same sound draws the same
 				// waveform, but its thin lines are encoded a little differently when the picture above
 				// changes, so there only a share of edge pixels may differ; below it, none.
-				var g Audiogram
+				var g plan.Audiogram
 				for _, x := range branded.Plan.Audio.Audiograms {
 					if x.Name == name {
 						g = x
@@ -81,7 +84,8 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 					t.Errorf("%s: %.2f%% of the top and %.2f%% of the bottom changed: something is drawn outside the safe zone", name, 100*above, 100*below)
 				}
 				// The captions alone: the band where they sit (below the lower-third) changes too.
-				l := branded.Plan.Audio.Brand.overlay(Size{W: a.Width, H: a.Height}, name == "audiogram/9x16").Layout
+				bb := branded.Plan.Audio.Brand
+				l := brand.LayoutFor(geom.Size{W: a.Width, H: a.Height}, name == "audiogram/9x16", len(bb.Cues) > 0, bb.Style)
 				if c := changed(ga, gb, a.Width, float64(l.CaptionsTop)/float64(a.Height), float64(a.Height-l.BottomSafe)/float64(a.Height)); c < 0.01 {
 					t.Errorf("%s: %.2f%% of the captions' band changed: no captions drawn", name, 100*c)
 				}
@@ -89,7 +93,7 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 			if a, b := pf["rendition/audio"], bf["rendition/audio"]; a.Size != b.Size {
 				t.Errorf("rendition/audio: %d bytes without the campaign, %d with it", a.Size, b.Size)
 			}
-			if vtt, ok := bf[captionName]; !ok || vtt.ContentType != "text/vtt" {
+			if vtt, ok := bf[plan.CaptionName]; !ok || vtt.ContentType != "text/vtt" {
 				t.Errorf("caption/vtt: %+v", vtt)
 			}
 			ap := branded.Plan.Audio
@@ -114,7 +118,7 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt})
 	b, err := json.MarshalIndent(struct {
 		Media *probe.Media `json:"media"`
-		Plan  *Plan        `json:"plan"`
+		Plan  *plan.Plan   `json:"plan"`
 	}{j.Media, j.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "opus_stereo_campaign_captions.plan.json", append(b, '\n'))
@@ -139,7 +143,7 @@ func TestCharactersWithoutAFontAreLeftOut(t *testing.T) {
 	if b.Name != "Ada Lovelace" {
 		t.Errorf("name drawn %q", b.Name)
 	}
-	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
+	if got := b.DrawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
 		t.Errorf("captions drawn %+v, published %+v", got, b.Cues)
 	}
 	w := strings.Join(warn, "\n")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/run"
@@ -15,12 +17,12 @@ import (
 
 // branding reads what the message asks of its social outputs before anything is decoded: a campaign
 // that does not exist or captions that do not parse fail the message at once.
-func (p *Pipeline) branding(in Input, warn *[]string) (*Branding, error) {
+func (p *Pipeline) branding(in Input, warn *[]string) (*plan.Branding, error) {
 	if in.Campaign == "" && in.Captions == "" {
 		return nil, nil
 	}
 	// Without a campaign, captions take the default style and no lower-third is drawn.
-	b := &Branding{Campaign: in.Campaign, Style: brand.DefaultConfig()}
+	b := &plan.Branding{Campaign: in.Campaign, Style: brand.DefaultConfig()}
 	if in.Campaign != "" {
 		style, ok := p.campaigns.Get(in.Campaign)
 		if !ok {
@@ -42,10 +44,10 @@ func (p *Pipeline) branding(in Input, warn *[]string) (*Branding, error) {
 		}
 		b.Cues, b.Captions = cues, len(cues)
 	}
-	if err := b.fitFonts(warn); err != nil {
+	if err := fitFonts(b, warn); err != nil {
 		return nil, err
 	}
-	if in.Kind == message.KindImage && b.overlays() {
+	if in.Kind == message.KindImage && b.Overlays() {
 		*warn = append(*warn, "the campaign's lower-third and captions are drawn on video crops and audiograms only: the photo's crops have none")
 	}
 	return b, nil
@@ -53,7 +55,7 @@ func (p *Pipeline) branding(in Input, warn *[]string) (*Branding, error) {
 
 // fitFonts leaves out of the texts to draw the characters that no installed font has (an emoji newer
 // than the fonts, a private-use character), with a warning: libass would draw each as a box.
-func (b *Branding) fitFonts(warn *[]string) error {
+func fitFonts(b *plan.Branding, warn *[]string) error {
 	if b.Name == "" && b.Line == "" && len(b.Cues) == 0 {
 		return nil
 	}
@@ -104,8 +106,8 @@ func listOrNone(names []string) string {
 // face search), so that the main pass can follow it, and gives what planning takes besides the
 // analysed probe. It fails only when the job is cancelled: without a track the crops are centred, and the plan says
 // why.
-func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *Branding, progress *run.Progress) (Extras, error) {
-	x := Extras{Brand: b}
+func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *plan.Branding, progress *run.Progress) (plan.Extras, error) {
+	x := plan.Extras{Brand: b}
 	if m.Kind != message.KindVideo || m.Video == nil {
 		return x, nil
 	}
@@ -116,7 +118,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b 
 	v := m.Video
 	tr, err := p.subjects.Analyze(ctx, reframe.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
-		Display: Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
+		Display: geom.Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: progress.Done,
 	})
 	if err != nil {

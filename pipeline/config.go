@@ -3,8 +3,9 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"github.com/quinte-media/quinte/pipeline/probe"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // Config tunes the pipeline. The zero value of every limit means its default (see withDefaults), so a

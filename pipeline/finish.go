@@ -10,6 +10,8 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
@@ -30,17 +32,17 @@ import (
 // second time.
 
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
-func writeCaptions(b *Branding, dir string) error {
+func writeCaptions(b *plan.Branding, dir string) error {
 	if b == nil || len(b.Cues) == 0 {
 		return nil
 	}
-	return os.WriteFile(outputFile(dir, captionName, ".vtt"), brand.WebVTT(b.Cues), 0o644)
+	return os.WriteFile(ffcmd.OutputFile(dir, plan.CaptionName, ".vtt"), brand.WebVTT(b.Cues), 0o644)
 }
 
 // storyboardVTT is the WebVTT that maps each stretch of the clip to its tile of the sprite (players such
 // as video.js and Plyr read "sprite.jpg#xywh=x,y,w,h"). The sprite is named relative to the VTT: both are
 // published under messages/{id}/storyboard/.
-func storyboardVTT(sb StoryboardPlan, duration float64) []byte {
+func storyboardVTT(sb plan.StoryboardPlan, duration float64) []byte {
 	var b strings.Builder
 	b.WriteString("WEBVTT\n")
 	for i := 0; i < sb.Count; i++ {
@@ -63,7 +65,7 @@ func vttTime(s float64) string {
 // hlsParts lists the HLS files the finishing pass wrote, other than the master playlist, with their
 // content types.
 func hlsParts(dir string) ([]Part, error) {
-	entries, err := os.ReadDir(jobFile(dir, hlsDir))
+	entries, err := os.ReadDir(ffcmd.JobFile(dir, ffcmd.HLSDir))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func hlsParts(dir string) ([]Part, error) {
 		if ct == "application/octet-stream" {
 			return nil, fmt.Errorf("unexpected HLS file %s", name)
 		}
-		parts = append(parts, Part{Name: hlsDir + "/" + name, Path: filepath.Join(dir, hlsDir, name), ContentType: ct})
+		parts = append(parts, Part{Name: ffcmd.HLSDir + "/" + name, Path: filepath.Join(dir, ffcmd.HLSDir, name), ContentType: ct})
 	}
 	return parts, nil
 }
@@ -101,16 +103,16 @@ type finished struct {
 
 // finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and the
 // captions, and lists the job's files.
-func (p *Pipeline) finish(ctx context.Context, in Input, plan *Plan, b *Branding, progress *run.Progress) (finished, error) {
+func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.Branding, progress *run.Progress) (finished, error) {
 	dir := in.WorkDir
 	if err := writeCaptions(b, dir); err != nil {
 		return finished{}, err
 	}
-	if plan.Audio != nil {
-		return finished{files: plannedFiles(plan.Audio.Outputs, dir)}, nil
+	if pl.Audio != nil {
+		return finished{files: plannedFiles(pl.Audio.Outputs, dir)}, nil
 	}
-	vp := plan.Video
-	stats, err := readGrey(jobFile(dir, greyFile), vp.Grey)
+	vp := pl.Video
+	stats, err := readGrey(ffcmd.JobFile(dir, ffcmd.GreyFile), vp.Grey)
 	if err != nil {
 		return finished{}, err
 	}
@@ -124,17 +126,17 @@ func (p *Pipeline) finish(ctx context.Context, in Input, plan *Plan, b *Branding
 	done.choice = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
 	run := p.run.Measured(progress.Meter("", vp.Duration))
-	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
+	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
 		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
-	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
+	if err := os.WriteFile(ffcmd.OutputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
 		return finished{}, err
 	}
 	done.files = plannedFiles(vp.Outputs, dir)
 	for i := range done.files {
 		f := &done.files[i]
 		if f.Role == message.RoleHLS {
-			f.Path = filepath.Join(dir, hlsDir, "master.m3u8")
+			f.Path = filepath.Join(dir, ffcmd.HLSDir, "master.m3u8")
 			if f.Parts, err = hlsParts(dir); err != nil {
 				return finished{}, err
 			}
@@ -144,12 +146,12 @@ func (p *Pipeline) finish(ctx context.Context, in Input, plan *Plan, b *Branding
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.
-func plannedFiles(outs []PlannedOutput, dir string) []File {
+func plannedFiles(outs []plan.PlannedOutput, dir string) []File {
 	var files []File
 	for _, o := range outs {
 		files = append(files, File{
 			Output: message.Output{Name: o.Name, Role: o.Role, Mode: o.Mode, Width: o.Width, Height: o.Height, ContentType: contentType(o.Format)},
-			Path:   outputFile(dir, o.Name, "."+o.Format), Ext: "." + o.Format,
+			Path:   ffcmd.OutputFile(dir, o.Name, "."+o.Format), Ext: "." + o.Format,
 		})
 	}
 	return files

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
@@ -28,8 +29,8 @@ func FuzzProbe(f *testing.F) {
 		}
 		m := probe.Classify(pr)
 		checkMedia(t, m)
-		plan, err := PlanMedia(m, Extras{})
-		checkPlan(t, m, plan, err)
+		pl, err := plan.New(m, plan.Extras{})
+		checkPlan(t, m, pl, err)
 	})
 }
 
@@ -52,8 +53,8 @@ func FuzzPlanMedia(f *testing.F) {
 			}
 			m.Kind = message.KindAudio
 		}
-		plan, err := PlanMedia(m, Extras{})
-		checkPlan(t, m, plan, err)
+		pl, err := plan.New(m, plan.Extras{})
+		checkPlan(t, m, pl, err)
 	})
 }
 
@@ -93,19 +94,19 @@ func checkMedia(t *testing.T, m probe.Media) {
 
 // checkPlan: a refusal is an InputError (a plain error would be retried as if the machine were at
 // fault), and a plan only asks ffmpeg for what it can do.
-func checkPlan(t *testing.T, m probe.Media, plan *Plan, err error) {
+func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 	t.Helper()
 	if err != nil {
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Code == "" || plan != nil {
-			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no plan", m, plan, err)
+		if !errors.As(err, &ie) || ie.Code == "" || pl != nil {
+			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no pl", m, pl, err)
 		}
 		return
 	}
-	if plan == nil || plan.Kind != m.Kind {
-		t.Fatalf("PlanMedia(%+v) gave plan %+v", m, plan)
+	if pl == nil || pl.Kind != m.Kind {
+		t.Fatalf("PlanMedia(%+v) gave pl %+v", m, pl)
 	}
-	if vp := plan.Video; vp != nil {
+	if vp := pl.Video; vp != nil {
 		if vp.Work.W <= 0 || vp.Work.H <= 0 || vp.Work.W%2 != 0 || vp.Work.H%2 != 0 {
 			t.Fatalf("working picture %dx%d for %+v", vp.Work.W, vp.Work.H, *m.Video)
 		}
@@ -115,7 +116,7 @@ func checkPlan(t *testing.T, m probe.Media, plan *Plan, err error) {
 			d, _ := strconv.ParseFloat(b, 64)
 			rate, err = n/d, nil
 		}
-		if err != nil || !finite(rate) || rate <= 0 || rate > maxOutputFPS+0.5 {
+		if err != nil || !finite(rate) || rate <= 0 || rate > plan.MaxOutputFPS+0.5 {
 			t.Fatalf("output frame rate %q for %v fps", vp.FrameRate, m.Video.FrameRate)
 		}
 		for _, o := range vp.Outputs {
@@ -137,12 +138,12 @@ func checkPlan(t *testing.T, m probe.Media, plan *Plan, err error) {
 			if e.Reframe == "" {
 				continue
 			}
-			c, ok := vp.crop(e.Reframe)
+			c, ok := vp.Crop(e.Reframe)
 			switch {
 			case !ok:
-				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
+				t.Fatalf("encode %v: no crop pl %s", e.Files, e.Reframe)
 			case c.Out.W != e.Width || c.Out.H != e.Height || c.Out.W%2 != 0 || c.Out.H%2 != 0 || c.Out.W < 2 || c.Out.H < 2:
-				t.Fatalf("%s: encode %dx%d, plan %v", c.Name, e.Width, e.Height, c.Out)
+				t.Fatalf("%s: encode %dx%d, pl %v", c.Name, e.Width, e.Height, c.Out)
 			case c.Mode == reframe.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
 				t.Fatalf("%s cuts %v out of %v", c.Name, c.Crop, vp.Work)
 			case c.Mode == reframe.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
@@ -155,8 +156,8 @@ func checkPlan(t *testing.T, m probe.Media, plan *Plan, err error) {
 			}
 		}
 	}
-	if ap := plan.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
-		t.Fatalf("audio plan %+v", ap)
+	if ap := pl.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
+		t.Fatalf("audio pl %+v", ap)
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quinte-media/quinte/internal/testenv"
-	"github.com/quinte-media/quinte/pipeline/probe"
 	"slices"
+
+	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -51,9 +53,9 @@ func planned(t *testing.T, p *Pipeline, in Input) *Result {
 	testenv.Must(t, p.analyzeStep(ctx, in, m))
 	x, err := p.subjectStep(ctx, in, m, b, nil)
 	testenv.Must(t, err)
-	plan, err := PlanMedia(*m, x)
+	pl, err := plan.New(*m, x)
 	testenv.Must(t, err)
-	return &Result{Kind: plan.Kind, Media: m, Plan: plan, Warnings: slices.Concat(warn, plan.Warnings)}
+	return &Result{Kind: pl.Kind, Media: m, Plan: pl, Warnings: slices.Concat(warn, pl.Warnings)}
 }
 
 // goldenFiles are the corpus files whose plan and argv are pinned: one per kind of decision.
@@ -81,7 +83,7 @@ func TestGoldenPlansAndCommands(t *testing.T) {
 			j := analysed(t, p, testenv.Corpus(t, f))
 			b, err := json.MarshalIndent(struct {
 				Media *probe.Media `json:"media"`
-				Plan  *Plan        `json:"plan"`
+				Plan  *plan.Plan   `json:"plan"`
 			}{j.Media, j.Plan}, "", "  ")
 			testenv.Must(t, err)
 			base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))

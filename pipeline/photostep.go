@@ -6,7 +6,9 @@ import (
 	"log/slog"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -24,7 +26,7 @@ func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	}
 	j.res.Kind = message.KindImage
 	j.res.Warnings = append(j.res.Warnings, small...)
-	j.res.Plan = &Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}
+	j.res.Plan = &plan.Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}
 	for _, f := range res.Files {
 		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
 	}
@@ -51,7 +53,7 @@ type subjectFramer struct {
 }
 
 // frame plans the crops of a photo of the given size from small, the photo at the analysis size.
-func (f subjectFramer) frame(ctx context.Context, small image.Image, size Size, aspects []photo.Aspect) ([]photo.Framing, error) {
+func (f subjectFramer) frame(ctx context.Context, small image.Image, size geom.Size, aspects []photo.Aspect) ([]photo.Framing, error) {
 	var tr *reframe.Track
 	note := ""
 	if f.subjects == nil {
@@ -72,7 +74,7 @@ func (f subjectFramer) frame(ctx context.Context, small image.Image, size Size, 
 	var out []photo.Framing
 	for _, p := range reframe.PhotoCrops(tr, size, ra, reframe.DefaultConfig()) {
 		r := p.Rect
-		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
+		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: geom.Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
 			Inner: p.Inner, Out: p.Out, Why: note + p.Why})
 		if p.Small != "" && f.small != nil {
 			*f.small = append(*f.small, p.Small)

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
@@ -30,7 +33,7 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 			}
 		}
 	}
-	args, err := videoCommand(res.Plan.Video, "/s", "/d", encodeSettings{"veryfast", 23})
+	args, err := ffcmd.VideoCommand(res.Plan.Video, "/s", "/d", ffcmd.Settings{Preset: "veryfast", CRF: 23})
 	testenv.Must(t, err)
 	if !strings.Contains(strings.Join(args, " "), "bwdif=mode=send_frame:parity=tff") {
 		t.Error("the command has no bwdif")
@@ -135,7 +138,7 @@ func TestLiveliestWindow(t *testing.T) {
 
 // TestStoryboardVTT covers the clip with consecutive cues pointing into the sprite.
 func TestStoryboardVTT(t *testing.T) {
-	sb := StoryboardPlan{Every: 30, Interval: 1, Count: 3, Cols: 2, Rows: 2, Tile: Size{W: 160, H: 90}}
+	sb := plan.StoryboardPlan{Every: 30, Interval: 1, Count: 3, Cols: 2, Rows: 2, Tile: geom.Size{W: 160, H: 90}}
 	want := "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nsprite.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nsprite.jpg#xywh=160,0,160,90\n\n00:00:02.000 --> 00:00:02.500\nsprite.jpg#xywh=0,90,160,90\n"
 	if got := string(storyboardVTT(sb, 2.5)); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

@@ -1,18 +1,20 @@
-// Package pipeline turns one original into its published outputs. For video and audio:
+// Package pipeline turns one original into its published outputs: Process runs a job's steps in
+// order, each taking what the earlier ones gave. For video and audio:
 //
-//	brand    the message's campaign and captions, checked before anything is decoded (extras.go)
-//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
-//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
+//	brand    the message's campaign and captions, checked before anything is decoded (brandstep.go)
+//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (package probe)
+//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing (analyze.go)
 //	subjects where the artist is over the whole video, for the social crops (package reframe)
-//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest
+//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest (package plan)
 //	encode   the one pass that decodes the source: every encode, crop and still from one ffmpeg
-//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt
-//	verify   every output probed, so the manifest says what was written
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt (finish.go)
+//	verify   every output probed, so the manifest says what was written (verify.go)
 //
-// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo,
-// their crops framed by the same subject analysis.
+// then Publish puts the outputs in S3 with the manifest last. The command lines come from package
+// ffcmd and run through package run. Photos are one decode in package photo, in a child process
+// (photostep.go, photochild.go), their crops framed by the same subject analysis.
 //
-// It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
+// It owns the job's steps and the output keys; it must not know about HTTP or the queue.
 package pipeline
 
 import (
@@ -24,15 +26,18 @@ import (
 	"runtime"
 	"time"
 
+	"slices"
+
 	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/run"
-	"slices"
 )
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act
@@ -116,7 +121,7 @@ type Part struct {
 type Result struct {
 	Kind     message.Kind
 	Media    *probe.Media
-	Plan     *Plan
+	Plan     *plan.Plan
 	Finish   *FinishResult // what the finishing step chose (videos only)
 	Files    []File
 	Warnings []string
@@ -130,7 +135,7 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	defer s.stop()
 	res := &Result{Kind: in.Kind}
 	var warn []string
-	brand := step(s, "brand", func(context.Context) (*Branding, error) { return p.branding(in, &warn) })
+	branding := step(s, "brand", func(context.Context) (*plan.Branding, error) { return p.branding(in, &warn) })
 	if in.Kind == message.KindImage {
 		s.do("photo", func(ctx context.Context) error { return p.photo(ctx, &job{in: in, res: res}) })
 		res.Warnings = append(warn, res.Warnings...)
@@ -141,15 +146,17 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	media := step(s, "probe", func(ctx context.Context) (*probe.Media, error) { return p.probe(ctx, in) })
 	s.deadline(media) // once the duration is known, the job gets a deadline that grows with it
 	s.do("analyze", func(ctx context.Context) error { return p.analyzeStep(ctx, in, media) })
-	extras := step(s, "subjects", func(ctx context.Context) (Extras, error) { return p.subjectStep(ctx, in, media, brand, s.progress) })
-	plan := step(s, "plan", func(context.Context) (*Plan, error) { return PlanMedia(*media, extras) })
-	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, plan, s.progress) })
-	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, plan, brand, s.progress) })
+	extras := step(s, "subjects", func(ctx context.Context) (plan.Extras, error) {
+		return p.subjectStep(ctx, in, media, branding, s.progress)
+	})
+	planned := step(s, "plan", func(context.Context) (*plan.Plan, error) { return plan.New(*media, extras) })
+	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, planned, s.progress) })
+	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, planned, branding, s.progress) })
 	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
 
-	if plan != nil {
-		res.Kind, res.Media, res.Plan, res.Finish, res.Files = plan.Kind, media, plan, done.choice, done.files
-		res.Warnings = slices.Concat(warn, plan.Warnings, done.warnings)
+	if planned != nil {
+		res.Kind, res.Media, res.Plan, res.Finish, res.Files = planned.Kind, media, planned, done.choice, done.files
+		res.Warnings = slices.Concat(warn, planned.Warnings, done.warnings)
 	}
 	return s.result(res)
 }
@@ -217,29 +224,29 @@ func (p *Pipeline) analyzeStep(ctx context.Context, in Input, m *probe.Media) er
 // ffprobe is the job's ffprobe, with the pipeline's runner.
 func (p *Pipeline) ffprobe() probe.FFprobe { return probe.FFprobe{Run: p.run, Bin: p.cfg.FFprobe} }
 
-func (p *Pipeline) settings() encodeSettings {
-	return encodeSettings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
+func (p *Pipeline) settings() ffcmd.Settings {
+	return ffcmd.Settings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
 }
 
 // encode is the one pass that decodes the source.
-func (p *Pipeline) encode(ctx context.Context, in Input, m *probe.Media, plan *Plan, progress *run.Progress) error {
+func (p *Pipeline) encode(ctx context.Context, in Input, m *probe.Media, pl *plan.Plan, progress *run.Progress) error {
 	var args []string
 	frames := 0
 	switch {
-	case plan.Video != nil:
-		if err := prepareDir(plan.Video, in.WorkDir); err != nil {
+	case pl.Video != nil:
+		if err := ffcmd.Prepare(pl.Video, in.WorkDir); err != nil {
 			return err
 		}
 		var err error
-		if args, err = videoCommand(plan.Video, in.Path, in.WorkDir, p.settings()); err != nil {
+		if args, err = ffcmd.VideoCommand(pl.Video, in.Path, in.WorkDir, p.settings()); err != nil {
 			return err
 		}
-		frames = plan.Video.Frames
-	case plan.Audio != nil:
-		if err := writeAudiogramOverlays(plan.Audio, in.WorkDir); err != nil {
+		frames = pl.Video.Frames
+	case pl.Audio != nil:
+		if err := ffcmd.WriteAudiogramOverlays(pl.Audio, in.WorkDir); err != nil {
 			return err
 		}
-		args, frames = audioCommand(plan.Audio, in.Path, in.WorkDir, p.settings()), plan.Audio.Frames
+		args, frames = ffcmd.AudioCommand(pl.Audio, in.Path, in.WorkDir, p.settings()), pl.Audio.Frames
 	}
 	run := p.run.Measured(progress.Meter(in.Path, m.Duration))
 	errs, err := run.FFmpeg(ctx, p.cfg.FFmpeg, args)

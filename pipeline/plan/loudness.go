@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"math"
@@ -17,7 +17,7 @@ const (
 	RenditionLUFS  = -16.0 // renditions and rendition/audio: what streaming players expect
 	SocialLUFS     = -14.0 // crops and audiograms: what social platforms normalise to
 	TruePeakMax    = -1.0  // dBTP, promised on every output
-	limiterCeiling = -2.5  // dBFS at 4× oversampling; AAC encoding adds up to 1.1 dB of overshoot (seen on an MP3 limited by 5 dB)
+	LimiterCeiling = -2.5  // dBFS at 4× oversampling; AAC encoding adds up to 1.1 dB of overshoot (seen on an MP3 limited by 5 dB)
 )
 
 // AudioChain is how one loudness target is reached.
@@ -35,18 +35,18 @@ func planLoudness(l *probe.Loudness, target float64) AudioChain {
 		c.Silent = true
 		return c
 	}
-	c.Gain, c.Limit = plainGain(l, target)
+	c.Gain, c.Limit = PlainGain(l, target)
 	if m, ok := limitedAt(l, c.Gain); ok && c.Limit {
 		c.Gain = round2(c.Gain + target - m)
 	}
 	return c
 }
 
-// plainGain is the gain that reaches target before any correction, and whether peaks then need the
+// PlainGain is the gain that reaches target before any correction, and whether peaks then need the
 // limiter.
-func plainGain(l *probe.Loudness, target float64) (gain float64, limit bool) {
+func PlainGain(l *probe.Loudness, target float64) (gain float64, limit bool) {
 	gain = round2(target - l.Integrated)
-	return gain, l.TruePeak+gain > limiterCeiling
+	return gain, l.TruePeak+gain > LimiterCeiling
 }
 
 // limitedAt is the loudness measured after the limiter at gain, if it was measured.

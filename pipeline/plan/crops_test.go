@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"testing"
@@ -43,12 +43,12 @@ func TestCrop9x16SharesTheRenditionOnlyWhenIdentical(t *testing.T) {
 		{"a 20:9 phone, the face moving down", portrait(1080, 2400), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.2, X1: 0.6, Y1: 0.29}, reframe.Box{X0: 0.4, Y0: 0.5, X1: 0.6, Y1: 0.59})}, false, reframe.Fill},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := PlanMedia(c.m, c.x)
+			p, err := New(c.m, c.x)
 			if err != nil {
 				t.Fatal(err)
 			}
 			vp := p.Video
-			crop, _ := vp.crop("crop/9x16")
+			crop, _ := vp.Crop("crop/9x16")
 			if crop.Mode != c.mode {
 				t.Errorf("9:16 is a %s (%s), want a %s", crop.Mode, crop.Why, c.mode)
 			}

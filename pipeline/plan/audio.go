@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"github.com/quinte-media/quinte/message"
@@ -51,9 +51,9 @@ func planAudio(m probe.Media, x Extras) *Plan {
 		{Name: "audiogram/9x16", Width: 1080, Height: 1920, Art: Rect{X: 90, Y: 300, W: 900, H: 900}, Wave: Rect{X: 60, Y: 1360, W: 960, H: 320}},
 		{Name: "audiogram/1x1", Width: 1080, Height: 1080, Art: Rect{X: 240, Y: 90, W: 600, H: 600}, Wave: Rect{X: 60, Y: 760, W: 960, H: 240}},
 	}
-	if b := x.Brand; b.overlays() {
+	if b := x.Brand; b.Overlays() {
 		ap.Brand = b
-		if b.lowerThird() {
+		if b.LowerThird() {
 			pl.why("campaign %q: a lower-third (%s) on every audiogram, inside the safe zone; not on rendition/audio", b.Campaign, quoteLines(b.Name, b.Line))
 		}
 	} else if b != nil && b.Campaign != "" {

@@ -1,9 +1,11 @@
-package pipeline
+package ffcmd
 
 import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // audioPrep brings any audio to what every output carries: 48 kHz stereo float, measured and processed
@@ -12,14 +14,14 @@ func audioPrep() []filt {
 	return []filt{{"aresample", "48000"}, {"aformat", "sample_fmts=fltp:channel_layouts=stereo"}}
 }
 
-// filters is the gain and limiter of c, after audioPrep.
-func (c AudioChain) filters() []filt {
+// audioFilters is the gain and limiter of c, after audioPrep.
+func audioFilters(c plan.AudioChain) []filt {
 	if c.Silent || c.Gain == 0 && !c.Limit {
 		return nil
 	}
 	fs := []filt{{"volume", strconv.FormatFloat(c.Gain, 'f', 2, 64) + "dB"}}
 	if c.Limit {
-		ceiling := math.Pow(10, limiterCeiling/20)
+		ceiling := math.Pow(10, plan.LimiterCeiling/20)
 		// Limiting at 192 kHz catches the peaks between samples (true peak, as ebur128 measures it).
 		fs = append(fs,
 			filt{"aresample", "192000"},

@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
@@ -137,7 +138,7 @@ func planVideo(m probe.Media, x Extras) (*Plan, error) {
 	v := m.Video
 	disp := Size{W: v.DisplayWidth, H: v.DisplayHeight}
 	if disp.W < probe.MinVideoSide || disp.H < probe.MinVideoSide {
-		return nil, Reject("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, probe.MinVideoSide, probe.MinVideoSide)
+		return nil, reject.New("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, probe.MinVideoSide, probe.MinVideoSide)
 	}
 	p := &Plan{Kind: message.KindVideo}
 	pl := planner{p}
@@ -160,7 +161,7 @@ func planVideo(m probe.Media, x Extras) (*Plan, error) {
 	switch {
 	case every > 1:
 		pl.why("frame rate %.4g: every %s frame kept, %s fps", v.FrameRate, ordinal(every), vp.FrameRate)
-	case v.FrameRate > maxOutputFPS+0.01:
+	case v.FrameRate > MaxOutputFPS+0.01:
 		pl.why("frame rate %.2f capped to %s", v.FrameRate, vp.FrameRate)
 	case v.VFR:
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
@@ -299,7 +300,7 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 		// crops are downloaded and posted (the networks encode them again): uncapped, which also keeps
 		// them deterministic (see videoArgs).
 		if e.Files[0].Role == message.RoleRendition {
-			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, MaxOutputFPS)*0.1/1000))
 		}
 		for _, f := range e.Files {
 			vp.Outputs = append(vp.Outputs, PlannedOutput{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
@@ -352,9 +353,9 @@ func planStills(vp *VideoPlan, rate float64) {
 	for _, p := range []struct {
 		name string
 		size Size
-	}{{posterName, vp.Poster.Full}, {posterSmallName, vp.Poster.Small}} {
+	}{{PosterName, vp.Poster.Full}, {PosterSmallName, vp.Poster.Small}} {
 		add(PlannedOutput{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
-		add(PlannedOutput{Name: p.name + webpAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
+		add(PlannedOutput{Name: p.name + WebPAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
 	}
 	for _, t := range vp.Thumbnails {
 		add(PlannedOutput{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})

@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"github.com/quinte-media/quinte/pipeline/brand"
@@ -29,13 +29,21 @@ type Branding struct {
 	Burned []brand.Cue  `json:"burned,omitempty"` // as drawn: without the characters no installed font has (none: Cues)
 }
 
-// lowerThird reports whether the campaign draws a lower-third.
-func (b *Branding) lowerThird() bool {
+// LowerThird reports whether the campaign draws a lower-third.
+func (b *Branding) LowerThird() bool {
 	return b != nil && b.Style.Enabled && (b.Name != "" || b.Line != "")
 }
 
-// overlays reports whether anything is drawn on the social crops and audiograms.
-func (b *Branding) overlays() bool { return b != nil && (b.lowerThird() || len(b.Cues) > 0) }
+// Overlays reports whether anything is drawn on the social crops and audiograms.
+func (b *Branding) Overlays() bool { return b != nil && (b.LowerThird() || len(b.Cues) > 0) }
 
 // Caption output: the supplied captions as WebVTT.
-const captionName = "caption/vtt"
+const CaptionName = "caption/vtt"
+
+// DrawnCues are the captions as burned in.
+func (b *Branding) DrawnCues() []brand.Cue {
+	if len(b.Burned) > 0 {
+		return b.Burned
+	}
+	return b.Cues
+}
