@@ -99,12 +99,12 @@ func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 	if err != nil {
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.Code == "" || pl != nil {
-			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no pl", m, pl, err)
+			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no plan", m, pl, err)
 		}
 		return
 	}
 	if pl == nil || pl.Kind != m.Kind {
-		t.Fatalf("PlanMedia(%+v) gave pl %+v", m, pl)
+		t.Fatalf("PlanMedia(%+v) gave plan %+v", m, pl)
 	}
 	if vp := pl.Video; vp != nil {
 		if vp.Work.W <= 0 || vp.Work.H <= 0 || vp.Work.W%2 != 0 || vp.Work.H%2 != 0 {
@@ -141,7 +141,7 @@ func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 			c, ok := vp.Crop(e.Reframe)
 			switch {
 			case !ok:
-				t.Fatalf("encode %v: no crop pl %s", e.Files, e.Reframe)
+				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
 			case c.Out.W != e.Width || c.Out.H != e.Height || c.Out.W%2 != 0 || c.Out.H%2 != 0 || c.Out.W < 2 || c.Out.H < 2:
 				t.Fatalf("%s: encode %dx%d, pl %v", c.Name, e.Width, e.Height, c.Out)
 			case c.Mode == reframe.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
@@ -157,7 +157,7 @@ func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 		}
 	}
 	if ap := pl.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
-		t.Fatalf("audio pl %+v", ap)
+		t.Fatalf("audio plan %+v", ap)
 	}
 }
 
