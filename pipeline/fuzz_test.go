@@ -99,12 +99,12 @@ func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 	if err != nil {
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.Code == "" || pl != nil {
-			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no plan", m, pl, err)
+			t.Fatalf("plan.New(%+v) = %v, %v; want an InputError and no plan", m, pl, err)
 		}
 		return
 	}
 	if pl == nil || pl.Kind != m.Kind {
-		t.Fatalf("PlanMedia(%+v) gave plan %+v", m, pl)
+		t.Fatalf("plan.New(%+v) gave plan %+v", m, pl)
 	}
 	if vp := pl.Video; vp != nil {
 		if vp.Work.W <= 0 || vp.Work.H <= 0 || vp.Work.W%2 != 0 || vp.Work.H%2 != 0 {
