@@ -18,18 +18,20 @@ test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 45m ./...
 
+# BENCH picks benchmarks by name (`make bench BENCH=JobFloor`: the whole job against the encode floor).
+BENCH ?= .
 bench: deps-bench
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+	$(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./bench/...
 
 # Every parser of untrusted bytes has a fuzz target (seeds under each package's testdata/fuzz); Go fuzzes
 # one target per run, so each gets FUZZTIME in turn. What a run finds lands in testdata/fuzz/<target>/:
 # fix it and commit the input as a seed.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := \
-	./uploader:FuzzSniff ./uploader:FuzzSlug ./uploader:FuzzTeamPath ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
+	./uploader:FuzzSniff ./library:FuzzSlug ./library:FuzzTeamPath ./pipeline:FuzzProbe ./pipeline:FuzzPlanMedia \
 	./pipeline/photo/anim:FuzzWebP ./pipeline/photo/anim:FuzzGIF ./pipeline/photo/heif:FuzzParse \
 	./pipeline/photo:FuzzJPEGMeta ./pipeline/photo:FuzzPNGMeta ./pipeline/photo:FuzzEXIFOrientation ./pipeline/photo:FuzzY4M \
-	./cmd/quinte:FuzzSafeFileName ./web:FuzzPickLanguage ./uploader:FuzzSessionCookie
+	./cmd/quinte:FuzzSafeFileName ./web:FuzzPickLanguage ./internal/httpapi:FuzzSessionCookie
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

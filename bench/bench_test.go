@@ -4,7 +4,8 @@
 //
 // video_test.go is the video job (figures a, b and c of the media issue); the photo side's figure (d),
 // a photo's crop set with imaging against vipsthumbnail, belongs in photo_test.go next to it, using the
-// helpers below.
+// helpers below. floor_test.go is the whole job against the encode floor (issue 14): the main pass's
+// encodes alone, with each step's share of the job and when the poster exists.
 package bench
 
 import (

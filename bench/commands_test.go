@@ -29,6 +29,16 @@ func commands(res *pipeline.Result, in, dir string) ([][]string, error) {
 	return [][]string{main, ffcmd.FinishCommand(vp, dir, poster, res.Finish.PreviewStart, benchSettings)}, nil
 }
 
+// encodesOnly is the main pass of a finished video job with its encodes alone (video and audio; no
+// stills, no analysis, no finishing): the encode floor the benchmark measures a whole job against.
+func encodesOnly(res *pipeline.Result, in, dir string) ([]string, error) {
+	vp, _, err := finishedVideo(res, dir)
+	if err != nil {
+		return nil, err
+	}
+	return ffcmd.PassCommand(vp, in, dir, benchSettings, ffcmd.Parts{})
+}
+
 // oneProcessPerOutput is the same plan done the usual way, one ffmpeg process per output, each
 // decoding the source again: one per encode (the 9:16 crop encoded on its own even when it is a
 // rendition's picture), one for the poster's candidates and scoring frames, one for the storyboard, one

@@ -17,10 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/library"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/storage"
-	"github.com/quinte-media/quinte/uploader"
 )
 
 // BenchmarkListIndex measures GET /v1/messages with every filter against a versitygw holding 10,000
@@ -44,14 +45,14 @@ func BenchmarkListIndex(b *testing.B) {
 	st, err := storage.New(cfg)
 	testenv.Must(b, err)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	api := uploader.New(uploader.Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "bench-team-token-0123456789", st, nil, log)
+	api := library.New(library.Config{URLTTL: time.Hour}, "bench-team-token-0123456789", st, nil, log)
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start = time.Now()
 	api.StartIndex(context.Background())
 	defer api.Close()
-	h := api.Handler()
+	h := httpapi.Handler(httpapi.NewAuth("bench-team-token-0123456789", st, log), nil, api.Routes())
 	get := func(q string) (time.Duration, listAnswer) {
 		req := httptest.NewRequest("GET", "/v1/messages?"+q, nil)
 		req.Header.Set("Authorization", "Bearer bench-team-token-0123456789")
@@ -84,7 +85,7 @@ func BenchmarkListIndex(b *testing.B) {
 	if sz, err := st.Size(context.Background(), "index/snapshot.json.gz"); err == nil {
 		fmt.Printf("  snapshot: %.1f MiB\n", float64(sz)/(1<<20))
 	}
-	fresh := uploader.New(uploader.Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "bench-team-token-0123456789", st, nil, log)
+	fresh := library.New(library.Config{URLTTL: time.Hour}, "bench-team-token-0123456789", st, nil, log)
 	fresh.StartIndex(context.Background())
 	for fresh.IndexBuiltIn() == 0 {
 		time.Sleep(10 * time.Millisecond)

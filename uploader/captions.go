@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 )
@@ -56,7 +57,7 @@ func captionsFor(kind message.Kind) *apiError {
 // the body is a .srt or .vtt; it replaces the message's captions and the message is processed again
 // with them.
 func (s *Server) putCaptions(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -77,7 +78,7 @@ func (s *Server) putCaptions(w http.ResponseWriter, r *http.Request) {
 // deleteCaptions handles DELETE /v1/messages/{id}/captions: the captions are removed and the message
 // is processed again without them.
 func (s *Server) deleteCaptions(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -95,16 +96,6 @@ func (s *Server) deleteCaptions(w http.ResponseWriter, r *http.Request) {
 		// The published caption/vtt would stay in the bucket: the new run publishes none to replace it.
 		return s.store.Delete(ctx, message.OutputKey(id, "caption/vtt", ".vtt"))
 	})
-}
-
-// ownMessage returns the id of the message a request names (tus clients may name their upload id), if
-// the caller may see and change it: the team every message, an invite only those uploaded with it.
-func (s *Server) ownMessage(r *http.Request) (string, *apiError) {
-	id := message.IDFromUploadID(r.PathValue("id"))
-	if inv := callerFrom(r.Context()).invite; !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
-		return "", errorf(http.StatusNotFound, "not_found", "no message has this id")
-	}
-	return id, nil
 }
 
 // withdrawWait is how long a change waits for a running job of the message to stop.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -44,14 +45,32 @@ func (s *Server) admit(ctx context.Context, id string) (inviteID string, aerr *a
 		s.log.Error("queue unreachable: refusing upload", "err", err)
 		return "", errorf(http.StatusServiceUnavailable, "queue_unavailable", "quinte cannot take uploads right now; try again shortly")
 	}
-	inv := callerFrom(ctx).invite
+	inv := httpapi.CallerInvite(ctx)
 	if inv == nil {
 		return "", nil
 	}
 	if err := s.invites.Reserve(ctx, inv.ID, id); err != nil {
-		return "", s.inviteRefused(err)
+		return "", httpapi.InviteRefused(s.log, err)
 	}
 	return inv.ID, nil
+}
+
+// inviteSeconds is the longest recording the caller's invite allows (0 for the team).
+func (s *Server) inviteSeconds(ctx context.Context) int {
+	if inv := httpapi.CallerInvite(ctx); inv != nil {
+		return inv.Seconds()
+	}
+	return 0
+}
+
+// releaseInvite gives back the invite slot of an upload that did not become a message.
+func (s *Server) releaseInvite(ctx context.Context, inviteID, id string) {
+	if inviteID == "" {
+		return
+	}
+	if err := s.invites.Release(context.WithoutCancel(ctx), inviteID, id); err != nil {
+		s.log.Warn("could not give back an invite upload", "invite_id", inviteID, "message_id", id, "err", err)
+	}
 }
 
 // describedBy are the texts a client may send with an upload: multipart fields, or tus metadata under

@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/quinte-media/quinte/internal/httpapi"
+	"github.com/quinte-media/quinte/library"
 )
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
@@ -55,10 +58,14 @@ var openAPIContracts = []string{
 // for people (/a/, /assets/, /team) answer HTML and are not described.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	doc := loadOpenAPI(t)
-	s := New(Config{MaxBytes: 1 << 20}, "team-token", nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := New(Config{MaxBytes: 1 << 20}, nil, nil, log)
 	if err := s.EnableTus(nil, "bucket"); err != nil {
 		t.Fatal(err)
 	}
+	// The whole API, as cmd/quinte mounts it: the health checks, intake and the read side.
+	routes := append(httpapi.HealthRoutes(nil, nil), s.Routes()...)
+	routes = append(routes, library.New(library.Config{}, "team-token", nil, nil, log).Routes()...)
 	described := map[string]bool{} // "METHOD /path/{}" of the document
 	normalise := regexp.MustCompile(`\{[^}]*\}`)
 	for path, item := range doc.Paths.Map() {
@@ -67,7 +74,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, p := range s.Routes() {
+	for _, p := range httpapi.Patterns(routes) {
 		method, path, ok := strings.Cut(p, " ")
 		if ok && !strings.HasPrefix(path, "/v1/") && path != "/healthz" && path != "/readyz" {
 			t.Logf("%s is a page for people (HTML), not the API: not described", p)
@@ -100,7 +107,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 }
 
-// Every error code this package answers (errorf, tusd errors made here) is listed in Error's x-codes.
+// Every error code the API answers (errorf here, in library and in internal/httpapi; tusd errors made
+// here) is listed in Error's x-codes.
 func TestOpenAPIListsEveryErrorCode(t *testing.T) {
 	doc := loadOpenAPI(t)
 	var listed []string
@@ -112,11 +120,15 @@ func TestOpenAPIListsEveryErrorCode(t *testing.T) {
 	if len(listed) == 0 {
 		t.Fatal("Error has no x-codes")
 	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, dir := range []string{".", "../library", "../internal/httpapi"} {
+		fs, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
-	codes := regexp.MustCompile(`errorf\([^,()]+(?:\([^)]*\))?,\s*"([a-z0-9_]+)"|NewError\("ERR_([A-Z0-9_]+)"`)
+	codes := regexp.MustCompile(`[eE]rrorf\([^,()]+(?:\([^)]*\))?,\s*"([a-z0-9_]+)"|NewError\("ERR_([A-Z0-9_]+)"`)
 	found := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

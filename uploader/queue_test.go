@@ -16,6 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/storage"
@@ -49,8 +50,8 @@ func TestRedisDiesBetweenPingAndEnqueue(t *testing.T) {
 	q := &dyingQueue{Queue: worker.NewQueue(opt, wcfg), redis: redis, killed: make(chan struct{})}
 	defer q.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := New(Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "team-token-0123456789", st, q, log)
-	srv := httptest.NewServer(api.Handler())
+	api := New(Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, st, q, log)
+	srv := httptest.NewServer(httpapi.Handler(httpapi.NewAuth("team-token-0123456789", st, log), nil, api.Routes()))
 	defer srv.Close()
 
 	var buf bytes.Buffer

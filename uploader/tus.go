@@ -15,11 +15,12 @@ import (
 	"github.com/tus/tusd/v2/pkg/memorylocker"
 	"github.com/tus/tusd/v2/pkg/s3store"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
 // tusPrefix is where unfinished resumable uploads live in the bucket.
-const tusPrefix = "uploads/"
+const tusPrefix = message.UploadsPrefix
 
 // EnableTus mounts tus 1.0 (creation, termination) at /v1/uploads/, storing chunks in the bucket
 // through tusd's S3 store. A finished upload becomes a message whose id is the upload's id (before the
@@ -78,7 +79,7 @@ func (s *Server) tusCreate(hook handler.HookEvent) (handler.HTTPResponse, handle
 	}
 	// Checked now, so the artist learns before sending the bytes.
 	probe := message.Meta{}
-	if inv := callerFrom(hook.Context).invite; inv != nil {
+	if inv := httpapi.CallerInvite(hook.Context); inv != nil {
 		probe.InviteID = inv.ID
 	}
 	for _, name := range describedBy {
@@ -124,7 +125,7 @@ func (s *Server) tusGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "" {
 			id := message.IDFromUploadID(r.URL.Path)
-			if inv := callerFrom(r.Context()).invite; !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
+			if inv := httpapi.CallerInvite(r.Context()); !message.ValidID(id) || (inv != nil && !inv.Owns(id)) {
 				writeError(w, errorf(http.StatusNotFound, "not_found", "no upload has this id"))
 				return
 			}

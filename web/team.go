@@ -23,7 +23,7 @@ import (
 //go:embed templates/team/*.html
 var teamFS embed.FS
 
-// TeamSessions is what the pages need of the API's sessions (uploader.Server has it).
+// TeamSessions is what the pages need of the API's sessions (httpapi.Auth has it).
 type TeamSessions interface {
 	SignIn(w http.ResponseWriter, r *http.Request, token, name, password string) error
 	SignOut(w http.ResponseWriter, r *http.Request)
@@ -119,7 +119,7 @@ func (t *Team) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// isSignInRefused tells a wrong credential (an error with Refused() true, as uploader.ErrSignIn) from
+// isSignInRefused tells a wrong credential (an error with Refused() true, as httpapi.ErrSignIn) from
 // storage trouble.
 func isSignInRefused(err error) bool {
 	var r interface{ Refused() bool }

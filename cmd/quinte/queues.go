@@ -14,7 +14,7 @@ import (
 const QueuesPath = "/team/queues"
 
 // Sessions says who a request's gallery session is for: "team" (opened with the team token) or
-// "member:<name>" (uploader.Server has it).
+// "member:<name>" (httpapi.Auth has it).
 type Sessions interface {
 	Session(r *http.Request) (principal string, ok bool)
 }

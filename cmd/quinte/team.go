@@ -13,7 +13,6 @@ import (
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/storage"
 	"github.com/quinte-media/quinte/team"
-	"github.com/quinte-media/quinte/uploader"
 	"github.com/quinte-media/quinte/web"
 )
 
@@ -70,11 +69,10 @@ func teamCommand(ctx context.Context, args []string, file string, getenv func(st
 	return nil
 }
 
-// withTeamPages serves the team's gallery (/team, package web) beside the API, which the pages ask
-// in-process as the signed-in browser.
-func withTeamPages(api *uploader.Server, token string, log *slog.Logger) (http.Handler, error) {
-	h := api.Handler()
-	team, err := web.NewTeam(h, api, token, log)
+// withTeamPages serves the team's gallery (/team, package web) beside the API h, which the pages ask
+// in-process as the signed-in browser (sessions signs them in).
+func withTeamPages(h http.Handler, sessions web.TeamSessions, token string, log *slog.Logger) (http.Handler, error) {
+	team, err := web.NewTeam(h, sessions, token, log)
 	if err != nil {
 		return nil, err
 	}

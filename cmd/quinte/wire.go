@@ -22,6 +22,8 @@ import (
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/configs"
+	"github.com/quinte-media/quinte/internal/httpapi"
+	"github.com/quinte-media/quinte/library"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/metrics"
 	"github.com/quinte-media/quinte/pipeline"
@@ -47,11 +49,11 @@ type Main struct {
 	Store      *storage.Store
 	S3Server   *storage.Embedded // the embedded S3, when `quinte run` started one
 	Queue      *worker.Queue
-	API        *uploader.Server
-	lists      atomic.Pointer[uploader.Server] // API once it serves: the worker's writes show in its list
-	Metrics    *metrics.Metrics                // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
-	MetricsURL string                          // where they are served
-	Hooks      *webhook.Hooks                  // emits webhook events (message.approved, … from the API routes)
+	API        *API
+	lists      atomic.Pointer[library.Server] // the read side once it serves: the worker's writes show in its list
+	Metrics    *metrics.Metrics               // nil unless QUINTE_METRICS_ADDR is set; one for every part of the process
+	MetricsURL string                         // where they are served
+	Hooks      *webhook.Hooks                 // emits webhook events (message.approved, … from the API routes)
 	closers    []func() error
 
 	// WebhookDelivery, set before Run, counts webhook deliveries by outcome (metrics.WebhookDelivery);
@@ -224,41 +226,33 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 
 func (m *Main) startAPI(ctx context.Context) error {
 	cfg := m.Config
-	api := uploader.New(cfg.Upload, cfg.TeamToken, m.Store, m.Queue, m.Log)
-	if err := api.EnableTus(m.Store.Client(), m.Store.Bucket()); err != nil {
+	api, err := m.newAPI()
+	if err != nil {
 		return err
 	}
-	api.KnowCampaigns(m.Campaigns)
-	if m.Hooks != nil {
-		api.TellEvents(m.Hooks)
-	}
-	if m.S3Server != nil {
-		// The embedded S3 listens on a loopback port of its own: links go through the API instead.
-		api.ServeFiles()
-	}
 	m.API = api
-	m.lists.Store(api)
-	api.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
-	m.closers = append(m.closers, api.Close)
+	m.lists.Store(api.Library)
+	api.Library.StartIndex(ctx) // the list index: built from the bucket, then follows the change feed
+	m.closers = append(m.closers, api.Library.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (QUINTE_ADDR): %w", cfg.Addr, err)
 	}
-	ln = uploader.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
-	handler, err := withTeamPages(api, cfg.TeamToken, m.Log)
+	ln = httpapi.Listener(ln) // net/http's own 400/431 answers in the API's JSON shape too
+	handler, err := withTeamPages(api.Handler, api.Auth, cfg.TeamToken, m.Log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	handler, closeQueues := queueDashboard(handler, api, cfg.TeamToken, m.redisOpt)
+	handler, closeQueues := queueDashboard(handler, api.Auth, cfg.TeamToken, m.redisOpt)
 	m.closers = append(m.closers, closeQueues)
 
 	// Uploads under way at shutdown keep what they sent (uploader.Stopper).
 	stopper := uploader.NewStopper()
 	srv := &http.Server{
 		BaseContext:       stopper.BaseContext,
-		Handler:           uploader.Observe(handler, m.Log, m.uploadCounter()),
-		MaxHeaderBytes:    uploader.MaxHeaderBytes(),
+		Handler:           httpapi.Observe(handler, m.Log, uploader.UploadFigures(m.uploadCounter())),
+		MaxHeaderBytes:    httpapi.MaxHeaderBytes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
@@ -285,7 +279,7 @@ func (m *Main) startReconciler(ctx context.Context) {
 		t := time.NewTicker(m.Config.Worker.ReconcileEvery)
 		defer t.Stop()
 		for {
-			if n, err := m.API.FinalizeTus(ctx); err != nil && ctx.Err() == nil {
+			if n, err := m.API.Intake.FinalizeTus(ctx); err != nil && ctx.Err() == nil {
 				m.Log.Warn("finishing interrupted uploads", "err", err)
 			} else if n > 0 {
 				m.Log.Info("finished interrupted uploads", "count", n)

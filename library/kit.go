@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"archive/zip"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -34,18 +35,18 @@ type kitEntry struct {
 
 // messageKit handles GET /v1/messages/{id}/kit.
 func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	ctx := r.Context()
 	rec, err := s.states.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	} else if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	var man message.Manifest
@@ -53,20 +54,20 @@ func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
 		err = s.store.GetJSON(ctx, message.ManifestKey(id), &man)
 	}
 	if rec.Status != message.StatusReady || errors.Is(err, fs.ErrNotExist) {
-		writeError(w, errorf(http.StatusConflict, "not_ready", "the message is %s: its kit is made of its outputs, once it is ready", rec.Status))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusConflict, "not_ready", "the message is %s: its kit is made of its outputs, once it is ready", rec.Status))
 		return
 	} else if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	var meta message.Meta
 	if err := s.store.GetJSON(ctx, message.MetaKey(id), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	base := fileBase(id, meta.Artist, meta.Title)
 	entries := kitEntries(base, man.Outputs)
-	entries = append(entries, kitEntry{name: "credits.txt", text: []byte(credits(id, meta, requestBase(r), s.consentLines(ctx, id, meta)))})
+	entries = append(entries, kitEntry{name: "credits.txt", text: []byte(credits(id, meta, httpapi.RequestBase(r), s.consentLines(ctx, id, meta)))})
 
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
@@ -84,8 +85,13 @@ func (s *Server) messageKit(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// objectOpener is what a kit reads of the bucket: each object, from its start.
+type objectOpener interface {
+	Open(ctx context.Context, key string, n int64) (io.ReadCloser, error)
+}
+
 // writeKit streams entries into a zip on w.
-func writeKit(ctx context.Context, w io.Writer, store Store, entries []kitEntry, modified time.Time) error {
+func writeKit(ctx context.Context, w io.Writer, store objectOpener, entries []kitEntry, modified time.Time) error {
 	zw := zip.NewWriter(w)
 	for _, e := range entries {
 		hdr := &zip.FileHeader{Name: e.name, Method: zip.Store, Modified: modified}

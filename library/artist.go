@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/invite"
 	"github.com/quinte-media/quinte/message"
 )
@@ -25,12 +26,12 @@ const artistLinkTTL = 10 * time.Minute
 const pagePath = "/a/"
 
 // maxSeconds checks an invite's longest recording: 1 to 600 seconds, 120 when not given.
-func maxSeconds(n *int) (int, *apiError) {
+func maxSeconds(n *int) (int, *httpapi.Error) {
 	if n == nil {
 		return invite.DefaultMaxSeconds, nil
 	}
 	if *n < 1 || *n > invite.MaxMaxSeconds {
-		return 0, errorf(http.StatusBadRequest, "invalid_max_seconds", "max_seconds must be between 1 and %d (the longest recording, in seconds)", invite.MaxMaxSeconds)
+		return 0, httpapi.Errorf(http.StatusBadRequest, "invalid_max_seconds", "max_seconds must be between 1 and %d (the longest recording, in seconds)", invite.MaxMaxSeconds)
 	}
 	return *n, nil
 }
@@ -40,17 +41,9 @@ func maxSeconds(n *int) (int, *apiError) {
 func (s *Server) pageURL(r *http.Request, token string) string {
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
 	if base == "" {
-		base = requestBase(r)
+		base = httpapi.RequestBase(r)
 	}
 	return base + pagePath + token
-}
-
-// inviteSeconds is the longest recording the caller's invite allows (0 for the team).
-func (s *Server) inviteSeconds(ctx context.Context) int {
-	if inv := callerFrom(ctx).invite; inv != nil {
-		return inv.Seconds()
-	}
-	return 0
 }
 
 // ownInvite is GET /v1/invite's answer: the invite as its holder may know it, with its messages.
@@ -82,7 +75,7 @@ func (s *Server) ownInviteView(r *http.Request, inv *invite.Invite, v inviteView
 	if out.Status == "disabled" {
 		out.Status = "withdrawn"
 	}
-	if tok, ok := bearer(r); ok {
+	if tok, ok := httpapi.Bearer(r); ok {
 		out.URL = s.pageURL(r, tok)
 	}
 	ids := slices.Clone(inv.Uploads)
@@ -91,7 +84,7 @@ func (s *Server) ownInviteView(r *http.Request, inv *invite.Invite, v inviteView
 	got := make([]*artistMessage, len(ids))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	base := requestBase(r)
+	base := httpapi.RequestBase(r)
 	for i, id := range ids {
 		wg.Add(1)
 		go func() {

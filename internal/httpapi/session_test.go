@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"context"
@@ -72,9 +72,14 @@ func FuzzSessionCookie(f *testing.F) {
 	})
 }
 
-// noMembers is a roster with nobody in it.
+// noMembers is a bucket with nobody in the roster and no invite (an AuthStore).
 type noMembers struct{}
 
 func (noMembers) GetJSON(context.Context, string, any) error { return fs.ErrNotExist }
 func (noMembers) PutJSON(context.Context, string, any) error { return nil }
 func (noMembers) Delete(context.Context, string) error       { return nil }
+func (noMembers) GetJSONVersion(context.Context, string, any) (string, error) {
+	return "", fs.ErrNotExist
+}
+func (noMembers) PutJSONIf(context.Context, string, any, string) (bool, error) { return false, nil }
+func (noMembers) List(context.Context, string) ([]string, error)               { return nil, nil }

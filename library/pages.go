@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"context"
@@ -7,19 +7,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/web"
 )
 
 // pageRoutes are the pages for people (package web), public: the artist's page checks its invite token
 // itself and answers a page, never an API error.
-func (s *Server) pageRoutes() []route {
+func (s *Server) pageRoutes() []httpapi.Route {
 	pages, err := web.New(web.Options{Invites: s.invites, MediaOrigin: s.mediaOrigin(), Log: s.log})
 	if err != nil {
 		panic(err) // the embedded pages are broken: a test of the build catches it
 	}
-	return []route{
-		{"GET /a/{token}", http.HandlerFunc(pages.Artist), accessPublic},
-		{"GET " + web.AssetsPrefix + "{file...}", http.HandlerFunc(pages.Assets), accessPublic},
+	return []httpapi.Route{
+		{Pattern: "GET /a/{token}", Handler: http.HandlerFunc(pages.Artist), Access: httpapi.AccessPublic},
+		{Pattern: "GET " + web.AssetsPrefix + "{file...}", Handler: http.HandlerFunc(pages.Assets), Access: httpapi.AccessPublic},
 	}
 }
 

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -19,25 +20,25 @@ import (
 // (the objects are gone; HLS and API-served files answer 404). Asking again answers the same record,
 // deleting anything a job wrote meanwhile. The invite's upload is not given back.
 func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	ctx := r.Context()
 	rec, err := s.states.Get(ctx, id)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	case err != nil:
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // once begun, a revocation finishes even if the client goes
 	first := rec.Status != message.StatusRevoked
 	if first {
-		by := Principal(r) // "team", "member:<name>" (a gallery session) or "invite:<id>"
+		by := httpapi.Principal(r) // "team", "member:<name>" (a gallery session) or "invite:<id>"
 		// First stop the work, so no job writes the record or publishes while the files go. A queue
 		// that does not answer, or a job slow to stop, does not hold the revocation up: a job that
 		// outlives it finds the record revoked and deletes what it wrote (worker/revoked.go).
@@ -45,7 +46,7 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("revoking a message whose task could not be withdrawn", "message_id", id, "stopped", stopped, "err", err)
 		}
 		if rec, err = s.states.Revoke(ctx, id, message.Revocation{By: by, At: time.Now().UTC()}); err != nil {
-			writeError(w, storageDown(s, err))
+			httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 			return
 		}
 	}
@@ -60,7 +61,7 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// The record says revoked already, so nothing is published again; asking again finishes.
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	// A job that ignored its cancellation may have written its record in the instant between the
@@ -71,7 +72,7 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 		rev := *rec.Revoked
 		rev.Deleted = append(slices.Clone(rev.Deleted), more...)
 		if rec, err = s.states.Revoke(ctx, id, rev); err != nil {
-			writeError(w, storageDown(s, err))
+			httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 			return
 		}
 	}
@@ -79,15 +80,19 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 	if first {
 		s.emit(ctx, eventRevoked, id)
 	}
-	writeJSON(w, http.StatusOK, rec)
+	httpapi.WriteJSON(w, http.StatusOK, rec)
 }
+
+// withdrawWait is how long a revocation waits for a running job of the message to stop (as long as
+// intake's captions wait: uploader's withdrawWait); past it, the revocation goes on anyway.
+const withdrawWait = 30 * time.Second
 
 // deleteMessageFiles deletes every key of message id but its status record: the manifest first (the
 // message is no longer "done"), then the outputs, the original's folder and the tus upload's objects.
 // It returns the keys it deleted, even when it stopped on an error.
 func (s *Server) deleteMessageFiles(ctx context.Context, id string) ([]string, error) {
 	var keys []string
-	for _, prefix := range []string{message.OutputPrefix(id), message.OriginalsPrefix + id + "/", tusPrefix + id} {
+	for _, prefix := range []string{message.OutputPrefix(id), message.OriginalsPrefix + id + "/", message.UploadsPrefix + id} {
 		ks, err := s.store.List(ctx, prefix)
 		if err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 // Why each output is what it is, in plain words, for the team's page of a message: read from the
 // plan and the probe the manifest keeps (the pipeline's own record of what it decided). Each reason
 // is a code with its params (the page words it in its language) and an English sentence. Only the
-// plan's JSON is read here, through the few fields below: the uploader does not import the pipeline.
+// plan's JSON is read here, through the few fields below: the API does not import the pipeline.
 
 // whyPlan is the part of a manifest's plan (pipeline.Plan) that explains outputs.
 type whyPlan struct {

@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"net/url"

@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"io"
@@ -11,16 +11,12 @@ import (
 	"github.com/quinte-media/quinte/invite"
 )
 
-// UploadCounter is told of every request to an upload route (package metrics implements it).
-type UploadCounter interface {
-	Upload(protocol, method string, status int, bytes int64)
-}
-
 // Observe wraps the API's handler: one access log line per request (method, path with any token or
 // signature redacted, status, bytes each way, duration; never a header, so never Authorization), and
-// the upload routes' figures in count (nil: none). Health checks log at debug level, so that a
-// container's probe every few seconds does not drown the rest.
-func Observe(next http.Handler, log *slog.Logger, count UploadCounter) http.Handler {
+// each request answered told to seen with its status and the bytes it sent (nil: none; intake counts
+// its uploads so: uploader.UploadFigures). Health checks log at debug level, so that a container's
+// probe every few seconds does not drown the rest.
+func Observe(next http.Handler, log *slog.Logger, seen func(r *http.Request, status int, in int64)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		body := &countingBody{ReadCloser: r.Body}
@@ -33,8 +29,8 @@ func Observe(next http.Handler, log *slog.Logger, count UploadCounter) http.Hand
 		if status == 0 {
 			status = http.StatusOK
 		}
-		if proto := uploadProtocol(r); proto != "" && count != nil {
-			count.Upload(proto, r.Method, status, body.n)
+		if seen != nil {
+			seen(r, status, body.n)
 		}
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
@@ -43,17 +39,6 @@ func Observe(next http.Handler, log *slog.Logger, count UploadCounter) http.Hand
 		log.Log(r.Context(), level, "request", "component", "http", "method", r.Method, "path", RedactURL(r.URL),
 			"status", status, "bytes", rw.bytes, "in", body.n, "took", time.Since(start).Round(time.Microsecond))
 	})
-}
-
-// uploadProtocol names the upload route r is on: "multipart", "tus", or "" for any other route.
-func uploadProtocol(r *http.Request) string {
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/v1/messages":
-		return "multipart"
-	case strings.HasPrefix(r.URL.Path, tusPattern) || r.URL.Path == strings.TrimSuffix(tusPattern, "/"):
-		return "tus"
-	}
-	return ""
 }
 
 // secretParams are query parameters whose value is a credential: download and playback signatures,

@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 // removing a member ends their sessions on every process within that time.
 //
 // Cookie attributes: HttpOnly, SameSite=Lax, Path=/. When the request came over HTTPS — TLS here, or a
-// proxy saying X-Forwarded-Proto: https, which requestBase already trusts — the cookie is Secure and
+// proxy saying X-Forwarded-Proto: https, which RequestBase already trusts — the cookie is Secure and
 // named with the __Host- prefix (no Domain, so no other host can set or read it). A client that lies
 // about X-Forwarded-Proto on plain HTTP only gets a cookie its own browser will not keep.
 //
@@ -80,7 +80,7 @@ func newSessions(teamToken string, store team.Store) *sessions {
 }
 
 // SignIn checks the team token, or a member's name and password, and sets the session cookie.
-func (s *Server) SignIn(w http.ResponseWriter, r *http.Request, token, name, password string) error {
+func (s *Auth) SignIn(w http.ResponseWriter, r *http.Request, token, name, password string) error {
 	ss := s.sessions
 	if len(ss.key) == 0 {
 		return ErrSignIn
@@ -117,7 +117,7 @@ func (s *Server) SignIn(w http.ResponseWriter, r *http.Request, token, name, pas
 }
 
 // SignOut clears the session cookie (both names, whichever was set).
-func (s *Server) SignOut(w http.ResponseWriter, r *http.Request) {
+func (s *Auth) SignOut(w http.ResponseWriter, r *http.Request) {
 	for _, name := range []string{sessionCookie, sessionCookieHTTPS} {
 		if _, err := r.Cookie(name); err == nil {
 			http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -127,7 +127,7 @@ func (s *Server) SignOut(w http.ResponseWriter, r *http.Request) {
 }
 
 // Session reports who the request's session cookie is for ("team" or "member:<name>"), if it is valid.
-func (s *Server) Session(r *http.Request) (string, bool) { return s.sessions.check(r) }
+func (s *Auth) Session(r *http.Request) (string, bool) { return s.sessions.check(r) }
 
 // Principal is who made an authenticated API request: "team" (the team token, or a session opened
 // with it), "member:<name>" (a member's session), "invite:<id>", or "" when the request was not
@@ -240,12 +240,12 @@ func (ss *sessions) sessionAllowed(w http.ResponseWriter, r *http.Request) bool 
 		return true
 	case http.MethodPost:
 		if err := ss.cop.Check(r); err != nil {
-			writeError(w, errorf(http.StatusForbidden, "cross_origin", "this request came from another site; sign in to quinte's own pages to do this"))
+			WriteError(w, Errorf(http.StatusForbidden, "cross_origin", "this request came from another site; sign in to quinte's own pages to do this"))
 			return false
 		}
 		return true
 	}
-	writeError(w, errorf(http.StatusMethodNotAllowed, "session_post_only", "a signed-in browser can only GET and POST; API clients send Authorization: Bearer <team token> for %s", r.Method))
+	WriteError(w, Errorf(http.StatusMethodNotAllowed, "session_post_only", "a signed-in browser can only GET and POST; API clients send Authorization: Bearer <team token> for %s", r.Method))
 	return false
 }
 

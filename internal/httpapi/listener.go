@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"bytes"
@@ -58,14 +58,14 @@ func serverErrorAsJSON(b []byte) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var e *apiError
+	var e *Error
 	switch status {
 	case http.StatusRequestHeaderFieldsTooLarge:
-		e = errorf(status, "headers_too_large", "the request's headers are larger than the API accepts (%d KiB)", maxHeaderBytes>>10)
+		e = Errorf(status, "headers_too_large", "the request's headers are larger than the API accepts (%d KiB)", maxHeaderBytes>>10)
 	case http.StatusNotImplemented:
-		e = errorf(status, "unsupported_transfer_encoding", "the request's Transfer-Encoding is not supported; send chunked or a Content-Length")
+		e = Errorf(status, "unsupported_transfer_encoding", "the request's Transfer-Encoding is not supported; send chunked or a Content-Length")
 	default:
-		e = errorf(status, "bad_request", "the request could not be read as HTTP/1.1")
+		e = Errorf(status, "bad_request", "the request could not be read as HTTP/1.1")
 	}
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
 	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -28,34 +29,34 @@ type reviewRequest struct {
 // the page it came from (redirect, a path under /team) is sent back there (303); anyone else gets
 // the review as JSON.
 func (s *Server) reviewMessage(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	req, aerr := readReview(w, r)
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	ctx := r.Context()
 	if old, err := s.states.Get(ctx, id); errors.Is(err, fs.ErrNotExist) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no message has this id"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "no message has this id"))
 		return
 	} else if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	} else if old.Status == message.StatusRevoked {
-		writeError(w, errorf(http.StatusConflict, "revoked", "the artist's consent was withdrawn and the message deleted: there is nothing to review"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusConflict, "revoked", "the artist's consent was withdrawn and the message deleted: there is nothing to review"))
 		return
 	}
-	rev := message.Review{State: req.State, Reason: req.Reason, By: Principal(r), At: time.Now().UTC()}
+	rev := message.Review{State: req.State, Reason: req.Reason, By: httpapi.Principal(r), At: time.Now().UTC()}
 	rec, err := s.states.Update(ctx, id, func(rec *message.Record) {
 		rec.Review = &rev
 		rec.ReviewHistory = append(rec.ReviewHistory, rev)
 	})
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	s.log.Info("message reviewed", "message_id", id, "review", rev.State, "by", rev.By)
@@ -66,39 +67,39 @@ func (s *Server) reviewMessage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, req.Redirect, http.StatusSeeOther)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "review": rec.Review, "review_history": rec.ReviewHistory})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "review": rec.Review, "review_history": rec.ReviewHistory})
 }
 
 // readReview reads and checks a review from JSON or a form.
-func readReview(w http.ResponseWriter, r *http.Request) (reviewRequest, *apiError) {
+func readReview(w http.ResponseWriter, r *http.Request) (reviewRequest, *httpapi.Error) {
 	var req reviewRequest
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			return req, errorf(http.StatusBadRequest, "bad_json", "the body must be JSON: {\"state\": \"approved\"|\"rejected\"|\"pending\", \"reason\": \"…\"}")
+			return req, httpapi.Errorf(http.StatusBadRequest, "bad_json", "the body must be JSON: {\"state\": \"approved\"|\"rejected\"|\"pending\", \"reason\": \"…\"}")
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		if err := r.ParseMultipartForm(16 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			return req, errorf(http.StatusBadRequest, "bad_form", "the form could not be read (at most 16 KiB)")
+			return req, httpapi.Errorf(http.StatusBadRequest, "bad_form", "the form could not be read (at most 16 KiB)")
 		}
 		req = reviewRequest{State: message.ReviewState(r.PostForm.Get("state")), Reason: r.PostForm.Get("reason"), Redirect: r.PostForm.Get("redirect")}
 	default:
-		return req, errorf(http.StatusUnsupportedMediaType, "unsupported_content_type", "send JSON (application/json) or a form (application/x-www-form-urlencoded)")
+		return req, httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_content_type", "send JSON (application/json) or a form (application/x-www-form-urlencoded)")
 	}
 	if !slices.Contains(message.ReviewStates, req.State) {
-		return req, errorf(http.StatusBadRequest, "bad_state", "state must be one of approved, rejected, pending")
+		return req, httpapi.Errorf(http.StatusBadRequest, "bad_state", "state must be one of approved, rejected, pending")
 	}
 	req.Reason = strings.TrimSpace(message.CleanText(req.Reason))
 	if n := utf8.RuneCountInString(req.Reason); n > message.MaxReviewReason {
-		return req, errorf(http.StatusBadRequest, "text_too_long", "reason is %d characters long; the limit is %d", n, message.MaxReviewReason)
+		return req, httpapi.Errorf(http.StatusBadRequest, "text_too_long", "reason is %d characters long; the limit is %d", n, message.MaxReviewReason)
 	}
 	if req.State == message.ReviewRejected && req.Reason == "" {
-		return req, errorf(http.StatusBadRequest, "reason_required", "say why the message is rejected (reason); the artist's team will read it")
+		return req, httpapi.Errorf(http.StatusBadRequest, "reason_required", "say why the message is rejected (reason); the artist's team will read it")
 	}
 	if req.Redirect != "" && !teamPath(req.Redirect) {
-		return req, errorf(http.StatusBadRequest, "bad_redirect", "redirect must be a path of the team's pages, starting with /team")
+		return req, httpapi.Errorf(http.StatusBadRequest, "bad_redirect", "redirect must be a path of the team's pages, starting with /team")
 	}
 	return req, nil
 }

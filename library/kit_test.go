@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"archive/zip"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/storage"
@@ -35,8 +36,8 @@ func TestKitMemoryFlat(t *testing.T) {
 	st, err := storage.New(cfg)
 	testenv.Must(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := New(Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "team-token-0123456789", st, nil, log)
-	srv := httptest.NewServer(api.Handler())
+	api := New(Config{URLTTL: time.Hour}, "team-token-0123456789", st, nil, log)
+	srv := httptest.NewServer(httpapi.Handler(httpapi.NewAuth("team-token-0123456789", st, log), nil, api.Routes()))
 	defer srv.Close()
 	for _, total := range sizes {
 		t.Run(strconv.FormatInt(total>>20, 10)+"MiB", func(t *testing.T) {

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -45,30 +46,30 @@ type messageView struct {
 // getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
 // the messages uploaded with it, and only their status: the outputs are the team's to download.
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
-	id, aerr := s.ownMessage(r)
+	id, aerr := httpapi.OwnMessage(r)
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
-	v, aerr := s.view(r.Context(), id, requestBase(r))
+	v, aerr := s.view(r.Context(), id, httpapi.RequestBase(r))
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
-	if callerFrom(r.Context()).invite != nil {
+	if httpapi.CallerInvite(r.Context()) != nil {
 		v.Outputs, v.InviteID = []message.Output{}, ""
 		if v.Status == message.StatusReady {
 			// Only the poster and the 9:16 crop, by short links: the rest is the team's to download.
-			outs, err := s.artistOutputs(r.Context(), requestBase(r), id)
+			outs, err := s.artistOutputs(r.Context(), httpapi.RequestBase(r), id)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				writeError(w, storageDown(s, err))
+				httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 				return
 			}
 			v.Outputs = append(v.Outputs, outs...)
 		}
 		v.Review, v.ReviewHistory = nil, nil
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, v)
 }
 
 // listMessages handles GET /v1/messages from the list index (index.go): newest first, `limit`
@@ -80,18 +81,18 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	lq, aerr := parseListQuery(r.URL.Query())
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	s.index.Start(context.WithoutCancel(r.Context())) // started by StartIndex in a deployment; here for tests
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	if err := s.index.Wait(ctx); err != nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "index_building", "the list is being built from storage; try again shortly"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "index_building", "the list is being built from storage; try again shortly"))
 		return
 	}
 	entries, more := s.index.Query(lq)
-	base := requestBase(r)
+	base := httpapi.RequestBase(r)
 	items := make([]listItem, 0, len(entries))
 	for _, e := range entries {
 		it := listItem{ID: e.ID, Kind: e.Kind, Status: e.Status, Error: e.Error, Review: e.Review, Artist: e.Artist,
@@ -99,7 +100,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		if e.Poster != "" {
 			url, err := s.downloadURL(r.Context(), base, e.Poster, "")
 			if err != nil {
-				writeError(w, storageDown(s, err))
+				httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 				return
 			}
 			it.PosterURL = url
@@ -110,7 +111,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	if more {
 		resp["next_before"] = items[len(items)-1].ID
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 // listItem is one message of GET /v1/messages.
@@ -132,31 +133,31 @@ type listItem struct {
 }
 
 // parseListQuery reads GET /v1/messages's parameters, or says which one it cannot use.
-func parseListQuery(v url.Values) (listQuery, *apiError) {
+func parseListQuery(v url.Values) (listQuery, *httpapi.Error) {
 	q := listQuery{Limit: 20, Before: v.Get("before"), Status: message.Status(v.Get("status")),
 		Review: message.ReviewState(v.Get("review")), Kind: message.Kind(v.Get("kind")), Campaign: v.Get("campaign")}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {
-			return q, errorf(http.StatusBadRequest, "bad_limit", "limit must be between 1 and 100")
+			return q, httpapi.Errorf(http.StatusBadRequest, "bad_limit", "limit must be between 1 and 100")
 		}
 		q.Limit = n
 	}
 	switch {
 	case q.Before != "" && !message.ValidID(q.Before):
-		return q, errorf(http.StatusBadRequest, "bad_before", "before must be a message id (the next_before of the previous page)")
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_before", "before must be a message id (the next_before of the previous page)")
 	case q.Status != "" && !slices.Contains(listStatuses, q.Status):
-		return q, errorf(http.StatusBadRequest, "bad_status", "status must be one of %s", joinStatuses(listStatuses))
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_status", "status must be one of %s", joinStatuses(listStatuses))
 	case q.Review != "" && !slices.Contains(message.ReviewStates, q.Review):
-		return q, errorf(http.StatusBadRequest, "bad_review", "review must be one of pending, approved, rejected")
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_review", "review must be one of pending, approved, rejected")
 	case q.Kind != "" && !slices.Contains(listKinds, q.Kind):
-		return q, errorf(http.StatusBadRequest, "bad_kind", "kind must be one of video, image, audio")
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_kind", "kind must be one of video, image, audio")
 	case q.Campaign != "" && !message.ValidCampaign(q.Campaign):
-		return q, errorf(http.StatusBadRequest, "bad_campaign", "campaign must be a campaign name (lower-case letters, digits and dashes)")
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_campaign", "campaign must be a campaign name (lower-case letters, digits and dashes)")
 	}
 	text := v.Get("q")
 	if utf8.RuneCountInString(text) > 200 {
-		return q, errorf(http.StatusBadRequest, "bad_q", "q is at most 200 characters")
+		return q, httpapi.Errorf(http.StatusBadRequest, "bad_q", "q is at most 200 characters")
 	}
 	q.Q = fold(strings.TrimSpace(message.CleanText(text)))
 	return q, nil
@@ -167,13 +168,13 @@ var listKinds = []message.Kind{message.KindVideo, message.KindImage, message.Kin
 
 // view reads a message's record (and, once ready, its manifest) and signs a link to each output: a
 // download link (downloadURL), or for HLS a signed link to this API (base) that players can follow.
-func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiError) {
+func (s *Server) view(ctx context.Context, id, base string) (*messageView, *httpapi.Error) {
 	rec, err := s.states.Get(ctx, id)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errorf(http.StatusNotFound, "not_found", "no message has this id")
+		return nil, httpapi.Errorf(http.StatusNotFound, "not_found", "no message has this id")
 	}
 	if err != nil {
-		return nil, storageDown(s, err)
+		return nil, httpapi.StorageDown(s.log, err)
 	}
 	v := &messageView{ID: id, Kind: rec.Kind, Status: rec.Status, Error: rec.Error, Warnings: rec.Warnings, Note: rec.Note,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, Outputs: []message.Output{},
@@ -201,7 +202,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		v.Status = message.StatusQueued
 		return v, nil
 	} else if err != nil {
-		return nil, storageDown(s, err)
+		return nil, httpapi.StorageDown(s.log, err)
 	}
 	whys, names := explain(man), fileBase(id, v.Artist, v.Title)
 	for _, o := range man.Outputs {
@@ -209,7 +210,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *apiE
 		o.Why = whys[o.Name]
 		url, err := s.downloadURL(ctx, base, o.Key, o.Filename)
 		if err != nil {
-			return nil, storageDown(s, err)
+			return nil, httpapi.StorageDown(s.log, err)
 		}
 		if o.Role == message.RoleHLS && len(s.linkKey) > 0 {
 			url = s.playbackURL(base, id, o)
@@ -228,11 +229,6 @@ func (s *Server) progress(ctx context.Context, id string, rec message.Record) *m
 		return nil
 	}
 	return &p
-}
-
-func storageDown(s *Server, err error) *apiError {
-	s.log.Error("storage error", "err", err)
-	return errorf(http.StatusServiceUnavailable, "storage_unavailable", "storage is not answering; try again shortly")
 }
 
 // listStatuses are the statuses GET /v1/messages?status= takes.

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/storage"
 )
 
@@ -68,22 +69,22 @@ func (s *Server) downloadLink(ctx context.Context, base, key, name string, ttl t
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	files, ok := s.store.(FileStore)
 	if !s.serveFiles || !ok {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "downloads are served by S3 links in this deployment"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "downloads are served by S3 links in this deployment"))
 		return
 	}
 	key, q := r.PathValue("key"), r.URL.Query()
 	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
 	if err != nil || len(s.linkKey) == 0 || time.Now().Unix() >= exp || !fs.ValidPath(key) ||
 		!hmac.Equal([]byte(q.Get("sig")), []byte(s.fileSig(key, q.Get("name"), exp))) {
-		writeError(w, errorf(http.StatusForbidden, "bad_link", "this download link is not valid or has expired; read the message again for a fresh one"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusForbidden, "bad_link", "this download link is not valid or has expired; read the message again for a fresh one"))
 		return
 	}
 	info, err := files.Stat(r.Context(), key)
 	if errors.Is(err, fs.ErrNotExist) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "this file is no longer stored (the message was processed again?); read the message again for a fresh link"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_found", "this file is no longer stored (the message was processed again?); read the message again for a fresh link"))
 		return
 	} else if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	h := w.Header()

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"encoding/json"

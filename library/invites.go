@@ -1,13 +1,13 @@
-package uploader
+package library
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/invite"
 )
 
@@ -72,57 +72,57 @@ func (s *Server) createInvite(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, errorf(http.StatusBadRequest, "bad_invite", "send JSON such as {\"label\": \"Ada\", \"max_uploads\": 3, \"expires_in\": \"72h\", \"prompts\": [\"…\"]}: %v", err))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "send JSON such as {\"label\": \"Ada\", \"max_uploads\": 3, \"expires_in\": \"72h\", \"prompts\": [\"…\"]}: %v", err))
 		return
 	}
 	spec, aerr := req.spec(time.Now())
 	if aerr != nil {
-		writeError(w, aerr)
+		httpapi.WriteError(w, aerr)
 		return
 	}
 	inv, tok, err := s.invites.Create(r.Context(), spec)
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	s.log.Info("invite created", "invite_id", inv.ID, "max_uploads", inv.MaxUploads, "expires_at", inv.ExpiresAt)
 	v := viewInvite(inv, time.Now())
 	v.Token, v.URL = tok, s.pageURL(r, tok)
 	w.Header().Set("Location", "/v1/invites/"+inv.ID)
-	writeJSON(w, http.StatusCreated, v)
+	httpapi.WriteJSON(w, http.StatusCreated, v)
 }
 
-func (req inviteRequest) spec(now time.Time) (spec invite.Spec, aerr *apiError) {
-	spec = invite.Spec{Label: cleanText(req.Label, 200), MaxUploads: defaultInviteUploads, TTL: defaultInviteTTL}
+func (req inviteRequest) spec(now time.Time) (spec invite.Spec, aerr *httpapi.Error) {
+	spec = invite.Spec{Label: httpapi.CleanText(req.Label, 200), MaxUploads: defaultInviteUploads, TTL: defaultInviteTTL}
 	if req.MaxUploads != nil {
 		spec.MaxUploads = *req.MaxUploads
 	}
 	if spec.MaxUploads < 1 || spec.MaxUploads > maxInviteUploads {
-		return spec, errorf(http.StatusBadRequest, "bad_invite", "max_uploads must be between 1 and %d", maxInviteUploads)
+		return spec, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "max_uploads must be between 1 and %d", maxInviteUploads)
 	}
 	switch {
 	case req.ExpiresIn != "" && !req.ExpiresAt.IsZero():
-		return spec, errorf(http.StatusBadRequest, "bad_invite", "give expires_in or expires_at, not both")
+		return spec, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "give expires_in or expires_at, not both")
 	case req.ExpiresIn != "":
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil {
-			return spec, errorf(http.StatusBadRequest, "bad_invite", "expires_in %q is not a duration such as 72h", req.ExpiresIn)
+			return spec, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "expires_in %q is not a duration such as 72h", req.ExpiresIn)
 		}
 		spec.TTL = d
 	case !req.ExpiresAt.IsZero():
 		spec.TTL = req.ExpiresAt.Sub(now)
 	}
 	if spec.TTL < time.Minute || spec.TTL > maxInviteTTL {
-		return spec, errorf(http.StatusBadRequest, "bad_invite", "an invite must expire between one minute and %d days from now", int(maxInviteTTL.Hours()/24))
+		return spec, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "an invite must expire between one minute and %d days from now", int(maxInviteTTL.Hours()/24))
 	}
 	if spec.MaxSeconds, aerr = maxSeconds(req.MaxSeconds); aerr != nil {
 		return spec, aerr
 	}
 	if len(req.Prompts) > maxPrompts {
-		return spec, errorf(http.StatusBadRequest, "bad_invite", "at most %d prompts", maxPrompts)
+		return spec, httpapi.Errorf(http.StatusBadRequest, "bad_invite", "at most %d prompts", maxPrompts)
 	}
 	for _, p := range req.Prompts {
-		if p = cleanText(p, 1000); p != "" {
+		if p = httpapi.CleanText(p, 1000); p != "" {
 			spec.Prompts = append(spec.Prompts, p)
 		}
 	}
@@ -133,7 +133,7 @@ func (req inviteRequest) spec(now time.Time) (spec invite.Spec, aerr *apiError) 
 func (s *Server) listInvites(w http.ResponseWriter, r *http.Request) {
 	list, err := s.invites.List(r.Context())
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	now := time.Now()
@@ -141,17 +141,17 @@ func (s *Server) listInvites(w http.ResponseWriter, r *http.Request) {
 	for _, inv := range list {
 		views = append(views, viewInvite(inv, now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"invites": views})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"invites": views})
 }
 
 // getInvite handles GET /v1/invites/{id} (team only).
 func (s *Server) getInvite(w http.ResponseWriter, r *http.Request) {
 	inv, err := s.invites.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, inviteLookup(s, err))
+		httpapi.WriteError(w, inviteLookup(s, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
+	httpapi.WriteJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
 }
 
 // disableInvite handles DELETE /v1/invites/{id} (team only): the token stops working at once; what was
@@ -159,41 +159,31 @@ func (s *Server) getInvite(w http.ResponseWriter, r *http.Request) {
 func (s *Server) disableInvite(w http.ResponseWriter, r *http.Request) {
 	inv, err := s.invites.Disable(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, inviteLookup(s, err))
+		httpapi.WriteError(w, inviteLookup(s, err))
 		return
 	}
 	s.log.Info("invite disabled", "invite_id", inv.ID)
-	writeJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
+	httpapi.WriteJSON(w, http.StatusOK, viewInvite(inv, time.Now()))
 }
 
 // inviteLookup is the answer when the invite a route names could not be read: it does not exist (404),
 // or storage is down.
-func inviteLookup(s *Server, err error) *apiError {
+func inviteLookup(s *Server, err error) *httpapi.Error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return errorf(http.StatusNotFound, "not_found", "no invite has this id")
+		return httpapi.Errorf(http.StatusNotFound, "not_found", "no invite has this id")
 	}
-	return storageDown(s, err)
+	return httpapi.StorageDown(s.log, err)
 }
 
 // ownInvite handles GET /v1/invite: what the holder of an invite token may know about it (the prompts
 // to show, how many uploads are left, until when). The team has no invite of its own.
 func (s *Server) ownInvite(w http.ResponseWriter, r *http.Request) {
-	inv := callerFrom(r.Context()).invite
+	inv := httpapi.CallerInvite(r.Context())
 	if inv == nil {
-		writeError(w, errorf(http.StatusNotFound, "not_an_invite", "this route answers invite tokens; the team uses /v1/invites"))
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "not_an_invite", "this route answers invite tokens; the team uses /v1/invites"))
 		return
 	}
 	v := viewInvite(inv, time.Now())
 	v.Label = "" // the team's note, not the artist's business
-	writeJSON(w, http.StatusOK, s.ownInviteView(r, inv, v))
-}
-
-// releaseInvite gives back the invite slot of an upload that did not become a message.
-func (s *Server) releaseInvite(ctx context.Context, inviteID, id string) {
-	if inviteID == "" {
-		return
-	}
-	if err := s.invites.Release(context.WithoutCancel(ctx), inviteID, id); err != nil {
-		s.log.Warn("could not give back an invite upload", "invite_id", inviteID, "message_id", id, "err", err)
-	}
+	httpapi.WriteJSON(w, http.StatusOK, s.ownInviteView(r, inv, v))
 }

@@ -1,4 +1,4 @@
-package uploader
+package httpapi
 
 import (
 	"net/http"
@@ -19,17 +19,17 @@ var (
 // cors lets browsers on the configured origins call the API and tus, and no one else: an origin not on
 // the list gets no Access-Control-Allow-Origin, so the browser keeps the answer from the page. Tokens
 // travel in the Authorization header, never in cookies, so credentials are not allowed.
-func (s *Server) cors(next http.Handler) http.Handler {
-	corsAllowMethods := routeMethods(s.routes())
+func cors(origins []string, routes []Route, next http.Handler) http.Handler {
+	corsAllowMethods := routeMethods(routes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		w.Header().Add("Vary", "Origin")
-		allowed := origin != "" && slices.Contains(s.cfg.CORSOrigins, origin)
+		allowed := origin != "" && slices.Contains(origins, origin)
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if preflight {
 			// Browsers send preflights without credentials: answer them before authentication.
 			if !allowed {
-				writeError(w, errorf(http.StatusForbidden, "origin_not_allowed", "origin %q may not call this API (QUINTE_CORS_ORIGINS)", origin))
+				WriteError(w, Errorf(http.StatusForbidden, "origin_not_allowed", "origin %q may not call this API (QUINTE_CORS_ORIGINS)", origin))
 				return
 			}
 			h := w.Header()
@@ -48,8 +48,8 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-// validOrigin accepts what browsers send in Origin: scheme://host[:port], nothing more.
-func validOrigin(o string) bool {
+// ValidOrigin accepts what browsers send in Origin: scheme://host[:port], nothing more.
+func ValidOrigin(o string) bool {
 	u, err := url.Parse(o)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
 		u.Path == "" && u.RawQuery == "" && u.User == nil && !strings.Contains(o, "*") && u.String() == o

@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quinte-media/quinte/internal/httpapi"
 	"github.com/quinte-media/quinte/message"
 )
 
@@ -72,33 +73,22 @@ func (s *Server) playbackURL(base, id string, master message.Output) string {
 	return base + "/v1/messages/" + id + "/hls/" + path.Base(master.Key) + "?" + s.playbackQuery(id, exp)
 }
 
-// requestBase is the scheme and host the client reached the API by, for links back to it. Behind a
-// proxy, pass the Host header through and set X-Forwarded-Proto.
-func requestBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
+// signedHLS answers the HLS route for a request carrying a playback link, and reports whether it did;
+// the others go through authentication (the team token opens the route too; an invite does not, it
+// sees no outputs).
+func (s *Server) signedHLS(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	if !q.Has("sig") && !q.Has("exp") {
+		return false
 	}
-	return scheme + "://" + r.Host
-}
-
-// signedHLS answers the HLS route for requests carrying a playback link; the others go through
-// authenticated (the team token opens the route too; an invite does not, it sees no outputs).
-func (s *Server) signedHLS(authenticated http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if !q.Has("sig") && !q.Has("exp") {
-			authenticated.ServeHTTP(w, r)
-			return
-		}
-		id := r.PathValue("id")
-		if !s.checkPlayback(id, q.Get("exp"), q.Get("sig"), time.Now()) {
-			writeError(w, errorf(http.StatusForbidden, "bad_link", "this playback link is not valid or has expired; read the message again for a fresh one"))
-			return
-		}
-		exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64)
-		s.serveHLS(w, r, id, exp)
-	})
+	id := r.PathValue("id")
+	if !s.checkPlayback(id, q.Get("exp"), q.Get("sig"), time.Now()) {
+		httpapi.WriteError(w, httpapi.Errorf(http.StatusForbidden, "bad_link", "this playback link is not valid or has expired; read the message again for a fresh one"))
+		return true
+	}
+	exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64)
+	s.serveHLS(w, r, id, exp)
+	return true
 }
 
 // teamHLS answers the HLS route for the team token; the playlists it serves carry fresh links.
@@ -111,34 +101,34 @@ func (s *Server) teamHLS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, id string, exp int64) {
 	ctx := r.Context()
 	file := r.PathValue("file")
-	notFound := errorf(http.StatusNotFound, "not_found", "this message has no such HLS file (is it ready?)")
+	notFound := httpapi.Errorf(http.StatusNotFound, "not_found", "this message has no such HLS file (is it ready?)")
 	if !message.ValidID(id) || !fs.ValidPath(file) {
-		writeError(w, notFound)
+		httpapi.WriteError(w, notFound)
 		return
 	}
 	var man message.Manifest
 	if err := s.store.GetJSON(ctx, message.ManifestKey(id), &man); errors.Is(err, fs.ErrNotExist) {
-		writeError(w, notFound)
+		httpapi.WriteError(w, notFound)
 		return
 	} else if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	i := slices.IndexFunc(man.Outputs, func(o message.Output) bool { return o.Role == message.RoleHLS })
 	if i < 0 {
-		writeError(w, notFound)
+		httpapi.WriteError(w, notFound)
 		return
 	}
 	files := hlsFiles(man.Outputs[i])
 	key := files.dir + file
 	if !files.has(key) {
-		writeError(w, notFound)
+		httpapi.WriteError(w, notFound)
 		return
 	}
 	if path.Ext(key) != ".m3u8" {
-		u, err := s.downloadURL(ctx, requestBase(r), key, "")
+		u, err := s.downloadURL(ctx, httpapi.RequestBase(r), key, "")
 		if err != nil {
-			writeError(w, storageDown(s, err))
+			httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 			return
 		}
 		http.Redirect(w, r, u, http.StatusFound)
@@ -146,13 +136,13 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, id string, exp
 	}
 	rc, err := s.store.Open(ctx, key, -1)
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	defer rc.Close()
 	body, err := io.ReadAll(io.LimitReader(rc, maxPlaylistBytes))
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	query := s.playbackQuery(id, exp)
@@ -160,10 +150,10 @@ func (s *Server) serveHLS(w http.ResponseWriter, r *http.Request, id string, exp
 		if path.Ext(rel) == ".m3u8" {
 			return ref + "?" + query, nil // this route mirrors the folder: the relative path still works
 		}
-		return s.downloadURL(ctx, requestBase(r), files.dir+rel, "")
+		return s.downloadURL(ctx, httpapi.RequestBase(r), files.dir+rel, "")
 	}, func(rel string) bool { return files.has(files.dir + rel) })
 	if err != nil {
-		writeError(w, storageDown(s, err))
+		httpapi.WriteError(w, httpapi.StorageDown(s.log, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")

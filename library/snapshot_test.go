@@ -1,4 +1,4 @@
-package uploader
+package library
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func TestIndexSnapshot(t *testing.T) {
 	ctx := t.Context()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	newAPI := func() *Server {
-		api := New(Config{MaxBytes: 1 << 30, URLTTL: time.Hour, IdleTimeout: time.Minute}, "team-token-0123456789", st, nil, log)
+		api := New(Config{URLTTL: time.Hour}, "team-token-0123456789", st, nil, log)
 		api.StartIndex(ctx)
 		t.Cleanup(func() { api.Close() })
 		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
