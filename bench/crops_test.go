@@ -116,7 +116,7 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 					a = &agg{}
 					total[s.Aspect] = a
 				}
-				if s.Mode == reframe.Fit {
+				if s.Mode == geom.Fit {
 					a.fits++ // the whole frame is shown: not counted as a success of the framing
 					continue
 				}
@@ -179,19 +179,19 @@ func photoThroughPipeline(b *testing.B, p *pipeline.Pipeline, rec *recorder, ph 
 	if err != nil {
 		b.Fatal(err)
 	}
-	aspects := map[string]reframe.Aspect{}
+	aspects := map[string]geom.Aspect{}
 	for _, a := range reframe.SocialAspects() {
 		aspects["crop/"+a.Name] = a
 	}
-	var plans []reframe.PhotoPlan
+	var plans []geom.Framing
 	for _, o := range res.Plan.Photo.Outputs {
 		a, ok := aspects[o.Name]
 		if !ok {
 			continue
 		}
-		pp := reframe.PhotoPlan{Name: o.Name, Aspect: a, Mode: reframe.Mode(o.Mode), Why: o.Why, Out: geom.Size{W: o.Width, H: o.Height}}
+		pp := geom.Framing{Aspect: a, Mode: geom.Mode(o.Mode), Why: o.Why, Out: geom.Size{W: o.Width, H: o.Height}}
 		if c := o.Crop; c != nil {
-			pp.Rect = image.Rect(c.X, c.Y, c.X+c.W, c.Y+c.H)
+			pp.Rect = *c
 		}
 		plans = append(plans, pp)
 	}

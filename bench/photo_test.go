@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/internal/testenv"
-	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // BenchmarkPhotoCropSet is figure (d): a 12 MP JPEG's full output set (image/web and image/thumb as
@@ -40,9 +40,8 @@ func BenchmarkPhotoCropSet(b *testing.B) {
 		{"-s", "640x640", "-o", "thumb.jpg[Q=85,strip]"},
 		{"-s", "640x640", "-o", "thumb.webp[Q=80,strip]"},
 	}
-	for _, a := range pipeline.PhotoAspects() {
-		s := a.Size()
-		vips = append(vips, []string{"-s", fmt.Sprintf("%dx%d", s.W, s.H), "-m", "centre", "-o", "crop" + a.Name + ".jpg[Q=85,strip]"})
+	for _, a := range reframe.SocialAspects() {
+		vips = append(vips, []string{"-s", fmt.Sprintf("%dx%d", a.Out.W, a.Out.H), "-m", "centre", "-o", "crop" + a.Name + ".jpg[Q=85,strip]"})
 	}
 	// The child's resting memory: the same process making no photo (it waits a moment, so the
 	// sampling below sees it), what the photo job's peak is measured above.
@@ -130,7 +129,7 @@ func TestPhotoBenchChild(t *testing.T) {
 	if in == "" {
 		t.Skip("runs only as the child of BenchmarkPhotoCropSet")
 	}
-	if _, _, err := photo.Process(context.Background(), photo.Config{Aspects: pipeline.PhotoAspects()}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
+	if _, _, err := photo.Process(context.Background(), photo.Config{Aspects: reframe.SocialAspects()}, in, os.Getenv("QUINTE_BENCH_OUT")); err != nil {
 		t.Fatal(err)
 	}
 }

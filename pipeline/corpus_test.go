@@ -179,7 +179,7 @@ func checkCrops(t *testing.T, res *Result, s source) {
 // wantCrop is the size a crop of aspect a made in mode from a source of size src must have: the
 // aspect's published size, or for a fill the whole source crop when it is smaller, for a fit the size
 // that does not enlarge the source.
-func wantCrop(a reframe.Aspect, mode string, src geom.Size) (geom.Size, bool) {
+func wantCrop(a geom.Aspect, mode string, src geom.Size) (geom.Size, bool) {
 	switch mode {
 	case "fill":
 		if c := geom.AspectRect(src, a.W, a.H); c.W < a.Out.W {

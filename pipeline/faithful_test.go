@@ -228,7 +228,7 @@ func TestOddAndTinySizes(t *testing.T) {
 
 func checkSizes(t *testing.T, res *Result, w, h, unit int) {
 	t.Helper()
-	aspects := map[string]reframe.Aspect{}
+	aspects := map[string]geom.Aspect{}
 	for _, a := range reframe.SocialAspects() {
 		aspects["crop/"+a.Name] = a
 	}

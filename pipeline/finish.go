@@ -11,6 +11,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/run"
@@ -146,7 +147,7 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.
-func plannedFiles(outs []plan.PlannedOutput, dir string) []File {
+func plannedFiles(outs []output.Planned, dir string) []File {
 	var files []File
 	for _, o := range outs {
 		files = append(files, File{

@@ -13,13 +13,13 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // FuzzProbe feeds ffprobe output, real (testdata/fuzz/FuzzProbe: the JSON of every corpus file and of
-// the hostile bombs) and mutated, through ParseProbe, Classify and PlanMedia: nothing panics, what
+// the hostile bombs) and mutated, through ParseProbe, Classify and plan.New: nothing panics, what
 // Classify derives is finite and consistent, and any plan is one ffmpeg can run.
 func FuzzProbe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -143,10 +143,10 @@ func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 			case !ok:
 				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
 			case c.Out.W != e.Width || c.Out.H != e.Height || c.Out.W%2 != 0 || c.Out.H%2 != 0 || c.Out.W < 2 || c.Out.H < 2:
-				t.Fatalf("%s: encode %dx%d, pl %v", c.Name, e.Width, e.Height, c.Out)
-			case c.Mode == reframe.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
+				t.Fatalf("%s: encode %dx%d, plan %v", c.Name, e.Width, e.Height, c.Out)
+			case c.Mode == geom.Fill && (c.Crop.W > vp.Work.W || c.Crop.H > vp.Work.H || c.Crop.W < 2 || len(c.Path) == 0):
 				t.Fatalf("%s cuts %v out of %v", c.Name, c.Crop, vp.Work)
-			case c.Mode == reframe.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
+			case c.Mode == geom.Fit && (c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W < 2 || c.Inner.H < 2):
 				t.Fatalf("%s fits %v in %v", c.Name, c.Inner, c.Out)
 			}
 			for _, k := range c.Path {

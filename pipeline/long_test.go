@@ -12,7 +12,6 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
 
@@ -71,7 +70,7 @@ func TestLongMessage(t *testing.T) {
 	for i, s := range reframetest.Evaluate(lastMinute, vp.Crops, vp.Subject.Cuts) {
 		t.Logf("last minute, %s %s: face inside %.1f%% (centre crop %.1f%%), moving %.0f%% of the steps", s.Aspect, s.Mode, 100*s.Inside, 100*s.CentreInside, 100*s.Moving)
 		c := vp.Crops[i]
-		if s.Mode != reframe.Fill || c.Crop == c.Work {
+		if s.Mode != geom.Fill || c.Crop == c.Work {
 			continue // a fit, or a fill that is the whole picture, has nothing to follow
 		}
 		fills++

@@ -89,13 +89,13 @@ func photoArgs() []string {
 }
 
 type photoRequest struct {
-	Path         string         `json:"path"`
-	WorkDir      string         `json:"work_dir"`
-	MaxPixels    int64          `json:"max_pixels"`
-	FFmpeg       string         `json:"ffmpeg"`
-	Aspects      []photo.Aspect `json:"aspects"`
-	AnalysisLong int            `json:"analysis_long"` // long side of the picture sent for framing
-	MemoryLimit  int64          `json:"memory_limit"`  // bytes of address space; 0: none
+	Path         string        `json:"path"`
+	WorkDir      string        `json:"work_dir"`
+	MaxPixels    int64         `json:"max_pixels"`
+	FFmpeg       string        `json:"ffmpeg"`
+	Aspects      []geom.Aspect `json:"aspects"`
+	AnalysisLong int           `json:"analysis_long"` // long side of the picture sent for framing
+	MemoryLimit  int64         `json:"memory_limit"`  // bytes of address space; 0: none
 
 	// The encode settings of every other encode: x264's for the MP4 loop, the stall watchdog's for
 	// each ffmpeg and heif-convert run.
@@ -120,8 +120,8 @@ type frameAsk struct {
 }
 
 type frameAnswer struct {
-	Framings []photo.Framing `json:"framings"`
-	Error    string          `json:"error,omitempty"`
+	Framings []geom.Framing `json:"framings"`
+	Error    string         `json:"error,omitempty"`
 }
 
 type photoResult struct {
@@ -320,7 +320,7 @@ func crashReason(c *PhotoCrash, err error, limit int64) string {
 }
 
 // frameFile frames the crops from the child's analysis picture.
-func (f subjectFramer) frameFile(ctx context.Context, ask *frameAsk, req photoRequest) ([]photo.Framing, error) {
+func (f subjectFramer) frameFile(ctx context.Context, ask *frameAsk, req photoRequest) ([]geom.Framing, error) {
 	if filepath.Dir(ask.Picture) != filepath.Clean(req.WorkDir) {
 		return nil, fmt.Errorf("analysis picture %q is outside the job's directory", ask.Picture)
 	}
@@ -438,7 +438,7 @@ type remoteFramer struct {
 	long int
 }
 
-func (f remoteFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
+func (f remoteFramer) Frame(ctx context.Context, img image.Image, aspects []geom.Aspect) ([]geom.Framing, error) {
 	b := img.Bounds()
 	full := geom.Size{W: b.Dx(), H: b.Dy()}
 	// The analysis resizes to this size with the same filter: the parent's resize is then a copy, and

@@ -86,7 +86,7 @@ func TestPhotoChildCancelledIsNotTheInputsFault(t *testing.T) {
 // in this process.
 type inProcessFramer struct{ subjectFramer }
 
-func (f inProcessFramer) Frame(ctx context.Context, img image.Image, aspects []photo.Aspect) ([]photo.Framing, error) {
+func (f inProcessFramer) Frame(ctx context.Context, img image.Image, aspects []geom.Aspect) ([]geom.Framing, error) {
 	b := img.Bounds()
 	return f.frame(ctx, img, geom.Size{W: b.Dx(), H: b.Dy()}, aspects)
 }
@@ -99,7 +99,7 @@ func BenchmarkPhotoChild(b *testing.B) {
 	p := photoPipeline()
 	src := testenv.Corpus(b, "image/pixel8_ultrahdr_gainmap_gps.jpg")
 	framer := inProcessFramer{subjectFramer{subjects: testParts().Subjects, log: p.log}}
-	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: PhotoAspects(), Framer: framer}
+	cfg := photo.Config{MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg, Aspects: reframe.SocialAspects(), Framer: framer}
 	ctx := context.Background()
 	var child, inProc time.Duration
 	runInProcess := func() {

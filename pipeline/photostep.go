@@ -7,7 +7,6 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
-	"github.com/quinte-media/quinte/pipeline/photo"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
@@ -17,7 +16,7 @@ import (
 // social crops framed here around the subject by the video's detector and rules.
 func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	req := photoRequest{Path: j.in.Path, WorkDir: j.in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
-		Aspects: PhotoAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit,
+		Aspects: reframe.SocialAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit,
 		Preset: p.cfg.Preset, CRF: p.cfg.CRF, Stall: p.cfg.StallTimeout}
 	var small []string
 	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.logger(ctx, j.in.ID), small: &small})
@@ -33,15 +32,6 @@ func (p *Pipeline) photo(ctx context.Context, j *job) error {
 	return nil
 }
 
-// PhotoAspects are the social aspects as package photo names them (the photo benchmark asks for them too).
-func PhotoAspects() []photo.Aspect {
-	var out []photo.Aspect
-	for _, a := range reframe.SocialAspects() {
-		out = append(out, photo.Aspect{Name: a.Name, W: a.W, H: a.H, Short: min(a.Out.W, a.Out.H)})
-	}
-	return out
-}
-
 // subjectFramer frames a photo's crops as the video's are framed: the subject found by the same
 // detector (faces, else saliency, else the centre), the same fill and fit rules. Without subject
 // analysis, or when it fails, the crops are planned around the centre: a crop is never worth failing a
@@ -53,7 +43,7 @@ type subjectFramer struct {
 }
 
 // frame plans the crops of a photo of the given size from small, the photo at the analysis size.
-func (f subjectFramer) frame(ctx context.Context, small image.Image, size geom.Size, aspects []photo.Aspect) ([]photo.Framing, error) {
+func (f subjectFramer) frame(ctx context.Context, small image.Image, size geom.Size, aspects []geom.Aspect) ([]geom.Framing, error) {
 	var tr *reframe.Track
 	note := ""
 	if f.subjects == nil {
@@ -67,15 +57,9 @@ func (f subjectFramer) frame(ctx context.Context, small image.Image, size geom.S
 	} else {
 		tr = t
 	}
-	ra := make([]reframe.Aspect, len(aspects))
-	for i, a := range aspects {
-		ra[i] = reframe.Aspect{Name: a.Name, W: a.W, H: a.H, Out: a.Size()}
-	}
-	var out []photo.Framing
-	for _, p := range reframe.PhotoCrops(tr, size, ra, reframe.DefaultConfig()) {
-		r := p.Rect
-		out = append(out, photo.Framing{Mode: string(p.Mode), Rect: geom.Rect{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()},
-			Inner: p.Inner, Out: p.Out, Why: note + p.Why})
+	out := reframe.PhotoCrops(tr, size, aspects, reframe.DefaultConfig())
+	for i, p := range out {
+		out[i].Why = note + p.Why
 		if p.Small != "" && f.small != nil {
 			*f.small = append(*f.small, p.Small)
 		}

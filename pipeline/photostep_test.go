@@ -96,7 +96,7 @@ func TestPhotoCorpus(t *testing.T) {
 // published size unless the photo has not the pixels (worked out here from the photo's size).
 func checkPhotoCrop(t *testing.T, f File, shown geom.Size, why []string) {
 	t.Helper()
-	var a reframe.Aspect
+	var a geom.Aspect
 	for _, x := range reframe.SocialAspects() {
 		if "crop/"+x.Name == f.Name {
 			a = x

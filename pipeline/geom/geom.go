@@ -1,5 +1,6 @@
-// Package geom is the picture geometry shared by video and photo planning: sizes, regions, aspect
-// crops and even-pixel rounding. Pure functions only.
+// Package geom is the picture geometry shared by video and photo planning: sizes, regions (Rect is
+// the one pixel rectangle of every plan), the social aspects and how one is framed, aspect crops and
+// even-pixel rounding. Pure functions only.
 package geom
 
 import "math"

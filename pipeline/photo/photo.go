@@ -29,7 +29,7 @@ type Config struct {
 	MaxFrames          int                // animations with more frames are refused (1000)
 	MaxAnimationPixels int64              // frames × canvas pixels, the decoding work of a loop (1000 MP)
 	MaxLoop            time.Duration      // the MP4 loop of a longer animation stops here (15 s)
-	Aspects            []Aspect           // social crops, in output order (1:1)
+	Aspects            []geom.Aspect      // social crops, in output order (1:1)
 	Framer             Framer             // where each crop sits (CentreFramer)
 	FFmpeg             string             // encodes WebP and the MP4 loop ("ffmpeg")
 	HeifConvert        string             // libheif's decoder for HEIC and AVIF ("heif-convert")
@@ -59,7 +59,7 @@ const (
 
 // DefaultAspects is the crop a Config without Aspects gets; the service asks for the four social
 // aspects (pipeline/photostep.go).
-var DefaultAspects = []Aspect{{Name: "1x1", W: 1, H: 1, Short: 1080}}
+var DefaultAspects = []geom.Aspect{{Name: "1x1", W: 1, H: 1, Out: geom.Size{W: 1080, H: 1080}}}
 
 func (c Config) withDefaults() Config {
 	set := func(v *int64, d int64) {
@@ -152,7 +152,7 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 
 // frame asks the framer how each crop is made and checks its answer: a fill's region inside the
 // picture and of the aspect's shape, no output larger than the pixels it comes from.
-func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]Framing, error) {
+func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]geom.Framing, error) {
 	crops, err := cfg.Framer.Frame(ctx, img, cfg.Aspects)
 	if err != nil {
 		return nil, fmt.Errorf("framing crops: %w", err)
@@ -165,9 +165,9 @@ func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]Frami
 		a := cfg.Aspects[i]
 		bad := c.Out.W <= 0 || c.Out.H <= 0 || !shaped(c.Out, a)
 		switch r := c.Rect; c.Mode {
-		case Fill:
+		case geom.Fill:
 			bad = bad || r.W <= 0 || r.H <= 0 || r.X < 0 || r.Y < 0 || r.X+r.W > b.Dx() || r.Y+r.H > b.Dy() || c.Out.W > r.W || c.Out.H > r.H
-		case Fit:
+		case geom.Fit:
 			bad = bad || c.Inner.W <= 0 || c.Inner.H <= 0 || c.Inner.W > c.Out.W || c.Inner.H > c.Out.H || c.Inner.W > b.Dx() || c.Inner.H > b.Dy()
 		default:
 			bad = true
@@ -180,7 +180,7 @@ func frame(ctx context.Context, cfg Config, img image.Image, h *header) ([]Frami
 }
 
 // shaped reports whether s has the aspect's shape, give or take the 2 px of rounding to even sizes.
-func shaped(s geom.Size, a Aspect) bool {
+func shaped(s geom.Size, a geom.Aspect) bool {
 	r := float64(a.W) / float64(a.H)
 	return math.Abs(float64(s.W)-float64(s.H)*r) <= 2 || math.Abs(float64(s.H)-float64(s.W)/r) <= 2
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
 // All eight EXIF orientations, mirrored ones included, must come out looking like orientation 1.
@@ -237,22 +238,22 @@ func indexOf(b []byte, s string) int {
 // A framer plugged in through Config decides how crops are made: here 1:1 is the left square of the
 // picture (fill) and 9:16 the whole picture over its blurred self (fit).
 func TestFramerIsReplaceable(t *testing.T) {
-	aspects := []Aspect{{"1x1", 1, 1, 1080}, {"9x16", 9, 16, 1080}}
-	left := framerFunc(func(img image.Image, aspects []Aspect) []Framing {
+	aspects := []geom.Aspect{{Name: "1x1", W: 1, H: 1, Out: sz(1080, 1080)}, {Name: "9x16", W: 9, H: 16, Out: sz(1080, 1920)}}
+	left := framerFunc(func(img image.Image, aspects []geom.Aspect) []geom.Framing {
 		b := img.Bounds()
-		return []Framing{
-			{Mode: Fill, Rect: Rect{X: 0, Y: 0, W: b.Dy(), H: b.Dy()}, Out: Size{W: 1080, H: 1080}, Why: "left"},
-			{Mode: Fit, Inner: Size{W: 1080, H: 720}, Out: Size{W: 1080, H: 1920}, Why: "whole"},
+		return []geom.Framing{
+			{Aspect: aspects[0], Mode: geom.Fill, Rect: Rect{X: 0, Y: 0, W: b.Dy(), H: b.Dy()}, Out: Size{W: 1080, H: 1080}, Why: "left"},
+			{Aspect: aspects[1], Mode: geom.Fit, Inner: Size{W: 1080, H: 720}, Out: Size{W: 1080, H: 1920}, Why: "whole"},
 		}
 	})
 	src := testenv.Corpus(t, "image/exif-orientation/Landscape_6.jpg")
 	plan, files, err := Process(t.Context(), Config{Framer: left, Aspects: aspects}, src, t.TempDir())
 	testenv.Must(t, err)
 	for _, o := range plan.Outputs {
-		if o.Name == "crop/1x1" && (o.Crop == nil || *o.Crop != (Rect{X: 0, Y: 0, W: 1200, H: 1200}) || o.Mode != Fill) {
+		if o.Name == "crop/1x1" && (o.Crop == nil || *o.Crop != (Rect{X: 0, Y: 0, W: 1200, H: 1200}) || o.Mode != string(geom.Fill)) {
 			t.Errorf("crop/1x1 %s region %+v, want the framer's fill of 0,0 1200x1200", o.Mode, o.Crop)
 		}
-		if o.Name == "crop/9x16" && (o.Inner == nil || o.Mode != Fit || o.Width != 1080 || o.Height != 1920) {
+		if o.Name == "crop/9x16" && (o.Inner == nil || o.Mode != string(geom.Fit) || o.Width != 1080 || o.Height != 1920) {
 			t.Errorf("crop/9x16: %+v, want the framer's fit", o)
 		}
 	}
@@ -291,9 +292,9 @@ func meanLevel(img image.Image) float64 {
 	return sum / float64(b.Dx()*b.Dy())
 }
 
-type framerFunc func(image.Image, []Aspect) []Framing
+type framerFunc func(image.Image, []geom.Aspect) []geom.Framing
 
-func (f framerFunc) Frame(_ context.Context, img image.Image, a []Aspect) ([]Framing, error) {
+func (f framerFunc) Frame(_ context.Context, img image.Image, a []geom.Aspect) ([]geom.Framing, error) {
 	return f(img, a), nil
 }
 

@@ -9,33 +9,20 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/output"
 )
 
 // Plan lists a photo's outputs and why. It is a plain value, stored in the manifest.
 type Plan struct {
-	Format      string      `json:"format"`
-	Stored      geom.Size   `json:"stored"` // as in the file
-	Source      geom.Size   `json:"source"` // upright, as shown
-	Orientation int         `json:"orientation,omitempty"`
-	Frames      int         `json:"frames,omitempty"` // an animation's; left out for a still
-	Images      int         `json:"images,omitempty"` // a HEIF's top-level images, when it holds more than one
-	Colour      string      `json:"colour"`
-	Outputs     []OutputDef `json:"outputs"`
-	Why         []string    `json:"why"`
-}
-
-// OutputDef is one file cut from the decoded picture.
-type OutputDef struct {
-	Name   string     `json:"name"`
-	Role   string     `json:"role"`
-	Format string     `json:"format"` // jpg, webp or mp4
-	From   string     `json:"from"`   // "source" or the output whose pixels it is cut from
-	Crop   *geom.Rect `json:"crop,omitempty"`
-	Inner  *geom.Size `json:"inner,omitempty"` // fit: the whole picture's size inside the output
-	Width  int        `json:"width"`
-	Height int        `json:"height"`
-	Mode   string     `json:"mode,omitempty"`
-	Why    string     `json:"why,omitempty"`
+	Format      string           `json:"format"`
+	Stored      geom.Size        `json:"stored"` // as in the file
+	Source      geom.Size        `json:"source"` // upright, as shown
+	Orientation int              `json:"orientation,omitempty"`
+	Frames      int              `json:"frames,omitempty"` // an animation's; left out for a still
+	Images      int              `json:"images,omitempty"` // a HEIF's top-level images, when it holds more than one
+	Colour      string           `json:"colour"`
+	Outputs     []output.Planned `json:"outputs"`
+	Why         []string         `json:"why"`
 }
 
 // Source is what PlanFor needs to know of a decoded photo.
@@ -51,54 +38,23 @@ type Source struct {
 	Primary     string // which of them was published, when there are several
 }
 
-// Aspect is one social crop: crop/<Name>, of shape W:H, Short pixels on its short side (never
-// upscaled).
-type Aspect struct {
-	Name  string `json:"name"`
-	W     int    `json:"w"`
-	H     int    `json:"h"`
-	Short int    `json:"short"`
-}
-
-// Size is the aspect's published size when the photo has the pixels.
-func (a Aspect) Size() geom.Size {
-	if a.W <= a.H {
-		return geom.Size{W: a.Short, H: max(1, int(math.Round(float64(a.Short)*float64(a.H)/float64(a.W))))}
-	}
-	return geom.Size{W: max(1, int(math.Round(float64(a.Short)*float64(a.W)/float64(a.H)))), H: a.Short}
-}
-
-// Crop modes.
-const (
-	Fill = "fill" // a region of the photo, cut and resized
-	Fit  = "fit"  // the whole photo over a blurred, darkened copy of itself that fills the aspect
-)
-
-// Framing is how one aspect's crop is made, as a Framer decides it.
-type Framing struct {
-	Mode  string    // Fill or Fit
-	Rect  geom.Rect // Fill: the region kept, in the upright picture's pixels
-	Inner geom.Size // Fit: the whole picture's size inside the output
-	Out   geom.Size // the published size, never larger than the pixels it comes from
-	Why   string
-}
-
-// Framer decides, for each aspect, how its crop is made from the upright picture. The service's framer
-// follows the subject (pipeline/photostep.go); CentreFramer is the package's default.
+// Framer decides, for each aspect, how its crop is made from the upright picture: framings[i] is
+// aspects[i]'s. The service's framings come from package reframe (the subject found by the video's
+// detector and rules); CentreFramer is the package's default.
 type Framer interface {
-	Frame(ctx context.Context, img image.Image, aspects []Aspect) ([]Framing, error)
+	Frame(ctx context.Context, img image.Image, aspects []geom.Aspect) ([]geom.Framing, error)
 }
 
 // CentreFramer keeps the largest centred region of each aspect.
 type CentreFramer struct{}
 
 // Frame implements Framer.
-func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []Aspect) ([]Framing, error) {
+func (CentreFramer) Frame(_ context.Context, img image.Image, aspects []geom.Aspect) ([]geom.Framing, error) {
 	b := img.Bounds()
-	out := make([]Framing, len(aspects))
+	out := make([]geom.Framing, len(aspects))
 	for i, a := range aspects {
 		r := geom.AspectRectUnit(geom.Size{W: b.Dx(), H: b.Dy()}, a.W, a.H, 1) // a photo's sides need not be even
-		out[i] = Framing{Mode: Fill, Rect: r, Out: cropSize(a, r), Why: "the centre of the picture"}
+		out[i] = geom.Framing{Aspect: a, Mode: geom.Fill, Rect: r, Out: cropSize(a, r), Why: "the centre of the picture"}
 	}
 	return out, nil
 }
@@ -120,7 +76,7 @@ const (
 )
 
 // PlanFor builds a photo's plan: crops[i] is how aspects[i] is made from the upright picture.
-func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duration) *Plan {
+func PlanFor(src Source, aspects []geom.Aspect, crops []geom.Framing, maxLoop time.Duration) *Plan {
 	p := &Plan{Format: src.Format, Stored: src.Stored, Source: src.Shown, Orientation: src.Orientation, Colour: src.Colour}
 	why := func(format string, a ...any) { p.Why = append(p.Why, fmt.Sprintf(format, a...)) }
 	why("%s photo, stored %dx%d, shown %dx%d", src.Format, src.Stored.W, src.Stored.H, src.Shown.W, src.Shown.H)
@@ -132,10 +88,10 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 		why("EXIF orientation %d applied", src.Orientation)
 	}
 	why("colour: %s", src.Colour)
-	add := func(o OutputDef) { p.Outputs = append(p.Outputs, o) }
+	add := func(o output.Planned) { p.Outputs = append(p.Outputs, o) }
 	pair := func(name string, from string, s geom.Size) {
-		add(OutputDef{Name: name, Role: message.RoleImage, Format: "jpg", From: from, Width: s.W, Height: s.H})
-		add(OutputDef{Name: name + webpAlso, Role: message.RoleImage, Format: "webp", From: name, Width: s.W, Height: s.H})
+		add(output.Planned{Name: name, Role: message.RoleImage, Format: "jpg", From: from, Width: s.W, Height: s.H})
+		add(output.Planned{Name: name + webpAlso, Role: message.RoleImage, Format: "webp", From: name, Width: s.W, Height: s.H})
 	}
 	web := fitLong(src.Shown, webLongSide)
 	pair(nameWeb, "source", web)
@@ -145,16 +101,16 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 	pair(nameThumb, nameWeb, fitLong(src.Shown, thumbLongSide))
 	for i, a := range aspects {
 		c := crops[i]
-		o := OutputDef{Name: "crop/" + a.Name, Role: message.RoleCrop, Format: "jpg", From: "source", Width: c.Out.W, Height: c.Out.H, Mode: c.Mode, Why: c.Why}
+		o := output.Planned{Name: "crop/" + a.Name, Role: message.RoleCrop, Format: "jpg", From: "source", Width: c.Out.W, Height: c.Out.H, Mode: string(c.Mode), Why: c.Why}
 		// Cut from the web picture when it has enough pixels there: cheaper, and the same quality.
 		switch c.Mode {
-		case Fill:
+		case geom.Fill:
 			r := c.Rect
 			o.Crop = &r
 			if scaled := scaleRect(r, src.Shown, web); min(scaled.W, scaled.H) >= min(c.Out.W, c.Out.H) {
 				o.From = nameWeb
 			}
-		case Fit:
+		case geom.Fit:
 			inner := c.Inner
 			o.Inner = &inner
 			if web.W >= inner.W && web.H >= inner.H {
@@ -167,7 +123,7 @@ func PlanFor(src Source, aspects []Aspect, crops []Framing, maxLoop time.Duratio
 	if src.Frames > 1 {
 		p.Frames = src.Frames
 		loop := geom.FitLong(src.Shown, loopLongSide) // even sides, as H.264 4:2:0 needs
-		add(OutputDef{Name: nameLoop, Role: message.RolePreview, Format: "mp4", From: "source", Width: loop.W, Height: loop.H})
+		add(output.Planned{Name: nameLoop, Role: message.RolePreview, Format: "mp4", From: "source", Width: loop.W, Height: loop.H})
 		why("animation of %d frames (%s): first frame as the still, H.264 loop as %s", src.Frames, src.Duration.Round(time.Millisecond), nameLoop)
 		if src.Duration > maxLoop {
 			why("the loop stops after %s", maxLoop)
@@ -187,11 +143,14 @@ func fitLong(s geom.Size, long int) geom.Size {
 	return geom.Size{W: max(1, int(math.Round(float64(s.W)*f))), H: max(1, int(math.Round(float64(s.H)*f)))}
 }
 
-// cropSize is the output size of an aspect's crop region r: exactly the aspect's shape, a.Short pixels
-// on its short side or fewer when r is smaller (never upscaled).
-func cropSize(a Aspect, r geom.Rect) geom.Size {
-	a.Short = min(a.Short, r.W, r.H)
-	return a.Size()
+// cropSize is the output size of an aspect's crop region r: exactly the aspect's shape, the short
+// side of a.Out or fewer pixels when r is smaller (never upscaled).
+func cropSize(a geom.Aspect, r geom.Rect) geom.Size {
+	short := min(a.Out.W, a.Out.H, r.W, r.H)
+	if a.W <= a.H {
+		return geom.Size{W: short, H: max(1, int(math.Round(float64(short)*float64(a.H)/float64(a.W))))}
+	}
+	return geom.Size{W: max(1, int(math.Round(float64(short)*float64(a.W)/float64(a.H)))), H: short}
 }
 
 // scaleRect maps r from a picture of size from to one of size to.

@@ -3,6 +3,9 @@ package photo
 import (
 	"testing"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/output"
 )
 
 // Photos keep odd sizes (only video needs even ones), are never upscaled, and crops come from the
@@ -21,7 +24,7 @@ func TestPlanSizes(t *testing.T) {
 	} {
 		crops, _ := CentreFramer{}.Frame(t.Context(), blank(c.shown), DefaultAspects)
 		p := PlanFor(Source{Format: "jpeg", Stored: c.shown, Shown: c.shown, Frames: 1}, DefaultAspects, crops, time.Second)
-		got := map[string]OutputDef{}
+		got := map[string]output.Planned{}
 		for _, o := range p.Outputs {
 			got[o.Name] = o
 		}
@@ -60,7 +63,8 @@ func TestPlanLoop(t *testing.T) {
 
 // Adding an aspect is one line of configuration.
 func TestPlanAspects(t *testing.T) {
-	aspects := []Aspect{{"1x1", 1, 1, 1080}, {"9x16", 9, 16, 1080}, {"4x5", 4, 5, 1080}, {"16x9", 16, 9, 1080}}
+	aspects := []geom.Aspect{{Name: "1x1", W: 1, H: 1, Out: sz(1080, 1080)}, {Name: "9x16", W: 9, H: 16, Out: sz(1080, 1920)},
+		{Name: "4x5", W: 4, H: 5, Out: sz(1080, 1350)}, {Name: "16x9", W: 16, H: 9, Out: sz(1920, 1080)}}
 	s := sz(4000, 3000)
 	crops, _ := CentreFramer{}.Frame(t.Context(), blank(s), aspects)
 	p := PlanFor(Source{Format: "jpeg", Stored: s, Shown: s, Frames: 1}, aspects, crops, time.Second)

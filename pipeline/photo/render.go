@@ -18,6 +18,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
 )
 
@@ -46,7 +47,7 @@ func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path stri
 			webps++
 		}
 	}
-	do := func(i int, o OutputDef) {
+	do := func(i int, o output.Planned) {
 		out := files[i].Path
 		switch o.Format {
 		case "jpg":
@@ -129,7 +130,7 @@ func (r *runner) wait() error {
 
 // cut crops and resizes one output from pic, the picture named in o.From (crop regions are given in
 // the coordinates of the full-size source), or lays it whole over its blurred self for a fit.
-func cut(pic *image.NRGBA, source geom.Size, o OutputDef) *image.NRGBA {
+func cut(pic *image.NRGBA, source geom.Size, o output.Planned) *image.NRGBA {
 	if o.Inner != nil {
 		return fit(pic, geom.Size{W: o.Width, H: o.Height}, *o.Inner)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/output"
 )
 
 // A crop is cut from a view of the picture it comes from, not from a copy: the view gives the same
@@ -36,7 +37,7 @@ func TestCutFromViewIsCutFromCopy(t *testing.T) {
 		{geom.Rect{X: 339, Y: 179, W: 301, H: 301}, 50, 50}, // to the far corner, shrink (k = 3)
 	} {
 		r := c.r
-		got := cut(src, full, OutputDef{Crop: &r, Width: c.w, Height: c.h})
+		got := cut(src, full, output.Planned{Crop: &r, Width: c.w, Height: c.h})
 		want := resize(imaging.Crop(src, image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H)), c.w, c.h)
 		if got.Rect != image.Rect(0, 0, c.w, c.h) || got.Stride != 4*c.w {
 			t.Errorf("%+v: cut to %v stride %d, want the origin and stride %d", c, got.Rect, got.Stride, 4*c.w)

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
@@ -9,16 +10,16 @@ import (
 // and two audiogram videos (the cover art, or a branded still, with the waveform drawn over it, and the
 // campaign's lower-third and the captions over both) for social networks, which do not take bare audio.
 type AudioPlan struct {
-	AudioStream int             `json:"audio_stream"`
-	Cover       int             `json:"cover"` // stream of the cover art, -1: the branded still
-	Duration    float64         `json:"duration"`
-	Frames      int             `json:"frames"` // of each audiogram, at FrameRate
-	FrameRate   int             `json:"frame_rate"`
-	Rendition   AudioChain      `json:"rendition_audio"`
-	Social      AudioChain      `json:"social_audio"`
-	Audiograms  []Audiogram     `json:"audiograms"`
-	Outputs     []PlannedOutput `json:"outputs"`
-	Brand       *Branding       `json:"brand,omitempty"` // drawn on every audiogram when it draws anything
+	AudioStream int              `json:"audio_stream"`
+	Cover       int              `json:"cover"` // stream of the cover art, -1: the branded still
+	Duration    float64          `json:"duration"`
+	Frames      int              `json:"frames"` // of each audiogram, at FrameRate
+	FrameRate   int              `json:"frame_rate"`
+	Rendition   AudioChain       `json:"rendition_audio"`
+	Social      AudioChain       `json:"social_audio"`
+	Audiograms  []Audiogram      `json:"audiograms"`
+	Outputs     []output.Planned `json:"outputs"`
+	Brand       *Branding        `json:"brand,omitempty"` // drawn on every audiogram when it draws anything
 }
 
 // Audiogram is one waveform video: the picture fills Width×Height, the waveform is drawn in Wave.
@@ -59,9 +60,9 @@ func planAudio(m probe.Media, x Extras) *Plan {
 	} else if b != nil && b.Campaign != "" {
 		pl.why("campaign %q draws no lower-third", b.Campaign)
 	}
-	ap.Outputs = append(ap.Outputs, PlannedOutput{Name: "rendition/audio", Role: message.RoleRendition, Format: "m4a"})
+	ap.Outputs = append(ap.Outputs, output.Planned{Name: "rendition/audio", Role: message.RoleRendition, Format: "m4a"})
 	for _, g := range ap.Audiograms {
-		ap.Outputs = append(ap.Outputs, PlannedOutput{Name: g.Name, Role: message.RoleAudiogram, Format: "mp4", Width: g.Width, Height: g.Height})
+		ap.Outputs = append(ap.Outputs, output.Planned{Name: g.Name, Role: message.RoleAudiogram, Format: "mp4", Width: g.Width, Height: g.Height})
 	}
 	return p
 }

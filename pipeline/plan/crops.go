@@ -7,6 +7,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -52,10 +53,10 @@ func workSize(disp Size, topRung int, tr *reframe.Track) Size {
 	want := map[string]Size{}
 	for _, c := range planCropsAt(tr, disp, disp) {
 		switch c.Mode {
-		case reframe.Fill:
+		case geom.Fill:
 			f = math.Max(f, float64(c.Out.W)/float64(c.Crop.W))
 			want[c.Name] = c.Out
-		case reframe.Fit:
+		case geom.Fit:
 			f = math.Max(f, float64(c.Inner.W)/float64(disp.W))
 		}
 	}
@@ -70,7 +71,7 @@ func workSize(disp Size, topRung int, tr *reframe.Track) Size {
 		}
 		enough := true // every fill still gets its published size at this working size
 		for _, c := range planCropsAt(tr, work, disp) {
-			if w, ok := want[c.Name]; ok && c.Mode == reframe.Fill && (c.Out.W < w.W || c.Out.H < w.H) {
+			if w, ok := want[c.Name]; ok && c.Mode == geom.Fill && (c.Out.W < w.W || c.Out.H < w.H) {
 				enough = false
 			}
 		}
@@ -95,7 +96,7 @@ func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	draws := x.Brand.Overlays()
 	for _, c := range vp.Crops {
 		camera := ""
-		if c.Mode == reframe.Fill {
+		if c.Mode == geom.Fill {
 			camera = "; the camera holds still"
 			if !c.Path.Still() {
 				camera = fmt.Sprintf("; the camera moves (%d keys)", len(c.Path))
@@ -123,7 +124,7 @@ func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 
 // sharedRendition is the rendition encode whose picture is exactly crop c, if there is one.
 func sharedRendition(vp *VideoPlan, c reframe.CropPlan) *Encode {
-	if c.Mode != reframe.Fill || c.Crop != vp.Work || !c.Path.Still() {
+	if c.Mode != geom.Fill || c.Crop != vp.Work || !c.Path.Still() {
 		return nil
 	}
 	for i := range vp.Encodes {
@@ -149,7 +150,7 @@ func planCaptions(pl planner, b *Branding) {
 	if b == nil || len(b.Cues) == 0 {
 		return
 	}
-	out := PlannedOutput{Name: CaptionName, Role: message.RoleCaption, Format: "vtt"}
+	out := output.Planned{Name: CaptionName, Role: message.RoleCaption, Format: "vtt"}
 	switch p := pl.p; {
 	case p.Video != nil:
 		p.Video.Outputs = append(p.Video.Outputs, out)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
@@ -34,13 +35,13 @@ func TestCrop9x16SharesTheRenditionOnlyWhenIdentical(t *testing.T) {
 		m      probe.Media
 		x      Extras
 		shared bool
-		mode   reframe.Mode
+		mode   geom.Mode
 	}{
-		{"no analysis", portrait(1080, 1920), Extras{}, true, reframe.Fill},
-		{"a face in the safe band", portrait(1080, 1920), Extras{Track: faceTrack(small, small)}, true, reframe.Fill},
-		{"a face under the buttons", portrait(1080, 1920), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.8, X1: 0.6, Y1: 0.92}, reframe.Box{X0: 0.4, Y0: 0.82, X1: 0.6, Y1: 0.94})}, false, reframe.Fit},
-		{"a campaign", portrait(1080, 1920), Extras{Brand: &Branding{Campaign: "x", Name: "Ada", Style: brand.Config{Enabled: true}}}, false, reframe.Fill},
-		{"a 20:9 phone, the face moving down", portrait(1080, 2400), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.2, X1: 0.6, Y1: 0.29}, reframe.Box{X0: 0.4, Y0: 0.5, X1: 0.6, Y1: 0.59})}, false, reframe.Fill},
+		{"no analysis", portrait(1080, 1920), Extras{}, true, geom.Fill},
+		{"a face in the safe band", portrait(1080, 1920), Extras{Track: faceTrack(small, small)}, true, geom.Fill},
+		{"a face under the buttons", portrait(1080, 1920), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.8, X1: 0.6, Y1: 0.92}, reframe.Box{X0: 0.4, Y0: 0.82, X1: 0.6, Y1: 0.94})}, false, geom.Fit},
+		{"a campaign", portrait(1080, 1920), Extras{Brand: &Branding{Campaign: "x", Name: "Ada", Style: brand.Config{Enabled: true}}}, false, geom.Fill},
+		{"a 20:9 phone, the face moving down", portrait(1080, 2400), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.2, X1: 0.6, Y1: 0.29}, reframe.Box{X0: 0.4, Y0: 0.5, X1: 0.6, Y1: 0.59})}, false, geom.Fill},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := New(c.m, c.x)

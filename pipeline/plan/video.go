@@ -8,6 +8,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
+	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
@@ -39,14 +40,14 @@ type VideoPlan struct {
 	Crops   []reframe.CropPlan `json:"crops"`   // every social aspect: fill or fit, why, the camera path
 	Brand   *Branding          `json:"brand,omitempty"`
 
-	Encodes    []Encode        `json:"encodes"`
-	Thumbnails []Still         `json:"thumbnails"`
-	Poster     PosterPlan      `json:"poster"`
-	Storyboard StoryboardPlan  `json:"storyboard"`
-	Grey       GreyPlan        `json:"grey"`
-	Preview    PreviewPlan     `json:"preview"`
-	HLS        HLSPlan         `json:"hls"`
-	Outputs    []PlannedOutput `json:"outputs"`
+	Encodes    []Encode         `json:"encodes"`
+	Thumbnails []Still          `json:"thumbnails"`
+	Poster     PosterPlan       `json:"poster"`
+	Storyboard StoryboardPlan   `json:"storyboard"`
+	Grey       GreyPlan         `json:"grey"`
+	Preview    PreviewPlan      `json:"preview"`
+	HLS        HLSPlan          `json:"hls"`
+	Outputs    []output.Planned `json:"outputs"`
 }
 
 // HDRIn is the colour of an HDR source, given to zscale explicitly (what the decoder tags on frames is
@@ -122,16 +123,6 @@ type PreviewPlan struct {
 type HLSPlan struct {
 	Variants       []string `json:"variants"`
 	SegmentSeconds int      `json:"segment_seconds"`
-}
-
-// PlannedOutput is one published output, as the manifest will list it.
-type PlannedOutput struct {
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Format string `json:"format"` // file extension
-	Width  int    `json:"width,omitempty"`
-	Height int    `json:"height,omitempty"`
-	Mode   string `json:"mode,omitempty"`
 }
 
 func planVideo(m probe.Media, x Extras) (*Plan, error) {
@@ -303,7 +294,7 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, MaxOutputFPS)*0.1/1000))
 		}
 		for _, f := range e.Files {
-			vp.Outputs = append(vp.Outputs, PlannedOutput{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
+			vp.Outputs = append(vp.Outputs, output.Planned{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
 		}
 	}
 
@@ -349,24 +340,24 @@ func planStills(vp *VideoPlan, rate float64) {
 	vp.Storyboard = StoryboardPlan{Every: every, Interval: float64(every) / rate, Count: count, Cols: cols, Rows: (count + cols - 1) / cols,
 		Tile: geom.FitLong(vp.Work, storyboardLong)}
 
-	add := func(o PlannedOutput) { vp.Outputs = append(vp.Outputs, o) }
+	add := func(o output.Planned) { vp.Outputs = append(vp.Outputs, o) }
 	for _, p := range []struct {
 		name string
 		size Size
 	}{{PosterName, vp.Poster.Full}, {PosterSmallName, vp.Poster.Small}} {
-		add(PlannedOutput{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
-		add(PlannedOutput{Name: p.name + WebPAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
+		add(output.Planned{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
+		add(output.Planned{Name: p.name + WebPAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
 	}
 	for _, t := range vp.Thumbnails {
-		add(PlannedOutput{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})
+		add(output.Planned{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})
 	}
 	sb := vp.Storyboard
-	add(PlannedOutput{Name: "storyboard/sprite", Role: message.RoleStoryboard, Format: "jpg", Width: sb.Cols * sb.Tile.W, Height: sb.Rows * sb.Tile.H})
-	add(PlannedOutput{Name: "storyboard/vtt", Role: message.RoleStoryboard, Format: "vtt"})
-	add(PlannedOutput{Name: "preview/mp4", Role: message.RolePreview, Format: "mp4", Width: vp.Preview.MP4.W, Height: vp.Preview.MP4.H})
-	add(PlannedOutput{Name: "preview/webp", Role: message.RolePreview, Format: "webp", Width: vp.Preview.WebP.W, Height: vp.Preview.WebP.H})
+	add(output.Planned{Name: "storyboard/sprite", Role: message.RoleStoryboard, Format: "jpg", Width: sb.Cols * sb.Tile.W, Height: sb.Rows * sb.Tile.H})
+	add(output.Planned{Name: "storyboard/vtt", Role: message.RoleStoryboard, Format: "vtt"})
+	add(output.Planned{Name: "preview/mp4", Role: message.RolePreview, Format: "mp4", Width: vp.Preview.MP4.W, Height: vp.Preview.MP4.H})
+	add(output.Planned{Name: "preview/webp", Role: message.RolePreview, Format: "webp", Width: vp.Preview.WebP.W, Height: vp.Preview.WebP.H})
 	top := vp.Encodes[0]
-	add(PlannedOutput{Name: "hls/master", Role: message.RoleHLS, Format: "m3u8", Width: top.Width, Height: top.Height})
+	add(output.Planned{Name: "hls/master", Role: message.RoleHLS, Format: "m3u8", Width: top.Width, Height: top.Height})
 }
 
 // ordinal is "2nd", "3rd", "4th"… for the frame rate's reasons.

@@ -170,10 +170,6 @@ func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cut
 	// Fixed slice threads, as in every pipeline pass: the scaled frames, and so the faces found and
 	// the camera path, must not depend on the worker's CPUs.
 	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-filter_complex_threads", "2"}, inArgs...)
-	// The decoder skips its deblocking filter: the analysis looks at frames shrunk to 640 px and at
-	// 160x90 shot-cut thumbnails, where block edges are below a pixel, and the filter is about a sixth
-	// of an H.264 or HEVC decode (decoders without it ignore the option).
-	args = append(args, "-skip_loop_filter", "all")
 	return append(args, "-i", "file:"+in.Path,
 		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
 		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
 
@@ -30,11 +30,11 @@ func TestCropsKeepTheFace(t *testing.T) {
 			t.Errorf("%s: the truth knows the face in only %d of %d frames", c.Name, c.Frames(), len(c.Truth))
 		}
 		for _, s := range r.Scores {
-			if s.Mode == reframe.Fill && s.Inside < 0.95 {
+			if s.Mode == geom.Fill && s.Inside < 0.95 {
 				t.Errorf("%s %s: face wholly inside the crop in %.1f%% of frames, want ≥ 95%%", c.Name, s.Aspect, 100*s.Inside)
 			}
 			// The camera's speed limit, with a little room for the rounding to even pixels.
-			if s.Mode == reframe.Fill && s.MaxMovePct > cfg.MaxSpeed/c.FPS+0.01 {
+			if s.Mode == geom.Fill && s.MaxMovePct > cfg.MaxSpeed/c.FPS+0.01 {
 				t.Errorf("%s %s: the crop jumped %.1f%% of its width in one frame", c.Name, s.Aspect, 100*s.MaxMovePct)
 			}
 		}

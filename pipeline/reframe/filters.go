@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
 // AppendFilters adds one aspect's filters to a branch of the working picture (a split output of the
@@ -25,9 +27,9 @@ func AppendFilters(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream,
 		return nil, fmt.Errorf("crop %s: no output size", p.Name)
 	}
 	switch p.Mode {
-	case Fill:
+	case geom.Fill:
 		return appendFill(s, p, jobDir)
-	case Fit:
+	case geom.Fit:
 		return appendFit(s, p), nil
 	}
 	return nil, fmt.Errorf("crop %s: unknown mode %q", p.Name, p.Mode)
@@ -65,7 +67,7 @@ func WriteCommands(p CropPlan, jobDir string) error {
 
 // commandFile is where a moving fill's camera path is kept ("" when the camera does not move).
 func commandFile(p CropPlan, jobDir string) string {
-	if p.Mode != Fill || p.Path.Still() {
+	if p.Mode != geom.Fill || p.Path.Still() {
 		return ""
 	}
 	return filepath.Join(jobDir, "crop_"+p.Aspect.Name+".cmd")

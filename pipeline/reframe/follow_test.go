@@ -9,6 +9,7 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
+	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
@@ -22,7 +23,7 @@ func TestRenderedCropFollowsThePath(t *testing.T) {
 	c := reframetest.GeneratePan(t, dir, det)
 	r := reframetest.Run(t, an, c, cfg, dir)
 	p := r.Plans[0]
-	if p.Aspect.Name != "9x16" || p.Mode != reframe.Fill || p.Path.Still() || p.Out != p.Crop {
+	if p.Aspect.Name != "9x16" || p.Mode != geom.Fill || p.Path.Still() || p.Out != p.Crop {
 		t.Fatalf("want a moving 9:16 fill at crop size, got %+v", p)
 	}
 	if err := reframe.WriteCommands(p, dir); err != nil {

@@ -53,7 +53,7 @@ type framing struct {
 }
 
 // newFraming is the rules for aspect a's crop of the working picture.
-func newFraming(work, crop geom.Size, a Aspect, cfg Config) framing {
+func newFraming(work, crop geom.Size, a geom.Aspect, cfg Config) framing {
 	return framing{work: work, crop: crop, safe: a.SafeBand(), deadZone: cfg.DeadZone}
 }
 

@@ -11,18 +11,6 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
-// PhotoPlan is how one aspect of a photo is made.
-type PhotoPlan struct {
-	Name   string          `json:"name"` // "crop/9x16"
-	Aspect Aspect          `json:"aspect"`
-	Mode   Mode            `json:"mode"`
-	Why    string          `json:"why"`
-	Rect   image.Rectangle `json:"rect"`            // fill: the region of the photo to keep, in its pixels
-	Inner  geom.Size       `json:"inner,omitzero"`  // fit: the whole photo's size inside the output
-	Out    geom.Size       `json:"out"`             // published size (never upscaled past the photo's pixels)
-	Small  string          `json:"small,omitempty"` // the photo is too small for this aspect's size (CropPlan.Small)
-}
-
 // PhotoTrack analyses a decoded, upright photo like one frame of a video: faces (searched again at
 // twice the size when none is found), else saliency, else the centre.
 func (a *Analyzer) PhotoTrack(ctx context.Context, img image.Image) (*Track, error) {
@@ -48,15 +36,14 @@ func (a *Analyzer) PhotoTrack(ctx context.Context, img image.Image) (*Track, err
 const photoDeadZone = 0.25
 
 // PhotoCrops plans every aspect of a photo of the given size from its track, with the video's rules.
-func PhotoCrops(tr *Track, size geom.Size, aspects []Aspect, cfg Config) []PhotoPlan {
+func PhotoCrops(tr *Track, size geom.Size, aspects []geom.Aspect, cfg Config) []geom.Framing {
 	f := Frame{Work: size, Source: size, Photo: true}
 	cfg.DeadZone = math.Max(cfg.DeadZone, photoDeadZone)
-	var out []PhotoPlan
+	var out []geom.Framing
 	for _, cp := range PlanCrops(tr, f, aspects, cfg) {
-		p := PhotoPlan{Name: cp.Name, Aspect: cp.Aspect, Mode: cp.Mode, Why: cp.Why, Out: cp.Out, Inner: cp.Inner, Small: cp.Small}
-		if cp.Mode == Fill {
-			x, y := int(math.Round(cp.Path[0].X)), int(math.Round(cp.Path[0].Y))
-			p.Rect = image.Rect(x, y, x+cp.Crop.W, y+cp.Crop.H)
+		p := geom.Framing{Aspect: cp.Aspect, Mode: cp.Mode, Why: cp.Why, Out: cp.Out, Inner: cp.Inner, Small: cp.Small}
+		if cp.Mode == geom.Fill {
+			p.Rect = geom.Rect{X: int(math.Round(cp.Path[0].X)), Y: int(math.Round(cp.Path[0].Y)), W: cp.Crop.W, H: cp.Crop.H}
 		}
 		out = append(out, p)
 	}

@@ -29,14 +29,14 @@ func TestPhotoCropsKeepTheFace(t *testing.T) {
 	t.Log(rep.String())
 	t.Logf("contact sheet: %s", reframetest.PhotoSheet(t, r, filepath.Join(reframetest.ArtifactDir(t, "crops"), "photo_progressive_faces.png")))
 	for _, p := range r.Plans {
-		if p.Mode != reframe.Fill {
+		if p.Mode != geom.Fill {
 			continue
 		}
 		if !r.Inside["woman (frontal)"][p.Aspect.Name][0] {
-			t.Errorf("%s cuts the frontal face: %v", p.Name, p.Rect)
+			t.Errorf("%s cuts the frontal face: %v", p.Aspect.Name, p.Rect)
 		}
 		if in := r.Inside["man (profile)"][p.Aspect.Name]; in[1] && !in[0] {
-			t.Errorf("%s cuts the undetected profile that a centre crop keeps: %v", p.Name, p.Rect)
+			t.Errorf("%s cuts the undetected profile that a centre crop keeps: %v", p.Aspect.Name, p.Rect)
 		}
 	}
 }
@@ -69,24 +69,24 @@ func TestPhotoCropsOnCorpus(t *testing.T) {
 			t.Fatalf("%s: %d plans", f, len(plans))
 		}
 		for _, p := range plans {
-			t.Logf("%s %s: %s %v → %v (%s; subject %s)", filepath.Base(f), p.Name, p.Mode, p.Rect, p.Out, p.Why, tr.Samples[0].Source)
+			t.Logf("%s %s: %s %v → %v (%s; subject %s)", filepath.Base(f), p.Aspect.Name, p.Mode, p.Rect, p.Out, p.Why, tr.Samples[0].Source)
 			switch p.Mode {
-			case reframe.Fill:
-				if !p.Rect.In(image.Rect(0, 0, b.Dx(), b.Dy())) || p.Rect.Empty() {
-					t.Errorf("%s %s: rectangle %v outside the %dx%d photo", f, p.Name, p.Rect, b.Dx(), b.Dy())
+			case geom.Fill:
+				if !p.Rect.Image().In(image.Rect(0, 0, b.Dx(), b.Dy())) || p.Rect.Image().Empty() {
+					t.Errorf("%s %s: rectangle %v outside the %dx%d photo", f, p.Aspect.Name, p.Rect, b.Dx(), b.Dy())
 				}
-				if r, want := float64(p.Rect.Dx())/float64(p.Rect.Dy()), p.Aspect.Ratio(); r < want*0.98 || r > want*1.02 {
-					t.Errorf("%s %s: rectangle %v is not %d:%d", f, p.Name, p.Rect, p.Aspect.W, p.Aspect.H)
+				if r, want := float64(p.Rect.W)/float64(p.Rect.H), p.Aspect.Ratio(); r < want*0.98 || r > want*1.02 {
+					t.Errorf("%s %s: rectangle %v is not %d:%d", f, p.Aspect.Name, p.Rect, p.Aspect.W, p.Aspect.H)
 				}
-				if p.Out.W > p.Rect.Dx() || p.Out.W > p.Aspect.Out.W {
-					t.Errorf("%s %s: output %v upscales the %v rectangle", f, p.Name, p.Out, p.Rect)
+				if p.Out.W > p.Rect.W || p.Out.W > p.Aspect.Out.W {
+					t.Errorf("%s %s: output %v upscales the %v rectangle", f, p.Aspect.Name, p.Out, p.Rect)
 				}
-			case reframe.Fit:
+			case geom.Fit:
 				if p.Inner.W > b.Dx() || p.Inner.H > b.Dy() || p.Inner.W > p.Out.W || p.Inner.H > p.Out.H {
-					t.Errorf("%s %s: fit %v in %v from a %dx%d photo", f, p.Name, p.Inner, p.Out, b.Dx(), b.Dy())
+					t.Errorf("%s %s: fit %v in %v from a %dx%d photo", f, p.Aspect.Name, p.Inner, p.Out, b.Dx(), b.Dy())
 				}
 			default:
-				t.Errorf("%s %s: mode %q", f, p.Name, p.Mode)
+				t.Errorf("%s %s: mode %q", f, p.Aspect.Name, p.Mode)
 			}
 		}
 	}

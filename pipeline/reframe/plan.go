@@ -25,16 +25,16 @@ func (f Frame) unit() int {
 // CropPlan is how one aspect is made, and why. It is plain data: printed in the job's plan, golden-tested,
 // and rendered by AppendFilters.
 type CropPlan struct {
-	Name    string    `json:"name"` // output name, "crop/9x16"
-	Aspect  Aspect    `json:"aspect"`
-	Mode    Mode      `json:"mode"`
-	Why     string    `json:"why"`
-	Subject Source    `json:"subject"`        // what mostly drove the framing
-	Work    geom.Size `json:"work"`           // the picture the branch receives
-	Crop    geom.Size `json:"crop,omitzero"`  // fill: the window cut from the working picture
-	Inner   geom.Size `json:"inner,omitzero"` // fit: the whole picture's size inside the output
-	Out     geom.Size `json:"out"`
-	Path    Path      `json:"path,omitempty"` // fill: where the window sits over time
+	Name    string      `json:"name"` // output name, "crop/9x16"
+	Aspect  geom.Aspect `json:"aspect"`
+	Mode    geom.Mode   `json:"mode"`
+	Why     string      `json:"why"`
+	Subject Source      `json:"subject"`        // what mostly drove the framing
+	Work    geom.Size   `json:"work"`           // the picture the branch receives
+	Crop    geom.Size   `json:"crop,omitzero"`  // fill: the window cut from the working picture
+	Inner   geom.Size   `json:"inner,omitzero"` // fit: the whole picture's size inside the output
+	Out     geom.Size   `json:"out"`
+	Path    Path        `json:"path,omitempty"` // fill: where the window sits over time
 	// Small says that the picture is too small for this aspect at the size it could otherwise have:
 	// the crop is made smaller rather than of another shape (a 16x16 video's 16:9 crop is 14x8, not
 	// 16x8). It goes to the message's warnings.
@@ -50,7 +50,7 @@ const (
 
 // PlanCrops plans every aspect from the one track. track may be nil (no analysis): every aspect is
 // then a centre fill or a fit, by the share of the picture a crop keeps.
-func PlanCrops(track *Track, f Frame, aspects []Aspect, cfg Config) []CropPlan {
+func PlanCrops(track *Track, f Frame, aspects []geom.Aspect, cfg Config) []CropPlan {
 	if track == nil {
 		track = &Track{Size: f.Work, Duration: 1, Samples: []Sample{{Subject: Box{0.25, 0.25, 0.75, 0.75}, Source: SourceCentre}}}
 	}
@@ -61,21 +61,21 @@ func PlanCrops(track *Track, f Frame, aspects []Aspect, cfg Config) []CropPlan {
 	return out
 }
 
-func planAspect(tr *Track, f Frame, a Aspect, cfg Config) CropPlan {
+func planAspect(tr *Track, f Frame, a geom.Aspect, cfg Config) CropPlan {
 	win := geom.AspectRectUnit(f.Work, a.W, a.H, f.unit())
 	crop := geom.Size{W: win.W, H: win.H}
 	p := CropPlan{Name: "crop/" + a.Name, Aspect: a, Work: f.Work, Subject: dominant(tr)}
 	crop = p.shaped(crop, f)
 	fr := newFraming(f.Work, crop, a, cfg)
 	fit := func(why string) CropPlan {
-		p.Mode, p.Why, p.Small = Fit, why, ""
+		p.Mode, p.Why, p.Small = geom.Fit, why, ""
 		p.Out, p.Inner = fitSize(a, f)
 		p.Out = p.shaped(p.Out, f)
 		p.Inner = geom.Size{W: min(p.Inner.W, p.Out.W), H: min(p.Inner.H, p.Out.H)}
 		return p
 	}
 	fill := func(why string) CropPlan {
-		p.Mode, p.Why, p.Crop = Fill, why, crop
+		p.Mode, p.Why, p.Crop = geom.Fill, why, crop
 		p.Out = p.shaped(fillSize(a, crop, f), f)
 		p.Path = planPath(tr, fr, cfg)
 		// Judge the path that will be rendered, not only the positions it could take: smoothing and
@@ -202,7 +202,7 @@ func (p *CropPlan) shaped(s geom.Size, f Frame) geom.Size {
 
 // fillSize is the published size of a fill: the aspect's size, or, when the crop has fewer pixels in
 // the source (or in the working picture), the crop's own size in those pixels: never upscaled.
-func fillSize(a Aspect, crop geom.Size, f Frame) geom.Size {
+func fillSize(a geom.Aspect, crop geom.Size, f Frame) geom.Size {
 	k := math.Min(1, float64(f.Source.W)/float64(f.Work.W))
 	if float64(crop.W)*k >= float64(a.Out.W) {
 		return a.Out
@@ -220,7 +220,7 @@ func (f Frame) round(x float64) int {
 
 // fitSize is the published size of a fit and the size of the whole picture inside it: the aspect's
 // size, or smaller so that the picture inside is not upscaled past the source's pixels.
-func fitSize(a Aspect, f Frame) (out, inner geom.Size) {
+func fitSize(a geom.Aspect, f Frame) (out, inner geom.Size) {
 	src := geom.Size{W: min(f.Source.W, f.Work.W), H: min(f.Source.H, f.Work.H)}
 	scale := math.Min(float64(a.Out.W)/float64(src.W), float64(a.Out.H)/float64(src.H))
 	s := 1.0

@@ -63,7 +63,7 @@ func TestGoldenCropFilters(t *testing.T) {
 	args := strings.Join(ffmpeg.MergeOutputs(outs...).GetArgs(), "\n")
 	golden(t, "moving_face.argv.txt", []byte(strings.ReplaceAll(args, dir, "/job")+"\n"))
 	for _, p := range plans {
-		if p.Mode != Fill || p.Path.Still() {
+		if p.Mode != geom.Fill || p.Path.Still() {
 			continue
 		}
 		cmd, err := os.ReadFile(filepath.Join(dir, "crop_"+p.Aspect.Name+".cmd"))
@@ -94,21 +94,21 @@ func TestPlanRules(t *testing.T) {
 		track  *Track
 		frame  Frame
 		aspect string
-		mode   Mode
+		mode   geom.Mode
 		out    geom.Size
 	}{
 		// A portrait selfie's big face cannot be a 16:9 fill: fit, at full size.
-		{"selfie 16:9", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "16x9", Fit, geom.Size{W: 1920, H: 1080}},
-		{"selfie 9:16 is the picture", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "9x16", Fill, geom.Size{W: 1080, H: 1920}},
-		{"landscape 9:16 follows a face", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: land, Source: land}, "9x16", Fill, geom.Size{W: 608, H: 1080}},
+		{"selfie 16:9", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "16x9", geom.Fit, geom.Size{W: 1920, H: 1080}},
+		{"selfie 9:16 is the picture", face(Box{0.2, 0.3, 0.8, 0.6}), Frame{Work: selfie, Source: selfie}, "9x16", geom.Fill, geom.Size{W: 1080, H: 1920}},
+		{"landscape 9:16 follows a face", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: land, Source: land}, "9x16", geom.Fill, geom.Size{W: 608, H: 1080}},
 		// A face in the top 14 % of a landscape picture cannot be kept out of 9:16's button zone.
-		{"face under the buttons", face(Box{0.6, 0.02, 0.66, 0.12}), Frame{Work: land, Source: land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
-		{"no face, crop keeps 32 %", none, Frame{Work: land, Source: land}, "9x16", Fit, geom.Size{W: 1080, H: 1920}},
-		{"no face, crop keeps 56 %", none, Frame{Work: land, Source: land}, "1x1", Fill, geom.Size{W: 1080, H: 1080}},
+		{"face under the buttons", face(Box{0.6, 0.02, 0.66, 0.12}), Frame{Work: land, Source: land}, "9x16", geom.Fit, geom.Size{W: 1080, H: 1920}},
+		{"no face, crop keeps 32 %", none, Frame{Work: land, Source: land}, "9x16", geom.Fit, geom.Size{W: 1080, H: 1920}},
+		{"no face, crop keeps 56 %", none, Frame{Work: land, Source: land}, "1x1", geom.Fill, geom.Size{W: 1080, H: 1080}},
 		// Never upscaled past the source: a 640x360 source (worked at 1280x720) gives a 202x360 9:16
 		// fill, and a 9:16 fit keeps the source's 640 px across.
-		{"small source fill", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: geom.Size{W: 1280, H: 720}, Source: geom.Size{W: 640, H: 360}}, "9x16", Fill, geom.Size{W: 202, H: 360}},
-		{"small source fit", none, Frame{Work: geom.Size{W: 640, H: 360}, Source: geom.Size{W: 640, H: 360}}, "9x16", Fit, geom.Size{W: 640, H: 1138}},
+		{"small source fill", face(Box{0.6, 0.3, 0.66, 0.42}), Frame{Work: geom.Size{W: 1280, H: 720}, Source: geom.Size{W: 640, H: 360}}, "9x16", geom.Fill, geom.Size{W: 202, H: 360}},
+		{"small source fit", none, Frame{Work: geom.Size{W: 640, H: 360}, Source: geom.Size{W: 640, H: 360}}, "9x16", geom.Fit, geom.Size{W: 640, H: 1138}},
 	}
 	for _, c := range cases {
 		p := byName(PlanCrops(c.track, c.frame, SocialAspects(), cfg))[c.aspect]
@@ -118,7 +118,7 @@ func TestPlanRules(t *testing.T) {
 		if p.Why == "" {
 			t.Errorf("%s: no reason given", c.name)
 		}
-		if p.Mode == Fit && (p.Inner.W > p.Out.W || p.Inner.H > p.Out.H || p.Inner.W > c.frame.Source.W) {
+		if p.Mode == geom.Fit && (p.Inner.W > p.Out.W || p.Inner.H > p.Out.H || p.Inner.W > c.frame.Source.W) {
 			t.Errorf("%s: fit picture %v in %v from %v", c.name, p.Inner, p.Out, c.frame.Source)
 		}
 	}
@@ -129,7 +129,7 @@ func TestPathFollowsAndCutsOnlyAtShots(t *testing.T) {
 	tr := movingFace()
 	work := geom.Size{W: 1280, H: 720}
 	p := byAspect(PlanCrops(tr, Frame{Work: work, Source: work}, SocialAspects(), DefaultConfig()), "9x16")
-	if p.Mode != Fill {
+	if p.Mode != geom.Fill {
 		t.Fatalf("9:16 of a small moving face: %s (%s)", p.Mode, p.Why)
 	}
 	prevX := -1.0
@@ -178,7 +178,7 @@ func TestStillFromTheTrack(t *testing.T) {
 	size := geom.Size{W: 1920, H: 1080}
 	p := PhotoCrops(st, size, SocialAspects(), DefaultConfig())[0]
 	f := want.Scale(size)
-	if p.Mode != Fill || float64(p.Rect.Min.X) > f.X0 || float64(p.Rect.Max.X) < f.X1 {
+	if p.Mode != geom.Fill || float64(p.Rect.X) > f.X0 || float64(p.Rect.X+p.Rect.W) < f.X1 {
 		t.Errorf("poster 9:16 %v (%s) does not hold the face %.0f..%.0f", p.Rect, p.Mode, f.X0, f.X1)
 	}
 	if (&Track{}).Still(3).Samples != nil {

@@ -8,40 +8,15 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 )
 
-// Aspect is one social shape and the size it is published at.
-type Aspect struct {
-	Name string    `json:"name"` // "9x16": used in output names (crop/9x16) and file names
-	W    int       `json:"w"`    // aspect ratio W:H
-	H    int       `json:"h"`
-	Out  geom.Size `json:"out"` // published size when the source has the pixels
-}
-
-// Ratio is W/H.
-func (a Aspect) Ratio() float64 { return float64(a.W) / float64(a.H) }
-
-// SafeBand reports the aspect (9:16) over whose top and bottom the apps draw their buttons: faces stay
-// out of them.
-func (a Aspect) SafeBand() bool { return a.W*16 == a.H*9 }
-
 // SocialAspects are the four shapes every message gets, in publishing order.
-func SocialAspects() []Aspect {
-	return []Aspect{
+func SocialAspects() []geom.Aspect {
+	return []geom.Aspect{
 		{Name: "9x16", W: 9, H: 16, Out: geom.Size{W: 1080, H: 1920}},
 		{Name: "1x1", W: 1, H: 1, Out: geom.Size{W: 1080, H: 1080}},
 		{Name: "4x5", W: 4, H: 5, Out: geom.Size{W: 1080, H: 1350}},
 		{Name: "16x9", W: 16, H: 9, Out: geom.Size{W: 1920, H: 1080}},
 	}
 }
-
-// Mode is how an aspect is made.
-type Mode string
-
-const (
-	// Fill crops the picture to the aspect, following the subject.
-	Fill Mode = "fill"
-	// Fit shows the whole picture over a blurred, darkened copy of itself that fills the aspect.
-	Fit Mode = "fit"
-)
 
 // Box is a region as fractions of the picture's width and height (0..1), so that one track serves any
 // working size, the thumbnails and the photos.

@@ -77,7 +77,7 @@ func TestRenderAllAspectsOnePass(t *testing.T) {
 			}
 			for _, p := range plans {
 				t.Logf("%s: %s %v→%v: %s", p.Name, p.Mode, p.Crop, p.Out, p.Why)
-				if p.Mode == Fill {
+				if p.Mode == geom.Fill {
 					// Smooth whatever drives it (faces or saliency): no step above the speed limit.
 					limit := DefaultConfig().MaxSpeed*float64(p.Crop.W)/30 + 2
 					px, py := p.Path.At(0)

@@ -37,7 +37,7 @@ type PhotoResult struct {
 	Photo  Photo
 	Size   geom.Size
 	Track  *reframe.Track
-	Plans  []reframe.PhotoPlan
+	Plans  []geom.Framing
 	Img    image.Image
 	Inside map[string]map[string][2]bool // face → aspect → {plan, centre}
 	Files  map[string]string             // the rendered crops by output name, when a job made them
@@ -59,16 +59,16 @@ func RunPhoto(tb testing.TB, an *reframe.Analyzer, ph Photo, cfg reframe.Config)
 }
 
 // ScorePhoto checks a photo's crop plans (made by RunPhoto, or by a job) against its faces.
-func ScorePhoto(ph Photo, img image.Image, tr *reframe.Track, plans []reframe.PhotoPlan) PhotoResult {
+func ScorePhoto(ph Photo, img image.Image, tr *reframe.Track, plans []geom.Framing) PhotoResult {
 	size := geom.Size{W: img.Bounds().Dx(), H: img.Bounds().Dy()}
 	r := PhotoResult{Photo: ph, Size: size, Track: tr, Plans: plans, Img: img, Inside: map[string]map[string][2]bool{}}
 	for who, f := range ph.Faces {
 		r.Inside[who] = map[string][2]bool{}
 		for _, p := range plans {
 			c := geom.AspectRect(size, p.Aspect.W, p.Aspect.H)
-			centre := image.Rect(c.X, c.Y, c.X+c.W, c.Y+c.H)
-			shown := p.Rect
-			if p.Mode == reframe.Fit {
+			centre := c.Image()
+			shown := p.Rect.Image()
+			if p.Mode == geom.Fit {
 				shown = image.Rect(0, 0, size.W, size.H)
 			}
 			r.Inside[who][p.Aspect.Name] = [2]bool{f.In(shown), f.In(centre)}
@@ -82,7 +82,7 @@ func ReportPhoto(w io.Writer, r PhotoResult) {
 	fmt.Fprintf(w, "\n%s (%dx%d; faces found by the detector: %d; truth: hand-checked boxes)\n", filepath.Base(r.Photo.File), r.Size.W, r.Size.H, len(r.Track.Samples[0].Faces))
 	fmt.Fprintf(w, "  %-5s %-4s %-22s %s\n", "crop", "mode", "rect", "face inside: planned / centre crop")
 	for _, p := range r.Plans {
-		line := fmt.Sprintf("  %-5s %-4s %-22v", p.Aspect.Name, p.Mode, p.Rect)
+		line := fmt.Sprintf("  %-5s %-4s %-22v", p.Aspect.Name, p.Mode, p.Rect.Image())
 		for _, who := range []string{"woman (frontal)", "man (profile)"} {
 			if in, ok := r.Inside[who][p.Aspect.Name]; ok {
 				line += fmt.Sprintf(" %s %s/%s", who, yes(in[0]), yes(in[1]))
@@ -113,8 +113,8 @@ func PhotoSheet(tb testing.TB, r PhotoResult, path string) string {
 	draw.Draw(sheet, full.Bounds(), full, image.Point{}, draw.Src)
 	k := float64(h) / float64(r.Size.H)
 	for _, p := range r.Plans {
-		if p.Mode == reframe.Fill {
-			rect(sheet, scaleRect(p.Rect, k), aspectColour[p.Aspect.Name])
+		if p.Mode == geom.Fill {
+			rect(sheet, scaleRect(p.Rect.Image(), k), aspectColour[p.Aspect.Name])
 		}
 	}
 	for _, f := range r.Photo.Faces {
@@ -124,14 +124,14 @@ func PhotoSheet(tb testing.TB, r PhotoResult, path string) string {
 	for _, p := range r.Plans {
 		w := p.Aspect.W * h / p.Aspect.H
 		var tile image.Image
-		if f, ok := r.Files[p.Name]; ok {
+		if f, ok := r.Files["crop/"+p.Aspect.Name]; ok {
 			img, err := imaging.Open(f)
 			if err != nil {
 				tb.Fatal(err)
 			}
 			tile = imaging.Resize(img, w, h, imaging.Box)
-		} else if p.Mode == reframe.Fill {
-			tile = imaging.Resize(imaging.Crop(r.Img, p.Rect), w, h, imaging.Box)
+		} else if p.Mode == geom.Fill {
+			tile = imaging.Resize(imaging.Crop(r.Img, p.Rect.Image()), w, h, imaging.Box)
 		} else {
 			tile = fitTile(r.Img, w, h)
 		}

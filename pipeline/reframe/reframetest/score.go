@@ -13,7 +13,7 @@ import (
 // Score is how one aspect of one clip did against the truth.
 type Score struct {
 	Aspect       string
-	Mode         reframe.Mode
+	Mode         geom.Mode
 	Frames       int     // frames with a known face
 	Inside       float64 // share of them with the face box wholly inside the picture shown
 	CentreInside float64 // the same for a fixed centre crop
@@ -63,7 +63,7 @@ func evaluate(c Clip, p reframe.CropPlan, cuts []float64) Score {
 				int(math.Ceil(float64(f.Max.X)*kx)), int(math.Ceil(float64(f.Max.Y)*ky)))
 		}
 		win := image.Rect(0, 0, work.W, work.H)
-		if p.Mode == reframe.Fill {
+		if p.Mode == geom.Fill {
 			win = Window(p, t)
 			if n > 0 && !cutBetween(cuts, float64(n-1)/c.FPS, t) {
 				d := math.Hypot(float64(win.Min.X-prev.Min.X), float64(win.Min.Y-prev.Min.Y))
@@ -101,7 +101,7 @@ func evaluate(c Clip, p reframe.CropPlan, cuts []float64) Score {
 			s.Safe, s.CentreSafe = float64(safe)/float64(s.Frames), float64(csafe)/float64(s.Frames)
 		}
 	}
-	if p.Mode == reframe.Fill && p.Crop.W > 0 {
+	if p.Mode == geom.Fill && p.Crop.W > 0 {
 		s.MaxMovePct = s.MaxMove / float64(p.Crop.W)
 	}
 	if steps > 0 {
@@ -113,7 +113,7 @@ func evaluate(c Clip, p reframe.CropPlan, cuts []float64) Score {
 // inSafeBand reports whether the face sits between the top 14 % and the bottom 20 % of the 9:16
 // output: in the crop window for a fill, in the picture laid over the middle for a fit.
 func inSafeBand(p reframe.CropPlan, win, f image.Rectangle) bool {
-	if p.Mode == reframe.Fill {
+	if p.Mode == geom.Fill {
 		return f.In(win) && bandOf(win, f)
 	}
 	k := float64(p.Inner.H) / float64(p.Work.H)
@@ -151,13 +151,13 @@ func Report(w io.Writer, c Clip, tr *reframe.Track, scores, saliency []Score) {
 			safe, csafe = pct(s.Safe), pct(s.CentreSafe)
 		}
 		move := "-"
-		if s.Mode == reframe.Fill {
+		if s.Mode == geom.Fill {
 			move = fmt.Sprintf("%.0fpx/%.1f%%", s.MaxMove, 100*s.MaxMovePct)
 		}
 		sal := "-"
 		if i < len(saliency) {
 			sal = fmt.Sprintf("%s %s", saliency[i].Mode, pct(saliency[i].Inside))
-			if saliency[i].Mode == reframe.Fill {
+			if saliency[i].Mode == geom.Fill {
 				sal += fmt.Sprintf(" %.0fpx", saliency[i].MaxMove)
 			}
 		}

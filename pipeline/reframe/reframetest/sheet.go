@@ -79,7 +79,7 @@ func RenderedSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, files map[st
 		x := 0
 		draw.Draw(sheet, full.Bounds().Add(image.Pt(x, y0)), full, image.Point{}, draw.Src)
 		for _, p := range plans {
-			if p.Mode == reframe.Fill {
+			if p.Mode == geom.Fill {
 				rect(sheet, scaleRect(Window(p, t), float64(sheetRowH)/float64(p.Work.H)).Add(image.Pt(x, y0)), aspectColour[p.Aspect.Name])
 			}
 		}
@@ -95,13 +95,13 @@ func RenderedSheet(tb testing.TB, c Clip, plans []reframe.CropPlan, files map[st
 			switch f, rendered := files[p.Name]; {
 			case rendered:
 				tile = imaging.Resize(frameAt(tb, f, t, p.Out), w, sheetRowH, imaging.Box)
-			case p.Mode == reframe.Fill:
+			case p.Mode == geom.Fill:
 				win := scaleRect(Window(p, t), 1/kw)
 				tile = imaging.Resize(imaging.Crop(fr, win), w, sheetRowH, imaging.Box)
 			default:
 				tile = fitTile(fr, w, sheetRowH)
 			}
-			if p.Mode == reframe.Fill && !face.Empty() {
+			if p.Mode == geom.Fill && !face.Empty() {
 				win := Window(p, t)
 				tileFace = scaleRect(scaleRect(face, kw).Sub(win.Min), float64(sheetRowH)/float64(win.Dy()))
 			}
