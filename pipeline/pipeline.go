@@ -133,12 +133,13 @@ type Result struct {
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	s := p.start(ctx, in)
 	defer s.stop()
-	res := &Result{Kind: in.Kind}
 	var warn []string
 	branding := step(s, "brand", func(context.Context) (*plan.Branding, error) { return p.branding(in, &warn) })
 	if in.Kind == message.KindImage {
-		s.do("photo", func(ctx context.Context) error { return p.photo(ctx, &job{in: in, res: res}) })
-		res.Warnings = append(warn, res.Warnings...)
+		res := step(s, "photo", func(ctx context.Context) (*Result, error) { return p.photo(ctx, in) })
+		if res != nil {
+			res.Warnings = append(warn, res.Warnings...)
+		}
 		return s.result(res)
 	}
 
@@ -154,17 +155,12 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, planned, branding, s.progress) })
 	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
 
+	res := &Result{Kind: in.Kind}
 	if planned != nil {
 		res.Kind, res.Media, res.Plan, res.Finish, res.Files = planned.Kind, media, planned, done.choice, done.files
 		res.Warnings = slices.Concat(warn, planned.Warnings, done.warnings)
 	}
 	return s.result(res)
-}
-
-// job is what the photo step reads and fills.
-type job struct {
-	in  Input
-	res *Result
 }
 
 // logger is the logger of the job ctx belongs to (the worker's, which names its message and task), or
