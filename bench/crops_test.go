@@ -16,6 +16,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
@@ -97,7 +98,7 @@ func BenchmarkCropsEvaluation(b *testing.B) {
 			// The saliency fallback alone: the same clip planned by the pipeline's planner with the
 			// face detector switched off.
 			str := reframetest.SaliencyTrack(b, cfg, c, dir)
-			sp, err := pipeline.PlanMedia(*res.Media, pipeline.Extras{Track: str})
+			sp, err := plan.New(*res.Media, plan.Extras{Track: str})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -215,7 +216,7 @@ func BenchmarkCropsAnalysisCost(b *testing.B) {
 		start := time.Now()
 		res := process(b, p, clip.Path, message.KindVideo, filepath.Join(dir, fmt.Sprint("job", i)))
 		job, analysis := time.Since(start), rec.took
-		cmds, err := p.Commands(res, clip.Path, filepath.Join(dir, fmt.Sprint("bare", i)))
+		cmds, err := commands(res, clip.Path, filepath.Join(dir, fmt.Sprint("bare", i)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -82,7 +82,7 @@ func floorOf(b *testing.B, p *pipeline.Pipeline, store *storage.Store, steps *st
 	b.Helper()
 	res, _ := timedJob(b, p, store, steps, src)
 	floorDir := b.TempDir()
-	floor, err := p.EncodesOnly(res, src, floorDir)
+	floor, err := encodesOnly(res, src, floorDir)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func BenchmarkVideoJob(b *testing.B) {
 		}
 		q1 := measure(b, job)
 		analysis := rec.took
-		plan, err := p.Commands(res, src, b.TempDir())
+		plan, err := commands(res, src, b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func BenchmarkVideoJob(b *testing.B) {
 		in.WorkDir = b.TempDir()
 		decode := rec.Command(in)
 		plan = append([][]string{decode}, plan...)
-		naive, err := p.OneProcessPerOutput(res, src, b.TempDir())
+		naive, err := oneProcessPerOutput(res, src, b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,10 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // processWith processes src as a message of this kind by artist, with a campaign and captions ("": none).
@@ -61,7 +65,7 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 				// The waveform reaches into the 9:16's bottom band: the same sound draws the same
 				// waveform, but its thin lines are encoded a little differently when the picture above
 				// changes, so there only a share of edge pixels may differ; below it, none.
-				var g Audiogram
+				var g plan.Audiogram
 				for _, x := range branded.Plan.Audio.Audiograms {
 					if x.Name == name {
 						g = x
@@ -80,7 +84,8 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 					t.Errorf("%s: %.2f%% of the top and %.2f%% of the bottom changed: something is drawn outside the safe zone", name, 100*above, 100*below)
 				}
 				// The captions alone: the band where they sit (below the lower-third) changes too.
-				l := branded.Plan.Audio.Brand.overlay(Size{W: a.Width, H: a.Height}, name == "audiogram/9x16").Layout
+				bb := branded.Plan.Audio.Brand
+				l := brand.LayoutFor(geom.Size{W: a.Width, H: a.Height}, name == "audiogram/9x16", len(bb.Cues) > 0, bb.Style)
 				if c := changed(ga, gb, a.Width, float64(l.CaptionsTop)/float64(a.Height), float64(a.Height-l.BottomSafe)/float64(a.Height)); c < 0.01 {
 					t.Errorf("%s: %.2f%% of the captions' band changed: no captions drawn", name, 100*c)
 				}
@@ -88,7 +93,7 @@ func TestCampaignAndCaptionsOnTheAudiograms(t *testing.T) {
 			if a, b := pf["rendition/audio"], bf["rendition/audio"]; a.Size != b.Size {
 				t.Errorf("rendition/audio: %d bytes without the campaign, %d with it", a.Size, b.Size)
 			}
-			if vtt, ok := bf[captionName]; !ok || vtt.ContentType != "text/vtt" {
+			if vtt, ok := bf[plan.CaptionName]; !ok || vtt.ContentType != "text/vtt" {
 				t.Errorf("caption/vtt: %+v", vtt)
 			}
 			ap := branded.Plan.Audio
@@ -109,24 +114,21 @@ func TestGoldenBrandedVoiceNote(t *testing.T) {
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\nGrazie a tutta la crew\n"), 0o644))
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
-	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "audio/opus_stereo.opus"), Kind: message.KindAudio, WorkDir: dir,
-		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
-	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.plan} {
-		testenv.Must(t, step(context.Background(), j))
-	}
+	j := planned(t, p, Input{ID: "golden", Path: testenv.Corpus(t, "audio/opus_stereo.opus"), Kind: message.KindAudio, WorkDir: dir,
+		Artist: "坂本龍一 🎸 Niccolò", Campaign: "example", Captions: srt})
 	b, err := json.MarshalIndent(struct {
-		Media *Media `json:"media"`
-		Plan  *Plan  `json:"plan"`
-	}{j.res.Media, j.res.Plan}, "", "  ")
+		Media *probe.Media `json:"media"`
+		Plan  *plan.Plan   `json:"plan"`
+	}{j.Media, j.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "opus_stereo_campaign_captions.plan.json", append(b, '\n'))
-	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	argv, files := goldenArgv(t, j.Plan, t.TempDir())
 	golden(t, "opus_stereo_campaign_captions.argv.txt", []byte(argv))
 	golden(t, "opus_stereo_campaign_captions_9x16.ass", []byte(files["brand_audiogram_9x16.ass"]))
 	if !strings.Contains(argv, "ass=filename=/job/brand_audiogram_9x16.ass") {
 		t.Errorf("the 9:16 audiogram does not draw its overlay:\n%s", argv)
 	}
-	rebuildsFromJSON(t, j.res.Plan)
+	rebuildsFromJSON(t, j.Plan)
 }
 
 // A character no installed font has (an emoji newer than Symbola) is left out of the lower-third and
@@ -135,16 +137,16 @@ func TestCharactersWithoutAFontAreLeftOut(t *testing.T) {
 	dir := t.TempDir()
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:02,400\ngrazie 🥹\nà tutti\n"), 0o644))
-	j := &job{in: Input{ID: "fonts", Kind: message.KindAudio, WorkDir: dir, Artist: "Ada 🥹 Lovelace", Campaign: "example", Captions: srt}, res: &Result{}}
-	testenv.Must(t, testPipeline().branding(context.Background(), j))
-	b := j.extra.Brand
+	var warn []string
+	b, err := testPipeline().branding(Input{ID: "fonts", Kind: message.KindAudio, WorkDir: dir, Artist: "Ada 🥹 Lovelace", Campaign: "example", Captions: srt}, &warn)
+	testenv.Must(t, err)
 	if b.Name != "Ada Lovelace" {
 		t.Errorf("name drawn %q", b.Name)
 	}
-	if got := b.drawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
+	if got := b.DrawnCues(); len(got) != 1 || got[0].Text != "grazie\nà tutti" || b.Cues[0].Text != "grazie 🥹\nà tutti" {
 		t.Errorf("captions drawn %+v, published %+v", got, b.Cues)
 	}
-	w := strings.Join(j.res.Warnings, "\n")
+	w := strings.Join(warn, "\n")
 	if !strings.Contains(w, "the artist's name: no installed font draws 🥹 (U+1F979)") || !strings.Contains(w, "the captions: no installed font draws 🥹 (U+1F979)") {
 		t.Errorf("warnings:\n%s", w)
 	}

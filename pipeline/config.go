@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // Config tunes the pipeline. The zero value of every limit means its default (see withDefaults), so a
@@ -38,7 +40,6 @@ const (
 	DefaultMaxFrameRate = 240
 	DefaultMaxStreams   = 16
 	DefaultMaxFrames    = 72000 // ten minutes at 120 fps
-	minVideoSide        = 16
 )
 
 // withDefaults fills the limits left at zero.
@@ -65,6 +66,12 @@ func (c Config) withDefaults() Config {
 		c.Preset = "veryfast"
 	}
 	return c
+}
+
+// limits are the gate's limits of c (after withDefaults).
+func (c Config) limits() probe.Limits {
+	return probe.Limits{MaxDuration: c.MaxDuration, MaxVideoSide: c.MaxVideoSide, MaxFrameRate: c.MaxFrameRate,
+		MaxStreams: c.MaxStreams, MaxFrames: c.MaxFrames}
 }
 
 // Validate checks the settings.

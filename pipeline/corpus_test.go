@@ -13,7 +13,10 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -74,7 +77,7 @@ func readSource(t *testing.T, path string) source {
 	}
 	if p.Stream("audio") >= 0 {
 		i, _ := testenv.Loudness(t, path)
-		s.silent = i < silenceBelow
+		s.silent = i < probe.SilenceBelow
 	}
 	return s
 }
@@ -152,14 +155,14 @@ func checkCrops(t *testing.T, res *Result, s source) {
 			t.Errorf("no %s", name)
 			continue
 		}
-		plan, _ := res.Plan.Video.crop(name)
-		if f.Role != message.RoleCrop || f.Mode != string(plan.Mode) || plan.Why == "" {
-			t.Errorf("%s: role %q, mode %q; the plan says %q because %q", name, f.Role, f.Mode, plan.Mode, plan.Why)
+		pl, _ := res.Plan.Video.Crop(name)
+		if f.Role != message.RoleCrop || f.Mode != string(pl.Mode) || pl.Why == "" {
+			t.Errorf("%s: role %q, mode %q; the plan says %q because %q", name, f.Role, f.Mode, pl.Mode, pl.Why)
 		}
 		if !slices.ContainsFunc(res.Plan.Why, func(w string) bool { return strings.HasPrefix(w, name+" "+f.Mode) }) {
 			t.Errorf("%s: the plan's reasons do not say why it is a %s", name, f.Mode)
 		}
-		want, ok := wantCrop(a, f.Mode, Size{W: s.w, H: s.h})
+		want, ok := wantCrop(a, f.Mode, geom.Size{W: s.w, H: s.h})
 		if !ok {
 			t.Errorf("%s: mode %q, want fill or fit", name, f.Mode)
 			continue
@@ -176,20 +179,20 @@ func checkCrops(t *testing.T, res *Result, s source) {
 // wantCrop is the size a crop of aspect a made in mode from a source of size src must have: the
 // aspect's published size, or for a fill the whole source crop when it is smaller, for a fit the size
 // that does not enlarge the source.
-func wantCrop(a geom.Aspect, mode string, src Size) (Size, bool) {
+func wantCrop(a geom.Aspect, mode string, src geom.Size) (geom.Size, bool) {
 	switch mode {
 	case "fill":
 		if c := geom.AspectRect(src, a.W, a.H); c.W < a.Out.W {
-			return Size{W: c.W, H: c.H}, true
+			return geom.Size{W: c.W, H: c.H}, true
 		}
 		return a.Out, true
 	case "fit":
 		if k := math.Min(float64(a.Out.W)/float64(src.W), float64(a.Out.H)/float64(src.H)); k > 1 {
-			return Size{W: int(float64(a.Out.W) / k), H: int(float64(a.Out.H) / k)}, true
+			return geom.Size{W: int(float64(a.Out.W) / k), H: int(float64(a.Out.H) / k)}, true
 		}
 		return a.Out, true
 	}
-	return Size{}, false
+	return geom.Size{}, false
 }
 
 func abs(n int) int { return max(n, -n) }
@@ -243,6 +246,7 @@ func checkMP4(t *testing.T, f File, s source) {
 		}
 	}
 	ai := p.Stream("audio")
+	const previewSeconds = 3.0 // plan's preview length
 	if preview {
 		if ai >= 0 {
 			t.Error("the preview has sound; it must be muted")
@@ -261,21 +265,21 @@ func checkMP4(t *testing.T, f File, s source) {
 	if d := p.Duration(); math.Abs(d-s.duration) > 0.1 {
 		t.Errorf("lasts %.3f s, the source %.3f s", d, s.duration)
 	}
-	target := RenditionLUFS
+	target := plan.RenditionLUFS
 	if f.Role == message.RoleCrop || f.Role == message.RoleAudiogram {
-		target = SocialLUFS
+		target = plan.SocialLUFS
 	}
 	i, tp := testenv.Loudness(t, f.Path)
 	switch {
 	case s.silent:
-		if i > silenceBelow {
+		if i > probe.SilenceBelow {
 			t.Errorf("a silent source came out at %.1f LUFS: silence must stay silence", i)
 		}
 	case math.Abs(i-target) > 1:
 		t.Errorf("loudness %.1f LUFS, want %.0f ± 1", i, target)
 	}
-	if tp > TruePeakMax {
-		t.Errorf("true peak %.1f dBTP, want at most %.0f", tp, TruePeakMax)
+	if tp > plan.TruePeakMax {
+		t.Errorf("true peak %.1f dBTP, want at most %.0f", tp, plan.TruePeakMax)
 	}
 }
 
@@ -382,7 +386,7 @@ func vttSeconds(t *testing.T, s string) float64 {
 func checkHLS(t *testing.T, f File, s source) {
 	parts := map[string]string{}
 	for _, p := range f.Parts {
-		parts[strings.TrimPrefix(p.Name, hlsDir+"/")] = p.Path
+		parts[strings.TrimPrefix(p.Name, ffcmd.HLSDir+"/")] = p.Path
 	}
 	master, err := os.ReadFile(f.Path)
 	testenv.Must(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -71,23 +72,6 @@ func TestEmptyExtraVideoTrack(t *testing.T) {
 	}
 }
 
-func TestOutputRate(t *testing.T) {
-	for _, c := range []struct {
-		in    float64
-		rate  string
-		every int
-	}{
-		{24, "24", 1}, {24000.0 / 1001, "24000/1001", 1}, {25, "25", 1}, {30, "30", 1}, {30000.0 / 1001, "30000/1001", 1},
-		{29.98, "30000/1001", 1}, {29.9, "30000/1001", 1}, {30.03, "30", 1}, {31, "30", 1}, {8.797, "8.797", 1}, {16.667, "16.667", 1},
-		{50, "25", 2}, {60000.0 / 1001, "30000/1001", 2}, {60, "30", 2}, {60.06, "30", 2}, {48, "24", 2}, {100, "25", 4},
-		{120, "30", 4}, {240, "30", 8}, {90, "30", 3}, {45, "22.500", 2}, {0, "30", 1},
-	} {
-		if rate, every := outputRate(c.in); rate != c.rate || every != c.every {
-			t.Errorf("outputRate(%.3f) = %s, every %d; want %s, every %d", c.in, rate, every, c.rate, c.every)
-		}
-	}
-}
-
 // TestFrameRatesKept: generated clips at the rates cameras shoot at, and the corpus's iPhone clips,
 // come out at the nearest standard rate with every frame (above 30 fps, every n-th frame), counted by
 // decoding each rendition and crop.
@@ -107,7 +91,7 @@ func TestFrameRatesKept(t *testing.T) {
 		testenv.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=320x240:d="+c.seconds+":r="+c.in, "-f", "lavfi", "-i", "sine=d="+c.seconds,
 			"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", p)
 		every := 1
-		if parseRatio(c.in) > 30 {
+		if probe.ParseRatio(c.in) > 30 {
 			every = 2
 		}
 		clips = append(clips, clip{c.in + " fps", p, c.out, every})
@@ -258,7 +242,7 @@ func checkSizes(t *testing.T, res *Result, w, h, unit int) {
 				t.Errorf("%s is %dx%d, the manifest says %dx%d", f.Name, gw, gh, f.Width, f.Height)
 			}
 		}
-		out := Size{W: f.Width, H: f.Height}
+		out := geom.Size{W: f.Width, H: f.Height}
 		if a, ok := aspects[f.Name]; ok {
 			if !geom.HasShape(out, a.W, a.H, unit) {
 				t.Errorf("%s is %dx%d: not %d:%d within one rounding step", f.Name, f.Width, f.Height, a.W, a.H)

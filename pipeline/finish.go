@@ -6,15 +6,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/output"
-	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
@@ -32,93 +32,18 @@ import (
 // the main pass writes as it goes (score.go): measuring them in a pre-analysis would decode the video a
 // second time.
 
-// hlsDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
-const hlsDir = "hls"
-
-// prepareDir makes what the video plan's passes read or write in dir besides the source: the HLS
-// subdirectory (the hls muxer does not make it), the camera paths of the moving crops, the lower-third's
-// and captions drawn on the crops (extras.go).
-func prepareDir(vp *VideoPlan, dir string) error {
-	if err := os.MkdirAll(jobFile(dir, hlsDir), 0o755); err != nil {
-		return err
-	}
-	for _, c := range vp.Crops {
-		if err := reframe.WriteCommands(c, dir); err != nil {
-			return err
-		}
-	}
-	return writeCropOverlays(vp, dir)
-}
-
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
-func writeCaptions(b *Branding, dir string) error {
+func writeCaptions(b *plan.Branding, dir string) error {
 	if b == nil || len(b.Cues) == 0 {
 		return nil
 	}
-	return os.WriteFile(outputFile(dir, captionName, ".vtt"), brand.WebVTT(b.Cues), 0o644)
-}
-
-// finishCommand is the finishing pass's argv.
-func finishCommand(vp *VideoPlan, dir string, poster int, previewStart float64, e encodeSettings) []string {
-	var outs []*ffmpeg.Stream
-
-	cands := ownInput(jobFile(dir, candidatesFile), "yuv4mpegpipe", ffmpeg.KwArgs{"f": "yuv4mpegpipe"})
-	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
-	sizes := splitN(p, 2, false)
-	for i, sz := range []Size{vp.Poster.Full, vp.Poster.Small} {
-		name := posterName
-		if i == 1 {
-			name = posterSmallName
-		}
-		s := sizes[i]
-		if sz != vp.Poster.Full {
-			s = apply(s, filt{"scale", size(sz.W, sz.H) + ":flags=lanczos"}, filt{"setsar", "1"})
-		}
-		both := splitN(s, 2, false)
-		outs = append(outs,
-			toJPEG(both[0], sz).Output(outputFile(dir, name, ".jpg"), jpegArgs(2)),
-			both[1].Output(outputFile(dir, name+webpAlso, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
-	}
-
-	from := ownInput(outputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
-		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})
-	pv := splitN(from.Get("0"), 2, false)
-	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
-	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*parseRatio(vp.FrameRate))))
-	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
-	// deterministic (see videoArgs).
-	outs = append(outs, pv[0].Output(outputFile(dir, "preview/mp4", ".mp4"),
-		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"})))
-	w := vp.Preview.WebP
-	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
-	outs = append(outs, webp.Output(outputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))
-
-	var hls []*ffmpeg.Stream
-	var vmap []string
-	for i, name := range vp.HLS.Variants {
-		in := ownInput(outputFile(dir, name, ".mp4"), "mov", nil)
-		hls = append(hls, in.Get("0"), in.Get("1"))
-		vmap = append(vmap, fmt.Sprintf("v:%d,a:%d,name:%s", i, i, strings.TrimPrefix(name, "rendition/")))
-	}
-	hd := jobFile(dir, hlsDir)
-	outs = append(outs, ffmpeg.Output(hls, filepath.Join(hd, "%v.m3u8"), merge(cleanArgs(), ffmpeg.KwArgs{
-		"c": "copy", "f": "hls", "hls_time": strconv.Itoa(vp.HLS.SegmentSeconds), "hls_playlist_type": "vod",
-		"hls_segment_type": "fmp4", "hls_flags": "independent_segments", "master_pl_name": "master.m3u8",
-		"var_stream_map": strings.Join(vmap, " "), "hls_fmp4_init_filename": "init.mp4",
-		"hls_segment_filename": filepath.Join(hd, "%v_%03d.m4s"),
-	})))
-	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
-}
-
-// webpArgs write a lossy WebP at quality q, without metadata.
-func webpArgs(q int) ffmpeg.KwArgs {
-	return merge(ffmpeg.KwArgs{"c:v": "libwebp", "quality": strconv.Itoa(q), "lossless": "0", "compression_level": "4"}, cleanArgs())
+	return os.WriteFile(ffcmd.OutputFile(dir, plan.CaptionName, ".vtt"), brand.WebVTT(b.Cues), 0o644)
 }
 
 // storyboardVTT is the WebVTT that maps each stretch of the clip to its tile of the sprite (players such
 // as video.js and Plyr read "sprite.jpg#xywh=x,y,w,h"). The sprite is named relative to the VTT: both are
 // published under messages/{id}/storyboard/.
-func storyboardVTT(sb StoryboardPlan, duration float64) []byte {
+func storyboardVTT(sb plan.StoryboardPlan, duration float64) []byte {
 	var b strings.Builder
 	b.WriteString("WEBVTT\n")
 	for i := 0; i < sb.Count; i++ {
@@ -141,7 +66,7 @@ func vttTime(s float64) string {
 // hlsParts lists the HLS files the finishing pass wrote, other than the master playlist, with their
 // content types.
 func hlsParts(dir string) ([]Part, error) {
-	entries, err := os.ReadDir(jobFile(dir, hlsDir))
+	entries, err := os.ReadDir(ffcmd.JobFile(dir, ffcmd.HLSDir))
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +80,7 @@ func hlsParts(dir string) ([]Part, error) {
 		if ct == "application/octet-stream" {
 			return nil, fmt.Errorf("unexpected HLS file %s", name)
 		}
-		parts = append(parts, Part{Name: hlsDir + "/" + name, Path: filepath.Join(dir, hlsDir, name), ContentType: ct})
+		parts = append(parts, Part{Name: ffcmd.HLSDir + "/" + name, Path: filepath.Join(dir, ffcmd.HLSDir, name), ContentType: ct})
 	}
 	return parts, nil
 }
@@ -169,48 +94,56 @@ type FinishResult struct {
 	PreviewStart float64   `json:"preview_start"`
 }
 
-// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and lists the
-// job's files.
-func (p *Pipeline) finish(ctx context.Context, j *job) error {
-	plan, dir := j.res.Plan, j.in.WorkDir
-	if err := writeCaptions(j.extra.Brand, dir); err != nil {
-		return err
+// finished is what the finishing step gives: what it chose (videos only), the job's files, and what
+// the people downloading them should know.
+type finished struct {
+	choice   *FinishResult
+	files    []File
+	warnings []string
+}
+
+// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and the
+// captions, and lists the job's files.
+func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.Branding, progress *run.Progress) (finished, error) {
+	dir := in.WorkDir
+	if err := writeCaptions(b, dir); err != nil {
+		return finished{}, err
 	}
-	if plan.Audio != nil {
-		j.res.Files = plannedFiles(plan.Audio.Outputs, dir)
-		return nil
+	if pl.Audio != nil {
+		return finished{files: plannedFiles(pl.Audio.Outputs, dir)}, nil
 	}
-	vp := plan.Video
-	stats, err := readGrey(jobFile(dir, greyFile), vp.Grey)
+	vp := pl.Video
+	stats, err := readGrey(ffcmd.JobFile(dir, ffcmd.GreyFile), vp.Grey)
 	if err != nil {
-		return err
+		return finished{}, err
 	}
+	var done finished
 	choice := pickPoster(stats, vp.Poster.Candidates)
 	if choice.Dark {
-		j.res.Warnings = append(j.res.Warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
+		done.warnings = append(done.warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
 	}
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
-	j.res.Finish = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
+	done.choice = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
 
-	run := p.run.measured(j.progress.meter("", vp.Duration))
-	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, finishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
-		return err // the inputs are quinte's own files: a failure here is not the upload's fault
+	run := p.run.Measured(progress.Meter("", vp.Duration))
+	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
+		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
-	if err := os.WriteFile(outputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(ffcmd.OutputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
+		return finished{}, err
 	}
-	j.res.Files = plannedFiles(vp.Outputs, dir)
-	for i := range j.res.Files {
-		f := &j.res.Files[i]
+	done.files = plannedFiles(vp.Outputs, dir)
+	for i := range done.files {
+		f := &done.files[i]
 		if f.Role == message.RoleHLS {
-			f.Path = filepath.Join(dir, hlsDir, "master.m3u8")
+			f.Path = filepath.Join(dir, ffcmd.HLSDir, "master.m3u8")
 			if f.Parts, err = hlsParts(dir); err != nil {
-				return err
+				return finished{}, err
 			}
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.
@@ -219,7 +152,7 @@ func plannedFiles(outs []output.Planned, dir string) []File {
 	for _, o := range outs {
 		files = append(files, File{
 			Output: message.Output{Name: o.Name, Role: o.Role, Mode: o.Mode, Width: o.Width, Height: o.Height, ContentType: contentType(o.Format)},
-			Path:   outputFile(dir, o.Name, "."+o.Format), Ext: "." + o.Format,
+			Path:   ffcmd.OutputFile(dir, o.Name, "."+o.Format), Ext: "." + o.Format,
 		})
 	}
 	return files

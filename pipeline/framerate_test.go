@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // TestFrameRateOfAMillisecondTimeBase: a browser's WebM that says r_frame_rate 1000/1 and no average
@@ -21,15 +22,15 @@ func TestFrameRateOfAMillisecondTimeBase(t *testing.T) {
 		{"90000/1", "0/0", 0}, // an MPEG-TS time base
 		{"60/1", "2997/50", 59.94},
 	} {
-		got := ProbeStream{RFrameRate: tc.r, AvgFrameRate: tc.avg}.FrameRate()
+		got := probe.ProbeStream{RFrameRate: tc.r, AvgFrameRate: tc.avg}.FrameRate()
 		if d := got - tc.want; d > 0.001 || d < -0.001 {
 			t.Errorf("r_frame_rate %s, avg_frame_rate %s: %v, want %v", tc.r, tc.avg, got, tc.want)
 		}
 	}
-	m := Media{Kind: message.KindVideo, Duration: 4, Video: &VideoInfo{Codec: "vp9", Width: 320, Height: 240, PixFmt: "yuv420p",
-		FrameRate: ProbeStream{RFrameRate: "1000/1", AvgFrameRate: "0/0"}.FrameRate()}}
+	m := probe.Media{Kind: message.KindVideo, Duration: 4, Video: &probe.VideoInfo{Codec: "vp9", Width: 320, Height: 240, PixFmt: "yuv420p",
+		FrameRate: probe.ProbeStream{RFrameRate: "1000/1", AvgFrameRate: "0/0"}.FrameRate()}}
 	cfg := Config{}.withDefaults()
-	if err := cfg.checkLimits(&m); err != nil {
+	if err := cfg.limits().Check(&m); err != nil {
 		t.Errorf("the gate refuses a browser's recording before its packets are counted: %v", err)
 	}
 }

@@ -14,21 +14,23 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // FuzzProbe feeds ffprobe output, real (testdata/fuzz/FuzzProbe: the JSON of every corpus file and of
-// the hostile bombs) and mutated, through ParseProbe, Classify and PlanMedia: nothing panics, what
+// the hostile bombs) and mutated, through ParseProbe, Classify and plan.New: nothing panics, what
 // Classify derives is finite and consistent, and any plan is one ffmpeg can run.
 func FuzzProbe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pr, err := ParseProbe(data)
+		pr, err := probe.ParseProbe(data)
 		if err != nil {
 			return
 		}
-		m := Classify(pr)
+		m := probe.Classify(pr)
 		checkMedia(t, m)
-		plan, err := PlanMedia(m, Extras{})
-		checkPlan(t, m, plan, err)
+		pl, err := plan.New(m, plan.Extras{})
+		checkPlan(t, m, pl, err)
 	})
 }
 
@@ -36,14 +38,14 @@ func FuzzProbe(f *testing.F) {
 // duration.
 func FuzzPlanMedia(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, w, h, dw, dh, rotation int, sar, fps, duration float64, audioChannels int) {
-		m := Media{Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: duration}
+		m := probe.Media{Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: duration}
 		if audioChannels > 0 {
-			m.Audio = &AudioInfo{Stream: 1, Codec: "aac", Channels: audioChannels, SampleRate: "48000"}
+			m.Audio = &probe.AudioInfo{Stream: 1, Codec: "aac", Channels: audioChannels, SampleRate: "48000"}
 		}
 		switch kind % 3 {
 		case 0:
 			m.Kind = message.KindVideo
-			m.Video = &VideoInfo{Stream: 0, Codec: "h264", Width: w, Height: h, DisplayWidth: dw, DisplayHeight: dh,
+			m.Video = &probe.VideoInfo{Stream: 0, Codec: "h264", Width: w, Height: h, DisplayWidth: dw, DisplayHeight: dh,
 				Rotation: rotation, SAR: sar, FrameRate: fps, PixFmt: "yuv420p"}
 		case 1:
 			if m.Audio == nil {
@@ -51,14 +53,14 @@ func FuzzPlanMedia(f *testing.F) {
 			}
 			m.Kind = message.KindAudio
 		}
-		plan, err := PlanMedia(m, Extras{})
-		checkPlan(t, m, plan, err)
+		pl, err := plan.New(m, plan.Extras{})
+		checkPlan(t, m, pl, err)
 	})
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-func checkMedia(t *testing.T, m Media) {
+func checkMedia(t *testing.T, m probe.Media) {
 	t.Helper()
 	if !finite(m.Duration) || m.Duration < 0 {
 		t.Fatalf("duration %v", m.Duration)
@@ -92,19 +94,19 @@ func checkMedia(t *testing.T, m Media) {
 
 // checkPlan: a refusal is an InputError (a plain error would be retried as if the machine were at
 // fault), and a plan only asks ffmpeg for what it can do.
-func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
+func checkPlan(t *testing.T, m probe.Media, pl *plan.Plan, err error) {
 	t.Helper()
 	if err != nil {
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Code == "" || plan != nil {
-			t.Fatalf("PlanMedia(%+v) = %v, %v; want an InputError and no plan", m, plan, err)
+		if !errors.As(err, &ie) || ie.Code == "" || pl != nil {
+			t.Fatalf("plan.New(%+v) = %v, %v; want an InputError and no plan", m, pl, err)
 		}
 		return
 	}
-	if plan == nil || plan.Kind != m.Kind {
-		t.Fatalf("PlanMedia(%+v) gave plan %+v", m, plan)
+	if pl == nil || pl.Kind != m.Kind {
+		t.Fatalf("plan.New(%+v) gave plan %+v", m, pl)
 	}
-	if vp := plan.Video; vp != nil {
+	if vp := pl.Video; vp != nil {
 		if vp.Work.W <= 0 || vp.Work.H <= 0 || vp.Work.W%2 != 0 || vp.Work.H%2 != 0 {
 			t.Fatalf("working picture %dx%d for %+v", vp.Work.W, vp.Work.H, *m.Video)
 		}
@@ -114,7 +116,7 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 			d, _ := strconv.ParseFloat(b, 64)
 			rate, err = n/d, nil
 		}
-		if err != nil || !finite(rate) || rate <= 0 || rate > maxOutputFPS+0.5 {
+		if err != nil || !finite(rate) || rate <= 0 || rate > plan.MaxOutputFPS+0.5 {
 			t.Fatalf("output frame rate %q for %v fps", vp.FrameRate, m.Video.FrameRate)
 		}
 		for _, o := range vp.Outputs {
@@ -136,7 +138,7 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 			if e.Reframe == "" {
 				continue
 			}
-			c, ok := vp.crop(e.Reframe)
+			c, ok := vp.Crop(e.Reframe)
 			switch {
 			case !ok:
 				t.Fatalf("encode %v: no crop plan %s", e.Files, e.Reframe)
@@ -154,7 +156,7 @@ func checkPlan(t *testing.T, m Media, plan *Plan, err error) {
 			}
 		}
 	}
-	if ap := plan.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
+	if ap := pl.Audio; ap != nil && (ap.AudioStream < 0 || len(ap.Outputs) == 0) {
 		t.Fatalf("audio plan %+v", ap)
 	}
 }
@@ -187,15 +189,15 @@ func TestWriteProbeFuzzSeeds(t *testing.T) {
 	}
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe"}, Parts{}, nil)
 	for _, f := range files {
-		out, err := p.run.Output(context.Background(), "ffprobe", []string{"-v", "error", "-show_format", "-show_streams", "-of", "json", inputURL(f)})
+		out, err := p.run.Output(context.Background(), "ffprobe", []string{"-v", "error", "-show_format", "-show_streams", "-of", "json", probe.InputURL(f)})
 		if err != nil || len(out) > 64<<10 {
 			continue // ffprobe cannot read it, or the seed would slow the fuzzer down (301 streams)
 		}
 		name := strings.ReplaceAll(filepath.Base(f), ".", "_")
 		testenv.Must(t, os.WriteFile(filepath.Join(probeDir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", out), 0o644))
-		pr, err := ParseProbe(out)
+		pr, err := probe.ParseProbe(out)
 		testenv.Must(t, err)
-		m := Classify(pr)
+		m := probe.Classify(pr)
 		if m.Video == nil {
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // rejected runs a job that must fail as the input's fault, and returns its error. A retryable error, a
@@ -115,19 +116,19 @@ func TestGateRefusesHostileInputs(t *testing.T) {
 // reading its 40 000 frames), with the reason in the code.
 func TestCheckLimits(t *testing.T) {
 	c := Config{}.withDefaults()
-	ok := Media{Streams: 2, Duration: 30, Video: &VideoInfo{Codec: "h264", Width: 1920, Height: 1080, PixFmt: "yuv420p", FrameRate: 30, Frames: 900}}
-	if err := c.checkLimits(&ok); err != nil {
+	ok := probe.Media{Streams: 2, Duration: 30, Video: &probe.VideoInfo{Codec: "h264", Width: 1920, Height: 1080, PixFmt: "yuv420p", FrameRate: 30, Frames: 900}}
+	if err := c.limits().Check(&ok); err != nil {
 		t.Fatalf("a plain phone clip is refused: %v", err)
 	}
-	for name, m := range map[string]Media{
+	for name, m := range map[string]probe.Media{
 		"too_long":            {Duration: 601},
-		"video_too_large":     {Video: &VideoInfo{Codec: "h264", Width: 8192, Height: 4320, PixFmt: "yuv420p"}},
-		"undecodable_video":   {Video: &VideoInfo{Codec: "vp9", Width: 320, Height: 240}},
-		"frame_rate_too_high": {Video: &VideoInfo{Codec: "h264", Width: 320, Height: 240, PixFmt: "yuv420p", FrameRate: 480}},
-		"unsupported_codec":   {Audio: &AudioInfo{Codec: "wmav2"}},
+		"video_too_large":     {Video: &probe.VideoInfo{Codec: "h264", Width: 8192, Height: 4320, PixFmt: "yuv420p"}},
+		"undecodable_video":   {Video: &probe.VideoInfo{Codec: "vp9", Width: 320, Height: 240}},
+		"frame_rate_too_high": {Video: &probe.VideoInfo{Codec: "h264", Width: 320, Height: 240, PixFmt: "yuv420p", FrameRate: 480}},
+		"unsupported_codec":   {Audio: &probe.AudioInfo{Codec: "wmav2"}},
 	} {
 		m.Streams = 2
-		err := c.checkLimits(&m)
+		err := c.limits().Check(&m)
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.Code != name {
 			t.Errorf("%s: got %v", name, err)
@@ -135,7 +136,7 @@ func TestCheckLimits(t *testing.T) {
 	}
 	many := ok
 	many.Streams = 17
-	if err := c.checkLimits(&many); err == nil || !strings.Contains(err.Error(), strconv.Itoa(DefaultMaxStreams)) {
+	if err := c.limits().Check(&many); err == nil || !strings.Contains(err.Error(), strconv.Itoa(DefaultMaxStreams)) {
 		t.Errorf("17 streams: %v", err)
 	}
 }

@@ -9,7 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"slices"
+
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -32,14 +36,26 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // analysed probes and analyses a corpus file the way a job does, up to its plan.
-func analysed(t *testing.T, p *Pipeline, path string) *job {
+func analysed(t *testing.T, p *Pipeline, path string) *Result {
 	t.Helper()
-	j := &job{in: Input{ID: "golden", Path: path, WorkDir: t.TempDir()}, res: &Result{}}
+	return planned(t, p, Input{ID: "golden", Path: path, WorkDir: t.TempDir()})
+}
+
+// planned runs the steps of a job up to its plan: brand, probe, analyze, subjects, plan.
+func planned(t *testing.T, p *Pipeline, in Input) *Result {
+	t.Helper()
 	ctx := context.Background()
-	for _, step := range []func(context.Context, *job) error{p.probe, p.analyzeStep, p.subjectStep, p.plan} {
-		testenv.Must(t, step(ctx, j))
-	}
-	return j
+	var warn []string
+	b, err := p.branding(in, &warn)
+	testenv.Must(t, err)
+	m, err := p.probe(ctx, in)
+	testenv.Must(t, err)
+	testenv.Must(t, p.analyzeStep(ctx, in, m))
+	x, err := p.subjectStep(ctx, in, m, b, nil)
+	testenv.Must(t, err)
+	pl, err := plan.New(*m, x)
+	testenv.Must(t, err)
+	return &Result{Kind: pl.Kind, Media: m, Plan: pl, Warnings: slices.Concat(warn, pl.Warnings)}
 }
 
 // goldenFiles are the corpus files whose plan and argv are pinned: one per kind of decision.
@@ -66,16 +82,16 @@ func TestGoldenPlansAndCommands(t *testing.T) {
 			t.Parallel()
 			j := analysed(t, p, testenv.Corpus(t, f))
 			b, err := json.MarshalIndent(struct {
-				Media *Media `json:"media"`
-				Plan  *Plan  `json:"plan"`
-			}{j.res.Media, j.res.Plan}, "", "  ")
+				Media *probe.Media `json:"media"`
+				Plan  *plan.Plan   `json:"plan"`
+			}{j.Media, j.Plan}, "", "  ")
 			testenv.Must(t, err)
 			base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 			golden(t, base+".plan.json", append(b, '\n'))
 
-			argv, _ := goldenArgv(t, j.res.Plan, t.TempDir())
+			argv, _ := goldenArgv(t, j.Plan, t.TempDir())
 			golden(t, base+".argv.txt", []byte(argv))
-			rebuildsFromJSON(t, j.res.Plan)
+			rebuildsFromJSON(t, j.Plan)
 		})
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // PhotoJobCommand is the hidden subcommand that runs one photo job (cmd/quinte's role switch).
@@ -204,7 +205,7 @@ func (p *Pipeline) runPhotoChild(ctx context.Context, req photoRequest, framer s
 	_, _ = io.Copy(io.Discard, stdout) // a child still writing must not block on a full pipe
 	werr := cmd.Wait()
 	waited = true
-	killGroup(cmd)
+	run.KillGroup(cmd)
 	wd.Stop()
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)

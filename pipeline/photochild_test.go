@@ -88,7 +88,7 @@ type inProcessFramer struct{ subjectFramer }
 
 func (f inProcessFramer) Frame(ctx context.Context, img image.Image, aspects []geom.Aspect) ([]geom.Framing, error) {
 	b := img.Bounds()
-	return f.frame(ctx, img, Size{W: b.Dx(), H: b.Dy()}, aspects)
+	return f.frame(ctx, img, geom.Size{W: b.Dx(), H: b.Dy()}, aspects)
 }
 
 // BenchmarkPhotoChild is the cost of the child process per photo: the corpus 12 MP JPEG's whole output

@@ -7,28 +7,27 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // photo is the step of an image message: package photo does the work in a child process
 // (photochild.go: a crash, a runaway allocation or a hang there fails this job alone), with the four
 // social crops framed here around the subject by the video's detector and rules.
-func (p *Pipeline) photo(ctx context.Context, j *job) error {
-	req := photoRequest{Path: j.in.Path, WorkDir: j.in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
+func (p *Pipeline) photo(ctx context.Context, in Input) (*Result, error) {
+	req := photoRequest{Path: in.Path, WorkDir: in.WorkDir, MaxPixels: p.cfg.MaxPhotoPixels, FFmpeg: p.cfg.FFmpeg,
 		Aspects: reframe.SocialAspects(), AnalysisLong: reframe.DefaultConfig().AnalysisLong, MemoryLimit: p.cfg.PhotoMemoryLimit,
 		Preset: p.cfg.Preset, CRF: p.cfg.CRF, Stall: p.cfg.StallTimeout}
 	var small []string
-	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.logger(ctx, j.in.ID), small: &small})
+	res, err := p.runPhotoChild(ctx, req, subjectFramer{subjects: p.subjects, log: p.logger(ctx, in.ID), small: &small})
 	if err != nil {
-		return err // a refused or crashing photo is already an InputError
+		return nil, err // a refused or crashing photo is already an InputError
 	}
-	j.res.Kind = message.KindImage
-	j.res.Warnings = append(j.res.Warnings, small...)
-	j.res.Plan = &Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}
+	out := &Result{Kind: message.KindImage, Plan: &plan.Plan{Kind: message.KindImage, Photo: res.Plan, Why: res.Plan.Why}, Warnings: small}
 	for _, f := range res.Files {
-		j.res.Files = append(j.res.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
+		out.Files = append(out.Files, File{Output: f.Output, Path: f.Path, Ext: f.Ext})
 	}
-	return nil
+	return out, nil
 }
 
 // subjectFramer frames a photo's crops as the video's are framed: the subject found by the same
@@ -42,7 +41,7 @@ type subjectFramer struct {
 }
 
 // frame plans the crops of a photo of the given size from small, the photo at the analysis size.
-func (f subjectFramer) frame(ctx context.Context, small image.Image, size Size, aspects []geom.Aspect) ([]geom.Framing, error) {
+func (f subjectFramer) frame(ctx context.Context, small image.Image, size geom.Size, aspects []geom.Aspect) ([]geom.Framing, error) {
 	var tr *reframe.Track
 	note := ""
 	if f.subjects == nil {

@@ -27,24 +27,24 @@ func photoPipeline() *Pipeline {
 func TestPhotoCorpus(t *testing.T) {
 	cases := []struct {
 		rel   string
-		shown Size // upright
+		shown geom.Size // upright
 		loop  bool
 	}{
-		{"image/iphone13promax_irot270_exif6_gainmap.heic", Size{W: 3024, H: 4032}, false},
-		{"image/avif_10bit_pq_p3_444_3681x5594.avif", Size{W: 3681, H: 5594}, false},
-		{"image/cmyk_adobe_swop_profile.jpg", Size{W: 500, H: 333}, false},
-		{"image/progressive_faces_840x700.jpg", Size{W: 840, H: 700}, false},
-		{"image/pixel8_ultrahdr_gainmap_gps.jpg", Size{W: 3072, H: 4080}, false},
-		{"image/rgba_transparent_black_strokes.png", Size{W: 2048, H: 1536}, false},
-		{"image/animated_people_480x270.gif", Size{W: 480, H: 270}, true},
-		{"image/animated_rotating_squares.webp", Size{W: 80, H: 80}, true},
+		{"image/iphone13promax_irot270_exif6_gainmap.heic", geom.Size{W: 3024, H: 4032}, false},
+		{"image/avif_10bit_pq_p3_444_3681x5594.avif", geom.Size{W: 3681, H: 5594}, false},
+		{"image/cmyk_adobe_swop_profile.jpg", geom.Size{W: 500, H: 333}, false},
+		{"image/progressive_faces_840x700.jpg", geom.Size{W: 840, H: 700}, false},
+		{"image/pixel8_ultrahdr_gainmap_gps.jpg", geom.Size{W: 3072, H: 4080}, false},
+		{"image/rgba_transparent_black_strokes.png", geom.Size{W: 2048, H: 1536}, false},
+		{"image/animated_people_480x270.gif", geom.Size{W: 480, H: 270}, true},
+		{"image/animated_rotating_squares.webp", geom.Size{W: 80, H: 80}, true},
 	}
 	for o := 1; o <= 8; o++ {
 		cases = append(cases, struct {
 			rel   string
-			shown Size
+			shown geom.Size
 			loop  bool
-		}{filepath.Join("image/exif-orientation", "Landscape_"+string(rune('0'+o))+".jpg"), Size{W: 1800, H: 1200}, false})
+		}{filepath.Join("image/exif-orientation", "Landscape_"+string(rune('0'+o))+".jpg"), geom.Size{W: 1800, H: 1200}, false})
 	}
 	p := photoPipeline()
 	for _, c := range cases {
@@ -94,7 +94,7 @@ func TestPhotoCorpus(t *testing.T) {
 
 // checkPhotoCrop: a social crop of a photo has a mode and a reason, the aspect's shape, and its
 // published size unless the photo has not the pixels (worked out here from the photo's size).
-func checkPhotoCrop(t *testing.T, f File, shown Size, why []string) {
+func checkPhotoCrop(t *testing.T, f File, shown geom.Size, why []string) {
 	t.Helper()
 	var a geom.Aspect
 	for _, x := range reframe.SocialAspects() {

@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // TestInterlacedIsDeinterlaced: a truly interlaced clip is measured so by idet and goes through bwdif
@@ -22,14 +26,14 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 		if f.Name == "rendition/480p" {
 			out, err := exec.Command("ffmpeg", "-hide_banner", "-nostats", "-i", f.Path, "-vf", "idet", "-f", "null", "-").CombinedOutput()
 			testenv.Must(t, err)
-			il, err := parseIdet(string(out))
+			il, err := probe.ParseIdet(string(out))
 			testenv.Must(t, err)
 			if il.Verdict != "progressive" {
 				t.Errorf("the rendition still looks interlaced: %+v", il)
 			}
 		}
 	}
-	args, err := videoCommand(res.Plan.Video, "/s", "/d", encodeSettings{"veryfast", 23})
+	args, err := ffcmd.VideoCommand(res.Plan.Video, "/s", "/d", ffcmd.Settings{Preset: "veryfast", CRF: 23})
 	testenv.Must(t, err)
 	if !strings.Contains(strings.Join(args, " "), "bwdif=mode=send_frame:parity=tff") {
 		t.Error("the command has no bwdif")
@@ -40,16 +44,16 @@ func TestInterlacedIsDeinterlaced(t *testing.T) {
 	avi := lavfi(t, "unflagged.avi", "-f", "lavfi", "-i", "testsrc2=s=720x576:r=25:d=2,tinterlace=mode=interleave_top,setfield=tff",
 		"-c:v", "mpeg4", "-flags", "+ildct+ilme", "-q:v", "3")
 	u := analysed(t, testPipeline(), avi)
-	if u.res.Media.Video.FieldOrder != "" && u.res.Media.Video.FieldOrder != "unknown" {
-		t.Fatalf("the AVI is flagged %q; this case needs one that is not", u.res.Media.Video.FieldOrder)
+	if u.Media.Video.FieldOrder != "" && u.Media.Video.FieldOrder != "unknown" {
+		t.Fatalf("the AVI is flagged %q; this case needs one that is not", u.Media.Video.FieldOrder)
 	}
-	if il := u.res.Media.Video.Interlace; u.res.Plan.Video.Deinterlace != "tff" || il == nil {
-		t.Errorf("unflagged interlaced AVI: deinterlace %q, idet %+v", u.res.Plan.Video.Deinterlace, il)
+	if il := u.Media.Video.Interlace; u.Plan.Video.Deinterlace != "tff" || il == nil {
+		t.Errorf("unflagged interlaced AVI: deinterlace %q, idet %+v", u.Plan.Video.Deinterlace, il)
 	}
 
 	j := analysed(t, testPipeline(), testenv.Corpus(t, "video/panasonic_avchd_1080_tff.mts"))
-	if il := j.res.Media.Video.Interlace; j.res.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
-		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.res.Plan.Video.Deinterlace, il)
+	if il := j.Media.Video.Interlace; j.Plan.Video.Deinterlace != "" || il == nil || il.Verdict != "progressive" {
+		t.Errorf("AVCHD flagged tff but progressive: deinterlace %q, idet %+v", j.Plan.Video.Deinterlace, il)
 	}
 }
 
@@ -61,7 +65,7 @@ func TestPosterAvoidsBlackAndBlur(t *testing.T) {
 		"-c:v", "libx264", "-pix_fmt", "yuv420p")
 	res := process(t, src)
 	c := res.Finish
-	at := float64(c.PosterFrame) / parseRatio(res.Plan.Video.FrameRate)
+	at := float64(c.PosterFrame) / probe.ParseRatio(res.Plan.Video.FrameRate)
 	if at < 5 {
 		t.Errorf("poster at %.2f s (scores %v); the sharp part starts at 5 s", at, c.PosterScores)
 	}
@@ -134,7 +138,7 @@ func TestLiveliestWindow(t *testing.T) {
 
 // TestStoryboardVTT covers the clip with consecutive cues pointing into the sprite.
 func TestStoryboardVTT(t *testing.T) {
-	sb := StoryboardPlan{Every: 30, Interval: 1, Count: 3, Cols: 2, Rows: 2, Tile: Size{W: 160, H: 90}}
+	sb := plan.StoryboardPlan{Every: 30, Interval: 1, Count: 3, Cols: 2, Rows: 2, Tile: geom.Size{W: 160, H: 90}}
 	want := "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nsprite.jpg#xywh=0,0,160,90\n\n00:00:01.000 --> 00:00:02.000\nsprite.jpg#xywh=160,0,160,90\n\n00:00:02.000 --> 00:00:02.500\nsprite.jpg#xywh=0,90,160,90\n"
 	if got := string(storyboardVTT(sb, 2.5)); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -164,7 +168,7 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 	src := lavfi(t, "two_videos.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-f", "lavfi", "-i", "testsrc2=s=256x144:r=25:d=2",
 		"-map", "0", "-map", "1", "-c:v", "libx264")
 	j := analysed(t, testPipeline(), src)
-	if v := j.res.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
+	if v := j.Media.Video; v.Stream != 1 || v.Width != 256 || v.Frames != 50 {
 		t.Errorf("main video: stream %d %dx%d with %d frames, want stream 1, 256x144, 50 frames", v.Stream, v.Width, v.Height, v.Frames)
 	}
 
@@ -176,8 +180,8 @@ func TestMainVideoIsTheOneThatMoves(t *testing.T) {
 	src = lavfi(t, "two_videos_interlaced.mkv", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=0.07", "-i", il,
 		"-map", "0", "-map", "1", "-c:v:0", "libx264", "-c:v:1", "copy")
 	j = analysed(t, testPipeline(), src)
-	if v := j.res.Media.Video; v.Stream != 1 || v.Interlace == nil || v.Interlace.Verdict != "tff" || j.res.Plan.Video.Deinterlace != "tff" {
-		t.Errorf("interlaced main video: stream %d, idet %+v, deinterlace %q; want stream 1 measured tff and deinterlaced", v.Stream, v.Interlace, j.res.Plan.Video.Deinterlace)
+	if v := j.Media.Video; v.Stream != 1 || v.Interlace == nil || v.Interlace.Verdict != "tff" || j.Plan.Video.Deinterlace != "tff" {
+		t.Errorf("interlaced main video: stream %d, idet %+v, deinterlace %q; want stream 1 measured tff and deinterlaced", v.Stream, v.Interlace, j.Plan.Video.Deinterlace)
 	}
 }
 

@@ -1,18 +1,20 @@
-// Package pipeline turns one original into its published outputs. For video and audio:
+// Package pipeline turns one original into its published outputs: Process runs a job's steps in
+// order, each taking what the earlier ones gave. For video and audio:
 //
-//	brand    the message's campaign and captions, checked before anything is decoded (extras.go)
-//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (gate.go)
-//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing
+//	brand    the message's campaign and captions, checked before anything is decoded (brandstep.go)
+//	probe    ffprobe with allowlists, classify the streams, refuse what is over a limit (package probe)
+//	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing (analyze.go)
 //	subjects where the artist is over the whole video, for the social crops (package reframe)
-//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest
+//	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest (package plan)
 //	encode   the one pass that decodes the source: every encode, crop and still from one ffmpeg
-//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt
-//	verify   every output probed, so the manifest says what was written
+//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt (finish.go)
+//	verify   every output probed, so the manifest says what was written (verify.go)
 //
-// then Publish puts the outputs in S3 with the manifest last. Photos are one decode in package photo,
-// their crops framed by the same subject analysis.
+// then Publish puts the outputs in S3 with the manifest last. The command lines come from package
+// ffcmd and run through package run. Photos are one decode in package photo, in a child process
+// (photostep.go, photochild.go), their crops framed by the same subject analysis.
 //
-// It owns the ffmpeg and imaging work and the output keys; it must not know about HTTP or the queue.
+// It owns the job's steps and the output keys; it must not know about HTTP or the queue.
 package pipeline
 
 import (
@@ -24,12 +26,18 @@ import (
 	"runtime"
 	"time"
 
+	"slices"
+
 	"github.com/quinte-media/quinte/internal/logs"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/run"
 )
 
 // InputError is an input that will never work: the job fails at once with a reason a person can act
@@ -44,7 +52,7 @@ func Reject(code, format string, a ...any) error {
 // Pipeline runs jobs. It is safe for concurrent use.
 type Pipeline struct {
 	cfg       Config
-	run       runner
+	run       run.Runner
 	log       *slog.Logger
 	subjects  Subjects
 	campaigns *brand.Catalogue
@@ -69,7 +77,7 @@ func New(cfg Config, parts Parts, log *slog.Logger) *Pipeline {
 		log = slog.Default()
 	}
 	cfg = cfg.withDefaults()
-	return &Pipeline{cfg: cfg, run: runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log,
+	return &Pipeline{cfg: cfg, run: run.Runner{Grace: 5 * time.Second, Stall: cfg.StallTimeout}, log: log,
 		subjects: parts.Subjects, campaigns: parts.Campaigns}
 }
 
@@ -112,60 +120,47 @@ type Part struct {
 // Result is everything a job produced.
 type Result struct {
 	Kind     message.Kind
-	Media    *Media
-	Plan     *Plan
+	Media    *probe.Media
+	Plan     *plan.Plan
 	Finish   *FinishResult // what the finishing step chose (videos only)
 	Files    []File
 	Warnings []string
 }
 
-// job is the state passed from step to step.
-type job struct {
-	in       Input
-	res      *Result
-	extra    Extras    // what the subject analysis and the message's campaign add to the plan
-	progress *progress // how far the job is, for the API (nil: nobody asked)
-}
-
-// step is one stage of a job.
-type step struct {
-	name string
-	run  func(context.Context, *job) error
-}
-
-// Process runs every step of the job in order, checking for cancellation between steps. For video and
-// audio: probe and gate, analyse (cheap passes), plan, the one decoding pass, the finishing pass (from
-// the main pass's files), verify.
+// Process runs the steps of a job in order, each taking what the earlier ones gave (steps.go checks
+// for cancellation between them, names each in the job's progress, and turns a panic into the job's
+// error). A photo is one step in a child process (photostep.go).
 func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
-	j := &job{in: in, res: &Result{Kind: in.Kind}, progress: newProgress(in.Progress)}
-	var steps []step
+	s := p.start(ctx, in)
+	defer s.stop()
+	var warn []string
+	branding := step(s, "brand", func(context.Context) (*plan.Branding, error) { return p.branding(in, &warn) })
 	if in.Kind == message.KindImage {
-		steps = []step{{"brand", p.branding}, {"photo", p.photo}}
-	} else {
-		steps = []step{{"brand", p.branding}, {"probe", p.probe}, {"analyze", p.analyzeStep}, {"subjects", p.subjectStep},
-			{"plan", p.plan}, {"encode", p.encode}, {"finish", p.finish}, {"verify", p.verify}}
-	}
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		res := step(s, "photo", func(ctx context.Context) (*Result, error) { return p.photo(ctx, in) })
+		if res != nil {
+			res.Warnings = append(warn, res.Warnings...)
 		}
-		if s.name == "analyze" && j.res.Media != nil {
-			// Once the duration is known, the job gets a deadline that grows with it.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, JobTimeout(j.res.Media.Duration))
-			defer cancel()
-		}
-		start := time.Now()
-		j.progress.stage(s.name)
-		if err := safe.Call(func() error { return s.run(ctx, j) }); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, p.panicked(ctx, in.ID, err))
-		}
-		p.logger(ctx, in.ID).DebugContext(ctx, "step done", "step", s.name, "took", time.Since(start))
+		return s.result(res)
 	}
-	if err := uniqueNames(j.res.Files); err != nil {
-		return nil, err // a bug: two outputs would overwrite each other's manifest entry
+
+	// brand → probe → analyze → subjects → plan → encode → finish → verify
+	media := step(s, "probe", func(ctx context.Context) (*probe.Media, error) { return p.probe(ctx, in) })
+	s.deadline(media) // once the duration is known, the job gets a deadline that grows with it
+	s.do("analyze", func(ctx context.Context) error { return p.analyzeStep(ctx, in, media) })
+	extras := step(s, "subjects", func(ctx context.Context) (plan.Extras, error) {
+		return p.subjectStep(ctx, in, media, branding, s.progress)
+	})
+	planned := step(s, "plan", func(context.Context) (*plan.Plan, error) { return plan.New(*media, extras) })
+	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, planned, s.progress) })
+	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, planned, branding, s.progress) })
+	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
+
+	res := &Result{Kind: in.Kind}
+	if planned != nil {
+		res.Kind, res.Media, res.Plan, res.Finish, res.Files = planned.Kind, media, planned, done.choice, done.files
+		res.Warnings = slices.Concat(warn, planned.Warnings, done.warnings)
 	}
-	return j.res, nil
+	return s.result(res)
 }
 
 // logger is the logger of the job ctx belongs to (the worker's, which names its message and task), or
@@ -192,71 +187,64 @@ func (p *Pipeline) panicked(ctx context.Context, id string, err error) error {
 }
 
 // probe reads the container and refuses, before any decoding, what the gate does not let through.
-func (p *Pipeline) probe(ctx context.Context, j *job) error {
-	pr, err := p.Probe(ctx, j.in.Path)
+func (p *Pipeline) probe(ctx context.Context, in Input) (*probe.Media, error) {
+	pr, err := p.ffprobe().Upload(ctx, in.Path)
 	if err != nil {
-		var ee *ExecError
+		var ee *run.ExecError
 		if errors.As(err, &ee) && ctx.Err() == nil && ee.Signal == "" {
-			return probeError(ee.Tail)
+			return nil, probe.Refusal(ee.Tail)
 		}
-		return err
+		return nil, err
 	}
-	m := Classify(pr)
+	m := probe.Classify(pr)
 	if m.Kind == "" {
-		return Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
+		return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
-	if err := p.cfg.checkLimits(&m); err != nil {
-		return err
+	if err := p.cfg.limits().Check(&m); err != nil {
+		return nil, err
 	}
-	if err := InviteLimit(m.Duration, j.in.MaxSeconds); err != nil {
-		return err
+	if err := probe.InviteLimit(m.Duration, in.MaxSeconds); err != nil {
+		return nil, err
 	}
-	j.res.Media, j.res.Kind = &m, m.Kind
-	return nil
+	return &m, nil
 }
 
-func (p *Pipeline) analyzeStep(ctx context.Context, j *job) error {
-	if err := classifyFFmpeg(ctx, p.analyze(ctx, j.in.Path, j.res.Media)); err != nil {
+// analyzeStep measures into m what the probe cannot say (analyze.go).
+func (p *Pipeline) analyzeStep(ctx context.Context, in Input, m *probe.Media) error {
+	if err := classifyFFmpeg(ctx, p.analyze(ctx, in.Path, m)); err != nil {
 		return err
 	}
-	return InviteLimit(j.res.Media.Duration, j.in.MaxSeconds) // a browser's WebM says its length only now
+	return probe.InviteLimit(m.Duration, in.MaxSeconds) // a browser's WebM says its length only now
 }
 
-func (p *Pipeline) plan(_ context.Context, j *job) error {
-	plan, err := PlanMedia(*j.res.Media, j.extra)
-	if err != nil {
-		return err
-	}
-	j.res.Plan, j.res.Kind = plan, plan.Kind
-	j.res.Warnings = append(j.res.Warnings, plan.Warnings...)
-	return nil
-}
+// ffprobe is the job's ffprobe, with the pipeline's runner.
+func (p *Pipeline) ffprobe() probe.FFprobe { return probe.FFprobe{Run: p.run, Bin: p.cfg.FFprobe} }
 
-func (p *Pipeline) settings() encodeSettings {
-	return encodeSettings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
+func (p *Pipeline) settings() ffcmd.Settings {
+	return ffcmd.Settings{Preset: p.cfg.Preset, CRF: p.cfg.CRF}
 }
 
 // encode is the one pass that decodes the source.
-func (p *Pipeline) encode(ctx context.Context, j *job) error {
+func (p *Pipeline) encode(ctx context.Context, in Input, m *probe.Media, pl *plan.Plan, progress *run.Progress) error {
 	var args []string
 	frames := 0
-	switch plan := j.res.Plan; {
-	case plan.Video != nil:
-		if err := prepareDir(plan.Video, j.in.WorkDir); err != nil {
+	switch {
+	case pl.Video != nil:
+		if err := ffcmd.Prepare(pl.Video, in.WorkDir); err != nil {
 			return err
 		}
 		var err error
-		if args, err = videoCommand(plan.Video, j.in.Path, j.in.WorkDir, p.settings()); err != nil {
+		if args, err = ffcmd.VideoCommand(pl.Video, in.Path, in.WorkDir, p.settings()); err != nil {
 			return err
 		}
-		frames = plan.Video.Frames
-	case plan.Audio != nil:
-		if err := writeAudiogramOverlays(plan.Audio, j.in.WorkDir); err != nil {
+		frames = pl.Video.Frames
+	case pl.Audio != nil:
+		if err := ffcmd.WriteAudiogramOverlays(pl.Audio, in.WorkDir); err != nil {
 			return err
 		}
-		args, frames = audioCommand(plan.Audio, j.in.Path, j.in.WorkDir, p.settings()), plan.Audio.Frames
+		args, frames = ffcmd.AudioCommand(pl.Audio, in.Path, in.WorkDir, p.settings()), pl.Audio.Frames
 	}
-	run := p.run.measured(j.progress.meter(j.in.Path, j.res.Media.Duration))
+	run := p.run.Measured(progress.Meter(in.Path, m.Duration))
 	errs, err := run.FFmpeg(ctx, p.cfg.FFmpeg, args)
 	if err != nil {
 		return classifyFFmpeg(ctx, err)
@@ -271,20 +259,20 @@ func (p *Pipeline) encode(ctx context.Context, j *job) error {
 // classifyFFmpeg decides whether a failed ffmpeg run is the input's fault (never retried) or the
 // machine's (retried): a clean non-zero exit on a readable probe means the streams cannot be decoded.
 func classifyFFmpeg(ctx context.Context, err error) error {
-	var ee *ExecError
+	var ee *run.ExecError
 	if err == nil || ctx.Err() != nil || !errors.As(err, &ee) {
 		return err
 	}
-	if errors.Is(err, ErrStalled) {
+	if errors.Is(err, run.ErrStalled) {
 		return &InputError{Code: "stalled", Message: "ffmpeg stopped making progress on this file", Err: err}
 	}
 	if ee.Signal != "" || isResourceTrouble(ee.Tail) {
 		return err
 	}
 	if ee.Code == 69 {
-		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + cleanTail(ee.Tail) + ")"}
+		return &InputError{Code: "corrupt_stream", Message: "more than a tenth of the frames could not be decoded: the file is damaged (" + probe.CleanTail(ee.Tail) + ")"}
 	}
-	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + cleanTail(ee.Tail) + ")"}
+	return &InputError{Code: "undecodable", Message: "the file could not be transcoded (" + probe.CleanTail(ee.Tail) + ")"}
 }
 
 func isResourceTrouble(tail string) bool {

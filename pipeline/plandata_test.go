@@ -13,6 +13,9 @@ import (
 
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // The plan is the whole truth: with the probe, the stored plan (its JSON, as the manifest keeps it)
@@ -22,21 +25,21 @@ import (
 // goldenArgv is the argv of a plan's passes as the golden files pin them (one argument a line, the
 // finishing pass after a marker), and the files the passes read that the job writes first (camera
 // paths, lower-thirds and captions, caption/vtt), by name, written in dir.
-func goldenArgv(t *testing.T, plan *Plan, dir string) (string, map[string]string) {
+func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]string) {
 	t.Helper()
-	e := encodeSettings{Preset: "veryfast", CRF: 23}
+	e := ffcmd.Settings{Preset: "veryfast", CRF: 23}
 	var cmds [][]string
 	switch {
-	case plan.Video != nil:
-		testenv.Must(t, prepareDir(plan.Video, dir))
-		testenv.Must(t, writeCaptions(plan.Video.Brand, dir))
-		main, err := videoCommand(plan.Video, "/job/source", "/job", e)
+	case pl.Video != nil:
+		testenv.Must(t, ffcmd.Prepare(pl.Video, dir))
+		testenv.Must(t, writeCaptions(pl.Video.Brand, dir))
+		main, err := ffcmd.VideoCommand(pl.Video, "/job/source", "/job", e)
 		testenv.Must(t, err)
-		cmds = append(cmds, main, finishCommand(plan.Video, "/job", 0, 0, e))
-	case plan.Audio != nil:
-		testenv.Must(t, writeAudiogramOverlays(plan.Audio, dir))
-		testenv.Must(t, writeCaptions(plan.Audio.Brand, dir))
-		cmds = append(cmds, audioCommand(plan.Audio, "/job/source", "/job", e))
+		cmds = append(cmds, main, ffcmd.FinishCommand(pl.Video, "/job", 0, 0, e))
+	case pl.Audio != nil:
+		testenv.Must(t, ffcmd.WriteAudiogramOverlays(pl.Audio, dir))
+		testenv.Must(t, writeCaptions(pl.Audio.Brand, dir))
+		cmds = append(cmds, ffcmd.AudioCommand(pl.Audio, "/job/source", "/job", e))
 	}
 	var out strings.Builder
 	for i, args := range cmds {
@@ -59,11 +62,11 @@ func goldenArgv(t *testing.T, plan *Plan, dir string) (string, map[string]string
 }
 
 // fromJSON is plan marshalled and unmarshalled into a fresh plan, as a manifest's reader gets it.
-func fromJSON(t *testing.T, plan *Plan) *Plan {
+func fromJSON(t *testing.T, pl *plan.Plan) *plan.Plan {
 	t.Helper()
-	b, err := json.Marshal(plan)
+	b, err := json.Marshal(pl)
 	testenv.Must(t, err)
-	var back Plan
+	var back plan.Plan
 	testenv.Must(t, json.Unmarshal(b, &back))
 	again, err := json.Marshal(&back)
 	testenv.Must(t, err)
@@ -74,10 +77,10 @@ func fromJSON(t *testing.T, plan *Plan) *Plan {
 }
 
 // rebuildsFromJSON checks that the plan's JSON alone rebuilds the argv and the files of the plan.
-func rebuildsFromJSON(t *testing.T, plan *Plan) {
+func rebuildsFromJSON(t *testing.T, pl *plan.Plan) {
 	t.Helper()
-	want, wantFiles := goldenArgv(t, plan, t.TempDir())
-	got, gotFiles := goldenArgv(t, fromJSON(t, plan), t.TempDir())
+	want, wantFiles := goldenArgv(t, pl, t.TempDir())
+	got, gotFiles := goldenArgv(t, fromJSON(t, pl), t.TempDir())
 	if got != want {
 		t.Errorf("the argv rebuilt from the plan's JSON differs:\n--- from the plan\n%s\n--- from its JSON\n%s", want, got)
 	}
@@ -107,8 +110,8 @@ func TestGoldenStoredPlansRebuildCommands(t *testing.T) {
 			raw, err := os.ReadFile(path)
 			testenv.Must(t, err)
 			var s struct {
-				Media *Media `json:"media"`
-				Plan  *Plan  `json:"plan"`
+				Media *probe.Media `json:"media"`
+				Plan  *plan.Plan   `json:"plan"`
 			}
 			dec := json.NewDecoder(strings.NewReader(string(raw)))
 			dec.DisallowUnknownFields() // a field the plan no longer has would be read as nothing
@@ -123,7 +126,7 @@ func TestGoldenStoredPlansRebuildCommands(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("the argv built from the stored plan differs from %s.argv.txt:\n--- stored\n%s\n--- built\n%s", base, want, got)
 			}
-			if b := brandOf(s.Plan); b != nil && b.overlays() {
+			if b := brandOf(s.Plan); b != nil && b.Overlays() {
 				branded++
 				var script string
 				for name, content := range files {
@@ -147,7 +150,7 @@ func TestGoldenStoredPlansRebuildCommands(t *testing.T) {
 	}
 }
 
-func brandOf(p *Plan) *Branding {
+func brandOf(p *plan.Plan) *plan.Branding {
 	switch {
 	case p.Video != nil:
 		return p.Video.Brand
@@ -174,28 +177,25 @@ func TestGoldenBrandedVideo(t *testing.T) {
 	srt := filepath.Join(dir, "captions.srt")
 	testenv.Must(t, os.WriteFile(srt, []byte("1\n00:00:00,200 --> 00:00:01,400\nΕυχαριστώ, спасибо 🥹\n\n2\n00:00:01,500 --> 00:00:02,800\nشكرا · ありがとう\n"), 0o644))
 	p := New(Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23}, testParts(), nil)
-	j := &job{in: Input{ID: "golden", Path: testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), Kind: message.KindVideo, WorkDir: dir,
-		Artist: "Ελένη 坂本龍一 فيروز Niccolò", Campaign: "example", Captions: srt}, res: &Result{}}
-	for _, step := range []func(context.Context, *job) error{p.branding, p.probe, p.analyzeStep, p.subjectStep, p.plan} {
-		testenv.Must(t, step(context.Background(), j))
-	}
-	vp := j.res.Plan.Video
-	if vp.Brand == nil || !vp.Brand.lowerThird() || len(vp.Brand.Cues) != 2 || len(vp.Brand.Burned) != 2 {
+	j := planned(t, p, Input{ID: "golden", Path: testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"), Kind: message.KindVideo, WorkDir: dir,
+		Artist: "Ελένη 坂本龍一 فيروز Niccolò", Campaign: "example", Captions: srt})
+	vp := j.Plan.Video
+	if vp.Brand == nil || !vp.Brand.LowerThird() || len(vp.Brand.Cues) != 2 || len(vp.Brand.Burned) != 2 {
 		t.Fatalf("the plan's branding: %+v", vp.Brand)
 	}
 	b, err := json.MarshalIndent(struct {
-		Media *Media `json:"media"`
-		Plan  *Plan  `json:"plan"`
-	}{j.res.Media, j.res.Plan}, "", "  ")
+		Media *probe.Media `json:"media"`
+		Plan  *plan.Plan   `json:"plan"`
+	}{j.Media, j.Plan}, "", "  ")
 	testenv.Must(t, err)
 	golden(t, "iphone4s_h264_rotated_campaign_captions.plan.json", append(b, '\n'))
-	argv, files := goldenArgv(t, j.res.Plan, t.TempDir())
+	argv, files := goldenArgv(t, j.Plan, t.TempDir())
 	golden(t, "iphone4s_h264_rotated_campaign_captions.argv.txt", []byte(argv))
 	golden(t, "iphone4s_h264_rotated_campaign_captions_9x16.ass", []byte(files["brand_crop_9x16.ass"]))
 	if !strings.Contains(argv, "ass=filename=/job/brand_crop_9x16.ass") {
 		t.Errorf("the 9:16 crop does not draw its overlay:\n%s", argv)
 	}
-	rebuildsFromJSON(t, j.res.Plan)
+	rebuildsFromJSON(t, j.Plan)
 }
 
 // TestPlanIsPlainData: every field of the plan's types is exported and named in JSON, so that nothing
@@ -227,7 +227,7 @@ func TestPlanIsPlainData(t *testing.T) {
 			walk(f.Type, at)
 		}
 	}
-	walk(reflect.TypeOf(Plan{}), "Plan")
+	walk(reflect.TypeOf(plan.Plan{}), "Plan")
 }
 
 // manifestJSON records the manifest a Publish writes (a unit test of Publish alone: no files).
@@ -246,10 +246,10 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		res  *Result
 		want string
 	}{
-		{&Result{Kind: message.KindVideo, Plan: &Plan{Kind: message.KindVideo, Video: &VideoPlan{}},
+		{&Result{Kind: message.KindVideo, Plan: &plan.Plan{Kind: message.KindVideo, Video: &plan.VideoPlan{}},
 			Finish: &FinishResult{PosterFrame: 12, PosterScores: []float64{0.5}, PreviewStart: 1.5}},
 			`"finish":{"poster_frame":12,"poster_scores":[0.5],"preview_start":1.5}`},
-		{&Result{Kind: message.KindAudio, Plan: &Plan{Kind: message.KindAudio, Audio: &AudioPlan{}}}, ""},
+		{&Result{Kind: message.KindAudio, Plan: &plan.Plan{Kind: message.KindAudio, Audio: &plan.AudioPlan{}}}, ""},
 	} {
 		var m manifestJSON
 		_, err := Publish(context.Background(), &m, "m1", c.res)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"slices"
+
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // Frame scoring, in Go, on the small grey frames the main pass writes (one every GreyPlan.Every frames):
@@ -23,7 +25,7 @@ type frameStats struct {
 }
 
 // readGrey reads the raw grey frames the main pass wrote.
-func readGrey(path string, g GreyPlan) ([]frameStats, error) {
+func readGrey(path string, g plan.GreyPlan) ([]frameStats, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 const captionsSRT = "1\n00:00:00,200 --> 00:00:02,800\nGrazie a tutta la crew\n\n2\n00:00:02,900 --> 00:00:03,900\ndietro le quinte\n"
@@ -55,10 +56,10 @@ func TestCampaignAndCaptionsOnTheCrops(t *testing.T) {
 			t.Errorf("%s: only %.1f%% of the lower band changed: no lower-third or captions drawn", name, 100*band)
 		}
 	}
-	if _, ok := pf[captionName]; ok {
+	if _, ok := pf[plan.CaptionName]; ok {
 		t.Error("caption/vtt published without captions")
 	}
-	vtt, ok := bf[captionName]
+	vtt, ok := bf[plan.CaptionName]
 	if !ok || vtt.Role != message.RoleCaption || vtt.ContentType != "text/vtt" {
 		t.Fatalf("caption/vtt: %+v", vtt)
 	}

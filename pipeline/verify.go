@@ -9,19 +9,20 @@ import (
 	"strings"
 
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"golang.org/x/image/webp"
 	"golang.org/x/sync/errgroup"
 )
 
-// verify probes every output, so the manifest states what was really written, not what was meant. A
+// verify probes every output and fills in what it found, so the manifest states what was really written, not what was meant. A
 // planned output that is missing or empty fails the job (a bug or a full disk, retried), never a
 // silently shorter manifest.
-func (p *Pipeline) verify(ctx context.Context, j *job) error {
+func (p *Pipeline) verify(ctx context.Context, files []File, duration float64) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for i := range j.res.Files {
-		f := &j.res.Files[i]
-		g.Go(safe.Func(func() error { return p.verifyFile(gctx, f, j.res.Media.Duration) }))
+	for i := range files {
+		f := &files[i]
+		g.Go(safe.Func(func() error { return p.verifyFile(gctx, f, duration) }))
 	}
 	return g.Wait()
 }
@@ -52,11 +53,11 @@ func (p *Pipeline) verifyFile(ctx context.Context, f *File, duration float64) er
 		f.Width, f.Height = c.Width, c.Height
 		return nil
 	}
-	pr, err := p.ProbeOutput(ctx, f.Path)
+	pr, err := p.ffprobe().Own(ctx, f.Path)
 	if err != nil {
 		return fmt.Errorf("output %s: %w", f.Name, err)
 	}
-	m := Classify(pr)
+	m := probe.Classify(pr)
 	if m.Video != nil {
 		f.Width, f.Height = m.Video.DisplayWidth, m.Video.DisplayHeight
 	}

@@ -4,6 +4,8 @@
 // refused it.
 package reject
 
+import "fmt"
+
 // Error is an input that will never work, with a code and a reason a person can act on.
 type Error struct {
 	Code    string
@@ -19,3 +21,8 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// New returns the Error of code with a message formatted from format and a.
+func New(code, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}

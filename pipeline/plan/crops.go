@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"fmt"
@@ -93,7 +93,7 @@ func planCropsAt(tr *reframe.Track, work, disp Size) []reframe.CropPlan {
 // draws on the crops.
 func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	vp.Crops = planCropsAt(x.Track, vp.Work, disp)
-	draws := x.Brand.overlays()
+	draws := x.Brand.Overlays()
 	for _, c := range vp.Crops {
 		camera := ""
 		if c.Mode == geom.Fill {
@@ -115,7 +115,7 @@ func planCrops(pl planner, vp *VideoPlan, disp Size, x Extras) {
 		vp.Encodes = append(vp.Encodes, Encode{Reframe: c.Name, Brand: draws, Width: c.Out.W, Height: c.Out.H, Files: []EncodeFile{f}})
 	}
 	vp.Brand = x.Brand
-	if b := x.Brand; b.lowerThird() {
+	if b := x.Brand; b.LowerThird() {
 		pl.why("campaign %q: a lower-third (%s) on every social crop, inside the safe zone; not on the renditions", b.Campaign, quoteLines(b.Name, b.Line))
 	} else if b != nil && b.Campaign != "" {
 		pl.why("campaign %q draws no lower-third", b.Campaign)
@@ -135,8 +135,8 @@ func sharedRendition(vp *VideoPlan, c reframe.CropPlan) *Encode {
 	return nil
 }
 
-// crop is the crop plan called name.
-func (vp *VideoPlan) crop(name string) (reframe.CropPlan, bool) {
+// Crop is the crop plan called name.
+func (vp *VideoPlan) Crop(name string) (reframe.CropPlan, bool) {
 	for _, c := range vp.Crops {
 		if c.Name == name {
 			return c, true
@@ -150,14 +150,14 @@ func planCaptions(pl planner, b *Branding) {
 	if b == nil || len(b.Cues) == 0 {
 		return
 	}
-	out := output.Planned{Name: captionName, Role: message.RoleCaption, Format: "vtt"}
+	out := output.Planned{Name: CaptionName, Role: message.RoleCaption, Format: "vtt"}
 	switch p := pl.p; {
 	case p.Video != nil:
 		p.Video.Outputs = append(p.Video.Outputs, out)
-		pl.why("%d captions supplied: burned into every social crop (above the bottom 20%% on 9:16) and published as %s", b.Captions, captionName)
+		pl.why("%d captions supplied: burned into every social crop (above the bottom 20%% on 9:16) and published as %s", b.Captions, CaptionName)
 	case p.Audio != nil:
 		p.Audio.Outputs = append(p.Audio.Outputs, out)
-		pl.why("%d captions supplied: burned into every audiogram (above the bottom 20%% on 9:16) and published as %s", b.Captions, captionName)
+		pl.why("%d captions supplied: burned into every audiogram (above the bottom 20%% on 9:16) and published as %s", b.Captions, CaptionName)
 	}
 }
 

@@ -1,4 +1,4 @@
-package pipeline
+package probe
 
 // inviteSlack is how much longer than an invite's limit a recording may be: a browser's recorder stops
 // a little after its timer, and containers round their durations.
@@ -10,5 +10,5 @@ func InviteLimit(duration float64, maxSeconds int) error {
 	if maxSeconds <= 0 || duration <= float64(maxSeconds)+inviteSlack {
 		return nil
 	}
-	return Reject("too_long", "the recording lasts %s; it is longer than the %d seconds this invite allows: record a shorter one and upload it again", clock(duration), maxSeconds)
+	return refuse("too_long", "the recording lasts %s; it is longer than the %d seconds this invite allows: record a shorter one and upload it again", Clock(duration), maxSeconds)
 }

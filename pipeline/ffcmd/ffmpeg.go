@@ -1,4 +1,9 @@
-package pipeline
+// Package ffcmd builds every ffmpeg command line of a job, one way: ffmpeg-go graphs rendered to argv
+// slices. From a plan (package plan) it builds the main pass (video.go, audio.go) and the finishing
+// pass (finish.go), with the files those read (Prepare: camera paths, overlay scripts); from a probed
+// upload, the analysis passes (loudness, idet). It runs nothing (package run does) and decides
+// nothing (package plan did): the same plan gives the same argv, byte for byte (the golden tests).
+package ffcmd
 
 import (
 	"fmt"
@@ -6,6 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"slices"
+
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 )
 
@@ -25,17 +35,47 @@ var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error",
 // takes it too (reframe).
 const filterThreads = 2
 
+// analysisArgs come first on the command line of an analysis pass: its filters report on stderr at
+// the info level, and it writes nothing but progress.
+var analysisArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "info", "-progress", "pipe:1"}
+
+// MeasureCommand is the loudness measuring pass: ebur128 over the audio stream after each of chains
+// (its gain and limiter), all from one decode of the audio (asplit gives each chain its branch), the
+// input looped loops times. Each ebur128 is named (probe.R128Label) so that its summary can be told
+// from the others'.
+func MeasureCommand(path string, stream, loops int, chains []plan.AudioChain) []string {
+	var kw ffmpeg.KwArgs
+	if loops > 1 {
+		kw = ffmpeg.KwArgs{"stream_loop": strconv.Itoa(loops - 1)}
+	}
+	src := sourceInput(path, kw)
+	audio := splitN(apply(src.Get(strconv.Itoa(stream)), audioPrep()...), len(chains), true)
+	var outs []*ffmpeg.Stream
+	for i, c := range chains {
+		m := apply(audio[i], append(audioFilters(c), filt{probe.R128Label(i), "peak=true:framelog=verbose"})...)
+		outs = append(outs, m.Output("-", ffmpeg.KwArgs{"f": "null"}))
+	}
+	return append(slices.Clone(analysisArgs), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+}
+
+// IdetCommand is the interlace detection pass: idet over the first 10 seconds of the video stream.
+func IdetCommand(path string, stream int) []string {
+	src := sourceInput(path, ffmpeg.KwArgs{"t": "10"})
+	out := apply(src.Get(strconv.Itoa(stream)), filt{"idet", ""}).Output("-", ffmpeg.KwArgs{"f": "null"})
+	return append(slices.Clone(analysisArgs), out.GetArgs()...)
+}
+
 // sourceInput is an untrusted upload opened with the input gate's allowlists.
 func sourceInput(path string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
 	kw := ffmpeg.KwArgs{}
-	g := sourceArgs()
+	g := probe.SourceArgs()
 	for i := 0; i+1 < len(g); i += 2 {
 		kw[strings.TrimPrefix(g[i], "-")] = g[i+1]
 	}
 	for k, v := range extra {
 		kw[k] = v
 	}
-	return ffmpeg.Input(inputURL(path), kw)
+	return ffmpeg.Input(probe.InputURL(path), kw)
 }
 
 // ownInput is a file quinte wrote itself in this job (still only the file protocol, and only its format).
@@ -44,7 +84,7 @@ func ownInput(path, format string, extra ffmpeg.KwArgs) *ffmpeg.Stream {
 	for k, v := range extra {
 		kw[k] = v
 	}
-	return ffmpeg.Input(inputURL(path), kw)
+	return ffmpeg.Input(probe.InputURL(path), kw)
 }
 
 // filt is one filter of a chain: a name and its option string.
@@ -94,8 +134,8 @@ func splitN(s *ffmpeg.Stream, n int, audio bool) []*ffmpeg.Stream {
 	return out
 }
 
-// encodeSettings are the x264 settings of every MP4 output.
-type encodeSettings struct {
+// Settings are the x264 settings of every MP4 output.
+type Settings struct {
 	Preset string
 	CRF    int
 }
@@ -119,11 +159,11 @@ const x264Threads = 3
 // apart, frames differing at 42–87 dB from some frame to the end of its GOP: issue 19's symptom).
 // Left automatic, a job's outputs would depend on the worker it lands on (its cores, a container's
 // CPU limit, an affinity mask); fixed, a retry elsewhere writes the same bytes.
-func videoArgs(e encodeSettings, maxRate int) ffmpeg.KwArgs {
+func videoArgs(e Settings, maxRate int) ffmpeg.KwArgs {
 	kw := ffmpeg.KwArgs{
 		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
 		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
-		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", keyframeEvery),
+		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", plan.KeyframeEvery),
 	}
 	if maxRate > 0 {
 		kw["maxrate"], kw["bufsize"] = strconv.Itoa(maxRate)+"k", strconv.Itoa(2*maxRate)+"k"
@@ -159,7 +199,7 @@ func jpegArgs(q int) ffmpeg.KwArgs {
 }
 
 // toJPEG converts yuv420p (TV range) to what the MJPEG encoder takes, at size.
-func toJPEG(s *ffmpeg.Stream, size Size) *ffmpeg.Stream {
+func toJPEG(s *ffmpeg.Stream, size geom.Size) *ffmpeg.Stream {
 	return apply(s, filt{"scale", fmt.Sprintf("%d:%d:flags=lanczos:out_range=pc", size.W, size.H)}, filt{"format", "yuvj420p"}, filt{"setsar", "1"})
 }
 
@@ -168,11 +208,11 @@ func fileName(name, ext string) string {
 	return strings.ReplaceAll(name, "/", "_") + ext
 }
 
-// jobFile is a working file of the job.
-func jobFile(dir, name string) string { return filepath.Join(dir, name) }
+// JobFile is a working file of the job.
+func JobFile(dir, name string) string { return filepath.Join(dir, name) }
 
-// outputFile is where the job writes the output called name.
-func outputFile(dir, name, ext string) string { return filepath.Join(dir, fileName(name, ext)) }
+// OutputFile is where the job writes the output called name.
+func OutputFile(dir, name, ext string) string { return filepath.Join(dir, fileName(name, ext)) }
 
 // selectFrames is a select expression keeping the listed frame numbers.
 func selectFrames(frames []int) string {

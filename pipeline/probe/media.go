@@ -1,4 +1,4 @@
-package pipeline
+package probe
 
 import (
 	"slices"
@@ -135,9 +135,9 @@ func Classify(p *ProbeResult) Media {
 	return m
 }
 
-// durationIsEstimate reports whether the container's duration is a guess (MP3 and raw AAC without an
+// DurationIsEstimate reports whether the container's duration is a guess (MP3 and raw AAC without an
 // index are timed from their bit rate) rather than a fact.
-func durationIsEstimate(container string) bool {
+func DurationIsEstimate(container string) bool {
 	names := strings.Split(container, ",")
 	return slices.Contains(names, "mp3") || slices.Contains(names, "aac")
 }
@@ -192,7 +192,7 @@ func moves(s *ProbeStream) float64 {
 func videoInfo(s ProbeStream) *VideoInfo {
 	v := &VideoInfo{
 		Stream: s.Index, Codec: s.CodecName, Width: s.Width, Height: s.Height,
-		Rotation: s.Rotation(), SAR: s.SampleAspect(), FrameRate: s.FrameRate(), Frames: s.Frames(), declaredRate: parseRatio(s.AvgFrameRate),
+		Rotation: s.Rotation(), SAR: s.SampleAspect(), FrameRate: s.FrameRate(), Frames: s.Frames(), declaredRate: ParseRatio(s.AvgFrameRate),
 		PixFmt: known(s.PixFmt), Transfer: known(s.ColorTransfer), Primaries: known(s.ColorPrimaries),
 		Matrix: known(s.ColorSpace), Range: known(s.ColorRange), FieldOrder: known(s.FieldOrder),
 	}
@@ -229,13 +229,13 @@ func videoInfo(s ProbeStream) *VideoInfo {
 	return v
 }
 
-// mayBeInterlaced reports whether the stream says it is interlaced, or could be without saying so
+// MayBeInterlaced reports whether the stream says it is interlaced, or could be without saying so
 // (a codec that can carry fields, in a stream whose field order is left out); only then is idet run.
 // A stream that says "progressive" is believed: H.264 and HEVC derive it from the bitstream itself
 // (frame_mbs_only, field_seq), not from a container tag, and phones, browsers and screen recorders
 // never send fields. HEVC leaves the order out of almost every phone file, and carries fields only
 // in broadcast streams, which quinte is not sent.
-func (v *VideoInfo) mayBeInterlaced() bool {
+func (v *VideoInfo) MayBeInterlaced() bool {
 	switch v.FieldOrder {
 	case "tt", "bb", "tb", "bt":
 		return true

@@ -1,41 +1,46 @@
-package pipeline
+package ffcmd
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // Files of a job's directory that are not outputs: what the main pass leaves for the finishing step.
 const (
-	candidatesFile = "poster_candidates.y4m" // the poster candidates at full size, raw
-	greyFile       = "analysis_grey.raw"     // small grey frames, raw, for scoring in Go
+	CandidatesFile = "poster_candidates.y4m" // the poster candidates at full size, raw
+	GreyFile       = "analysis_grey.raw"     // small grey frames, raw, for scoring in Go
 )
 
-// passParts are the stills a pass writes besides its encodes (a job's pass writes them all; the
+// Parts are the stills a pass writes besides its encodes (a job's pass writes them all; the
 // benchmark's one-process-per-output baseline writes them one kind at a time).
-type passParts struct{ thumbnails, candidates, storyboard, grey bool }
+type Parts struct{ Thumbnails, Candidates, Storyboard, Grey bool }
 
-// videoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every
-// encode and still. It returns the argv (without the binary); prepareDir writes the files it reads.
-func videoCommand(vp *VideoPlan, in, dir string, e encodeSettings) ([]string, error) {
-	return passCommand(vp, in, dir, e, passParts{true, true, true, true})
+// VideoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every
+// encode and still. It returns the argv (without the binary); Prepare writes the files it reads.
+func VideoCommand(vp *plan.VideoPlan, in, dir string, e Settings) ([]string, error) {
+	return PassCommand(vp, in, dir, e, Parts{true, true, true, true})
 }
 
-func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passParts) ([]string, error) {
+// PassCommand is the pass of a video plan that writes its encodes and the parts asked for.
+func PassCommand(vp *plan.VideoPlan, in, dir string, e Settings, parts Parts) ([]string, error) {
 	src := sourceInput(in, nil)
 	work := apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...)
 	n := len(vp.Encodes)
-	for _, on := range []bool{parts.candidates, parts.storyboard, parts.grey} {
+	for _, on := range []bool{parts.Candidates, parts.Storyboard, parts.Grey} {
 		if on {
 			n++
 		}
 	}
-	if parts.thumbnails {
+	if parts.Thumbnails {
 		n += len(vp.Thumbnails)
 	}
 	branches := splitN(work, n, false)
@@ -69,8 +74,8 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 	default:
 		targets = []*ffmpeg.Stream{audio, audio}
 	}
-	rendAudio := splitN(apply(targets[0], vp.Rendition.filters()...), max(1, rendition), true)
-	socialAudio := splitN(apply(targets[1], vp.Social.filters()...), max(1, social), true)
+	rendAudio := splitN(apply(targets[0], audioFilters(vp.Rendition)...), max(1, rendition), true)
+	socialAudio := splitN(apply(targets[1], audioFilters(vp.Social)...), max(1, social), true)
 	takeAudio := func(s bool) *ffmpeg.Stream {
 		if s {
 			a := socialAudio[0]
@@ -95,14 +100,14 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 		kw := merge(videoArgs(e, enc.MaxRate), audioArgs(), cleanArgs(), ffmpeg.KwArgs{"flags:v": "+bitexact", "flags:a": "+bitexact"})
 		if len(enc.Files) == 1 {
 			kw["movflags"] = "+faststart"
-			outs = append(outs, ffmpeg.Output(streams, outputFile(dir, enc.Files[0].Name, ".mp4"), kw))
+			outs = append(outs, ffmpeg.Output(streams, OutputFile(dir, enc.Files[0].Name, ".mp4"), kw))
 			continue
 		}
 		// One encode, several MP4s: the tee muxer writes the same video packets to each, the n-th with
 		// the n-th audio stream (stream 0 is the video).
 		var slaves []string
 		for i, f := range enc.Files {
-			slaves = append(slaves, fmt.Sprintf("[f=mp4:movflags=+faststart:select=0,%d]%s", i+1, outputFile(dir, f.Name, ".mp4")))
+			slaves = append(slaves, fmt.Sprintf("[f=mp4:movflags=+faststart:select=0,%d]%s", i+1, OutputFile(dir, f.Name, ".mp4")))
 		}
 		kw["f"] = "tee"
 		kw["flags:v"], kw["flags:a"] = "+bitexact+global_header", "+bitexact+global_header"
@@ -110,32 +115,32 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 	}
 
 	for _, t := range vp.Thumbnails {
-		if !parts.thumbnails {
+		if !parts.Thumbnails {
 			break
 		}
-		s := toJPEG(apply(next(), filt{"select", selectFrames([]int{t.Frame})}), Size{W: t.Width, H: t.Height})
-		outs = append(outs, s.Output(outputFile(dir, t.Name, ".jpg"), jpegArgs(3)))
+		s := toJPEG(apply(next(), filt{"select", selectFrames([]int{t.Frame})}), geom.Size{W: t.Width, H: t.Height})
+		outs = append(outs, s.Output(OutputFile(dir, t.Name, ".jpg"), jpegArgs(3)))
 	}
 
-	if parts.candidates {
+	if parts.Candidates {
 		cands := apply(next(), filt{"select", selectFrames(vp.Poster.Candidates)}, filt{"scale", size(vp.Poster.Full.W, vp.Poster.Full.H) + ":flags=lanczos"})
-		outs = append(outs, cands.Output(jobFile(dir, candidatesFile), merge(ffmpeg.KwArgs{"f": "yuv4mpegpipe", "fps_mode": "passthrough"}, cleanArgs())))
+		outs = append(outs, cands.Output(JobFile(dir, CandidatesFile), merge(ffmpeg.KwArgs{"f": "yuv4mpegpipe", "fps_mode": "passthrough"}, cleanArgs())))
 	}
 
-	if parts.storyboard {
+	if parts.Storyboard {
 		sb := vp.Storyboard
 		tiles := apply(next(),
 			filt{"select", fmt.Sprintf("not(mod(n,%d))*lt(n,%d)", sb.Every, sb.Count*sb.Every)},
 			filt{"scale", size(sb.Tile.W, sb.Tile.H) + ":flags=bilinear"},
 			filt{"tile", fmt.Sprintf("%dx%d", sb.Cols, sb.Rows)})
-		tiles = toJPEG(tiles, Size{W: sb.Cols * sb.Tile.W, H: sb.Rows * sb.Tile.H})
-		outs = append(outs, tiles.Output(outputFile(dir, "storyboard/sprite", ".jpg"), jpegArgs(4)))
+		tiles = toJPEG(tiles, geom.Size{W: sb.Cols * sb.Tile.W, H: sb.Rows * sb.Tile.H})
+		outs = append(outs, tiles.Output(OutputFile(dir, "storyboard/sprite", ".jpg"), jpegArgs(4)))
 	}
 
-	if parts.grey {
+	if parts.Grey {
 		g := vp.Grey
 		grey := apply(next(), filt{"select", fmt.Sprintf("not(mod(n,%d))", g.Every)}, filt{"scale", size(g.Size.W, g.Size.H) + ":flags=area"}, filt{"format", "gray"})
-		outs = append(outs, grey.Output(jobFile(dir, greyFile), merge(ffmpeg.KwArgs{"f": "rawvideo", "fps_mode": "passthrough"}, cleanArgs())))
+		outs = append(outs, grey.Output(JobFile(dir, GreyFile), merge(ffmpeg.KwArgs{"f": "rawvideo", "fps_mode": "passthrough"}, cleanArgs())))
 	}
 
 	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...), nil
@@ -143,7 +148,7 @@ func passCommand(vp *VideoPlan, in, dir string, e encodeSettings, parts passPart
 
 // encodePicture brings a branch of the working picture to an encode's picture: a social crop through
 // its reframe filters (fill or fit) and the campaign's overlays, a rendition scaled.
-func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ffmpeg.Stream, error) {
+func encodePicture(s *ffmpeg.Stream, vp *plan.VideoPlan, enc plan.Encode, dir string) (*ffmpeg.Stream, error) {
 	if enc.Reframe == "" {
 		if enc.Width != vp.Work.W || enc.Height != vp.Work.H {
 			// setsar: scaling to even sizes moves the aspect by a hair, and scale would record that in
@@ -152,7 +157,7 @@ func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ff
 		}
 		return s, nil
 	}
-	c, ok := vp.crop(enc.Reframe)
+	c, ok := vp.Crop(enc.Reframe)
 	if !ok {
 		return nil, fmt.Errorf("encode of %s: no crop plan", enc.Reframe)
 	}
@@ -160,13 +165,13 @@ func encodePicture(s *ffmpeg.Stream, vp *VideoPlan, enc Encode, dir string) (*ff
 	if err != nil || !enc.Brand || vp.Brand == nil {
 		return s, err
 	}
-	return vp.Brand.drawOverlay(s, dir, c.Name), nil
+	return drawOverlay(vp.Brand, s, dir, c.Name), nil
 }
 
 // workFilters bring the decoded video to the working picture: deinterlaced if really interlaced,
 // constant frame rate, display size with square pixels, SDR BT.709 in yuv420p. The rotation is applied
 // before them by ffmpeg itself (autorotate reads the display matrix, with its sign).
-func workFilters(vp *VideoPlan) []filt {
+func workFilters(vp *plan.VideoPlan) []filt {
 	var fs []filt
 	if vp.Deinterlace != "" {
 		fs = append(fs, filt{"bwdif", "mode=send_frame:parity=" + vp.Deinterlace + ":deint=all"})
@@ -195,4 +200,13 @@ func workFilters(vp *VideoPlan) []filt {
 		fs = append(fs, filt{"scale", opts + ":out_color_matrix=bt709:out_range=tv"}, filt{"format", "yuv420p"})
 	}
 	return append(fs, filt{"setsar", "1"})
+}
+
+// SeekStill is the command that writes still t of a video plan on its own, seeking to its frame and
+// decoding from there, as tools that make one thumbnail at a time do (the benchmark's baseline).
+func SeekStill(vp *plan.VideoPlan, t plan.Still, in, dir string) []string {
+	rate := probe.ParseRatio(vp.FrameRate)
+	src := sourceInput(in, ffmpeg.KwArgs{"ss": strconv.FormatFloat(float64(t.Frame)/rate, 'f', 3, 64)})
+	s := toJPEG(apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...), geom.Size{W: t.Width, H: t.Height})
+	return append(slices.Clone(globalArgs), s.Output(OutputFile(dir, t.Name, ".jpg"), jpegArgs(3)).GetArgs()...)
 }

@@ -1,4 +1,8 @@
-package pipeline
+// Package run starts ffmpeg and ffprobe: argv slices (never a shell) in their own process group, with
+// a context, SIGINT first and a kill after a grace, a stall watchdog, the tail of stderr kept for the
+// error (ExecError), and how far a run is measured for the job's progress (progress.go). It owns no
+// command line: what to run is built elsewhere (package ffcmd and the probes).
+package run
 
 import (
 	"bufio"
@@ -49,23 +53,23 @@ type ffmpegProgress struct {
 	Done    bool
 }
 
-// runner starts tools as argv slices (never through a shell) in their own process group, stops them
+// Runner starts tools as argv slices (never through a shell) in their own process group, stops them
 // with SIGINT when the context ends (so MP4 muxers can finish cleanly) and kills them after Grace.
-type runner struct {
+type Runner struct {
 	Grace time.Duration // between SIGINT and SIGKILL
 	Stall time.Duration // no progress for this long stops ffmpeg (0 = never)
-	meter *meter        // measures how far an ffmpeg run is (nil: nobody asked)
+	meter *Meter        // measures how far an ffmpeg run is (nil: nobody asked)
 }
 
-// measured is r with its ffmpeg runs measured by m.
-func (r runner) measured(m *meter) runner {
+// Measured is r with its ffmpeg runs measured by m.
+func (r Runner) Measured(m *Meter) Runner {
 	r.meter = m
 	return r
 }
 
 const stderrTailBytes = 2048
 
-func (r runner) command(ctx context.Context, bin string, args []string) *exec.Cmd {
+func (r Runner) command(ctx context.Context, bin string, args []string) *exec.Cmd {
 	grace := r.Grace
 	if grace == 0 {
 		grace = 5 * time.Second
@@ -74,7 +78,7 @@ func (r runner) command(ctx context.Context, bin string, args []string) *exec.Cm
 }
 
 // Output runs a tool that prints a bounded answer (ffprobe) and returns its stdout.
-func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, error) {
+func (r Runner) Output(ctx context.Context, bin string, args []string) ([]byte, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
@@ -88,7 +92,7 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 	w := r.watch(cmd, cancel)
 	err := cmd.Wait()
 	w.Stop()
-	killGroup(cmd)
+	KillGroup(cmd)
 	if err != nil {
 		return nil, r.wrap(ctx, bin, err, stderr.String())
 	}
@@ -98,7 +102,7 @@ func (r runner) Output(ctx context.Context, bin string, args []string) ([]byte, 
 // Log runs an ffmpeg analysis pass (-progress pipe:1 in args) for what it prints on stderr (ffmpeg's
 // analysis filters report there) and returns the last maxBytes of it. The stall watchdog and the
 // process-group cleanup are the same as FFmpeg's.
-func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int) (string, error) {
+func (r Runner) Log(ctx context.Context, bin string, args []string, maxBytes int) (string, error) {
 	stderr, _, err := r.ffmpeg(ctx, bin, args, maxBytes)
 	if err != nil {
 		return "", err
@@ -108,13 +112,13 @@ func (r runner) Log(ctx context.Context, bin string, args []string, maxBytes int
 
 // FFmpeg runs ffmpeg with -progress pipe:1 already in args, and stops it when ctx ends or when it stops making progress for r.Stall. It returns how many lines ffmpeg wrote
 // on stderr: with -v error each is an error, and a run can exit 0 after hundreds of them.
-func (r runner) FFmpeg(ctx context.Context, bin string, args []string) (errorLines int, err error) {
+func (r Runner) FFmpeg(ctx context.Context, bin string, args []string) (errorLines int, err error) {
 	_, errorLines, err = r.ffmpeg(ctx, bin, args, stderrTailBytes)
 	return errorLines, err
 }
 
 // ffmpeg is FFmpeg and Log: it keeps the last stderrMax bytes of stderr.
-func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax int) (*proc.Tail, int, error) {
+func (r Runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax int) (*proc.Tail, int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := r.command(ctx, bin, args)
@@ -130,12 +134,12 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 
 	w := r.watch(cmd, cancel)
 	defer w.Stop()
-	stopMeter := r.meter.follow(cmd)
+	stopMeter := r.meter.Follow(cmd)
 	defer stopMeter()
 	// A panic in the parser must not end the worker: it stops this run with the panic as its cause.
-	safe.Go(func() { readProgress(stdout, func(p ffmpegProgress) { w.Kick(); r.meter.sawTime(p.OutTime) }) }, func(err error) { cancel(err) })
+	safe.Go(func() { readProgress(stdout, func(p ffmpegProgress) { w.Kick(); r.meter.SawTime(p.OutTime) }) }, func(err error) { cancel(err) })
 	err = cmd.Wait()
-	killGroup(cmd)
+	KillGroup(cmd)
 	if err != nil {
 		return stderr, stderr.Lines(), r.wrap(ctx, bin, err, stderr.String())
 	}
@@ -144,13 +148,13 @@ func (r runner) ffmpeg(ctx context.Context, bin string, args []string, stderrMax
 
 // watch starts the stall watchdog on a started tool: alive while it reads or writes (proc.Watchdog's
 // Follow) or reports; stopped through cancel when it does none of these for r.Stall.
-func (r runner) watch(cmd *exec.Cmd, cancel context.CancelCauseFunc) *proc.Watchdog {
+func (r Runner) watch(cmd *exec.Cmd, cancel context.CancelCauseFunc) *proc.Watchdog {
 	w := proc.NewWatchdog(r.Stall, func() { cancel(fmt.Errorf("%w for %s", ErrStalled, r.Stall)) })
 	w.Follow(cmd)
 	return w
 }
 
-func (r runner) wrap(ctx context.Context, bin string, err error, tail string) error {
+func (r Runner) wrap(ctx context.Context, bin string, err error, tail string) error {
 	e := &ExecError{Tool: bin, Code: -1, Tail: tail, Err: err}
 	if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
 		e.Err = cause

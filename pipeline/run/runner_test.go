@@ -1,4 +1,4 @@
-package pipeline
+package run
 
 import (
 	"context"
@@ -20,18 +20,18 @@ func TestLateStillIsNotAStall(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mp4")
 	testenv.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=7", "-c:v", "libx264", "-preset", "ultrafast", src)
-	r := runner{Grace: time.Second, Stall: 2 * time.Second}
+	r := Runner{Grace: time.Second, Stall: 2 * time.Second}
 	var seen []float64
 	p := newProgressFunc(func(f float64) { seen = append(seen, f) })
 	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-re", "-i", src,
 		"-filter_complex", "[0]split[a][b];[b]select='gte(t,6)'[late]",
 		"-map", "[a]", "-c:v", "libx264", "-preset", "ultrafast", filepath.Join(dir, "a.mp4"),
 		"-map", "[late]", "-frames:v", "1", filepath.Join(dir, "late.jpg"), "-progress", "pipe:1"}
-	if _, err := r.measured(p.meter(src, 7)).FFmpeg(context.Background(), "ffmpeg", args); err != nil {
+	if _, err := r.Measured(p.Meter(src, 7)).FFmpeg(context.Background(), "ffmpeg", args); err != nil {
 		t.Fatalf("a pass whose last still comes after the stall timeout failed: %v", err)
 	}
 	if len(seen) < 3 {
-		t.Errorf("the pass's progress was measured %d times in 7 s: %v", len(seen), seen)
+		t.Errorf("the pass's progress was Measured %d times in 7 s: %v", len(seen), seen)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "late.jpg")); err != nil {
 		t.Errorf("the late still: %v", err)
@@ -69,7 +69,7 @@ func TestStoppedFFmpegIsStalled(t *testing.T) {
 					}
 				}()
 			}
-			r := runner{Grace: time.Second, Stall: 2 * time.Second}
+			r := Runner{Grace: time.Second, Stall: 2 * time.Second}
 			_, err := r.FFmpeg(context.Background(), "ffmpeg", args)
 			if !errors.Is(err, ErrStalled) {
 				t.Fatalf("%s: err = %v, want ErrStalled", c.name, err)
@@ -82,6 +82,6 @@ func TestStoppedFFmpegIsStalled(t *testing.T) {
 }
 
 // newProgressFunc is a progress whose fractions go to f, for tests of one run.
-func newProgressFunc(f func(float64)) *progress {
-	return &progress{report: func(p message.Progress) { f(float64(p.Percent) / 100) }, cur: message.Progress{Percent: -1}}
+func newProgressFunc(f func(float64)) *Progress {
+	return &Progress{report: func(p message.Progress) { f(float64(p.Percent) / 100) }, cur: message.Progress{Percent: -1}}
 }

@@ -1,8 +1,9 @@
-package pipeline
+package plan
 
 import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/output"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // AudioPlan is an audio-only message (a voice note, a song): one ffmpeg pass writes the normalised audio
@@ -32,14 +33,14 @@ type Audiogram struct {
 
 const audiogramFPS = 30
 
-func planAudio(m Media, x Extras) *Plan {
+func planAudio(m probe.Media, x Extras) *Plan {
 	p := &Plan{Kind: message.KindAudio}
 	pl := planner{p}
 	a := m.Audio
 	ap := &AudioPlan{AudioStream: a.Stream, Cover: -1, Duration: m.Duration, FrameRate: audiogramFPS}
 	ap.Frames = max(1, int(m.Duration*audiogramFPS+0.5))
 	p.Audio = ap
-	pl.why("audio only (stream %d, %s, %d channels, %s long): normalised audio and two audiogram videos", a.Stream, a.Codec, a.Channels, clock(m.Duration))
+	pl.why("audio only (stream %d, %s, %d channels, %s long): normalised audio and two audiogram videos", a.Stream, a.Codec, a.Channels, probe.Clock(m.Duration))
 	ap.Rendition, ap.Social = pl.loudness(m)
 	if m.Cover != nil {
 		ap.Cover = m.Cover.Stream
@@ -51,9 +52,9 @@ func planAudio(m Media, x Extras) *Plan {
 		{Name: "audiogram/9x16", Width: 1080, Height: 1920, Art: Rect{X: 90, Y: 300, W: 900, H: 900}, Wave: Rect{X: 60, Y: 1360, W: 960, H: 320}},
 		{Name: "audiogram/1x1", Width: 1080, Height: 1080, Art: Rect{X: 240, Y: 90, W: 600, H: 600}, Wave: Rect{X: 60, Y: 760, W: 960, H: 240}},
 	}
-	if b := x.Brand; b.overlays() {
+	if b := x.Brand; b.Overlays() {
 		ap.Brand = b
-		if b.lowerThird() {
+		if b.LowerThird() {
 			pl.why("campaign %q: a lower-third (%s) on every audiogram, inside the safe zone; not on rendition/audio", b.Campaign, quoteLines(b.Name, b.Line))
 		}
 	} else if b != nil && b.Campaign != "" {

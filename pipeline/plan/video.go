@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"fmt"
@@ -7,7 +7,9 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/output"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -123,18 +125,18 @@ type HLSPlan struct {
 	SegmentSeconds int      `json:"segment_seconds"`
 }
 
-func planVideo(m Media, x Extras) (*Plan, error) {
+func planVideo(m probe.Media, x Extras) (*Plan, error) {
 	v := m.Video
 	disp := Size{W: v.DisplayWidth, H: v.DisplayHeight}
-	if disp.W < minVideoSide || disp.H < minVideoSide {
-		return nil, Reject("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, minVideoSide, minVideoSide)
+	if disp.W < probe.MinVideoSide || disp.H < probe.MinVideoSide {
+		return nil, reject.New("video_too_small", "the video is %dx%d pixels; quinte needs at least %dx%d", disp.W, disp.H, probe.MinVideoSide, probe.MinVideoSide)
 	}
 	p := &Plan{Kind: message.KindVideo}
 	pl := planner{p}
 	vp := &VideoPlan{VideoStream: v.Stream, AudioStream: -1, Duration: m.Duration}
 	p.Video = vp
 
-	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, clock(m.Duration), m.DurationFrom)
+	pl.why("video stream %d (%s %dx%d) of %s, %s long (%s)", v.Stream, v.Codec, v.Width, v.Height, m.Container, probe.Clock(m.Duration), m.DurationFrom)
 	for _, e := range m.EmptyVideos {
 		pl.why("video stream %d (%s %dx%d) holds no frame (an empty track): not used", e.Stream, e.Codec, e.Width, e.Height)
 	}
@@ -150,12 +152,12 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 	switch {
 	case every > 1:
 		pl.why("frame rate %.4g: every %s frame kept, %s fps", v.FrameRate, ordinal(every), vp.FrameRate)
-	case v.FrameRate > maxOutputFPS+0.01:
+	case v.FrameRate > MaxOutputFPS+0.01:
 		pl.why("frame rate %.2f capped to %s", v.FrameRate, vp.FrameRate)
 	case v.VFR:
 		pl.why("variable frame rate (about %.2f fps) made constant at %s", v.FrameRate, vp.FrameRate)
 	}
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	// Frames are counted on the video's own length: the sound may run on after the picture stops.
 	videoSeconds := m.Duration
 	if v.Duration > 0 {
@@ -181,7 +183,7 @@ func planVideo(m Media, x Extras) (*Plan, error) {
 // cut and no player shows a black screen under the sound: a picture that stops early holds its last
 // frame until the sound ends (tpad clones it), a sound that stops early is padded with silence. A
 // difference of up to one frame (an AAC encoder's priming) is left as it is.
-func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) {
+func planLength(pl planner, vp *VideoPlan, m probe.Media, videoSeconds, rate float64) {
 	if m.Audio == nil {
 		return // the silent track is made as long as the video
 	}
@@ -203,7 +205,7 @@ func planLength(pl planner, vp *VideoPlan, m Media, videoSeconds, rate float64) 
 
 // planInterlace deinterlaces only what idet found interlaced: a field-order flag alone is not enough
 // (Panasonic's AVCHD says "top field first" over progressive frames).
-func planInterlace(pl planner, vp *VideoPlan, v *VideoInfo) {
+func planInterlace(pl planner, vp *VideoPlan, v *probe.VideoInfo) {
 	il := v.Interlace
 	switch {
 	case il == nil:
@@ -217,7 +219,7 @@ func planInterlace(pl planner, vp *VideoPlan, v *VideoInfo) {
 }
 
 // planColour decides how the source's colours reach SDR BT.709.
-func planColour(pl planner, vp *VideoPlan, v *VideoInfo) {
+func planColour(pl planner, vp *VideoPlan, v *probe.VideoInfo) {
 	if v.HDR != "" {
 		tin := map[string]string{"pq": "smpte2084", "hlg": "arib-std-b67"}[v.HDR]
 		rng := "limited"
@@ -282,14 +284,14 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	}
 
 	planCrops(pl, vp, disp, x)
-	rate := parseRatio(vp.FrameRate)
+	rate := probe.ParseRatio(vp.FrameRate)
 	for i := range vp.Encodes {
 		e := &vp.Encodes[i]
 		// Renditions stream: about 0.1 bit per pixel at the output rate, and never below 500 kb/s. Social
 		// crops are downloaded and posted (the networks encode them again): uncapped, which also keeps
 		// them deterministic (see videoArgs).
 		if e.Files[0].Role == message.RoleRendition {
-			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, maxOutputFPS)*0.1/1000))
+			e.MaxRate = max(500, int(float64(e.Width*e.Height)*math.Min(rate, MaxOutputFPS)*0.1/1000))
 		}
 		for _, f := range e.Files {
 			vp.Outputs = append(vp.Outputs, output.Planned{Name: f.Name, Role: f.Role, Format: "mp4", Width: e.Width, Height: e.Height, Mode: f.Mode})
@@ -342,9 +344,9 @@ func planStills(vp *VideoPlan, rate float64) {
 	for _, p := range []struct {
 		name string
 		size Size
-	}{{posterName, vp.Poster.Full}, {posterSmallName, vp.Poster.Small}} {
+	}{{PosterName, vp.Poster.Full}, {PosterSmallName, vp.Poster.Small}} {
 		add(output.Planned{Name: p.name, Role: message.RolePoster, Format: "jpg", Width: p.size.W, Height: p.size.H})
-		add(output.Planned{Name: p.name + webpAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
+		add(output.Planned{Name: p.name + WebPAlso, Role: message.RolePoster, Format: "webp", Width: p.size.W, Height: p.size.H})
 	}
 	for _, t := range vp.Thumbnails {
 		add(output.Planned{Name: t.Name, Role: message.RoleThumbnail, Format: "jpg", Width: t.Width, Height: t.Height})

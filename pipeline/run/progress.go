@@ -1,4 +1,4 @@
-package pipeline
+package run
 
 import (
 	"math"
@@ -12,23 +12,23 @@ import (
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 )
 
-// progress turns the fractions the tools report into whole percents of the current step, never going
+// Progress turns the fractions the tools report into whole percents of the current step, never going
 // back within a step and calling report only when the figure moves. It is safe for concurrent use.
-type progress struct {
+type Progress struct {
 	report func(message.Progress)
 	mu     sync.Mutex
 	cur    message.Progress
 }
 
-func newProgress(report func(message.Progress)) *progress {
+func NewProgress(report func(message.Progress)) *Progress {
 	if report == nil {
 		return nil
 	}
-	return &progress{report: report, cur: message.Progress{Percent: -1}}
+	return &Progress{report: report, cur: message.Progress{Percent: -1}}
 }
 
-// stage starts step name at 0 %.
-func (p *progress) stage(name string) {
+// Stage starts step name at 0 %.
+func (p *Progress) Stage(name string) {
 	if p == nil {
 		return
 	}
@@ -39,9 +39,9 @@ func (p *progress) stage(name string) {
 	p.report(cur)
 }
 
-// done sets the current step's share done (0..1). 100 % is said only by the step's end, which
+// Done sets the current step's share done (0..1). 100 % is said only by the step's end, which
 // starts the next step: a tool that read its whole input may still be writing.
-func (p *progress) done(fraction float64) {
+func (p *Progress) Done(fraction float64) {
 	if p == nil || math.IsNaN(fraction) {
 		return
 	}
@@ -57,34 +57,34 @@ func (p *progress) done(fraction float64) {
 	p.report(cur)
 }
 
-// meter measures how far one ffmpeg run is: the offset to which it has read the file it decodes (a
+// Meter measures how far one ffmpeg run is: the offset to which it has read the file it decodes (a
 // figure there from the first second, whatever ffmpeg's own report says), and, once ffmpeg reports,
 // the time it has written out of the clip's duration. The larger of the two wins.
-type meter struct {
+type Meter struct {
 	input    string        // the file decoded ("" when the outputs' time is the only measure)
 	duration time.Duration // the clip's length (0 when the input's offset is the only measure)
 	report   func(float64)
 	outTime  atomic.Int64 // from ffmpeg's -progress, in microseconds
 }
 
-// meter returns a meter for a run reading input (a clip of duration seconds); nil when nobody asked
+// Meter returns a meter for a run reading input (a clip of duration seconds); nil when nobody asked
 // for progress.
-func (p *progress) meter(input string, duration float64) *meter {
+func (p *Progress) Meter(input string, duration float64) *Meter {
 	if p == nil {
 		return nil
 	}
-	return &meter{input: input, duration: time.Duration(duration * float64(time.Second)), report: p.done}
+	return &Meter{input: input, duration: time.Duration(duration * float64(time.Second)), report: p.Done}
 }
 
-// sawTime records the output time ffmpeg reported.
-func (m *meter) sawTime(t time.Duration) {
+// SawTime records the output time ffmpeg reported.
+func (m *Meter) SawTime(t time.Duration) {
 	if m != nil {
 		m.outTime.Store(t.Microseconds())
 	}
 }
 
-// follow samples the started process of cmd once a second until stop is called.
-func (m *meter) follow(cmd *exec.Cmd) (stop func()) {
+// Follow samples the started process of cmd once a second until stop is called.
+func (m *Meter) Follow(cmd *exec.Cmd) (stop func()) {
 	if m == nil || cmd.Process == nil {
 		return func() {}
 	}

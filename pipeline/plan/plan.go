@@ -1,4 +1,9 @@
-package pipeline
+// Package plan decides what a job produces from an analysed probe (package probe) and what the subject
+// analysis and the message's campaign add (Extras): which renditions, crops, stills and audiograms,
+// which filters, which loudness gains, and why (Plan.Why). New is a pure function, golden-tested and
+// stored in the manifest; with the probe, the stored plan rebuilds every command (package ffcmd). It
+// must not run anything or build a command line (TestPlanIsPure).
+package plan
 
 import (
 	"fmt"
@@ -7,7 +12,9 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/internal/reject"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // Plan is what a job will produce from its input, and why. It is built from the probe and the analysis
@@ -33,7 +40,7 @@ type (
 var ladder = []int{1080, 720, 480} // short sides
 
 const (
-	maxOutputFPS    = 30.0
+	MaxOutputFPS    = 30.0
 	thumbnailCount  = 5
 	thumbnailLong   = 480
 	posterSmallLong = 640
@@ -47,20 +54,20 @@ const (
 	previewWebPLong = 480
 	previewWebPFPS  = 15
 	hlsSegment      = 4 // seconds; keyframes every half segment keep variants aligned
-	keyframeEvery   = 2
+	KeyframeEvery   = 2
 )
 
 // Output names. Every name in a manifest is unique: a picture published in two formats is the JPEG under
 // its name and the WebP under name + "/webp", as photos name image/web and image/web/webp.
 const (
-	posterName      = "poster"
-	posterSmallName = "poster/640"
-	webpAlso        = "/webp"
+	PosterName      = "poster"
+	PosterSmallName = "poster/640"
+	WebPAlso        = "/webp"
 )
 
-// PlanMedia builds the plan for a probed and analysed video or audio file, with what the subject
+// New builds the plan for a probed and analysed video or audio file, with what the subject
 // analysis and the message's campaign add (x may be empty: centred crops, no branding).
-func PlanMedia(m Media, x Extras) (*Plan, error) {
+func New(m probe.Media, x Extras) (*Plan, error) {
 	var p *Plan
 	switch m.Kind {
 	case message.KindVideo:
@@ -71,7 +78,7 @@ func PlanMedia(m Media, x Extras) (*Plan, error) {
 	case message.KindAudio:
 		p = planAudio(m, x)
 	default:
-		return nil, Reject("no_media_streams", "the file has no video or audio stream that quinte can use")
+		return nil, reject.New("no_media_streams", "the file has no video or audio stream that quinte can use")
 	}
 	planCaptions(planner{p}, x.Brand)
 	return p, nil
@@ -88,8 +95,8 @@ func (pl planner) warn(format string, a ...any) {
 }
 
 // loudness plans both targets for the audio (or the silent track) of m.
-func (pl planner) loudness(m Media) (rend, social AudioChain) {
-	var l *Loudness
+func (pl planner) loudness(m probe.Media) (rend, social AudioChain) {
+	var l *probe.Loudness
 	if m.Audio != nil {
 		l = m.Audio.Loudness
 	}
@@ -101,7 +108,7 @@ func (pl planner) loudness(m Media) (rend, social AudioChain) {
 	case l == nil:
 		pl.why("audio loudness was not measured: left as it is")
 	case rend.Silent:
-		pl.why("audio is silence or room tone (%.1f LUFS, below %.0f): left as it is, not amplified into noise", l.Integrated, silenceBelow)
+		pl.why("audio is silence or room tone (%.1f LUFS, below %.0f): left as it is, not amplified into noise", l.Integrated, probe.SilenceBelow)
 		pl.warn("the sound is nearly silent (%.1f LUFS): it was left as it is rather than amplified", l.Integrated)
 	default:
 		pl.why("audio measured at %.1f LUFS, true peak %.1f dBTP: %+.1f dB to %.0f LUFS for renditions, %+.1f dB to %.0f LUFS for social outputs%s",
@@ -113,13 +120,13 @@ func (pl planner) loudness(m Media) (rend, social AudioChain) {
 func limiterNote(cs ...AudioChain) string {
 	for _, c := range cs {
 		if c.Limit {
-			return fmt.Sprintf(", peaks limited at %.0f dBFS (4× oversampled) and the gain corrected by a second measurement", limiterCeiling)
+			return fmt.Sprintf(", peaks limited at %.0f dBFS (4× oversampled) and the gain corrected by a second measurement", LimiterCeiling)
 		}
 	}
 	return ""
 }
 
-// standardRates are the frame rates cameras and phones shoot at, up to maxOutputFPS.
+// standardRates are the frame rates cameras and phones shoot at, up to MaxOutputFPS.
 var standardRates = []struct {
 	s string
 	v float64
@@ -136,8 +143,8 @@ func outputRate(fps float64) (rate string, every int) {
 		return "30", 1
 	}
 	every = 1
-	if fps > maxOutputFPS*1.05 {
-		every = int(math.Ceil(fps / (maxOutputFPS * 1.05)))
+	if fps > MaxOutputFPS*1.05 {
+		every = int(math.Ceil(fps / (MaxOutputFPS * 1.05)))
 	}
 	r := fps / float64(every)
 	best, dist := "", 0.01
@@ -149,7 +156,7 @@ func outputRate(fps float64) (rate string, every int) {
 	switch {
 	case best != "":
 		return best, every
-	case r > maxOutputFPS:
+	case r > MaxOutputFPS:
 		return "30", every
 	}
 	return strconv.FormatFloat(r, 'f', 3, 64), every

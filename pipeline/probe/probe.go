@@ -1,4 +1,10 @@
-package pipeline
+// Package probe reads what an upload is before anything decodes it: ffprobe's description (ProbeResult),
+// the streams that matter (Media, Classify), the input gate (the allowlists every untrusted file is
+// opened with, the limits checked on the probe alone, the reasons a refused file is given), and what
+// the cheap analyses measured: the packet scan (packets.go), loudness and interlacing (measure.go). It
+// runs only ffprobe; the ffmpeg analysis passes are built by package ffcmd and run by package pipeline,
+// which hands their logs back here to read.
+package probe
 
 import (
 	"context"
@@ -60,22 +66,35 @@ type ProbeStream struct {
 	} `json:"side_data_list"`
 }
 
-// Probe runs ffprobe on an upload at path, with the input gate's allowlists: only the file itself, only
+// FFprobe runs ffprobe: on an upload with the input gate's allowlists, on quinte's own files, and over
+// an upload's packets (packets.go).
+type FFprobe struct {
+	Run Runner
+	Bin string
+}
+
+// Runner runs a tool that prints a bounded answer (a run.Runner). It is an interface so that the
+// package stays free of os/exec: package plan, which reads Media, must not reach a process.
+type Runner interface {
+	Output(ctx context.Context, bin string, args []string) ([]byte, error)
+}
+
+// Upload runs ffprobe on an upload at path, with the input gate's allowlists: only the file itself, only
 // the containers and decoders quinte accepts.
-func (p *Pipeline) Probe(ctx context.Context, path string) (*ProbeResult, error) {
-	return p.ffprobe(ctx, path, sourceArgs())
+func (f FFprobe) Upload(ctx context.Context, path string) (*ProbeResult, error) {
+	return f.probe(ctx, path, SourceArgs())
 }
 
-// ProbeOutput runs ffprobe on a file quinte wrote itself (image and playlist formats are not on the
-// upload allowlist, but files are still the only protocol).
-func (p *Pipeline) ProbeOutput(ctx context.Context, path string) (*ProbeResult, error) {
-	return p.ffprobe(ctx, path, []string{"-protocol_whitelist", "file"})
+// Own runs ffprobe on a file quinte wrote itself (image and playlist formats are not on the upload
+// allowlist, but files are still the only protocol).
+func (f FFprobe) Own(ctx context.Context, path string) (*ProbeResult, error) {
+	return f.probe(ctx, path, []string{"-protocol_whitelist", "file"})
 }
 
-func (p *Pipeline) ffprobe(ctx context.Context, path string, gate []string) (*ProbeResult, error) {
+func (f FFprobe) probe(ctx context.Context, path string, gate []string) (*ProbeResult, error) {
 	args := append([]string{"-hide_banner", "-v", "error"}, gate...)
-	args = append(args, "-show_format", "-show_streams", "-of", "json", inputURL(path))
-	out, err := p.run.Output(ctx, p.cfg.FFprobe, args)
+	args = append(args, "-show_format", "-show_streams", "-of", "json", InputURL(path))
+	out, err := f.Run.Output(ctx, f.Bin, args)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +110,8 @@ func ParseProbe(b []byte) (*ProbeResult, error) {
 	return &r, nil
 }
 
-// inputURL names a local file for ffmpeg so that nothing in its name is read as a protocol or an option.
-func inputURL(path string) string { return "file:" + path }
+// InputURL names a local file for ffmpeg so that nothing in its name is read as a protocol or an option.
+func InputURL(path string) string { return "file:" + path }
 
 // Rotation is the clockwise rotation, in degrees (0, 90, 180 or 270), to apply for display.
 func (s ProbeStream) Rotation() int {
@@ -113,7 +132,7 @@ func (s ProbeStream) Rotation() int {
 
 // SampleAspect is the pixel aspect ratio (1 when unknown or square).
 func (s ProbeStream) SampleAspect() float64 {
-	if r := parseRatio(s.SAR); r > 0 {
+	if r := ParseRatio(s.SAR); r > 0 {
 		return r
 	}
 	return 1
@@ -125,11 +144,11 @@ func (s ProbeStream) SampleAspect() float64 {
 // refused a plain recording as frame_rate_too_high. Such a rate is unknown (0) until the packet scan
 // counts the frames, and the limits are checked again then.
 func (s ProbeStream) FrameRate() float64 {
-	avg := parseRatio(s.AvgFrameRate)
+	avg := ParseRatio(s.AvgFrameRate)
 	if avg > 0 && avg < 1000 {
 		return avg
 	}
-	if r := parseRatio(s.RFrameRate); r < 1000 || avg > 0 {
+	if r := ParseRatio(s.RFrameRate); r < 1000 || avg > 0 {
 		return r
 	}
 	return 0
@@ -155,8 +174,8 @@ func parseFloat(s string) float64 {
 	return v
 }
 
-// parseRatio reads "30000/1001" or "3:2"; it returns 0 for "0/0", "N/A" and garbage.
-func parseRatio(s string) float64 {
+// ParseRatio reads "30000/1001" or "3:2"; it returns 0 for "0/0", "N/A" and garbage.
+func ParseRatio(s string) float64 {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
 		a, b, ok = strings.Cut(s, ":")

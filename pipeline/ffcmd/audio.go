@@ -1,9 +1,11 @@
-package pipeline
+package ffcmd
 
 import (
 	"fmt"
 	"strconv"
 
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 )
 
@@ -14,33 +16,33 @@ const (
 	brandTo   = "0x6a3d9a"
 )
 
-// writeAudiogramOverlays writes the campaign's lower-third and the captions of every audiogram (what
-// audioCommand's pass draws), in the safe zones of the video crops: on 9:16 away from the top 14 % and
+// WriteAudiogramOverlays writes the campaign's lower-third and the captions of every audiogram (what
+// AudioCommand's pass draws), in the safe zones of the video crops: on 9:16 away from the top 14 % and
 // the bottom 20 %.
-func writeAudiogramOverlays(ap *AudioPlan, dir string) error {
-	if !ap.Brand.overlays() {
+func WriteAudiogramOverlays(ap *plan.AudioPlan, dir string) error {
+	if !ap.Brand.Overlays() {
 		return nil
 	}
 	for _, g := range ap.Audiograms {
-		if err := ap.Brand.writeOverlay(dir, g.Name, Size{W: g.Width, H: g.Height}, g.Width*16 == g.Height*9); err != nil {
+		if err := writeOverlay(ap.Brand, dir, g.Name, geom.Size{W: g.Width, H: g.Height}, g.Width*16 == g.Height*9); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// audioCommand is the single pass of an audio-only message: the audio is decoded once, normalised to
+// AudioCommand is the single pass of an audio-only message: the audio is decoded once, normalised to
 // both targets, and written as rendition/audio (-16 LUFS) and as the sound of two audiograms (-14
 // LUFS), whose waveform is drawn from that same normalised sound, so it fills its box the same way
 // whatever the recording level was.
-func audioCommand(ap *AudioPlan, in, dir string, e encodeSettings) []string {
+func AudioCommand(ap *plan.AudioPlan, in, dir string, e Settings) []string {
 	src := sourceInput(in, nil)
 	audio := splitN(apply(src.Get(strconv.Itoa(ap.AudioStream)), audioPrep()...), 2, true)
-	rend := apply(audio[0], ap.Rendition.filters()...)
-	social := splitN(apply(audio[1], ap.Social.filters()...), 2*len(ap.Audiograms), true)
+	rend := apply(audio[0], audioFilters(ap.Rendition)...)
+	social := splitN(apply(audio[1], audioFilters(ap.Social)...), 2*len(ap.Audiograms), true)
 
 	var outs []*ffmpeg.Stream
-	outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{rend}, outputFile(dir, "rendition/audio", ".m4a"),
+	outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{rend}, OutputFile(dir, "rendition/audio", ".m4a"),
 		merge(audioArgs(), cleanArgs(), ffmpeg.KwArgs{"vn": "", "movflags": "+faststart", "flags:a": "+bitexact"})))
 
 	var covers []*ffmpeg.Stream
@@ -73,11 +75,11 @@ func audioCommand(ap *AudioPlan, in, dir string, e encodeSettings) []string {
 			filt{"format", "yuva420p"})
 		v := ffmpeg.Filter([]*ffmpeg.Stream{bg, wave}, "overlay", ffmpeg.Args{fmt.Sprintf("x=%d:y=%d:shortest=1", g.Wave.X, g.Wave.Y)})
 		v = apply(v, filt{"format", "yuv420p"}, filt{"fps", strconv.Itoa(ap.FrameRate)}, filt{"setsar", "1"})
-		if ap.Brand.overlays() {
+		if ap.Brand.Overlays() {
 			// Last, over the picture and the waveform, as on the video crops.
-			v = ap.Brand.drawOverlay(v, dir, g.Name)
+			v = drawOverlay(ap.Brand, v, dir, g.Name)
 		}
-		outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{v, social[2*i+1]}, outputFile(dir, g.Name, ".mp4"),
+		outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{v, social[2*i+1]}, OutputFile(dir, g.Name, ".mp4"),
 			merge(videoArgs(e, 2500), audioArgs(), cleanArgs(), ffmpeg.KwArgs{"movflags": "+faststart", "flags:v": "+bitexact", "flags:a": "+bitexact"})))
 	}
 	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)

@@ -1,4 +1,4 @@
-package pipeline
+package plan
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
@@ -24,14 +25,14 @@ func faceTrack(a, b reframe.Box) *reframe.Track {
 // encode when the crop is a still fill of the whole picture; a fit, a moving camera or a campaign drawn
 // on the crops makes it an encode of its own.
 func TestCrop9x16SharesTheRenditionOnlyWhenIdentical(t *testing.T) {
-	portrait := func(w, h int) Media {
-		return Media{Kind: message.KindVideo, Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 2, Video: &VideoInfo{
+	portrait := func(w, h int) probe.Media {
+		return probe.Media{Kind: message.KindVideo, Container: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 2, Video: &probe.VideoInfo{
 			Codec: "h264", Width: w, Height: h, DisplayWidth: w, DisplayHeight: h, SAR: 1, FrameRate: 30, PixFmt: "yuv420p"}}
 	}
 	small := reframe.Box{X0: 0.4, Y0: 0.3, X1: 0.6, Y1: 0.42}
 	for _, c := range []struct {
 		name   string
-		m      Media
+		m      probe.Media
 		x      Extras
 		shared bool
 		mode   geom.Mode
@@ -43,12 +44,12 @@ func TestCrop9x16SharesTheRenditionOnlyWhenIdentical(t *testing.T) {
 		{"a 20:9 phone, the face moving down", portrait(1080, 2400), Extras{Track: faceTrack(reframe.Box{X0: 0.4, Y0: 0.2, X1: 0.6, Y1: 0.29}, reframe.Box{X0: 0.4, Y0: 0.5, X1: 0.6, Y1: 0.59})}, false, geom.Fill},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := PlanMedia(c.m, c.x)
+			p, err := New(c.m, c.x)
 			if err != nil {
 				t.Fatal(err)
 			}
 			vp := p.Video
-			crop, _ := vp.crop("crop/9x16")
+			crop, _ := vp.Crop("crop/9x16")
 			if crop.Mode != c.mode {
 				t.Errorf("9:16 is a %s (%s), want a %s", crop.Mode, crop.Why, c.mode)
 			}

@@ -1,4 +1,4 @@
-package pipeline
+package probe
 
 import (
 	"math"
@@ -52,31 +52,6 @@ func TestSummaryOf(t *testing.T) {
 	}
 }
 
-func TestPlanLoudness(t *testing.T) {
-	quiet := &Loudness{Integrated: -30, TruePeak: -20}
-	if c := planLoudness(quiet, RenditionLUFS); c.Gain != 14 || c.Limit || c.Silent {
-		t.Errorf("plain gain: %+v", c)
-	}
-	// +16 dB would put peaks at +1 dBFS: limited, and once measured, the gain makes up for the limiter.
-	peaky := &Loudness{Integrated: -30, TruePeak: -15}
-	if c := planLoudness(peaky, SocialLUFS); !c.Limit || c.Gain != 16 {
-		t.Errorf("before the correction: %+v", c)
-	}
-	peaky.Limited = []LimitedLoudness{{Gain: 16, Integrated: -14.8}}
-	if c := planLoudness(peaky, SocialLUFS); !c.Limit || math.Abs(c.Gain-16.8) > 1e-9 {
-		t.Errorf("after the correction: %+v", c)
-	}
-	for _, l := range []*Loudness{nil, {Integrated: -59.4, TruePeak: -46}, {Integrated: floorLUFS, TruePeak: floorLUFS}} {
-		if c := planLoudness(l, RenditionLUFS); !c.Silent || c.filters() != nil {
-			t.Errorf("%+v: silence must stay silence, got %+v", l, c)
-		}
-	}
-	fs := chain(AudioChain{Gain: 3.5, Limit: true}.filters())
-	if !strings.HasPrefix(fs, "volume=3.50dB,aresample=192000,alimiter=limit=0.7499") || !strings.HasSuffix(fs, "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo") {
-		t.Errorf("limiter chain %s", fs)
-	}
-}
-
 func TestFrameTiming(t *testing.T) {
 	var cfr, vfr []float64
 	for i := 0; i < 60; i++ {
@@ -109,7 +84,7 @@ func TestParseIdet(t *testing.T) {
 		"[Parsed_idet_0 @ 0x5] Multi frame detection: TFF:    75 BFF:     0 Progressive:     0 Undetermined:     0": "tff",
 		"[Parsed_idet_0 @ 0x5] Multi frame detection: TFF:     2 BFF:    60 Progressive:     4 Undetermined:     1": "bff",
 	} {
-		il, err := parseIdet(log)
+		il, err := ParseIdet(log)
 		if err != nil || il.Verdict != want {
 			t.Errorf("%s: %+v %v, want %s", log, il, err, want)
 		}

@@ -1,0 +1,91 @@
+package ffcmd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
+	"github.com/quinte-media/quinte/pipeline/reframe"
+)
+
+// HLSDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
+const HLSDir = "hls"
+
+// Prepare makes what the video plan's passes read or write in dir besides the source: the HLS
+// subdirectory (the hls muxer does not make it), the camera paths of the moving crops, the lower-third's
+// and captions drawn on the crops (extras.go).
+func Prepare(vp *plan.VideoPlan, dir string) error {
+	if err := os.MkdirAll(JobFile(dir, HLSDir), 0o755); err != nil {
+		return err
+	}
+	for _, c := range vp.Crops {
+		if err := reframe.WriteCommands(c, dir); err != nil {
+			return err
+		}
+	}
+	return writeCropOverlays(vp, dir)
+}
+
+// FinishCommand is the finishing pass's argv.
+func FinishCommand(vp *plan.VideoPlan, dir string, poster int, previewStart float64, e Settings) []string {
+	var outs []*ffmpeg.Stream
+
+	cands := ownInput(JobFile(dir, CandidatesFile), "yuv4mpegpipe", ffmpeg.KwArgs{"f": "yuv4mpegpipe"})
+	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
+	sizes := splitN(p, 2, false)
+	for i, sz := range []geom.Size{vp.Poster.Full, vp.Poster.Small} {
+		name := plan.PosterName
+		if i == 1 {
+			name = plan.PosterSmallName
+		}
+		s := sizes[i]
+		if sz != vp.Poster.Full {
+			s = apply(s, filt{"scale", size(sz.W, sz.H) + ":flags=lanczos"}, filt{"setsar", "1"})
+		}
+		both := splitN(s, 2, false)
+		outs = append(outs,
+			toJPEG(both[0], sz).Output(OutputFile(dir, name, ".jpg"), jpegArgs(2)),
+			both[1].Output(OutputFile(dir, name+plan.WebPAlso, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
+	}
+
+	from := ownInput(OutputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
+		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})
+	pv := splitN(from.Get("0"), 2, false)
+	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
+	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*probe.ParseRatio(vp.FrameRate))))
+	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
+	// deterministic (see videoArgs).
+	outs = append(outs, pv[0].Output(OutputFile(dir, "preview/mp4", ".mp4"),
+		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"})))
+	w := vp.Preview.WebP
+	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
+	outs = append(outs, webp.Output(OutputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))
+
+	var hls []*ffmpeg.Stream
+	var vmap []string
+	for i, name := range vp.HLS.Variants {
+		in := ownInput(OutputFile(dir, name, ".mp4"), "mov", nil)
+		hls = append(hls, in.Get("0"), in.Get("1"))
+		vmap = append(vmap, fmt.Sprintf("v:%d,a:%d,name:%s", i, i, strings.TrimPrefix(name, "rendition/")))
+	}
+	hd := JobFile(dir, HLSDir)
+	outs = append(outs, ffmpeg.Output(hls, filepath.Join(hd, "%v.m3u8"), merge(cleanArgs(), ffmpeg.KwArgs{
+		"c": "copy", "f": "hls", "hls_time": strconv.Itoa(vp.HLS.SegmentSeconds), "hls_playlist_type": "vod",
+		"hls_segment_type": "fmp4", "hls_flags": "independent_segments", "master_pl_name": "master.m3u8",
+		"var_stream_map": strings.Join(vmap, " "), "hls_fmp4_init_filename": "init.mp4",
+		"hls_segment_filename": filepath.Join(hd, "%v_%03d.m4s"),
+	})))
+	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+}
+
+// webpArgs write a lossy WebP at quality q, without metadata.
+func webpArgs(q int) ffmpeg.KwArgs {
+	return merge(ffmpeg.KwArgs{"c:v": "libwebp", "quality": strconv.Itoa(q), "lossless": "0", "compression_level": "4"}, cleanArgs())
+}
