@@ -187,10 +187,10 @@ func safeExt(ext string) bool {
 // title's slugs ("ada-thank-you-crew"), at most 50 bytes (a kit's entry names stay within 80), or
 // the id when neither leaves a letter.
 func fileBase(id, artist, title string) string {
-	a, t := slug(artist, 50), slug(title, 50)
-	base := strings.Trim(a+"-"+t, "-")
-	if len(base) > 50 {
-		base = strings.TrimRight(base[:50], "-")
+	a := slug(artist, 50)
+	base := a
+	if len(a) < 49 { // the title's slug in what is left after the artist's and a dash
+		base = strings.Trim(a+"-"+slug(title, 50-len(a)-1), "-")
 	}
 	if base == "" {
 		return id

@@ -3,6 +3,7 @@ package library
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,7 +13,13 @@ func TestSlugAndFileBase(t *testing.T) {
 		{"José Álvarez", "Grazie mille!", "jose-alvarez-grazie-mille"},
 		{"Zoë Ørsted/../<img src=x>", "", "zoe-orsted-img-src-x"},
 		{"Straße", "Æther", "strasse-aether"},
-		{"李雷", "", "01m8xvqcx11jxd9bvts7jky912"}, // nothing left: the id
+		{"李雷", "", "李雷"},
+		{"坂本龍一 🎹", "ありがとう、クルー！", "坂本龍一-ありがとう-クルー"},
+		{"فيروز", "شكرا", "فيروز-شكرا"},
+		{"Ελένη", "Σας ευχαριστώ", "ελένη-σας-ευχαριστώ"},
+		{"नमस्ते", "", "नमस्ते"},
+		{"Amélie q\u0303", "", "amelie-q"},
+		{"🎸🥁", "!!", "01m8xvqcx11jxd9bvts7jky912"}, // nothing left: the id
 		{"../../etc/passwd", "..", "etc-passwd"},
 		{strings.Repeat("long ", 40), strings.Repeat("title ", 40), strings.TrimRight(("long-long-long-long-long-long-long-long-long-long-"), "-")},
 	} {
@@ -35,7 +42,8 @@ func TestTeamPath(t *testing.T) {
 	}
 }
 
-// The names a kit gives its files are ASCII, short, with no path in them, whatever the text.
+// The names a kit gives its files are short, letters, digits and dashes, with no path in them,
+// whatever the text; a Latin letter is ASCII.
 func FuzzSlug(f *testing.F) {
 	for _, s := range []string{"Ada", "José", "../..", "a/b\\c", "\x00\xff", "Æ ß ı", strings.Repeat("é", 100)} {
 		f.Add(s)
@@ -46,8 +54,8 @@ func FuzzSlug(f *testing.F) {
 			t.Fatalf("fileBase(%q) = %q", s, b)
 		}
 		for _, r := range b {
-			if r > 127 {
-				t.Fatalf("fileBase(%q) = %q: not ASCII", s, b)
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) || r > 127 && unicode.Is(unicode.Latin, r) {
+				t.Fatalf("fileBase(%q) = %q: %q is not a letter, a digit or a dash, or a Latin letter not ASCII", s, b, r)
 			}
 		}
 	})

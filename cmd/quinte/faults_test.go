@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -173,8 +176,17 @@ func TestStorageDownDuringPublish(t *testing.T) {
 	c.Client.WaitReady(t, clean, 3*time.Minute)
 	id := c.Client.Upload(t, testenv.LongClip(t, t.TempDir(), 4), nil)
 
-	// The moment ffmpeg is done, the job verifies and publishes: take S3 away then.
+	// The moment ffmpeg is done, the job verifies and publishes: take S3 away then. Done means the
+	// finishing pass (the one that writes the preview) has run: between the earlier passes there are
+	// moments with no ffmpeg too, and an outage there would end before the job publishes.
 	c.waitFFmpeg(id, 2*time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
+	for !finishing(id) {
+		if time.Now().After(deadline) {
+			t.Fatal("the finishing pass did not start within 2 minutes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for len(ffmpegOf(id)) > 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -199,6 +211,16 @@ func TestStorageDownDuringPublish(t *testing.T) {
 	if len(pending) != 0 {
 		t.Errorf("%d tasks pending after the outage (the refused upload must leave none)", len(pending))
 	}
+}
+
+// finishing says whether the finishing pass of message id runs: an ffmpeg of its job writing the preview.
+func finishing(id string) bool {
+	for _, pid := range ffmpegOf(id) {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(b, []byte("preview_mp4")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Redis down: an upload gets 503 before anything is stored (multipart and tus), and works again once
