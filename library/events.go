@@ -11,13 +11,6 @@ type Events interface {
 	Emit(ctx context.Context, event, id string) error
 }
 
-// The events the API emits (the webhook package's names).
-const (
-	eventApproved = "message.approved"
-	eventRejected = "message.rejected"
-	eventRevoked  = "message.revoked"
-)
-
 // TellEvents makes the API emit its events to e (nil: nobody listens).
 func (s *Server) TellEvents(e Events) { s.events = e }
 
@@ -36,9 +29,9 @@ func (s *Server) emit(ctx context.Context, event, id string) {
 func reviewEvent(state message.ReviewState) string {
 	switch state {
 	case message.ReviewApproved:
-		return eventApproved
+		return message.EventApproved
 	case message.ReviewRejected:
-		return eventRejected
+		return message.EventRejected
 	}
 	return ""
 }

@@ -78,7 +78,7 @@ func (s *Server) revokeMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("message revoked", "message_id", id, "by", rec.Revoked.By, "deleted", len(deleted))
 	if first {
-		s.emit(ctx, eventRevoked, id)
+		s.emit(ctx, message.EventRevoked, id)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, rec)
 }

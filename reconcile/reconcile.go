@@ -15,7 +15,6 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/queue"
-	"github.com/quinte-media/quinte/webhook"
 )
 
 // Store is the part of the bucket the reconciler reads and writes (the records).
@@ -195,7 +194,7 @@ func emitFailed(ctx context.Context, events Events, log *slog.Logger, id string)
 	if events == nil {
 		return
 	}
-	if err := events.Emit(ctx, webhook.MessageFailed, id); err != nil {
-		log.Warn("could not queue the webhook of the message", "message_id", id, "event", webhook.MessageFailed, "err", err)
+	if err := events.Emit(ctx, message.EventFailed, id); err != nil {
+		log.Warn("could not queue the webhook of the message", "message_id", id, "event", message.EventFailed, "err", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -132,16 +131,7 @@ func newQueueRig(t *testing.T) (*rig, *testenv.Server, *queue.Client, *asynq.Ins
 // seed stores an original and its records as the API would, and returns the message id.
 func (r *rig) seed(t *testing.T, path string, kind message.Kind) string {
 	t.Helper()
-	id := message.NewID()
-	ctx := context.Background()
-	f, err := os.Open(path)
-	testenv.Must(t, err)
-	defer f.Close()
-	testenv.Must(t, r.store.Put(ctx, message.OriginalKey(id), f, -1, ""))
-	testenv.Must(t, r.store.PutJSON(ctx, message.MetaKey(id), message.Meta{ID: id, Kind: kind}))
-	_, err = message.States{Store: r.store}.Create(ctx, id, kind)
-	testenv.Must(t, err)
-	return id
+	return testenv.Seed(t, r.store, path, kind)
 }
 
 // publish stores message id's manifest and marks it ready, as a worker's job ends.

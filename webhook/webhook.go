@@ -19,15 +19,17 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/quinte-media/quinte/message"
 )
 
 // The events quinte sends.
 const (
-	MessageReady    = "message.ready"
-	MessageFailed   = "message.failed"
-	MessageApproved = "message.approved"
-	MessageRejected = "message.rejected"
-	MessageRevoked  = "message.revoked"
+	MessageReady    = message.EventReady
+	MessageFailed   = message.EventFailed
+	MessageApproved = message.EventApproved
+	MessageRejected = message.EventRejected
+	MessageRevoked  = message.EventRevoked
 )
 
 // Events lists every event type.

@@ -12,12 +12,6 @@ type Events interface {
 	Emit(ctx context.Context, event, id string) error
 }
 
-// Event types the worker emits (the webhook package's names).
-const (
-	EventReady  = "message.ready"
-	EventFailed = "message.failed"
-)
-
 // emit tells h.Events, once the status is written. A failure to queue the event is logged and does
 // not fail the job: the message's status in S3 is what counts, and the API shows it.
 func (h *Handler) emit(ctx context.Context, log *slog.Logger, event, id string) {

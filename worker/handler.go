@@ -126,7 +126,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
 		})
 		if err == nil && was != message.StatusReady {
-			h.emit(ctx, log, EventReady, id)
+			h.emit(ctx, log, message.EventReady, id)
 		}
 		return err
 	}
@@ -200,7 +200,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if took := clock.done(res.Kind); h.Figures != nil && res.Media != nil && took["encode"] > 0 {
 		h.Figures.Encoded(string(res.Kind), res.Media.Duration, took["encode"])
 	}
-	h.emit(ctx, log, EventReady, id)
+	h.emit(ctx, log, message.EventReady, id)
 	log.Info("message ready", "kind", res.Kind, "outputs", len(man.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -259,7 +259,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			return serr // retried: the status must be written
 		}
 		h.ended(id)
-		h.emit(ctx, log, EventFailed, id)
+		h.emit(ctx, log, message.EventFailed, id)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -270,7 +270,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id string, err err
 			log.Error("could not record failure", "err", serr)
 		} else {
 			h.ended(id)
-			h.emit(ctx, log, EventFailed, id)
+			h.emit(ctx, log, message.EventFailed, id)
 		}
 	}
 	return err
@@ -327,7 +327,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 	}
 	if out {
 		log.Warn("message failed: its jobs' process died too often", "code", "crashed_worker", "crashes", crashes)
-		h.emit(ctx, log, EventFailed, id)
+		h.emit(ctx, log, message.EventFailed, id)
 		return nil, fmt.Errorf("%w: %w", &pipeline.InputError{Code: "crashed_worker", Message: fmt.Sprintf("the process died %d times on this message", crashes)}, asynq.SkipRetry)
 	}
 	if crashes > 0 {

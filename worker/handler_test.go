@@ -55,16 +55,7 @@ func newRig(t *testing.T, pcfg func(*pipeline.Config)) *rig {
 // seed stores an original and its records as the API would, and returns the message id.
 func (r *rig) seed(t *testing.T, path string, kind message.Kind) string {
 	t.Helper()
-	id := message.NewID()
-	ctx := context.Background()
-	f, err := os.Open(path)
-	testenv.Must(t, err)
-	defer f.Close()
-	testenv.Must(t, r.store.Put(ctx, message.OriginalKey(id), f, -1, ""))
-	testenv.Must(t, r.store.PutJSON(ctx, message.MetaKey(id), message.Meta{ID: id, Kind: kind}))
-	_, err = message.States{Store: r.store}.Create(ctx, id, kind)
-	testenv.Must(t, err)
-	return id
+	return testenv.Seed(t, r.store, path, kind)
 }
 
 func (r *rig) run(ctx context.Context, t *testing.T, id string) error {
