@@ -90,6 +90,12 @@ func tusAPIError(status int, code, msg string) *apiError {
 	if status >= http.StatusInternalServerError && !tusRetryable[code] && code != "ERR_STORAGE_UNAVAILABLE" {
 		return errorf(http.StatusServiceUnavailable, "storage_unavailable", "storage is not answering; try again shortly (a tus client resumes from the offset HEAD gives)")
 	}
+	if code == "ERR_UPLOAD_INTERRUPTED" {
+		// tusd answers 400 to a request another request for the same upload took over (a client resuming
+		// while its cut request is still being read). Nothing is wrong with the upload: 409, the status
+		// tus clients (tus-js-client, the CLI) resume after with a HEAD, as for an offset that moved.
+		status = http.StatusConflict
+	}
 	if code == "" {
 		code = "ERR_" + strings.ReplaceAll(strings.ToUpper(http.StatusText(status)), " ", "_")
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quinte-media/quinte/config"
 	"github.com/quinte-media/quinte/internal/testenv"
@@ -74,5 +76,79 @@ func TestTusStorageDownIs503(t *testing.T) {
 				t.Logf("stopping the embedded S3: %v (the checks below show whether it is down)", err)
 			}
 		})
+	})
+}
+
+// A tus PATCH that another request for the same upload takes over (a client resuming while its cut
+// request is still being read) answers 409 upload_interrupted, the status tus clients resume after,
+// and the upload then finishes from the offset HEAD gives. tusd answers that 400, which tus-js-client
+// takes as a refusal for good (the artist's page would drop the recording it keeps) and which made the
+// CLI's resume fail once in CI. Both modes.
+func TestTusTakenOverPatchIs409(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env map[string]string) {
+		m := startMain(t, config.RoleRun, env)
+		clip := mustRead(t, testenv.Corpus(t, "video/iphone4s_h264_rotated.mov"))
+		up := tusCreate(t, m.URL, token, len(clip))
+
+		// The first PATCH sends a quarter of the file, then stalls with the rest unsent.
+		pr, pw := io.Pipe()
+		req, err := http.NewRequest(http.MethodPatch, m.URL+up, pr)
+		testenv.Must(t, err)
+		req.ContentLength = int64(len(clip))
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Upload-Offset", "0")
+		type answer struct {
+			status int
+			body   []byte
+			err    error
+		}
+		first := make(chan answer, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				first <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			first <- answer{status: resp.StatusCode, body: b}
+		}()
+		go func() { _, _ = pw.Write(clip[:len(clip)/4]) }()
+		t.Cleanup(func() { pw.Close() })
+
+		// A HEAD takes the upload's lock, which asks the request holding it to let go. Until the first
+		// PATCH holds it, a HEAD simply answers; keep asking until the first PATCH is answered.
+		var got answer
+		deadline := time.After(30 * time.Second)
+	wait:
+		for {
+			select {
+			case got = <-first:
+				break wait
+			case <-deadline:
+				t.Fatal("the stalled PATCH was never taken over")
+			case <-time.After(50 * time.Millisecond):
+				tusRequest(t, "HEAD", m.URL+up, token, nil, nil)
+			}
+		}
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if got.err != nil || got.status != http.StatusConflict || json.Unmarshal(got.body, &e) != nil || e.Error.Code != "upload_interrupted" {
+			t.Fatalf("the PATCH taken over: %d %s (%v), want 409 upload_interrupted", got.status, got.body, got.err)
+		}
+
+		resp, _ := tusRequest(t, "HEAD", m.URL+up, token, nil, nil)
+		off, err := strconv.Atoi(resp.Header.Get("Upload-Offset"))
+		if err != nil || off < 0 || off > len(clip)/4 {
+			t.Fatalf("HEAD after the take-over: Upload-Offset %q, want 0…%d", resp.Header.Get("Upload-Offset"), len(clip)/4)
+		}
+		resp, body := tusRequest(t, "PATCH", m.URL+up, token, clip[off:], map[string]string{"Upload-Offset": strconv.Itoa(off)})
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Quinte-Message-Id") == "" {
+			t.Fatalf("the resumed PATCH from %d: %d %s", off, resp.StatusCode, body)
+		}
+		t.Logf("taken over: 409 %s; resumed from %d of %d bytes", e.Error.Code, off, len(clip))
 	})
 }
