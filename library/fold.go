@@ -3,7 +3,8 @@ package library
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/mozillazg/go-unidecode"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
@@ -22,55 +23,35 @@ func fold(s string) string {
 	return out
 }
 
-// slug is s as a file name: letters and digits in lower case, every other run of characters one dash,
-// at most max bytes (never a cut character), "" when nothing is left (the caller falls back to the id).
-// Latin letters become ASCII (é is e, ß is ss); the letters of other scripts stay as they are written,
-// marks included (坂本, فيروز, नमस्ते), so a name in any script still names its files.
+// slug is s as a file name: ASCII letters and digits in lower case, every other run of characters one
+// dash, at most max bytes, "" when nothing is left (the caller falls back to the id). Every script is
+// spelled in ASCII first, by the Unidecode tables (é is e, ß is ss, Алла is alla, ありがとう is
+// arigatou, 李雷 is li-lei, فيروز is fyrwz), so a name in any script still names its files, and no name
+// holds a character an older zip tool or file system would mangle.
 func slug(s string, max int) string {
 	var b strings.Builder
-	dash, latin := false, false // latin: the last character written was ASCII
-	write := func(part string) bool {
-		if dash && b.Len() > 0 {
-			part = "-" + part
-		}
-		if b.Len()+len(part) > max {
-			return false
-		}
-		dash = false
-		b.WriteString(part)
-		return true
-	}
-	for _, r := range norm.NFC.String(s) {
-		var part string
-		isLatin := r < utf8.RuneSelf || unicode.Is(unicode.Latin, r)
-		switch {
-		case isLatin:
-			for _, f := range fold(string(r)) {
-				if ascii, ok := transliterate[f]; ok {
-					part += ascii
-				} else if f >= 'a' && f <= 'z' || f >= '0' && f <= '9' {
-					part += string(f)
-				}
-			}
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			part = string(unicode.ToLower(r))
-		case unicode.IsMark(r) && b.Len() > 0 && !dash && !latin: // a vowel sign, a virama
-			part = string(r)
-		}
-		if part == "" {
-			if unicode.IsMark(r) && latin && !dash {
-				continue // an accent no letter of its own composed with: dropped, as folding drops it
-			}
+	dash := false
+	for _, r := range strings.ToLower(unidecode.Unidecode(norm.NFC.String(s))) {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
 			dash = true
 			continue
 		}
-		if !write(part) {
+		sep := dash && b.Len() > 0
+		if b.Len()+1+btoi(sep) > max {
 			break
 		}
-		latin = isLatin
+		if sep {
+			b.WriteByte('-')
+		}
+		b.WriteRune(r)
+		dash = false
 	}
-	return strings.Trim(b.String(), "-")
+	return b.String()
 }
 
-// transliterate spells the letters that folding leaves as themselves.
-var transliterate = map[rune]string{'æ': "ae", 'ø': "o", 'œ': "oe", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i"}
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
