@@ -276,12 +276,19 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 				t.Error("the invite token is in quinte's log")
 			}
 		}()
-		br := browsertest.Start(t, fakeCamera(t), "en-GB")
+		// The whole visit in both languages: in English on the embedded parts, in Italian on
+		// versitygw (each language's screenshots at both sizes).
+		locale, lang, ready := "en-GB", "en", "Your message is ready. Thank you!"
+		if strings.HasSuffix(t.Name(), "/versitygw") {
+			locale, lang, ready = "it-IT", "it", "Il tuo messaggio è pronto. Grazie!"
+		}
+		br := browsertest.Start(t, fakeCamera(t), locale)
 		p := openArtistPage(t, br, m.URL, tok)
-		shots := t.Name() == "TestArtistPageRecordsAndSends/embedded"
 		shot := func(name string) {
-			if shots {
+			if lang == "en" {
 				p.Shot(name)
+			} else {
+				p.Shot("artist-visit-" + lang + "-" + strings.TrimPrefix(name, "artist-"))
 			}
 		}
 		shot("artist-start")
@@ -309,7 +316,7 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		p.WaitFor("the upload", `!document.getElementById('result').hidden`, 2*time.Minute)
 		shot("artist-processing")
 		p.WaitFor("made", `['ready', 'failed'].indexOf(document.querySelector('[data-testid=status]').dataset.state) >= 0`, 3*time.Minute)
-		if p.Text(browsertest.TestID("status")) != "Your message is ready. Thank you!" {
+		if p.Text(browsertest.TestID("status")) != ready {
 			keepOriginal(t, m, browsertest.Eval[string](p, `document.querySelector('.message').dataset.id`))
 			t.Fatalf("the recording was not made: %s", p.Text(browsertest.TestID("status")))
 		}
@@ -330,11 +337,17 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		shot("artist-ready")
 
 		id := browsertest.Eval[string](p, `document.querySelector('.message').dataset.id`)
-		var msg struct{ Artist, Title string }
+		var msg struct {
+			Artist, Title string
+			Consent       message.Consent
+		}
 		_, body, _ := c.Do(t, "GET", "/v1/messages/"+id, nil, nil)
 		testenv.Must(t, json.Unmarshal(body, &msg))
 		if msg.Artist != "Ada Lovelace" || msg.Title != "Thank you, crew" {
 			t.Errorf("the message records artist %q, title %q", msg.Artist, msg.Title)
+		}
+		if !msg.Consent.Recorded || msg.Consent.Lang != lang || msg.Consent.SHA256 == "" {
+			t.Errorf("the message's consent: %+v, want the release agreed to in %q", msg.Consent, lang)
 		}
 		p.Click("withdraw")
 		p.WaitFor("the confirmation", `document.querySelector('.message.confirming') !== null`, 10*time.Second)
