@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -68,7 +69,9 @@ func TestTusStorageDownIs503(t *testing.T) {
 		check(t, c.API.URL, c.S3Cfg.Endpoint, c.S3Cfg.Bucket, c.S3.Stop)
 	})
 	t.Run("run on the embedded S3", func(t *testing.T) {
-		m := startMain(t, config.RoleRun, embeddedEnv(t))
+		env := embeddedEnv(t)
+		env["QUINTE_METRICS_ADDR"] = "127.0.0.1:0"
+		m := startMain(t, config.RoleRun, env)
 		check(t, m.URL, m.Config.S3.Endpoint, m.Config.S3.Bucket, func() {
 			// Idle keep-alive connections would hold the embedded server's shutdown open.
 			_ = m.Store.Close()
@@ -76,6 +79,19 @@ func TestTusStorageDownIs503(t *testing.T) {
 				t.Logf("stopping the embedded S3: %v (the checks below show whether it is down)", err)
 			}
 		})
+		// The operator sees the outage in the figures: S3 operations that failed, by operation.
+		var failed []string
+		if f := scrape(t, m.MetricsURL)["quinte_s3_errors_total"]; f != nil {
+			for _, s := range f.Metric {
+				if s.GetCounter().GetValue() > 0 {
+					failed = append(failed, fmt.Sprintf("%s %v", s.GetLabel()[0].GetValue(), s.GetCounter().GetValue()))
+				}
+			}
+		}
+		if len(failed) == 0 {
+			t.Error("with S3 down, quinte_s3_errors_total counts no failed operation")
+		}
+		t.Logf("quinte_s3_errors_total with S3 down: %s", strings.Join(failed, ", "))
 	})
 }
 

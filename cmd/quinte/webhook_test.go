@@ -17,7 +17,8 @@ import (
 
 // A team tool registered for webhooks hears of a photo that becomes ready and of one that fails, over
 // real HTTP, signed so that a verifier written from the Standard Webhooks text (not quinte's signer)
-// accepts them; and of an approval the API emits (the review routes call Main.Hooks.Emit).
+// accepts them; of an approval and a rejection the API emits (the review routes call Main.Hooks.Emit)
+// and of a revocation, once; quinte_webhook_deliveries_total counts the five.
 func TestWebhooksOnReadyAndFailed(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, env map[string]string) {
 		type delivery struct {
@@ -35,6 +36,7 @@ func TestWebhooksOnReadyAndFailed(t *testing.T) {
 		hooks, _ := json.Marshal([]webhook.Endpoint{{URL: rc.URL + "/quinte", Secret: secret}})
 		env["QUINTE_WEBHOOKS"] = string(hooks)
 		env["QUINTE_WEBHOOKS_ALLOW_PRIVATE"] = "true" // the receiver is on loopback
+		env["QUINTE_METRICS_ADDR"] = "127.0.0.1:0"
 		m := startMain(t, config.RoleRun, env)
 		c := &testenv.Client{Base: m.URL, Token: token}
 
@@ -86,6 +88,13 @@ func TestWebhooksOnReadyAndFailed(t *testing.T) {
 		if d := receive("message.approved", id, "ready"); !strings.Contains(string(d), `"review":{"state":"approved"`) {
 			t.Errorf("message.approved does not carry the review: %s", d)
 		}
+		status, body, _ = c.Do(t, "POST", "/v1/messages/"+id+"/review", strings.NewReader(`{"state":"rejected","reason":"the sound cuts out"}`), http.Header{"Content-Type": {"application/json"}})
+		if status != http.StatusOK {
+			t.Fatalf("reject: %d %s", status, body)
+		}
+		if d := receive("message.rejected", id, "ready"); !strings.Contains(string(d), `"reason":"the sound cuts out"`) {
+			t.Errorf("message.rejected does not carry the reason: %s", d)
+		}
 		for range 2 {
 			if status, body, _ := c.Do(t, "POST", "/v1/messages/"+id+"/revoke", nil, nil); status != http.StatusOK {
 				t.Fatalf("revoke: %d %s", status, body)
@@ -96,6 +105,10 @@ func TestWebhooksOnReadyAndFailed(t *testing.T) {
 		case d := <-got:
 			t.Errorf("one more webhook after the revocation: %s", d.body)
 		case <-time.After(3 * time.Second):
+		}
+		// Each of the five was delivered at the first attempt, and the operator's figures count them.
+		if n := value(scrape(t, m.MetricsURL), "quinte_webhook_deliveries_total", map[string]string{"outcome": webhook.OutcomeDelivered}); n != 5 {
+			t.Errorf("quinte_webhook_deliveries_total{outcome=delivered} = %v, want 5", n)
 		}
 	})
 }
