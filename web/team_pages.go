@@ -221,6 +221,12 @@ func consentFields(raw json.RawMessage) []kv {
 		switch {
 		case f.K == "recorded":
 			recorded = f.V == "true"
+		case strings.HasSuffix(f.K, "_at"):
+			// A time is for a person to read: to the second, with its zone (the record keeps nanoseconds).
+			if at, err := time.Parse(time.RFC3339Nano, f.V); err == nil {
+				f.V = at.Local().Format("2006-01-02 15:04:05 MST")
+			}
+			out = append(out, f)
 		default:
 			out = append(out, f)
 		}

@@ -203,6 +203,54 @@ func TestTeamGallery(t *testing.T) {
 			weigh("team-invite-created")
 		}
 
+		// An artist answers it on the artist page: a photo picked from the phone, the release agreed.
+		ap := openArtistPage(t, br, m.URL, strings.TrimPrefix(link, m.URL+"/a/"))
+		ap.SetFile(`[data-testid="file"]`, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
+		fillDetails(ap, "Grace Hopper", "From the artist page")
+		ap.Click("submit")
+		ap.WaitFor("made", `['ready', 'failed'].indexOf(((document.querySelector('[data-testid=status]')||{}).dataset||{}).state) >= 0`, 2*time.Minute)
+		artistID := browsertest.Eval[string](ap, `document.querySelector('.message').dataset.id`)
+		if st := c.Get(t, artistID).Status; st != "ready" {
+			t.Fatalf("the photo sent from the artist page is %s, want ready", st)
+		}
+		waitListed(t, c, artistID)
+
+		// The invite's row: one upload used, the message that came linked from it.
+		p.Run(chromedp.Navigate(m.URL + "/team/invites"))
+		row := fmt.Sprintf(`document.querySelector('td.msgs a[href="/team/m/%s"]').closest('tr')`, artistID)
+		p.WaitFor("the invite's message", fmt.Sprintf(`!!document.querySelector('td.msgs a[href="/team/m/%s"]')`, artistID), 10*time.Second)
+		used := browsertest.Eval[string](p, row+`.children[2].textContent`)
+		var left, most int
+		if _, err := fmt.Sscanf(strings.TrimSpace(used), "%d/%d", &left, &most); err != nil || left != most-1 {
+			t.Errorf("after one upload the invite's row says %q, want one fewer left than its maximum", used)
+		}
+
+		// The message's page: the photo shown, and the consent it came with.
+		p.Run(chromedp.Navigate(m.URL + "/team/m/" + artistID))
+		p.WaitFor("the photo", `(function(){var i=document.querySelector('.pics img'); return !!i && i.complete && i.naturalWidth > 0})()`, 20*time.Second)
+		if got := p.Text("body"); !strings.Contains(got, "2026-12") || !strings.Contains(got, "Grace Hopper") {
+			t.Errorf("the message page of an artist-page upload does not show its consent (release 2026-12):\n%s", got)
+		}
+		if shots {
+			p.Shot("team-message-consent")
+		}
+
+		// Withdrawn from the gallery, the invite's link closes.
+		p.Run(chromedp.Navigate(m.URL + "/team/invites"))
+		p.WaitFor("the invite's row", fmt.Sprintf(`!!document.querySelector('td.msgs a[href="/team/m/%s"]')`, artistID), 10*time.Second)
+		inviteRow := fmt.Sprintf(`tr[data-id=%q]`, browsertest.Eval[string](p, row+`.dataset.id`))
+		browsertest.Eval[bool](p, `(function(){`+row+`.querySelector('form[action$="/withdraw"] button').click(); return true})()`)
+		p.WaitFor("withdrawn", `location.search.includes('notice=withdrawn')`, 10*time.Second)
+		if got := p.Text(inviteRow + " .tag"); got != "Withdrawn" {
+			t.Errorf("the withdrawn invite's row says %q, want Withdrawn", got)
+		}
+		resp, err := http.Get(link)
+		testenv.Must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGone {
+			t.Errorf("the withdrawn invite's page answers %d, want 410", resp.StatusCode)
+		}
+
 		// In Italian.
 		p.Run(chromedp.Navigate(m.URL + "/team?lang=it"))
 		p.WaitFor("Italian", `document.documentElement.lang === 'it' && document.body.textContent.includes('Revisione')`, 10*time.Second)
