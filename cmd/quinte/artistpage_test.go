@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/quinte-media/quinte/config"
@@ -217,6 +218,26 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 	p.Click("retake")
 	p.WaitFor("the recorder again", `!document.querySelector('[data-testid=record]').hidden && document.getElementById('preview').hidden`, 20*time.Second)
 
+	// A browser without MediaRecorder (an old one, or one that blocks it): the page says it cannot
+	// record here and offers the phone's own camera and the file picker.
+	r := br.NewPage(t)
+	r.Run(chromedp.Navigate("about:blank")) // the tab exists once something ran in it
+	_, err := chromedp.Call(r.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `delete window.MediaRecorder`})
+	testenv.Must(t, err)
+	r.Run(chromedp.Navigate(m.URL + "/a/" + tok))
+	r.WaitFor("the invite loaded", `document.getElementById('limit').textContent !== ''`, 30*time.Second)
+	r.WaitFor("the explanation", `!document.getElementById('camera-problem').hidden`, 20*time.Second)
+	if !browsertest.Eval[bool](r, `document.querySelector('[data-testid=record]').disabled`) {
+		t.Error("without MediaRecorder the record button is offered")
+	}
+	if key := browsertest.Eval[string](r, `document.getElementById('camera-problem').dataset.key`); key != "no_recorder" {
+		t.Errorf("without MediaRecorder the page explains %q, want no_recorder", key)
+	}
+	if offered := browsertest.Eval[bool](r, `!document.getElementById('native-camera').closest('[hidden]') && !!document.querySelector('[data-testid=file]')`); !offered {
+		t.Error("without MediaRecorder the phone's own camera and the file picker are not offered")
+	}
+	r.Shot("artist-no-recorder")
+
 	// A camera refused: the page says so and offers the phone's own camera; picking a file still works.
 	q := browsertest.StartRefusingCamera(t, fakeCamera(t), "en-GB").NewPage(t)
 	q.Run(chromedp.Navigate(m.URL + "/a/" + tok))
@@ -233,11 +254,20 @@ func TestArtistPageItalianAndRefusedFile(t *testing.T) {
 
 	// A file longer than the invite allows is made into nothing, and the page says why in its words.
 	q.SetFile(`[data-testid="file"]`, testenv.Clip(t, t.TempDir(), 8, 160, 120, 15))
-	fillDetails(q, "Ada", "Too long")
+	const markup = `<b>Too</b> long <img src=x onerror="document.title='owned'">`
+	fillDetails(q, "Ada <i>L</i>", markup)
 	q.Click("submit")
 	q.WaitFor("the failure", `document.querySelector('[data-testid=status]').dataset.state === 'failed'`, 2*time.Minute)
 	if got := q.Text(browsertest.TestID("status")); !strings.Contains(got, "longer than the 4 seconds this link allows") {
 		t.Errorf("too long: the page says %q", got)
+	}
+	// What the artist typed is shown as the text it is, never as markup.
+	q.WaitFor("the message listed", `!!document.querySelector('.message .message-title')`, 10*time.Second)
+	if got := q.Text(".message .message-title"); got != markup {
+		t.Errorf("the title typed shows as %q, want the text %q", got, markup)
+	}
+	if n := browsertest.Eval[int](q, `document.querySelectorAll('.message b, .message i, .message img[src="x"]').length`); n != 0 || !strings.HasPrefix(q.Text(".message .message-sub"), "Ada <i>L</i>") {
+		t.Errorf("typed text became %d elements; the artist shows as %q", n, q.Text(".message .message-sub"))
 	}
 	q.Shot("artist-failed-too-long")
 }
