@@ -160,15 +160,20 @@ const x264Threads = 3
 // Left automatic, a job's outputs would depend on the worker it lands on (its cores, a container's
 // CPU limit, an affinity mask); fixed, a retry elsewhere writes the same bytes.
 func videoArgs(e Settings, maxRate int) ffmpeg.KwArgs {
-	kw := ffmpeg.KwArgs{
-		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
-		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
-		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", plan.KeyframeEvery),
-	}
+	kw := merge(x264Args(e), ffmpeg.KwArgs{"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", plan.KeyframeEvery)})
 	if maxRate > 0 {
 		kw["maxrate"], kw["bufsize"] = strconv.Itoa(maxRate)+"k", strconv.Itoa(2*maxRate)+"k"
 	}
 	return kw
+}
+
+// x264Args are the x264 options every H.264 output shares, the video's and the photo loop's: the
+// configured preset and CRF, High profile, x264Threads frame threads, yuv420p with BT.709 SDR tags.
+func x264Args(e Settings) ffmpeg.KwArgs {
+	return ffmpeg.KwArgs{
+		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
+		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
+	}
 }
 
 // audioArgs are the audio encoder options: AAC-LC 48 kHz stereo.
