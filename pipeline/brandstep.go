@@ -8,6 +8,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/brand/fontconfig"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
@@ -59,7 +60,7 @@ func fitFonts(b *plan.Branding, warn *[]string) error {
 	if b.Name == "" && b.Line == "" && len(b.Cues) == 0 {
 		return nil
 	}
-	cov, err := brand.SystemCoverage()
+	cov, err := fontconfig.Coverage()
 	if err != nil {
 		return err // the machine's fonts, not the message: retried
 	}
