@@ -12,7 +12,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
-	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
 
@@ -117,7 +117,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b 
 		return x, nil
 	}
 	v := m.Video
-	tr, err := p.subjects.Analyze(ctx, reframe.Input{
+	tr, err := p.subjects.Analyze(ctx, subject.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
 		Display: geom.Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: progress.Done,

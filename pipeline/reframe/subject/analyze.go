@@ -1,4 +1,4 @@
-package reframe
+package subject
 
 import (
 	"bufio"
@@ -22,6 +22,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
@@ -33,12 +34,12 @@ type FaceFinder interface {
 
 // Analyzer builds subject tracks. It is safe for concurrent use when its FaceFinder is.
 type Analyzer struct {
-	cfg   Config
+	cfg   reframe.Config
 	faces FaceFinder
 }
 
 // NewAnalyzer returns an analyzer that finds faces with faces (a worker shares one face.Pool).
-func NewAnalyzer(cfg Config, faces FaceFinder) *Analyzer {
+func NewAnalyzer(cfg reframe.Config, faces FaceFinder) *Analyzer {
 	return &Analyzer{cfg: cfg, faces: faces}
 }
 
@@ -58,7 +59,7 @@ type Input struct {
 // Analyze decodes the video once more at low resolution, a few frames per second, and returns its
 // subject track. ffmpeg autorotates and scales to the display shape, so the track is in display
 // orientation; shot cuts come from ffmpeg's scdet run at the full frame rate in the same decode.
-func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
+func (a *Analyzer) Analyze(ctx context.Context, in Input) (*reframe.Track, error) {
 	if in.Display.W < 16 || in.Display.H < 16 {
 		return nil, fmt.Errorf("analyse %dx%d picture: too small", in.Display.W, in.Display.H)
 	}
@@ -116,7 +117,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	if last := obs[len(obs)-1].T + 1/rate; dur <= 0 || dur < last-1/rate {
 		dur = last
 	}
-	tr := buildTrack(size, rate, dur, cuts, obs, a.cfg)
+	tr := reframe.NewTrack(size, rate, dur, cuts, obs, a.cfg)
 	tr.Upsampled = upsampled
 	return tr, nil
 }
@@ -134,7 +135,7 @@ const maxSampleRate = 15
 
 // sampleRate is how many frames per second are analysed: the configured rate, raised for short clips
 // (a face turning within a second would otherwise be seen in 4 frames) and lowered for long ones.
-func sampleRate(cfg Config, duration float64) float64 {
+func sampleRate(cfg reframe.Config, duration float64) float64 {
 	rate := cfg.SampleRate
 	if duration <= 0 {
 		return rate
@@ -185,7 +186,7 @@ func filterPath(p string) string {
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
 // searching is called every half second while a search runs, searched with how many frames have been
 // searched so far, after each one.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]observation, int, error) {
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]reframe.Observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
@@ -199,7 +200,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	jobs := make(chan job, workers)
 	var (
 		mu        sync.Mutex
-		obs       = map[int]observation{}
+		obs       = map[int]reframe.Observation{}
 		firstErr  error
 		upsampled atomic.Int64
 		wg        sync.WaitGroup
@@ -229,7 +230,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 				// A panic in a look (cgo dlib, saliency) ends the analysis with its error, and this
 				// goroutine keeps draining jobs so that the reader is never left blocked.
 				var (
-					o  observation
+					o  reframe.Observation
 					up bool
 				)
 				inFlight.Add(1)
@@ -281,7 +282,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	if readErr != nil {
 		return nil, 0, readErr
 	}
-	out := make([]observation, 0, len(obs))
+	out := make([]reframe.Observation, 0, len(obs))
 	for _, o := range obs {
 		out = append(out, o)
 	}
@@ -291,20 +292,20 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 
 // look finds the faces and the salient region of one frame. A frame with no face at the plain size is
 // searched again at twice the size when allowed (faces of 40 to 80 pixels).
-func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (observation, bool, error) {
+func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (reframe.Observation, bool, error) {
 	g := &image.Gray{Pix: f.Pix[:f.W*f.H], Stride: f.W, Rect: image.Rect(0, 0, f.W, f.H)}
 	boxes, err := a.faces.Detect(ctx, g, false)
 	if err != nil {
-		return observation{}, false, err
+		return reframe.Observation{}, false, err
 	}
 	up := false
 	if len(boxes) == 0 && a.cfg.Upsample && mayUpsample {
 		up = true
 		if boxes, err = a.faces.Detect(ctx, g, true); err != nil {
-			return observation{}, false, err
+			return reframe.Observation{}, false, err
 		}
 	}
-	o := observation{Faces: normBoxes(boxes, f.W, f.H)}
+	o := reframe.Observation{Faces: normBoxes(boxes, f.W, f.H)}
 	if len(o.Faces) == 0 {
 		o.Saliency = saliency(f)
 	}
@@ -312,12 +313,12 @@ func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (obse
 }
 
 // normBoxes turns pixel boxes into fractions of the picture, largest first.
-func normBoxes(boxes []face.Box, w, h int) []Box {
-	out := make([]Box, 0, len(boxes))
+func normBoxes(boxes []face.Box, w, h int) []reframe.Box {
+	out := make([]reframe.Box, 0, len(boxes))
 	for _, b := range boxes {
-		out = append(out, Box{
-			float64(b.Min.X) / float64(w), float64(b.Min.Y) / float64(h),
-			float64(b.Max.X) / float64(w), float64(b.Max.Y) / float64(h),
+		out = append(out, reframe.Box{
+			X0: float64(b.Min.X) / float64(w), Y0: float64(b.Min.Y) / float64(h),
+			X1: float64(b.Max.X) / float64(w), Y1: float64(b.Max.Y) / float64(h),
 		})
 	}
 	sortFaces(out)
@@ -348,4 +349,9 @@ func readCuts(path string) ([]float64, error) {
 		}
 	}
 	return cuts, nil
+}
+
+// sortFaces orders faces largest first, as an Observation lists them.
+func sortFaces(f []reframe.Box) {
+	sort.SliceStable(f, func(i, j int) bool { return f[i].W()*f[i].H() > f[j].W()*f[j].H() })
 }
