@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
@@ -125,7 +126,8 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*reframe.Track, error
 // Command is the ffmpeg argv (without the program) that Analyze runs for in: raw frames to stdout,
 // shot cuts to a file in in.WorkDir. The benchmark runs it bare, beside the plan's own passes.
 func (a *Analyzer) Command(in Input) []string {
-	return analysisArgs(in, analysisSize(in.Display, a.cfg.AnalysisLong), sampleRate(a.cfg, in.Duration), a.cfg.SceneThreshold, cutsPath(in))
+	return ffcmd.SubjectCommand(ffcmd.SubjectDecode{Path: in.Path, Stream: in.VideoStream, InputArgs: in.InputArgs,
+		Size: analysisSize(in.Display, a.cfg.AnalysisLong), Rate: sampleRate(a.cfg, in.Duration), Scene: a.cfg.SceneThreshold, CutsFile: cutsPath(in)})
 }
 
 func cutsPath(in Input) string { return filepath.Join(in.WorkDir, "reframe_cuts.txt") }
@@ -152,35 +154,6 @@ func sampleRate(cfg reframe.Config, duration float64) float64 {
 // analysisSize is the display shape with its long side at most long, even sizes (4:2:0 planes).
 func analysisSize(d geom.Size, long int) geom.Size {
 	return geom.FitLong(d, long)
-}
-
-// analysisArgs is the analysis decode: one branch sampled, scaled and written raw to stdout, one
-// branch at full rate, tiny, through scdet, whose measures go to a file (readCuts keeps the cut times;
-// the metadata filter prints every key, so that the argv names no key: it stays free of words that
-// the hostile-input tests look for).
-func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cutsFile string) []string {
-	r := strconv.FormatFloat(rate, 'f', -1, 64)
-	graph := fmt.Sprintf("[0:%d]split=2[a][b];"+
-		"[a]fps=%s,scale=%d:%d:flags=area,format=yuv420p[s];"+
-		"[b]scale=160:90:flags=fast_bilinear,scdet=t=%s,metadata=mode=print:file=%s,nullsink",
-		in.VideoStream, r, size.W, size.H, strconv.FormatFloat(threshold, 'f', -1, 64), filterPath(cutsFile))
-	inArgs := in.InputArgs
-	if len(inArgs) == 0 {
-		inArgs = []string{"-protocol_whitelist", "file"}
-	}
-	// Fixed slice threads, as in every pipeline pass: the scaled frames, and so the faces found and
-	// the camera path, must not depend on the worker's CPUs.
-	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-filter_complex_threads", "2"}, inArgs...)
-	return append(args, "-i", "file:"+in.Path,
-		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
-		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")
-}
-
-// filterPath quotes a path for a filter option: the filtergraph parser gives ':', '\' and quotes a
-// meaning. Job paths are made by quinte, but a temp dir may still hold any of them.
-func filterPath(p string) string {
-	r := strings.NewReplacer(`\`, `\\\\`, `'`, `\\\'`, `:`, `\\:`, `,`, `\,`, `;`, `\;`, `[`, `\[`, `]`, `\]`)
-	return r.Replace(p)
 }
 
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
