@@ -19,16 +19,17 @@ import (
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
 // recorder is the worker's analyzer, keeping the last track it gave the pipeline and how long it took,
 // so that a benchmark scores exactly the track the job planned from and times the analysis inside it.
 type recorder struct {
-	*reframe.Analyzer
+	*subject.Analyzer
 	mu    sync.Mutex
 	track *reframe.Track
 	took  time.Duration
-	input reframe.Input // the last video analysed
+	input subject.Input // the last video analysed
 }
 
 func (r *recorder) keep(tr *reframe.Track, start time.Time) {
@@ -37,7 +38,7 @@ func (r *recorder) keep(tr *reframe.Track, start time.Time) {
 	r.track, r.took = tr, time.Since(start)
 }
 
-func (r *recorder) Analyze(ctx context.Context, in reframe.Input) (*reframe.Track, error) {
+func (r *recorder) Analyze(ctx context.Context, in subject.Input) (*reframe.Track, error) {
 	start := time.Now()
 	tr, err := r.Analyzer.Analyze(ctx, in)
 	r.keep(tr, start)
@@ -56,10 +57,10 @@ func (r *recorder) PhotoTrack(ctx context.Context, img image.Image) (*reframe.Tr
 
 // warmUp creates the pool's detectors, as a running worker has them (it keeps them for its lifetime),
 // by analysing a short corpus clip; it returns how long that took.
-func warmUp(b *testing.B, an *reframe.Analyzer) time.Duration {
+func warmUp(b *testing.B, an *subject.Analyzer) time.Duration {
 	b.Helper()
 	start := time.Now()
-	if _, err := an.Analyze(context.Background(), reframe.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
+	if _, err := an.Analyze(context.Background(), subject.Input{FFmpeg: "ffmpeg", Path: reframetest.CorpusPath(b, "video/person_asl_gesture_640x480.mkv"),
 		Display: geom.Size{W: 640, H: 480}, Duration: 1.6, WorkDir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}

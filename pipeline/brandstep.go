@@ -8,10 +8,11 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/brand/fontconfig"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
-	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
 
@@ -59,7 +60,7 @@ func fitFonts(b *plan.Branding, warn *[]string) error {
 	if b.Name == "" && b.Line == "" && len(b.Cues) == 0 {
 		return nil
 	}
-	cov, err := brand.SystemCoverage()
+	cov, err := fontconfig.Coverage()
 	if err != nil {
 		return err // the machine's fonts, not the message: retried
 	}
@@ -116,7 +117,7 @@ func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b 
 		return x, nil
 	}
 	v := m.Video
-	tr, err := p.subjects.Analyze(ctx, reframe.Input{
+	tr, err := p.subjects.Analyze(ctx, subject.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
 		Display: geom.Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: progress.Done,

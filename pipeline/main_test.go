@@ -9,6 +9,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
 // parts are what a worker gives its pipeline, shared by every test of the package as by every job of
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "campaigns:", err)
 		os.Exit(1)
 	}
-	parts = Parts{Subjects: reframe.NewAnalyzer(reframe.DefaultConfig(), pool), Campaigns: campaigns}
+	parts = Parts{Subjects: subject.NewAnalyzer(reframe.DefaultConfig(), pool), Campaigns: campaigns}
 	code := m.Run()
 	pool.Close()
 	os.Exit(code)

@@ -42,6 +42,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/photo"
+	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
 
@@ -125,8 +126,8 @@ type frameAnswer struct {
 }
 
 type photoResult struct {
-	Plan  *photo.Plan  `json:"plan"`
-	Files []photo.File `json:"files"`
+	Plan  *plan.PhotoPlan `json:"plan"`
+	Files []photo.File    `json:"files"`
 	// The child's own peaks, from /proc/self/status at its end: VmPeak is what its memory limit
 	// bounds, VmHWM its resident high-water mark.
 	VmPeak int64 `json:"vm_peak"`

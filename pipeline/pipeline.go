@@ -37,6 +37,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 	"github.com/quinte-media/quinte/pipeline/run"
 )
 
@@ -58,10 +59,10 @@ type Pipeline struct {
 	campaigns *brand.Catalogue
 }
 
-// Subjects finds where the artist is, in a video or a photo: a *reframe.Analyzer, which a worker makes
+// Subjects finds where the artist is, in a video or a photo: a *subject.Analyzer, which a worker makes
 // once (its face detectors cost ~180 ms each to create) and every job shares.
 type Subjects interface {
-	Analyze(ctx context.Context, in reframe.Input) (*reframe.Track, error)
+	Analyze(ctx context.Context, in subject.Input) (*reframe.Track, error)
 	PhotoTrack(ctx context.Context, img image.Image) (*reframe.Track, error)
 }
 

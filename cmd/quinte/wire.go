@@ -30,6 +30,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 	"github.com/quinte-media/quinte/queue"
 	"github.com/quinte-media/quinte/reconcile"
 	"github.com/quinte-media/quinte/storage"
@@ -194,7 +195,7 @@ func (m *Main) startWorker(opt asynq.RedisConnOpt) error {
 	// every job's subject analysis: as many as there are cores to run them.
 	// (GOMAXPROCS follows the container's CPU limit; NumCPU sees the host's cores.)
 	faces := face.NewPool(runtime.GOMAXPROCS(0))
-	subjects := reframe.NewAnalyzer(reframe.DefaultConfig(), faces)
+	subjects := subject.NewAnalyzer(reframe.DefaultConfig(), faces)
 	pipe := pipeline.New(cfg.Pipeline, pipeline.Parts{Subjects: subjects, Campaigns: m.Campaigns}, m.Log)
 	h := worker.NewHandler(m.Store, pipe, cfg.Worker, m.Log)
 	if m.Metrics != nil {

@@ -3,8 +3,10 @@
 // supplies (also converted to WebVTT for publishing as caption/vtt). Everything stays inside the
 // safe zone of the apps (on 9:16, away from the top 14 % and the bottom 20 %).
 //
-// It owns that filter and the caption file formats; user text never enters a filter string: it is
-// written, escaped, into an ASS script in the job directory that libass draws (overlay.go, fonts.go).
+// It owns the overlay script and the caption file formats; user text never enters a filter string: it
+// is written, escaped, into an ASS script in the job directory that libass draws (overlay.go, fonts.go).
+// It runs nothing, so that the plan may carry its types: package fontconfig reads which characters the
+// installed fonts draw, and package ffcmd adds the ass filter (AssOptions) to the pass.
 package brand
 
 import (

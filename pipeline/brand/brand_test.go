@@ -108,7 +108,11 @@ func branded(t *testing.T, dir string, out geom.Size) *ffmpeg.Stream {
 // written in the job's directory, then drawn by the ass filter.
 func overlaid(t *testing.T, dir string, out geom.Size, c Config, texts Texts, cues []Cue) *ffmpeg.Stream {
 	t.Helper()
-	o := Overlay{Config: c, Layout: LayoutFor(out, out.W*16 == out.H*9, len(cues) > 0, c), Texts: texts, Cues: cues}
+	fonts, err := systemCoverage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Overlay{Config: c, Layout: LayoutFor(out, out.W*16 == out.H*9, len(cues) > 0, c), Texts: texts, Cues: cues, Fonts: fonts}
 	script, err := o.Script()
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +122,7 @@ func overlaid(t *testing.T, dir string, out geom.Size, c Config, texts Texts, cu
 		t.Fatal(err)
 	}
 	s := ffmpeg.Input("color=c=0x808080:s="+sizeArg(out)+":d=3:r=25", ffmpeg.KwArgs{"f": "lavfi"}).Get("0")
-	return Draw(s, c, file)
+	return s.Filter("ass", nil, AssOptions(c, file, fonts))
 }
 
 func sizeArg(s geom.Size) string { return itoa(s.W) + "x" + itoa(s.H) }

@@ -3,17 +3,14 @@ package brand
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
 	"golang.org/x/image/font/sfnt"
@@ -52,31 +49,18 @@ type fallback struct {
 
 type runeRange struct{ lo, hi rune }
 
-// fcTimeout bounds the one fc-list a process runs (it reads fontconfig's cache: milliseconds).
-const fcTimeout = 30 * time.Second
-
-var systemCoverage = sync.OnceValues(func() (*Coverage, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), fcTimeout)
-	defer cancel()
+// FontconfigQueries are the two fontconfig runs ParseFontconfig reads, as argv slices: every outline
+// font (fc-list), and the fonts fontconfig falls back to for sans-serif, in its order (fc-match).
+// Package fontconfig runs them, once per process.
+func FontconfigQueries() (all, sorted []string) {
 	const format = "%{color}\t%{file}\t%{family[0]}\t%{charset}\n"
-	all, err := exec.CommandContext(ctx, "fc-list", "--format", format, ":outline=true").Output()
-	if err != nil {
-		return nil, fmt.Errorf("fonts: fc-list (Debian package fontconfig, installed by scripts/deps.sh): %w", err)
-	}
-	sorted, err := exec.CommandContext(ctx, "fc-match", "-s", "--format", format, "sans-serif:outline=true").Output()
-	if err != nil {
-		return nil, fmt.Errorf("fonts: fc-match (Debian package fontconfig, installed by scripts/deps.sh): %w", err)
-	}
-	return parseFontconfig(all, sorted)
-})
+	return []string{"fc-list", "--format", format, ":outline=true"}, []string{"fc-match", "-s", "--format", format, "sans-serif:outline=true"}
+}
 
-// SystemCoverage is the coverage of this machine's fonts, read once per process with fc-list.
-func SystemCoverage() (*Coverage, error) { return systemCoverage() }
-
-// parseFontconfig reads fc-list's fonts and fc-match's sorted fallbacks, as lines of
+// ParseFontconfig reads fc-list's fonts and fc-match's sorted fallbacks, as lines of
 // "color<TAB>file<TAB>family<TAB>charset" where charset is fontconfig's list of hex code points and
 // ranges ("20-7e a0-17f 2013").
-func parseFontconfig(all, sorted []byte) (*Coverage, error) {
+func ParseFontconfig(all, sorted []byte) (*Coverage, error) {
 	c := &Coverage{files: map[string]charset{}, families: map[string]charset{}}
 	var union []runeRange
 	err := eachFont(all, func(colour bool, file, family string, cs charset) {

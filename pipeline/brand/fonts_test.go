@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -48,9 +49,25 @@ const issueName = "坂本龍一 🎸 Niccolò"
 
 // Every character of every script is in a font fontconfig knows (asked once per character, with
 // fc-list, apart from the Coverage the pipeline uses), and Coverage agrees; an emoji newer than the
+
+// systemCoverage is this machine's coverage as the service reads it (package fontconfig, which this
+// package's tests cannot import): the same queries, run once.
+var systemCoverage = sync.OnceValues(func() (*Coverage, error) {
+	all, sorted := FontconfigQueries()
+	listed, err := exec.Command(all[0], all[1:]...).Output()
+	if err != nil {
+		return nil, err
+	}
+	fallbacks, err := exec.Command(sorted[0], sorted[1:]...).Output()
+	if err != nil {
+		return nil, err
+	}
+	return ParseFontconfig(listed, fallbacks)
+})
+
 // fonts and an unassigned code point are missing from both.
 func TestFontconfigCoversEveryScript(t *testing.T) {
-	cov, err := SystemCoverage()
+	cov, err := systemCoverage()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +175,7 @@ func renderCells(t *testing.T, texts []string, shaping string) []*image.Gray {
 	b.WriteString("[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n")
 	fmt.Fprintf(&b, "Style: G,DejaVu Sans,%d,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,-1,0,0,0,100,100,0,0,1,0,0,7,0,0,0,-1\n\n", glyphSize)
 	b.WriteString("[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
-	cov, err := SystemCoverage()
+	cov, err := systemCoverage()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +334,7 @@ func TestShapedAndInTheirDirection(t *testing.T) {
 // Runs: each script in the font that has it, the campaign's font where it has the character, and
 // spaces, combining marks and joiners kept in the run before them.
 func TestRuns(t *testing.T) {
-	cov, err := SystemCoverage()
+	cov, err := systemCoverage()
 	if err != nil {
 		t.Fatal(err)
 	}

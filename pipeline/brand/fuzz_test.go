@@ -20,10 +20,14 @@ func FuzzOverlayScript(f *testing.F) {
 	c.Enabled = true
 	fontOverride := regexp.MustCompile(`\{\\fn[A-Za-z0-9 ._-]+\}`)
 	events := regexp.MustCompile(`(?m)^Dialogue: \d,[^,]*,[^,]*,(Name|Line|Caption|Bar),,0,0,0,,(.*)$`)
+	fonts, err := systemCoverage()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, name, caption string) {
 		texts := NewTexts(name, c)
 		cues := []Cue{{Start: 0, End: time.Second, Text: caption}}
-		o := Overlay{Config: c, Layout: LayoutFor(geom.Size{W: 1080, H: 1920}, true, true, c), Texts: texts, Cues: cues}
+		o := Overlay{Config: c, Layout: LayoutFor(geom.Size{W: 1080, H: 1920}, true, true, c), Texts: texts, Cues: cues, Fonts: fonts}
 		script, err := o.Script()
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode"
 
-	ffmpeg "github.com/u2takey/ffmpeg-go"
 	"golang.org/x/image/colornames"
 )
 
@@ -24,8 +23,9 @@ import (
 type Overlay struct {
 	Config Config
 	Layout Layout
-	Texts  Texts // drawn when Config.Enabled
-	Cues   []Cue // burned in when there are some
+	Texts  Texts     // drawn when Config.Enabled
+	Cues   []Cue     // burned in when there are some
+	Fonts  *Coverage // what the installed fonts draw (package fontconfig reads it)
 }
 
 // Empty reports an overlay that draws nothing.
@@ -45,10 +45,11 @@ func (o Overlay) Script() ([]byte, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[Script Info]\nScriptType: v4.00+\nPlayResX: %d\nPlayResY: %d\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: None\n\n", W, H)
 	b.WriteString("[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n")
-	cov, err := SystemCoverage()
-	if err != nil {
-		return nil, err
+	cov := o.Fonts
+	if cov == nil {
+		return nil, errors.New("overlay: the fonts' coverage is missing")
 	}
+	var err error
 	lower := c.Enabled && !o.Texts.Empty()
 	var f face
 	if lower {
@@ -108,16 +109,15 @@ func (o Overlay) Script() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// Draw draws the overlay script at file on a branch, with complex (HarfBuzz) shaping. A campaign font
-// that fontconfig does not know is handed to libass by its directory.
-func Draw(s *ffmpeg.Stream, c Config, file string) *ffmpeg.Stream {
-	k := ffmpeg.KwArgs{"filename": file, "shaping": "complex"}
-	if c.Enabled && c.FontFile != "" {
-		if cov, err := SystemCoverage(); err != nil || !cov.Known(c.FontFile) {
-			k["fontsdir"] = filepath.Dir(c.FontFile)
-		}
+// AssOptions are the options of the ass filter that draws the overlay script at file on a branch
+// (package ffcmd adds the filter), with complex (HarfBuzz) shaping. A campaign font that fontconfig
+// does not know (or fonts nil: its coverage could not be read) is handed to libass by its directory.
+func AssOptions(c Config, file string, fonts *Coverage) map[string]any {
+	k := map[string]any{"filename": file, "shaping": "complex"}
+	if c.Enabled && c.FontFile != "" && (fonts == nil || !fonts.Known(c.FontFile)) {
+		k["fontsdir"] = filepath.Dir(c.FontFile)
 	}
-	return s.Filter("ass", nil, k)
+	return k
 }
 
 // assText makes user text literal for libass: a backslash cannot start an escape (\N, \h) once a word

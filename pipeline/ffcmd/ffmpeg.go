@@ -1,8 +1,10 @@
 // Package ffcmd builds every ffmpeg command line of a job, one way: ffmpeg-go graphs rendered to argv
-// slices. From a plan (package plan) it builds the main pass (video.go, audio.go) and the finishing
-// pass (finish.go), with the files those read (Prepare: camera paths, overlay scripts); from a probed
-// upload, the analysis passes (loudness, idet). It runs nothing (package run does) and decides
-// nothing (package plan did): the same plan gives the same argv, byte for byte (the golden tests).
+// slices. From a plan (package plan) it builds the main pass (video.go, audio.go, with each social
+// crop's filters: crop.go) and the finishing pass (finish.go), with the files those read (Prepare:
+// camera paths, overlay scripts); from a probed upload, the analysis passes (loudness, idet, and the
+// subject analysis's decode: subject.go); for a photo, the encodes Go has no encoder for (photo.go).
+// It runs nothing (package run, subject and photo do) and decides nothing (package plan did): the
+// same plan gives the same argv, byte for byte (the golden tests).
 package ffcmd
 
 import (
@@ -32,7 +34,7 @@ var globalArgs = []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error",
 // from it, would depend on the CPUs of the worker (measured: the working picture of a 1080p clip
 // on one CPU and on two, different frames; with the count fixed, the same). Two is what a job's
 // share of the cores (one job per two, DefaultConcurrency) gives. The subject analysis's decode
-// takes it too (reframe).
+// takes it too (SubjectCommand).
 const filterThreads = 2
 
 // analysisArgs come first on the command line of an analysis pass: its filters report on stderr at
@@ -160,15 +162,20 @@ const x264Threads = 3
 // Left automatic, a job's outputs would depend on the worker it lands on (its cores, a container's
 // CPU limit, an affinity mask); fixed, a retry elsewhere writes the same bytes.
 func videoArgs(e Settings, maxRate int) ffmpeg.KwArgs {
-	kw := ffmpeg.KwArgs{
-		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
-		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
-		"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", plan.KeyframeEvery),
-	}
+	kw := merge(x264Args(e), ffmpeg.KwArgs{"force_key_frames": fmt.Sprintf("expr:gte(t,n_forced*%d)", plan.KeyframeEvery)})
 	if maxRate > 0 {
 		kw["maxrate"], kw["bufsize"] = strconv.Itoa(maxRate)+"k", strconv.Itoa(2*maxRate)+"k"
 	}
 	return kw
+}
+
+// x264Args are the x264 options every H.264 output shares, the video's and the photo loop's: the
+// configured preset and CRF, High profile, x264Threads frame threads, yuv420p with BT.709 SDR tags.
+func x264Args(e Settings) ffmpeg.KwArgs {
+	return ffmpeg.KwArgs{
+		"c:v": "libx264", "preset": e.Preset, "crf": strconv.Itoa(e.CRF), "profile:v": "high", "threads:v": strconv.Itoa(x264Threads),
+		"pix_fmt": "yuv420p", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv",
+	}
 }
 
 // audioArgs are the audio encoder options: AAC-LC 48 kHz stereo.

@@ -12,7 +12,6 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // HLSDir is the job's subdirectory holding the HLS files, published under messages/{id}/hls/.
@@ -26,7 +25,7 @@ func Prepare(vp *plan.VideoPlan, dir string) error {
 		return err
 	}
 	for _, c := range vp.Crops {
-		if err := reframe.WriteCommands(c, dir); err != nil {
+		if err := WriteCamera(c, dir); err != nil {
 			return err
 		}
 	}

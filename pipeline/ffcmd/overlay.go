@@ -8,6 +8,7 @@ import (
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/pipeline/brand"
+	"github.com/quinte-media/quinte/pipeline/brand/fontconfig"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 )
@@ -26,7 +27,13 @@ func overlay(b *plan.Branding, out geom.Size, nine16 bool) brand.Overlay {
 
 // writeOverlay writes the script drawn on the output called name (before the pass that draws it).
 func writeOverlay(b *plan.Branding, dir, name string, out geom.Size, nine16 bool) error {
-	script, err := overlay(b, out, nine16).Script()
+	fonts, err := fontconfig.Coverage()
+	if err != nil {
+		return err
+	}
+	o := overlay(b, out, nine16)
+	o.Fonts = fonts
+	script, err := o.Script()
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -35,7 +42,8 @@ func writeOverlay(b *plan.Branding, dir, name string, out geom.Size, nine16 bool
 
 // drawOverlay draws the script of the output called name on a branch of it.
 func drawOverlay(b *plan.Branding, s *ffmpeg.Stream, dir, name string) *ffmpeg.Stream {
-	return brand.Draw(s, b.Style, overlayFile(dir, name))
+	fonts, _ := fontconfig.Coverage() // none: the campaign's font goes by its directory
+	return s.Filter("ass", nil, brand.AssOptions(b.Style, overlayFile(dir, name), fonts))
 }
 
 // writeCropOverlays writes the overlay of every social crop of a video plan whose message has a

@@ -11,7 +11,6 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // Files of a job's directory that are not outputs: what the main pass leaves for the finishing step.
@@ -161,7 +160,7 @@ func encodePicture(s *ffmpeg.Stream, vp *plan.VideoPlan, enc plan.Encode, dir st
 	if !ok {
 		return nil, fmt.Errorf("encode of %s: no crop plan", enc.Reframe)
 	}
-	s, err := reframe.AppendFilters(s, c, dir)
+	s, err := AppendCrop(s, c, dir)
 	if err != nil || !enc.Brand || vp.Brand == nil {
 		return s, err
 	}

@@ -107,3 +107,11 @@ func Shaped(bound Size, w, h, unit int) (Size, bool) {
 	}
 	return Size{}, false
 }
+
+// ScaleRect maps r from a picture of size from to one of size to.
+func ScaleRect(r Rect, from, to Size) Rect {
+	fx, fy := float64(to.W)/float64(from.W), float64(to.H)/float64(from.H)
+	x0, y0 := int(math.Round(float64(r.X)*fx)), int(math.Round(float64(r.Y)*fy))
+	x1, y1 := int(math.Round(float64(r.X+r.W)*fx)), int(math.Round(float64(r.Y+r.H)*fy))
+	return Rect{X: x0, Y: y0, W: max(1, min(x1, to.W)-x0), H: max(1, min(y1, to.H)-y0)}
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo/anim"
 )
@@ -39,19 +40,16 @@ func encodeWebP(ctx context.Context, cfg Config, dir string, jobs []webpJob) err
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-v", "error"}
+	ins, outs := make([]ffcmd.RawPicture, len(jobs)), make([]string, len(jobs))
 	for i, j := range jobs {
 		raw := filepath.Join(tmp, strconv.Itoa(i)+".rgba")
 		if err := writeRaw(raw, j.img); err != nil {
 			return err
 		}
 		b := j.img.Bounds()
-		args = append(args, "-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()), "-i", "file:"+raw)
+		ins[i], outs[i] = ffcmd.RawPicture{Path: raw, Size: geom.Size{W: b.Dx(), H: b.Dy()}}, j.path
 	}
-	for i, j := range jobs {
-		args = append(args, "-map", strconv.Itoa(i)+":v", "-frames:v", "1", "-c:v", "libwebp",
-			"-quality", strconv.Itoa(webpQuality), "-pix_fmt", "yuv420p", "-map_metadata", "-1", "-f", "webp", "-y", "file:"+j.path)
-	}
+	args := ffcmd.PhotoWebPCommand(ins, outs, webpQuality)
 	if err := runTool(ctx, cfg, cfg.FFmpeg, args, nil); err != nil {
 		return fmt.Errorf("webp: %w", err)
 	}
@@ -77,10 +75,6 @@ func writeRaw(path string, img *image.NRGBA) error {
 	}
 	return f.Close()
 }
-
-// x264Threads fixes x264's frame threads, as the pipeline's video encodes do: its automatic count
-// follows the CPUs of the machine, and another count writes another file.
-const x264Threads = 3
 
 // loopFPS is the constant rate of the MP4 loop: GIF delays are in hundredths of a second and WebP's in
 // milliseconds, so frames are held or repeated to fall on this grid.
@@ -110,14 +104,7 @@ func encodeLoop(ctx context.Context, cfg Config, path string, h *header, out geo
 	if h.Orientation >= 5 {
 		shown = geom.Size{W: h.Stored.H, H: h.Stored.W}
 	}
-	args := []string{
-		"-hide_banner", "-nostats", "-v", "error",
-		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", shown.W, shown.H), "-framerate", strconv.Itoa(loopFPS), "-i", "pipe:0",
-		"-vf", fmt.Sprintf("scale=%d:%d:flags=lanczos:out_color_matrix=bt709:out_range=tv,format=yuv420p", out.W, out.H),
-		"-c:v", "libx264", "-preset", cfg.Preset, "-crf", strconv.Itoa(cfg.CRF), "-threads:v", strconv.Itoa(x264Threads), "-profile:v", "high", "-pix_fmt", "yuv420p",
-		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
-		"-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-movflags", "+faststart", "-f", "mp4", "-y", "file:" + dst,
-	}
+	args := ffcmd.PhotoLoopCommand(shown, loopFPS, out, ffcmd.Settings{Preset: cfg.Preset, CRF: cfg.CRF}, dst)
 	feed := func(w io.Writer) error {
 		frame := image.NewNRGBA(image.Rect(0, 0, h.Stored.W, h.Stored.H))
 		var end time.Duration

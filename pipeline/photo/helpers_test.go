@@ -18,21 +18,22 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/photo/anim"
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // result is one photo processed into a temporary directory.
 type result struct {
-	plan  *Plan
+	plan  *plan.PhotoPlan
 	files map[string]File
 }
 
 func process(t *testing.T, rel string) result {
 	t.Helper()
-	plan, files, err := Process(context.Background(), Config{}, testenv.Corpus(t, rel), t.TempDir())
+	pl, files, err := Process(context.Background(), Config{}, testenv.Corpus(t, rel), t.TempDir())
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
-	r := result{plan: plan, files: map[string]File{}}
+	r := result{plan: pl, files: map[string]File{}}
 	for _, f := range files {
 		r.files[f.Name] = f
 	}

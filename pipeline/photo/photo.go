@@ -20,6 +20,7 @@ import (
 
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // Config limits what is decoded and names the tools used. Zero fields take the documented defaults.
@@ -108,7 +109,7 @@ type File struct {
 }
 
 // Process makes every output of the photo at path into dir (an absolute path).
-func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, error) {
+func Process(ctx context.Context, cfg Config, path, dir string) (*plan.PhotoPlan, []File, error) {
 	cfg = cfg.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
@@ -135,19 +136,19 @@ func Process(ctx context.Context, cfg Config, path, dir string) (*Plan, []File, 
 	}
 	cfg.Progress("framed")
 	b := pic.img.Bounds()
-	src := Source{
+	src := plan.PhotoSource{
 		Format: h.Format, Stored: h.Stored, Shown: geom.Size{W: b.Dx(), H: b.Dy()}, Orientation: h.Orientation,
 		Frames: h.Frames, Duration: h.Duration, Colour: pic.colour,
 	}
 	if h.HEIF != nil && h.HEIF.Images > 1 {
 		src.Images, src.Primary = h.HEIF.Images, fmt.Sprintf("item %d, named by pitm", h.HEIF.PrimaryID)
 	}
-	plan := PlanFor(src, cfg.Aspects, crops, cfg.MaxLoop)
-	files, err := render(ctx, cfg, plan, pic, path, h, dir)
+	pl := plan.NewPhoto(src, cfg.Aspects, crops, cfg.MaxLoop)
+	files, err := render(ctx, cfg, pl, pic, path, h, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	return plan, files, nil
+	return pl, files, nil
 }
 
 // frame asks the framer how each crop is made and checks its answer: a fill's region inside the

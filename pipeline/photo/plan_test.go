@@ -6,6 +6,7 @@ import (
 
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/output"
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // Photos keep odd sizes (only video needs even ones), are never upscaled, and crops come from the
@@ -16,14 +17,14 @@ func TestPlanSizes(t *testing.T) {
 		web, thumb, crop Size
 		cropFrom         string
 	}{
-		{sz(3681, 5594), sz(1348, 2048), sz(421, 640), sz(1080, 1080), nameWeb},
-		{sz(500, 333), sz(500, 333), sz(500, 333), sz(333, 333), nameWeb}, // odd: the whole height
-		{sz(4000, 3000), sz(2048, 1536), sz(640, 480), sz(1080, 1080), nameWeb},
-		{sz(1800, 1200), sz(1800, 1200), sz(640, 427), sz(1080, 1080), nameWeb},
+		{sz(3681, 5594), sz(1348, 2048), sz(421, 640), sz(1080, 1080), "image/web"},
+		{sz(500, 333), sz(500, 333), sz(500, 333), sz(333, 333), "image/web"}, // odd: the whole height
+		{sz(4000, 3000), sz(2048, 1536), sz(640, 480), sz(1080, 1080), "image/web"},
+		{sz(1800, 1200), sz(1800, 1200), sz(640, 427), sz(1080, 1080), "image/web"},
 		{sz(16, 5000), sz(7, 2048), sz(2, 640), sz(16, 16), "source"},
 	} {
 		crops, _ := CentreFramer{}.Frame(t.Context(), blank(c.shown), DefaultAspects)
-		p := PlanFor(Source{Format: "jpeg", Stored: c.shown, Shown: c.shown, Frames: 1}, DefaultAspects, crops, time.Second)
+		p := plan.NewPhoto(plan.PhotoSource{Format: "jpeg", Stored: c.shown, Shown: c.shown, Frames: 1}, DefaultAspects, crops, time.Second)
 		got := map[string]output.Planned{}
 		for _, o := range p.Outputs {
 			got[o.Name] = o
@@ -33,15 +34,15 @@ func TestPlanSizes(t *testing.T) {
 				t.Errorf("%v: %s %dx%d, want %dx%d", c.shown, name, o.Width, o.Height, want.W, want.H)
 			}
 		}
-		check(nameWeb, c.web)
-		check(nameWeb+webpAlso, c.web)
-		check(nameThumb, c.thumb)
-		check(nameThumb+webpAlso, c.thumb)
+		check("image/web", c.web)
+		check("image/web/webp", c.web)
+		check("image/thumb", c.thumb)
+		check("image/thumb/webp", c.thumb)
 		check("crop/1x1", c.crop)
 		if f := got["crop/1x1"].From; f != c.cropFrom {
 			t.Errorf("%v: crop/1x1 cut from %s, want %s", c.shown, f, c.cropFrom)
 		}
-		if _, ok := got[nameLoop]; ok {
+		if _, ok := got["preview/mp4"]; ok {
 			t.Errorf("%v: a still got a loop", c.shown)
 		}
 	}
@@ -51,9 +52,9 @@ func TestPlanSizes(t *testing.T) {
 func TestPlanLoop(t *testing.T) {
 	s := sz(481, 271)
 	crops, _ := CentreFramer{}.Frame(t.Context(), blank(s), DefaultAspects)
-	p := PlanFor(Source{Format: "gif", Stored: s, Shown: s, Frames: 300, Duration: 30 * time.Second}, DefaultAspects, crops, 15*time.Second)
+	p := plan.NewPhoto(plan.PhotoSource{Format: "gif", Stored: s, Shown: s, Frames: 300, Duration: 30 * time.Second}, DefaultAspects, crops, 15*time.Second)
 	last := p.Outputs[len(p.Outputs)-1]
-	if last.Name != nameLoop || last.Width != 480 || last.Height != 270 || last.Format != "mp4" {
+	if last.Name != "preview/mp4" || last.Width != 480 || last.Height != 270 || last.Format != "mp4" {
 		t.Errorf("loop output %+v, want preview/mp4 480x270", last)
 	}
 	if why := p.Why[len(p.Why)-1]; why != "the loop stops after 15s" {
@@ -67,7 +68,7 @@ func TestPlanAspects(t *testing.T) {
 		{Name: "4x5", W: 4, H: 5, Out: sz(1080, 1350)}, {Name: "16x9", W: 16, H: 9, Out: sz(1920, 1080)}}
 	s := sz(4000, 3000)
 	crops, _ := CentreFramer{}.Frame(t.Context(), blank(s), aspects)
-	p := PlanFor(Source{Format: "jpeg", Stored: s, Shown: s, Frames: 1}, aspects, crops, time.Second)
+	p := plan.NewPhoto(plan.PhotoSource{Format: "jpeg", Stored: s, Shown: s, Frames: 1}, aspects, crops, time.Second)
 	want := map[string]Size{"crop/1x1": sz(1080, 1080), "crop/9x16": sz(1080, 1920), "crop/4x5": sz(1080, 1350), "crop/16x9": sz(1920, 1080)}
 	for _, o := range p.Outputs {
 		if w, ok := want[o.Name]; ok {

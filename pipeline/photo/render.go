@@ -20,6 +20,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/photo/internal/par"
+	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
 // jpegQuality is high enough for a photo to survive the social networks' own recompression.
@@ -33,16 +34,16 @@ var contentTypes = map[string]string{"jpg": "image/jpeg", "webp": "image/webp", 
 // source is let go (pic.img is cleared) and collected, so the largest picture is not held while the
 // rest are made. Each file's encode starts as soon as its pixels are ready, concurrently with the
 // cuts that follow: the JPEGs in Go, the WebPs in one ffmpeg run, the loop in another.
-func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path string, h *header, dir string) ([]File, error) {
+func render(ctx context.Context, cfg Config, pl *plan.PhotoPlan, pic *picture, path string, h *header, dir string) ([]File, error) {
 	src := pic.img
 	pic.img = nil
 	full := size(src)
 	made := map[string]*image.NRGBA{"source": src}
-	files := make([]File, len(plan.Outputs))
+	files := make([]File, len(pl.Outputs))
 	var run runner
 	var webp []webpJob
 	webps := 0
-	for _, o := range plan.Outputs {
+	for _, o := range pl.Outputs {
 		if o.Format == "webp" {
 			webps++
 		}
@@ -67,7 +68,7 @@ func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path stri
 			}, cfg.Progress)
 		}
 	}
-	for i, o := range plan.Outputs {
+	for i, o := range pl.Outputs {
 		files[i] = File{
 			Output: message.Output{Name: o.Name, Role: o.Role, Width: o.Width, Height: o.Height, Mode: o.Mode, ContentType: contentTypes[o.Format]},
 			Path:   filepath.Join(dir, strings.ReplaceAll(o.Name, "/", "_")+"."+o.Format), Ext: "." + o.Format,
@@ -75,7 +76,7 @@ func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path stri
 	}
 	// First the cuts from the source, then the rest in plan order (an output's From always comes
 	// before it, and every From other than the source is a JPEG cut).
-	for i, o := range plan.Outputs {
+	for i, o := range pl.Outputs {
 		if o.Format == "jpg" && o.From == "source" {
 			do(i, o)
 			runtime.GC() // a resize of the source leaves an intermediate picture as large as its output or larger
@@ -84,7 +85,7 @@ func render(ctx context.Context, cfg Config, plan *Plan, pic *picture, path stri
 	delete(made, "source")
 	src = nil
 	runtime.GC() // the source is the largest picture by far: give its pages to the cuts that follow
-	for i, o := range plan.Outputs {
+	for i, o := range pl.Outputs {
 		if o.Format != "jpg" || o.From != "source" {
 			do(i, o)
 		}
@@ -138,7 +139,7 @@ func cut(pic *image.NRGBA, source geom.Size, o output.Planned) *image.NRGBA {
 	if o.Crop != nil {
 		r := *o.Crop
 		if size(pic) != source {
-			r = scaleRect(r, source, size(pic))
+			r = geom.ScaleRect(r, source, size(pic))
 		}
 		// A view of the region, not a copy: the resize reads it in place.
 		img = pic.SubImage(image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H)).(*image.NRGBA)

@@ -13,7 +13,6 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/reject"
-	"github.com/quinte-media/quinte/pipeline/photo"
 	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
@@ -23,7 +22,7 @@ type Plan struct {
 	Kind  message.Kind `json:"kind"`
 	Video *VideoPlan   `json:"video,omitempty"`
 	Audio *AudioPlan   `json:"audio,omitempty"`
-	Photo *photo.Plan  `json:"photo,omitempty"`
+	Photo *PhotoPlan   `json:"photo,omitempty"`
 	Why   []string     `json:"why"`
 	// Warnings are what the people downloading the outputs should know (no sound, silent sound); they
 	// go to the manifest's warnings, not twice into it.

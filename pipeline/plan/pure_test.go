@@ -7,16 +7,6 @@ import (
 	"testing"
 )
 
-// Packages plan reads types from that still keep their runner beside them: reframe's decode and
-// filters, brand's fc-list and Draw, photo's heif-convert. Until their types are split from their
-// running, the purity check goes around them; every other route to a process or a command builder
-// fails it.
-var notYetSplit = []string{
-	"github.com/quinte-media/quinte/pipeline/brand",
-	"github.com/quinte-media/quinte/pipeline/photo",
-	"github.com/quinte-media/quinte/pipeline/reframe",
-}
-
 // TestPlanIsPure: planning starts no process and builds no ffmpeg command. What the package imports,
 // and what those import in turn (go list -deps), holds neither os/exec nor ffmpeg-go.
 func TestPlanIsPure(t *testing.T) {
@@ -38,7 +28,7 @@ func TestPlanIsPure(t *testing.T) {
 		p := queue[0]
 		queue = queue[1:]
 		for _, q := range imports[p] {
-			if _, ok := seen[q]; ok || slices.Contains(notYetSplit, q) {
+			if _, ok := seen[q]; ok {
 				continue
 			}
 			seen[q] = p

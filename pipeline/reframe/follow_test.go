@@ -9,8 +9,8 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
-	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
 )
 
@@ -26,10 +26,10 @@ func TestRenderedCropFollowsThePath(t *testing.T) {
 	if p.Aspect.Name != "9x16" || p.Mode != geom.Fill || p.Path.Still() || p.Out != p.Crop {
 		t.Fatalf("want a moving 9:16 fill at crop size, got %+v", p)
 	}
-	if err := reframe.WriteCommands(p, dir); err != nil {
+	if err := ffcmd.WriteCamera(p, dir); err != nil {
 		t.Fatal(err)
 	}
-	s, err := reframe.AppendFilters(ffmpeg.Input(c.Path).Get("0"), p, dir)
+	s, err := ffcmd.AppendCrop(ffmpeg.Input(c.Path).Get("0"), p, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
 	"github.com/quinte-media/quinte/pipeline/reframe/reframetest"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
 // Photos use the same detector and rules: on the corpus photo with two people, every fill keeps the
@@ -22,7 +23,7 @@ func TestPhotoCropsKeepTheFace(t *testing.T) {
 	pool := face.NewPool(1)
 	defer pool.Close()
 	cfg := reframe.DefaultConfig()
-	an := reframe.NewAnalyzer(cfg, pool)
+	an := subject.NewAnalyzer(cfg, pool)
 	r := reframetest.RunPhoto(t, an, reframetest.FacesPhoto(), cfg)
 	var rep strings.Builder
 	reframetest.ReportPhoto(&rep, r)
@@ -47,7 +48,7 @@ func TestPhotoCropsOnCorpus(t *testing.T) {
 	pool := face.NewPool(1)
 	defer pool.Close()
 	cfg := reframe.DefaultConfig()
-	an := reframe.NewAnalyzer(cfg, pool)
+	an := subject.NewAnalyzer(cfg, pool)
 	for _, f := range []string{
 		"image/progressive_faces_840x700.jpg",
 		"image/exif-orientation/Landscape_6.jpg",

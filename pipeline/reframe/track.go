@@ -68,16 +68,17 @@ func (t *Track) ShotOf(sec float64) int {
 	return sort.Search(len(t.Cuts), func(i int) bool { return t.Cuts[i] > sec })
 }
 
-// observation is one analysed frame before the track is built.
-type observation struct {
+// Observation is what the subject analysis (package subject) saw on one sampled frame, before the
+// track is built: the faces, largest first, and the most salient region.
+type Observation struct {
 	T        float64
 	Faces    []Box
 	Saliency Box
 }
 
-// buildTrack turns per-frame observations into the subject track: it follows one main face through
+// NewTrack turns per-frame observations into the subject track: it follows one main face through
 // each shot, bridges short gaps where the face is lost, and falls back to saliency, then the centre.
-func buildTrack(size geom.Size, rate, duration float64, cuts []float64, obs []observation, cfg Config) *Track {
+func NewTrack(size geom.Size, rate, duration float64, cuts []float64, obs []Observation, cfg Config) *Track {
 	tr := &Track{Size: size, Rate: rate, Duration: duration, Cuts: cuts}
 	tr.Samples = make([]Sample, len(obs))
 	var prev *Box
@@ -166,11 +167,6 @@ func fillGaps(ss []Sample, gap float64) {
 func lerpBox(a, b Box, f float64) Box {
 	l := func(x, y float64) float64 { return x + (y-x)*f }
 	return Box{l(a.X0, b.X0), l(a.Y0, b.Y0), l(a.X1, b.X1), l(a.Y1, b.Y1)}
-}
-
-// sortFaces orders faces largest first.
-func sortFaces(f []Box) {
-	sort.SliceStable(f, func(i, j int) bool { return f[i].W()*f[i].H() > f[j].W()*f[j].H() })
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }

@@ -15,6 +15,7 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
 // Photo is a corpus photo with hand-checked face boxes.
@@ -44,7 +45,7 @@ type PhotoResult struct {
 }
 
 // RunPhoto plans a corpus photo's crops as the service would and checks them against its faces.
-func RunPhoto(tb testing.TB, an *reframe.Analyzer, ph Photo, cfg reframe.Config) PhotoResult {
+func RunPhoto(tb testing.TB, an *subject.Analyzer, ph Photo, cfg reframe.Config) PhotoResult {
 	tb.Helper()
 	img, err := imaging.Open(testenv.Corpus(tb, ph.File), imaging.AutoOrientation(true))
 	if err != nil {

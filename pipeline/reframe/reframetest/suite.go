@@ -8,6 +8,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/reframe"
+	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
 // Suite is every clip of the evaluation: three generated with a known trajectory and the two corpus
@@ -24,7 +25,7 @@ func Suite(tb testing.TB, dir string, det *face.Detector) []Clip {
 
 // Setup gives a test a detector for the truth and an analyzer (with its own two-detector pool) for
 // the plans, closed when the test ends.
-func Setup(tb testing.TB) (*face.Detector, *reframe.Analyzer, reframe.Config) {
+func Setup(tb testing.TB) (*face.Detector, *subject.Analyzer, reframe.Config) {
 	tb.Helper()
 	det, err := face.NewDetector()
 	if err != nil {
@@ -34,7 +35,7 @@ func Setup(tb testing.TB) (*face.Detector, *reframe.Analyzer, reframe.Config) {
 	pool := face.NewPool(2)
 	tb.Cleanup(pool.Close)
 	cfg := reframe.DefaultConfig()
-	return det, reframe.NewAnalyzer(cfg, pool), cfg
+	return det, subject.NewAnalyzer(cfg, pool), cfg
 }
 
 // Result is one clip's evaluation.
@@ -47,14 +48,14 @@ type Result struct {
 }
 
 // Input is what the service would give the analyzer for c: its stream, at display size.
-func (c Clip) Input(workDir string) reframe.Input {
-	return reframe.Input{FFmpeg: "ffmpeg", Path: c.Path, VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: workDir}
+func (c Clip) Input(workDir string) subject.Input {
+	return subject.Input{FFmpeg: "ffmpeg", Path: c.Path, VideoStream: c.VideoStream, Display: c.Size, Duration: c.Duration, WorkDir: workDir}
 }
 
 // SaliencyTrack analyses c with a face finder that never finds a face: the saliency fallback on its own.
 func SaliencyTrack(tb testing.TB, cfg reframe.Config, c Clip, workDir string) *reframe.Track {
 	tb.Helper()
-	tr, err := reframe.NewAnalyzer(cfg, blind{}).Analyze(context.Background(), c.Input(workDir))
+	tr, err := subject.NewAnalyzer(cfg, blind{}).Analyze(context.Background(), c.Input(workDir))
 	if err != nil {
 		tb.Fatalf("%s (saliency only): %v", c.Name, err)
 	}
@@ -69,7 +70,7 @@ func (blind) Size() int                                                     { re
 
 // Run analyses a clip as the service would (working picture = display size), plans every social
 // aspect and scores the plans against the clip's truth.
-func Run(tb testing.TB, an *reframe.Analyzer, c Clip, cfg reframe.Config, workDir string) Result {
+func Run(tb testing.TB, an *subject.Analyzer, c Clip, cfg reframe.Config, workDir string) Result {
 	tb.Helper()
 	tr, err := an.Analyze(context.Background(), c.Input(workDir))
 	if err != nil {

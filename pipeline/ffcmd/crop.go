@@ -1,4 +1,4 @@
-package reframe
+package ffcmd
 
 import (
 	"fmt"
@@ -10,11 +10,12 @@ import (
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
-// AppendFilters adds one aspect's filters to a branch of the working picture (a split output of the
+// AppendCrop adds one aspect's filters to a branch of the working picture (a split output of the
 // caller's single ffmpeg pass) and returns the branch at the plan's output size, ready to encode. It
-// only builds the graph: WriteCommands must have written the plan's camera path into jobDir before
+// only builds the graph: WriteCamera must have written the plan's camera path into jobDir before
 // ffmpeg runs.
 //
 // fill: `crop` cuts the plan's window; when the camera moves, a `sendcmd` file in jobDir
@@ -22,7 +23,7 @@ import (
 // path frame by frame. Then `scale` to the output size.
 // fit: `split`; one copy is shrunk, blurred, darkened and stretched to fill the aspect, the other is
 // scaled to fit inside it and laid over its middle.
-func AppendFilters(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream, error) {
+func AppendCrop(s *ffmpeg.Stream, p reframe.CropPlan, jobDir string) (*ffmpeg.Stream, error) {
 	if p.Out.W < 2 || p.Out.H < 2 {
 		return nil, fmt.Errorf("crop %s: no output size", p.Name)
 	}
@@ -35,7 +36,7 @@ func AppendFilters(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream,
 	return nil, fmt.Errorf("crop %s: unknown mode %q", p.Name, p.Mode)
 }
 
-func appendFill(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream, error) {
+func appendFill(s *ffmpeg.Stream, p reframe.CropPlan, jobDir string) (*ffmpeg.Stream, error) {
 	if len(p.Path) == 0 || p.Crop.W < 2 || p.Crop.H < 2 || p.Crop.W > p.Work.W || p.Crop.H > p.Work.H {
 		return nil, fmt.Errorf("crop %s: incomplete fill plan", p.Name)
 	}
@@ -52,9 +53,9 @@ func appendFill(s *ffmpeg.Stream, p CropPlan, jobDir string) (*ffmpeg.Stream, er
 	return s.Filter("setsar", ffmpeg.Args{"1"}), nil
 }
 
-// WriteCommands writes the sendcmd file of a fill whose camera moves into jobDir (nothing for a still
-// camera or a fit). Run it before the pass whose graph AppendFilters built.
-func WriteCommands(p CropPlan, jobDir string) error {
+// WriteCamera writes the sendcmd file of a fill whose camera moves into jobDir (nothing for a still
+// camera or a fit). Run it before the pass whose graph AppendCrop built.
+func WriteCamera(p reframe.CropPlan, jobDir string) error {
 	file := commandFile(p, jobDir)
 	if file == "" {
 		return nil
@@ -66,7 +67,7 @@ func WriteCommands(p CropPlan, jobDir string) error {
 }
 
 // commandFile is where a moving fill's camera path is kept ("" when the camera does not move).
-func commandFile(p CropPlan, jobDir string) string {
+func commandFile(p reframe.CropPlan, jobDir string) string {
 	if p.Mode != geom.Fill || p.Path.Still() {
 		return ""
 	}
@@ -75,13 +76,13 @@ func commandFile(p CropPlan, jobDir string) string {
 
 // cropInstance names a moving fill's crop filter: sendcmd addresses filters by name, and a bare "crop"
 // would move every aspect's crop at once.
-func cropInstance(p CropPlan) string { return "crop@" + instance(p.Aspect.Name) }
+func cropInstance(p reframe.CropPlan) string { return "crop@" + instance(p.Aspect.Name) }
 
 // blurShrink is how much the background of a fit is shrunk before blurring: the blur then costs 1/64
 // of a full-size one and the stretch back up smooths it further.
 const blurShrink = 8
 
-func appendFit(s *ffmpeg.Stream, p CropPlan) *ffmpeg.Stream {
+func appendFit(s *ffmpeg.Stream, p reframe.CropPlan) *ffmpeg.Stream {
 	split := s.Split()
 	// At least 4x4: boxblur's radius 1 needs 2 chroma pixels each way (a tiny picture's fit).
 	bw, bh := max(4, evenDown(p.Out.W/blurShrink)), max(4, evenDown(p.Out.H/blurShrink))
@@ -101,7 +102,7 @@ func appendFit(s *ffmpeg.Stream, p CropPlan) *ffmpeg.Stream {
 
 // sendCommands is the sendcmd script of a moving crop: at each key, x and y become the linear
 // expressions of t that reach the next key.
-func sendCommands(p Path, target string) string {
+func sendCommands(p reframe.Path, target string) string {
 	var b strings.Builder
 	b.WriteString("# camera path: the crop's top-left corner, linear in t between keys\n")
 	for i, k := range p {

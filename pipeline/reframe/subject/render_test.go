@@ -1,4 +1,4 @@
-package reframe
+package subject
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
 	"github.com/quinte-media/quinte/internal/testenv"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // singlePass builds the way the video plan does: decode once, bring the picture to work, split, and
 // give each aspect its branch. It returns the argv and the file of each aspect.
-func singlePass(in string, stream int, work geom.Size, plans []CropPlan, dir string) ([]string, map[string]string, error) {
+func singlePass(in string, stream int, work geom.Size, plans []reframe.CropPlan, dir string) ([]string, map[string]string, error) {
 	src := ffmpeg.Input("file:"+in, ffmpeg.KwArgs{"protocol_whitelist": "file"})
 	w := src.Get(strconv.Itoa(stream)).
 		Filter("fps", ffmpeg.Args{"30"}).
@@ -26,10 +28,10 @@ func singlePass(in string, stream int, work geom.Size, plans []CropPlan, dir str
 	files := map[string]string{}
 	var outs []*ffmpeg.Stream
 	for i, p := range plans {
-		if err := WriteCommands(p, dir); err != nil {
+		if err := ffcmd.WriteCamera(p, dir); err != nil {
 			return nil, nil, err
 		}
-		s, err := AppendFilters(split.Get(strconv.Itoa(i)), p, dir)
+		s, err := ffcmd.AppendCrop(split.Get(strconv.Itoa(i)), p, dir)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -67,7 +69,7 @@ func TestRenderAllAspectsOnePass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plans := PlanCrops(tr, Frame{Work: c.work, Source: c.display}, SocialAspects(), DefaultConfig())
+			plans := reframe.PlanCrops(tr, reframe.Frame{Work: c.work, Source: c.display}, reframe.SocialAspects(), reframe.DefaultConfig())
 			args, files, err := singlePass(in, c.stream, c.work, plans, dir)
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +81,7 @@ func TestRenderAllAspectsOnePass(t *testing.T) {
 				t.Logf("%s: %s %v→%v: %s", p.Name, p.Mode, p.Crop, p.Out, p.Why)
 				if p.Mode == geom.Fill {
 					// Smooth whatever drives it (faces or saliency): no step above the speed limit.
-					limit := DefaultConfig().MaxSpeed*float64(p.Crop.W)/30 + 2
+					limit := reframe.DefaultConfig().MaxSpeed*float64(p.Crop.W)/30 + 2
 					px, py := p.Path.At(0)
 					for i := 1; float64(i)/30 <= c.duration; i++ {
 						x, y := p.Path.At(float64(i) / 30)

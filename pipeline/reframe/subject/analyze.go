@@ -1,4 +1,4 @@
-package reframe
+package subject
 
 import (
 	"bufio"
@@ -19,9 +19,11 @@ import (
 	"time"
 
 	"github.com/quinte-media/quinte/pipeline/face"
+	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/internal/proc"
 	"github.com/quinte-media/quinte/pipeline/internal/safe"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
@@ -33,12 +35,12 @@ type FaceFinder interface {
 
 // Analyzer builds subject tracks. It is safe for concurrent use when its FaceFinder is.
 type Analyzer struct {
-	cfg   Config
+	cfg   reframe.Config
 	faces FaceFinder
 }
 
 // NewAnalyzer returns an analyzer that finds faces with faces (a worker shares one face.Pool).
-func NewAnalyzer(cfg Config, faces FaceFinder) *Analyzer {
+func NewAnalyzer(cfg reframe.Config, faces FaceFinder) *Analyzer {
 	return &Analyzer{cfg: cfg, faces: faces}
 }
 
@@ -58,7 +60,7 @@ type Input struct {
 // Analyze decodes the video once more at low resolution, a few frames per second, and returns its
 // subject track. ffmpeg autorotates and scales to the display shape, so the track is in display
 // orientation; shot cuts come from ffmpeg's scdet run at the full frame rate in the same decode.
-func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
+func (a *Analyzer) Analyze(ctx context.Context, in Input) (*reframe.Track, error) {
 	if in.Display.W < 16 || in.Display.H < 16 {
 		return nil, fmt.Errorf("analyse %dx%d picture: too small", in.Display.W, in.Display.H)
 	}
@@ -116,7 +118,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 	if last := obs[len(obs)-1].T + 1/rate; dur <= 0 || dur < last-1/rate {
 		dur = last
 	}
-	tr := buildTrack(size, rate, dur, cuts, obs, a.cfg)
+	tr := reframe.NewTrack(size, rate, dur, cuts, obs, a.cfg)
 	tr.Upsampled = upsampled
 	return tr, nil
 }
@@ -124,7 +126,8 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*Track, error) {
 // Command is the ffmpeg argv (without the program) that Analyze runs for in: raw frames to stdout,
 // shot cuts to a file in in.WorkDir. The benchmark runs it bare, beside the plan's own passes.
 func (a *Analyzer) Command(in Input) []string {
-	return analysisArgs(in, analysisSize(in.Display, a.cfg.AnalysisLong), sampleRate(a.cfg, in.Duration), a.cfg.SceneThreshold, cutsPath(in))
+	return ffcmd.SubjectCommand(ffcmd.SubjectDecode{Path: in.Path, Stream: in.VideoStream, InputArgs: in.InputArgs,
+		Size: analysisSize(in.Display, a.cfg.AnalysisLong), Rate: sampleRate(a.cfg, in.Duration), Scene: a.cfg.SceneThreshold, CutsFile: cutsPath(in)})
 }
 
 func cutsPath(in Input) string { return filepath.Join(in.WorkDir, "reframe_cuts.txt") }
@@ -134,7 +137,7 @@ const maxSampleRate = 15
 
 // sampleRate is how many frames per second are analysed: the configured rate, raised for short clips
 // (a face turning within a second would otherwise be seen in 4 frames) and lowered for long ones.
-func sampleRate(cfg Config, duration float64) float64 {
+func sampleRate(cfg reframe.Config, duration float64) float64 {
 	rate := cfg.SampleRate
 	if duration <= 0 {
 		return rate
@@ -153,39 +156,10 @@ func analysisSize(d geom.Size, long int) geom.Size {
 	return geom.FitLong(d, long)
 }
 
-// analysisArgs is the analysis decode: one branch sampled, scaled and written raw to stdout, one
-// branch at full rate, tiny, through scdet, whose measures go to a file (readCuts keeps the cut times;
-// the metadata filter prints every key, so that the argv names no key: it stays free of words that
-// the hostile-input tests look for).
-func analysisArgs(in Input, size geom.Size, rate float64, threshold float64, cutsFile string) []string {
-	r := strconv.FormatFloat(rate, 'f', -1, 64)
-	graph := fmt.Sprintf("[0:%d]split=2[a][b];"+
-		"[a]fps=%s,scale=%d:%d:flags=area,format=yuv420p[s];"+
-		"[b]scale=160:90:flags=fast_bilinear,scdet=t=%s,metadata=mode=print:file=%s,nullsink",
-		in.VideoStream, r, size.W, size.H, strconv.FormatFloat(threshold, 'f', -1, 64), filterPath(cutsFile))
-	inArgs := in.InputArgs
-	if len(inArgs) == 0 {
-		inArgs = []string{"-protocol_whitelist", "file"}
-	}
-	// Fixed slice threads, as in every pipeline pass: the scaled frames, and so the faces found and
-	// the camera path, must not depend on the worker's CPUs.
-	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-filter_complex_threads", "2"}, inArgs...)
-	return append(args, "-i", "file:"+in.Path,
-		"-filter_complex", graph, "-map", "[s]", "-an", "-sn", "-dn",
-		"-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1")
-}
-
-// filterPath quotes a path for a filter option: the filtergraph parser gives ':', '\' and quotes a
-// meaning. Job paths are made by quinte, but a temp dir may still hold any of them.
-func filterPath(p string) string {
-	r := strings.NewReplacer(`\`, `\\\\`, `'`, `\\\'`, `:`, `\\:`, `,`, `\,`, `;`, `\;`, `[`, `\[`, `]`, `\]`)
-	return r.Replace(p)
-}
-
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
 // searching is called every half second while a search runs, searched with how many frames have been
 // searched so far, after each one.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]observation, int, error) {
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]reframe.Observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
@@ -199,7 +173,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	jobs := make(chan job, workers)
 	var (
 		mu        sync.Mutex
-		obs       = map[int]observation{}
+		obs       = map[int]reframe.Observation{}
 		firstErr  error
 		upsampled atomic.Int64
 		wg        sync.WaitGroup
@@ -229,7 +203,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 				// A panic in a look (cgo dlib, saliency) ends the analysis with its error, and this
 				// goroutine keeps draining jobs so that the reader is never left blocked.
 				var (
-					o  observation
+					o  reframe.Observation
 					up bool
 				)
 				inFlight.Add(1)
@@ -281,7 +255,7 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	if readErr != nil {
 		return nil, 0, readErr
 	}
-	out := make([]observation, 0, len(obs))
+	out := make([]reframe.Observation, 0, len(obs))
 	for _, o := range obs {
 		out = append(out, o)
 	}
@@ -291,20 +265,20 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 
 // look finds the faces and the salient region of one frame. A frame with no face at the plain size is
 // searched again at twice the size when allowed (faces of 40 to 80 pixels).
-func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (observation, bool, error) {
+func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (reframe.Observation, bool, error) {
 	g := &image.Gray{Pix: f.Pix[:f.W*f.H], Stride: f.W, Rect: image.Rect(0, 0, f.W, f.H)}
 	boxes, err := a.faces.Detect(ctx, g, false)
 	if err != nil {
-		return observation{}, false, err
+		return reframe.Observation{}, false, err
 	}
 	up := false
 	if len(boxes) == 0 && a.cfg.Upsample && mayUpsample {
 		up = true
 		if boxes, err = a.faces.Detect(ctx, g, true); err != nil {
-			return observation{}, false, err
+			return reframe.Observation{}, false, err
 		}
 	}
-	o := observation{Faces: normBoxes(boxes, f.W, f.H)}
+	o := reframe.Observation{Faces: normBoxes(boxes, f.W, f.H)}
 	if len(o.Faces) == 0 {
 		o.Saliency = saliency(f)
 	}
@@ -312,12 +286,12 @@ func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (obse
 }
 
 // normBoxes turns pixel boxes into fractions of the picture, largest first.
-func normBoxes(boxes []face.Box, w, h int) []Box {
-	out := make([]Box, 0, len(boxes))
+func normBoxes(boxes []face.Box, w, h int) []reframe.Box {
+	out := make([]reframe.Box, 0, len(boxes))
 	for _, b := range boxes {
-		out = append(out, Box{
-			float64(b.Min.X) / float64(w), float64(b.Min.Y) / float64(h),
-			float64(b.Max.X) / float64(w), float64(b.Max.Y) / float64(h),
+		out = append(out, reframe.Box{
+			X0: float64(b.Min.X) / float64(w), Y0: float64(b.Min.Y) / float64(h),
+			X1: float64(b.Max.X) / float64(w), Y1: float64(b.Max.Y) / float64(h),
 		})
 	}
 	sortFaces(out)
@@ -348,4 +322,9 @@ func readCuts(path string) ([]float64, error) {
 		}
 	}
 	return cuts, nil
+}
+
+// sortFaces orders faces largest first, as an Observation lists them.
+func sortFaces(f []reframe.Box) {
+	sort.SliceStable(f, func(i, j int) bool { return f[i].W()*f[i].H() > f[j].W()*f[j].H() })
 }

@@ -1,4 +1,4 @@
-package reframe
+package subject
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"github.com/quinte-media/quinte/internal/testenv"
 	"github.com/quinte-media/quinte/pipeline/face"
 	"github.com/quinte-media/quinte/pipeline/geom"
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 func newAnalyzer(t testing.TB) *Analyzer {
 	t.Helper()
 	pool := face.NewPool(2)
 	t.Cleanup(pool.Close)
-	return NewAnalyzer(DefaultConfig(), pool)
+	return NewAnalyzer(reframe.DefaultConfig(), pool)
 }
 
 func TestAnalyzeCorpusPeople(t *testing.T) {

@@ -1,8 +1,10 @@
-package reframe
+package subject
 
 import (
 	"math"
 	"sort"
+
+	"github.com/quinte-media/quinte/pipeline/reframe"
 )
 
 // yuvFrame is one analysed frame, 8-bit 4:2:0 planar as ffmpeg writes `-pix_fmt yuv420p` rawvideo:
@@ -26,10 +28,10 @@ const saliencyCell = 8
 // tones, detail (edges) and saturated colour, with a mild preference for the middle, as smartcrop
 // weighs them. It returns the weighted centre of the strongest tenth of the picture with a box of about
 // its spread, or an empty box when nothing stands out (a flat or black frame).
-func saliency(f yuvFrame) Box {
+func saliency(f yuvFrame) reframe.Box {
 	gw, gh := f.W/saliencyCell, f.H/saliencyCell
 	if gw < 4 || gh < 4 {
-		return Box{}
+		return reframe.Box{}
 	}
 	edge := make([]float64, gw*gh)
 	skin := make([]float64, gw*gh)
@@ -78,7 +80,7 @@ func saliency(f yuvFrame) Box {
 	}
 	// Mean gradient per sampled pixel in the busiest cell: under ~2 grey levels the frame is flat.
 	if maxEdge/float64(saliencyCell*saliencyCell/4) < 2 {
-		return Box{}
+		return reframe.Box{}
 	}
 	norm(edge)
 	norm(skin)
@@ -107,7 +109,7 @@ func saliency(f yuvFrame) Box {
 		sy += v * y
 	}
 	if sw == 0 {
-		return Box{}
+		return reframe.Box{}
 	}
 	cx, cy := sx/sw, sy/sw
 	var vx, vy float64
@@ -121,5 +123,7 @@ func saliency(f yuvFrame) Box {
 	}
 	hw := clamp(math.Sqrt(vx/sw), 0.05, 0.25)
 	hh := clamp(math.Sqrt(vy/sw), 0.05, 0.25)
-	return Box{clamp(cx-hw, 0, 1), clamp(cy-hh, 0, 1), clamp(cx+hw, 0, 1), clamp(cy+hh, 0, 1)}
+	return reframe.Box{X0: clamp(cx-hw, 0, 1), Y0: clamp(cy-hh, 0, 1), X1: clamp(cx+hw, 0, 1), Y1: clamp(cy+hh, 0, 1)}
 }
+
+func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }

@@ -1,4 +1,4 @@
-package reframe
+package subject
 
 import (
 	"context"
