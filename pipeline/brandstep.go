@@ -104,9 +104,9 @@ func listOrNone(names []string) string {
 
 // subjectStep finds where the subject is over the whole video (a second, low-resolution decode with
 // face search), so that the main pass can follow it, and gives what planning takes besides the
-// analysed probe. It fails only when the job is cancelled: without a track the crops are centred, and the plan says
+// analysed probe; seen (when not nil) measures each analysed frame for the poster. It fails only when the job is cancelled: without a track the crops are centred, and the plan says
 // why.
-func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *plan.Branding, progress *run.Progress) (plan.Extras, error) {
+func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *plan.Branding, seen *analysisFrames, progress *run.Progress) (plan.Extras, error) {
 	x := plan.Extras{Brand: b}
 	if m.Kind != message.KindVideo || m.Video == nil {
 		return x, nil
@@ -116,11 +116,15 @@ func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b 
 		return x, nil
 	}
 	v := m.Video
-	tr, err := p.subjects.Analyze(ctx, reframe.Input{
+	ri := reframe.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
 		Display: geom.Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: progress.Done,
-	})
+	}
+	if seen != nil {
+		ri.Frame = seen.see
+	}
+	tr, err := p.subjects.Analyze(ctx, ri)
 	if err != nil {
 		if ctx.Err() != nil {
 			return x, ctx.Err()

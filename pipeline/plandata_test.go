@@ -23,19 +23,20 @@ import (
 // chose afterwards (the poster, the preview's start) is the run's result, not the plan's.
 
 // goldenArgv is the argv of a plan's passes as the golden files pin them (one argument a line, the
-// finishing pass after a marker), and the files the passes read that the job writes first (camera
+// poster's and the finishing pass after a marker each; the poster at 0 s, as the run chooses its time), and the files the passes read that the job writes first (camera
 // paths, lower-thirds and captions, caption/vtt), by name, written in dir.
 func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]string) {
 	t.Helper()
 	e := ffcmd.Settings{Preset: "veryfast", CRF: 23}
 	var cmds [][]string
+	markers := []string{"", "\n# poster pass\n", "\n# finishing pass\n"}
 	switch {
 	case pl.Video != nil:
 		testenv.Must(t, ffcmd.Prepare(pl.Video, dir))
 		testenv.Must(t, writeCaptions(pl.Video.Brand, dir))
 		main, err := ffcmd.VideoCommand(pl.Video, "/job/source", "/job", e)
 		testenv.Must(t, err)
-		cmds = append(cmds, main, ffcmd.FinishCommand(pl.Video, "/job", 0, 0, e))
+		cmds = append(cmds, main, ffcmd.PosterCommand(pl.Video, "/job/source", "/job", 0), ffcmd.FinishCommand(pl.Video, "/job", 0, e))
 	case pl.Audio != nil:
 		testenv.Must(t, ffcmd.WriteAudiogramOverlays(pl.Audio, dir))
 		testenv.Must(t, writeCaptions(pl.Audio.Brand, dir))
@@ -43,9 +44,7 @@ func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]str
 	}
 	var out strings.Builder
 	for i, args := range cmds {
-		if i > 0 {
-			out.WriteString("\n# finishing pass\n")
-		}
+		out.WriteString(markers[i])
 		out.WriteString(strings.Join(args, "\n") + "\n")
 	}
 	files := map[string]string{}
@@ -247,8 +246,8 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		want string
 	}{
 		{&Result{Kind: message.KindVideo, Plan: &plan.Plan{Kind: message.KindVideo, Video: &plan.VideoPlan{}},
-			Finish: &FinishResult{PosterFrame: 12, PosterScores: []float64{0.5}, PreviewStart: 1.5}},
-			`"finish":{"poster_frame":12,"poster_scores":[0.5],"preview_start":1.5}`},
+			Finish: &FinishResult{PosterFrame: 12, PosterScore: 0.5, PosterFrom: PosterFromSubjects, PreviewStart: 1.5}},
+			`"finish":{"poster_frame":12,"poster_score":0.5,"poster_from":"subjects","preview_start":1.5}`},
 		{&Result{Kind: message.KindAudio, Plan: &plan.Plan{Kind: message.KindAudio, Audio: &plan.AudioPlan{}}}, ""},
 	} {
 		var m manifestJSON
