@@ -209,7 +209,7 @@ func timedJob(b *testing.B, p *pipeline.Pipeline, store *storage.Store, steps *s
 		b.Fatal(err)
 	}
 	cpu1, pubStart := cpuTime(), time.Now()
-	if _, err := pipeline.Publish(ctx, store, "floor", res); err != nil {
+	if _, err := pipeline.Publish(ctx, store, "floor", res, nil); err != nil {
 		b.Fatal(err)
 	}
 	end, cpu2 := time.Now(), cpuTime()

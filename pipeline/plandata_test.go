@@ -251,7 +251,7 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		{&Result{Kind: message.KindAudio, Plan: &plan.Plan{Kind: message.KindAudio, Audio: &plan.AudioPlan{}}}, ""},
 	} {
 		var m manifestJSON
-		_, err := Publish(context.Background(), &m, "m1", c.res)
+		_, err := Publish(context.Background(), &m, "m1", c.res, nil)
 		testenv.Must(t, err)
 		var man struct {
 			Plan   map[string]any  `json:"plan"`

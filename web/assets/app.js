@@ -772,10 +772,14 @@
     }
     st.textContent = text;
     var media = $('result-media'), img = $('poster'), vid = $('crop');
-    if (m.status === 'ready' && (m.poster_url || m.crop_url)) {
+    // A video's poster is published before the rest: it is shown while the crops are made. Each answer
+    // links it anew; while processing the first link stays, so that the picture does not load again.
+    var early = m.status === 'processing' && !!m.poster_url;
+    if ((m.status === 'ready' && (m.poster_url || m.crop_url)) || early) {
       show(media, true);
       // A photo's 9:16 crop is a picture: it is shown as the poster is. A video's plays, muted, looping.
       var picture = m.kind === 'image' ? (m.crop_url || m.poster_url) : m.poster_url;
+      if (early && img.dataset.src) picture = img.dataset.src;
       if (picture && img.dataset.src !== picture) { img.dataset.src = picture; img.src = picture; }
       show($('poster-fig'), !!picture);
       var clip = m.kind === 'image' ? '' : m.crop_url;
