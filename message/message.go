@@ -84,8 +84,9 @@ func (r *Record) Requeue() {
 }
 
 // Progress is how far a message being processed is: the step its job is in ("probe", "analyze",
-// "subjects", "encode", "finish", "verify", "publish") and the percent of that step done. The worker
-// stores it at ProgressKey while it works; it is a passing figure, not part of the record.
+// "subjects", "plan", "poster", "encode", "finish", "verify", "publish") and the percent of that step
+// done. The worker stores it at ProgressKey while it works; it is a passing figure, not part of the
+// record.
 type Progress struct {
 	Stage     string    `json:"stage"`
 	Percent   int       `json:"percent"`
