@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"os"
 	"sync"
 
 	"github.com/quinte-media/quinte/message"
@@ -110,7 +111,12 @@ func (p *Pipeline) posterStep(ctx context.Context, in Input, pl *plan.Plan, tr *
 	c.Frame = int(math.Round(at * probe.ParseRatio(vp.FrameRate)))
 	files, err := p.cutPoster(ctx, in, vp, at)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The poster early is a courtesy: the finishing step makes one from the grey frames instead.
+		p.logger(ctx, in.ID).WarnContext(ctx, "the poster could not be cut early; it is made after the main pass", "err", err)
+		return nil, nil
 	}
 	if in.Early != nil {
 		in.Early(ctx, files)
@@ -125,9 +131,15 @@ func (p *Pipeline) cutPoster(ctx context.Context, in Input, vp *plan.VideoPlan, 
 	}
 	var files []File
 	for _, f := range plannedFiles(vp.Outputs, in.WorkDir) {
-		if f.Role == message.RolePoster {
-			files = append(files, f)
+		if f.Role != message.RolePoster {
+			continue
 		}
+		// A seek past the last frame (a stream shorter than its container says) exits cleanly and
+		// writes nothing.
+		if st, err := os.Stat(f.Path); err != nil || st.Size() == 0 {
+			return nil, fmt.Errorf("poster at %.3f s: ffmpeg wrote no %s", seconds, f.Name)
+		}
+		files = append(files, f)
 	}
 	return files, nil
 }
