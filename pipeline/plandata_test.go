@@ -229,10 +229,17 @@ func TestPlanIsPlainData(t *testing.T) {
 	walk(reflect.TypeOf(plan.Plan{}), "Plan")
 }
 
-// manifestJSON records the manifest a Publish writes (a unit test of Publish alone: no files).
-type manifestJSON struct{ b []byte }
+// manifestJSON records the manifest a Publish writes and the keys it uploads (a unit test of Publish
+// alone: no files).
+type manifestJSON struct {
+	b    []byte
+	sent []string
+}
 
-func (m *manifestJSON) PutFile(context.Context, string, string, string) (int64, error) { return 0, nil }
+func (m *manifestJSON) PutFile(_ context.Context, key, _, _ string) (int64, error) {
+	m.sent = append(m.sent, key)
+	return 0, nil
+}
 func (m *manifestJSON) PutJSON(_ context.Context, _ string, v any) (err error) {
 	m.b, err = json.Marshal(v)
 	return err
@@ -264,5 +271,23 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		if c.want == "" && man.Finish != nil || c.want != "" && !strings.Contains(string(m.b), c.want) {
 			t.Errorf("manifest %s, want %q", m.b, c.want)
 		}
+	}
+}
+
+// The outputs published early (the poster) are listed in the manifest with the others, and not sent again.
+func TestManifestListsEarlyOutputsWithoutSendingThemAgain(t *testing.T) {
+	files := []File{
+		{Output: message.Output{Name: "poster", Role: message.RolePoster}, Path: "/job/poster.jpg", Ext: ".jpg"},
+		{Output: message.Output{Name: "rendition/720p", Role: message.RoleRendition}, Path: "/job/rendition_720p.mp4", Ext: ".mp4"},
+	}
+	var m manifestJSON
+	early := map[string]bool{message.OutputKey("m1", "poster", ".jpg"): true}
+	man, err := Publish(context.Background(), &m, "m1", &Result{Kind: message.KindVideo, Files: files}, early)
+	testenv.Must(t, err)
+	if len(man.Outputs) != 2 || man.Outputs[0].Key != message.OutputKey("m1", "poster", ".jpg") {
+		t.Errorf("manifest outputs %+v", man.Outputs)
+	}
+	if !slices.Equal(m.sent, []string{message.OutputKey("m1", "rendition/720p", ".mp4")}) {
+		t.Errorf("sent %v, want the rendition alone", m.sent)
 	}
 }
