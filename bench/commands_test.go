@@ -2,19 +2,18 @@ package bench
 
 import (
 	"fmt"
-	"slices"
-
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline"
 	"github.com/quinte-media/quinte/pipeline/ffcmd"
 	"github.com/quinte-media/quinte/pipeline/plan"
+	"github.com/quinte-media/quinte/pipeline/probe"
 )
 
 // benchSettings are the x264 settings of benchPipeline's config.
 var benchSettings = ffcmd.Settings{Preset: "veryfast", CRF: 23}
 
-// commands are the ffmpeg command lines (argv without the program) of a finished video job's two
-// passes, the main pass and the finishing pass, exactly as the job ran them; run in order in dir (which
+// commands are the ffmpeg command lines (argv without the program) of a finished video job's three
+// passes, the poster, the main pass and the finishing pass, exactly as the job ran them; run in order in dir (which
 // it prepares) they write the same files. The benchmark runs them bare to measure what quinte adds
 // around ffmpeg (probe, analysis, scoring, verification).
 func commands(res *pipeline.Result, in, dir string) ([][]string, error) {
@@ -26,7 +25,7 @@ func commands(res *pipeline.Result, in, dir string) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return [][]string{main, ffcmd.FinishCommand(vp, dir, poster, res.Finish.PreviewStart, benchSettings)}, nil
+	return [][]string{ffcmd.PosterCommand(vp, in, dir, poster), main, ffcmd.FinishCommand(vp, dir, res.Finish.PreviewStart, benchSettings)}, nil
 }
 
 // encodesOnly is the main pass of a finished video job with its encodes alone (video and audio; no
@@ -41,8 +40,8 @@ func encodesOnly(res *pipeline.Result, in, dir string) ([]string, error) {
 
 // oneProcessPerOutput is the same plan done the usual way, one ffmpeg process per output, each
 // decoding the source again: one per encode (the 9:16 crop encoded on its own even when it is a
-// rendition's picture), one for the poster's candidates and scoring frames, one for the storyboard, one
-// per thumbnail (seeking, as such tools do), then the same finishing pass. It is the benchmark's
+// rendition's picture), one for the scoring frames, one for the storyboard, one per thumbnail (seeking,
+// as such tools do), then the same poster and finishing passes. It is the benchmark's
 // baseline; run in order in dir (which it prepares), they write every output.
 func oneProcessPerOutput(res *pipeline.Result, in, dir string) ([][]string, error) {
 	vp, poster, err := finishedVideo(res, dir)
@@ -68,7 +67,7 @@ func oneProcessPerOutput(res *pipeline.Result, in, dir string) ([][]string, erro
 		}
 	}
 	one.Encodes = nil
-	for _, parts := range []ffcmd.Parts{{Candidates: true, Grey: true}, {Storyboard: true}} {
+	for _, parts := range []ffcmd.Parts{{Grey: true}, {Storyboard: true}} {
 		args, err := ffcmd.PassCommand(&one, in, dir, e, parts)
 		if err != nil {
 			return nil, err
@@ -78,18 +77,18 @@ func oneProcessPerOutput(res *pipeline.Result, in, dir string) ([][]string, erro
 	for _, t := range vp.Thumbnails {
 		cmds = append(cmds, ffcmd.SeekStill(vp, t, in, dir))
 	}
-	// The poster, the preview and HLS come from the files above, as in a job: the finishing pass is
-	// already cheap, and doing it the same way keeps the baseline from looking slower than it is.
-	cmds = append(cmds, ffcmd.FinishCommand(vp, dir, poster, res.Finish.PreviewStart, e))
+	// The poster is one seek, and the preview and HLS come from the files above, as in a job: both are
+	// already cheap, and doing them the same way keeps the baseline from looking slower than it is.
+	cmds = append(cmds, ffcmd.PosterCommand(vp, in, dir, poster), ffcmd.FinishCommand(vp, dir, res.Finish.PreviewStart, e))
 	return cmds, nil
 }
 
-// finishedVideo is the plan of a finished video job and the index of its chosen poster among the
-// candidates, with dir prepared to run its commands in.
-func finishedVideo(res *pipeline.Result, dir string) (*plan.VideoPlan, int, error) {
+// finishedVideo is the plan of a finished video job and the time of its chosen poster, in seconds,
+// with dir prepared to run its commands in.
+func finishedVideo(res *pipeline.Result, dir string) (*plan.VideoPlan, float64, error) {
 	if res == nil || res.Plan == nil || res.Plan.Video == nil || res.Finish == nil {
 		return nil, 0, fmt.Errorf("not a finished video job")
 	}
 	vp := res.Plan.Video
-	return vp, slices.Index(vp.Poster.Candidates, res.Finish.PosterFrame), ffcmd.Prepare(vp, dir)
+	return vp, float64(res.Finish.PosterFrame) / probe.ParseRatio(vp.FrameRate), ffcmd.Prepare(vp, dir)
 }

@@ -118,6 +118,10 @@ func (s *Server) artistMessage(ctx context.Context, base, id string) *artistMess
 	switch rec.Status {
 	case message.StatusProcessing:
 		m.Progress = s.progress(ctx, id, rec)
+		// The poster is published before the rest: the page shows it while the crops are made.
+		if o, ok := s.earlyPoster(ctx, base, rec); ok {
+			m.PosterURL = o.URL
+		}
 	case message.StatusReady:
 		outs, err := s.artistOutputs(ctx, base, id)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -141,6 +145,31 @@ var (
 	posterNames = []string{"poster/webp", "poster", "image/web/webp", "image/web"}
 	cropNames   = []string{"crop/9x16", "audiogram/9x16"}
 )
+
+// earlyPoster is the poster a processing message's job published before the rest, with a link that
+// lives artistLinkTTL (false: none yet, or no link could be made; the page asks again).
+func (s *Server) earlyPoster(ctx context.Context, base string, rec message.Record) (message.Output, bool) {
+	o, ok := bestOutput(rec.Early, posterNames)
+	if !ok {
+		return o, false
+	}
+	url, err := s.downloadLink(ctx, base, o.Key, "", artistLinkTTL)
+	if err != nil {
+		return o, false
+	}
+	o.Key, o.URL, o.Filename = "", url, ""
+	return o, true
+}
+
+// bestOutput is the first of names (best first) among outs.
+func bestOutput(outs []message.Output, names []string) (message.Output, bool) {
+	for _, name := range names {
+		if i := slices.IndexFunc(outs, func(o message.Output) bool { return o.Name == name }); i >= 0 {
+			return outs[i], true
+		}
+	}
+	return message.Output{}, false
+}
 
 // artistOutputs are the only outputs of a ready message an invite sees: its poster and its 9:16 crop,
 // each with a link that lives artistLinkTTL. A message without a manifest gives fs.ErrNotExist.

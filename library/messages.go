@@ -58,6 +58,14 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if httpapi.CallerInvite(r.Context()) != nil {
 		v.Outputs, v.InviteID = []message.Output{}, ""
+		if v.Status == message.StatusProcessing {
+			// The poster the job published before the rest, by the same short link as once ready.
+			if rec, err := s.states.Get(r.Context(), id); err == nil {
+				if o, ok := s.earlyPoster(r.Context(), httpapi.RequestBase(r), rec); ok {
+					v.Outputs = append(v.Outputs, o)
+				}
+			}
+		}
 		if v.Status == message.StatusReady {
 			// Only the poster and the 9:16 crop, by short links: the rest is the team's to download.
 			outs, err := s.artistOutputs(r.Context(), httpapi.RequestBase(r), id)
@@ -192,6 +200,17 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *http
 	}
 	if rec.Status == message.StatusProcessing {
 		v.Progress = s.progress(ctx, id, rec)
+		// What the job published before the rest (the poster), until the manifest lists everything.
+		names := fileBase(id, v.Artist, v.Title)
+		for _, o := range rec.Early {
+			o.Filename = outputFileName(names, o)
+			url, err := s.downloadURL(ctx, base, o.Key, o.Filename)
+			if err != nil {
+				return nil, httpapi.StorageDown(s.log, err)
+			}
+			o.Key, o.URL = "", url
+			v.Outputs = append(v.Outputs, o)
+		}
 	}
 	if rec.Status != message.StatusReady {
 		return v, nil

@@ -194,7 +194,7 @@ func explainVideo(man message.Manifest, plan whyPlan, probe whyProbe, out map[st
 				ws = append(ws, reason("loudness", map[string]any{"lufs": vp.Rend.Target, "gain_db": round2(vp.Rend.Gain)}, "sound levelled to %.0f LUFS", vp.Rend.Target))
 			}
 		case message.RolePoster:
-			ws = append(ws, reason("poster_best_frame", nil, "the sharpest, liveliest frame among a dozen candidates"))
+			ws = append(ws, reason("poster_best_frame", nil, "a sharp, well exposed frame with the face, not in a fade, chosen among the frames the subject analysis looked at"))
 		}
 		if len(ws) > 0 {
 			out[o.Name] = ws

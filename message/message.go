@@ -69,18 +69,24 @@ type Record struct {
 	// Revoked says who withdrew the message's consent, when, and which keys were deleted; it is set
 	// with StatusRevoked, and the record is then all that remains.
 	Revoked *Revocation `json:"revoked,omitempty"`
+
+	// Early are the outputs the running job published before the rest (a video's poster, right after
+	// the subject analysis), with their keys: the API shows them while the message is processing. The
+	// manifest lists them again at the end, and the record drops them when the job ends.
+	Early []Output `json:"early,omitempty"`
 }
 
 // Requeue puts the record back to queued with a clean slate, as a person's change (new captions)
 // does: no error, warnings, note, and no attempts counted against the next run.
 func (r *Record) Requeue() {
 	r.Status, r.Error, r.Warnings, r.Note = StatusQueued, nil, nil, ""
-	r.Attempts, r.Crashes, r.Running = 0, 0, ""
+	r.Attempts, r.Crashes, r.Running, r.Early = 0, 0, "", nil
 }
 
 // Progress is how far a message being processed is: the step its job is in ("probe", "analyze",
-// "subjects", "encode", "finish", "verify", "publish") and the percent of that step done. The worker
-// stores it at ProgressKey while it works; it is a passing figure, not part of the record.
+// "subjects", "plan", "poster", "encode", "finish", "verify", "publish") and the percent of that step
+// done. The worker stores it at ProgressKey while it works; it is a passing figure, not part of the
+// record.
 type Progress struct {
 	Stage     string    `json:"stage"`
 	Percent   int       `json:"percent"`

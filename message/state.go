@@ -115,7 +115,7 @@ func (s States) Update(ctx context.Context, id string, change func(*Record)) (Re
 // Fail marks id failed with a reason.
 func (s States) Fail(ctx context.Context, id, code, msg string) error {
 	_, err := s.Update(ctx, id, func(r *Record) {
-		r.Status, r.Note, r.Running = StatusFailed, "", ""
+		r.Status, r.Note, r.Running, r.Early = StatusFailed, "", "", nil
 		r.Error = &Error{Code: code, Message: msg}
 	})
 	return err

@@ -105,9 +105,9 @@ func listOrNone(names []string) string {
 
 // subjectStep finds where the subject is over the whole video (a second, low-resolution decode with
 // face search), so that the main pass can follow it, and gives what planning takes besides the
-// analysed probe. It fails only when the job is cancelled: without a track the crops are centred, and the plan says
-// why.
-func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *plan.Branding, progress *run.Progress) (plan.Extras, error) {
+// analysed probe; seen (when not nil) measures each analysed frame for the poster. It fails only
+// when the job is cancelled: without a track the crops are centred, and the plan says why.
+func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b *plan.Branding, seen *analysisFrames, progress *run.Progress) (plan.Extras, error) {
 	x := plan.Extras{Brand: b}
 	if m.Kind != message.KindVideo || m.Video == nil {
 		return x, nil
@@ -117,11 +117,15 @@ func (p *Pipeline) subjectStep(ctx context.Context, in Input, m *probe.Media, b 
 		return x, nil
 	}
 	v := m.Video
-	tr, err := p.subjects.Analyze(ctx, subject.Input{
+	ri := subject.Input{
 		FFmpeg: p.cfg.FFmpeg, InputArgs: probe.SourceArgs(), Path: in.Path, VideoStream: v.Stream,
 		Display: geom.Size{W: v.DisplayWidth, H: v.DisplayHeight}, Duration: m.Duration, WorkDir: in.WorkDir, Stall: p.cfg.StallTimeout,
 		Progress: progress.Done,
-	})
+	}
+	if seen != nil {
+		ri.Frame = seen.see
+	}
+	tr, err := p.subjects.Analyze(ctx, ri)
 	if err != nil {
 		if ctx.Err() != nil {
 			return x, ctx.Err()

@@ -18,9 +18,7 @@ import (
 )
 
 // The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
-// decoding the source again:
-//   - the poster: the best-scoring candidate frame (kept raw at full size by the main pass), as JPEG and
-//     WebP, full size and 640;
+// decoding the source again (the poster is made before the main pass: poster.go):
 //   - the preview: the liveliest 3 seconds cut from the smallest rendition (at most 480p, so decoding
 //     3 seconds of it costs far less than one more pass over a 4K HDR source would);
 //   - HLS: the rendition MP4s remuxed (-c copy) into fMP4 segments. A remux reads and writes bytes
@@ -28,9 +26,9 @@ import (
 //     main command the same whether or not HLS is wanted, and the hls muxer then writes the master
 //     playlist with every variant's bandwidth and resolution.
 //
-// The motion that places the preview and the scores that pick the poster come from the small grey frames
-// the main pass writes as it goes (score.go): measuring them in a pre-analysis would decode the video a
-// second time.
+// The motion that places the preview comes from the small grey frames the main pass writes as it goes
+// (score.go): measuring it in a pre-analysis would decode the video a second time. When no subject
+// analysis chose the poster, the poster is chosen from those frames too and cut from the source here.
 
 // writeCaptions writes the supplied captions as the caption/vtt output, when there are some.
 func writeCaptions(b *plan.Branding, dir string) error {
@@ -85,14 +83,23 @@ func hlsParts(dir string) ([]Part, error) {
 	return parts, nil
 }
 
-// FinishResult is what the finishing step decided from the main pass's analysis frames. It is the run's
-// own result, kept out of the plan: the plan is what was decided before anything ran, and stays as
-// planned (the manifest lists this next to it, as finish).
+// FinishResult is what the job decided from the frames it looked at: the poster's frame and the
+// preview's start. It is the run's own result, kept out of the plan: the plan is what was decided before
+// anything ran, and stays as planned (the manifest lists this next to it, as finish).
 type FinishResult struct {
-	PosterFrame  int       `json:"poster_frame"`
-	PosterScores []float64 `json:"poster_scores"`
-	PreviewStart float64   `json:"preview_start"`
+	PosterFrame  int     `json:"poster_frame"`          // output frame number
+	PosterScore  float64 `json:"poster_score"`          // of the chosen frame (score.go)
+	PosterFace   bool    `json:"poster_face,omitempty"` // the subject analysis found a face in it
+	PosterFrom   string  `json:"poster_from"`           // PosterFromSubjects or PosterFromGrey
+	PreviewStart float64 `json:"preview_start"`
 }
+
+// Where the poster's frame was chosen: among the subject analysis's frames (and published before the
+// main pass), or among the main pass's grey frames when there was no subject analysis.
+const (
+	PosterFromSubjects = "subjects"
+	PosterFromGrey     = "grey"
+)
 
 // finished is what the finishing step gives: what it chose (videos only), the job's files, and what
 // the people downloading them should know.
@@ -102,9 +109,10 @@ type finished struct {
 	warnings []string
 }
 
-// finish scores the analysis frames, runs the finishing pass, writes the storyboard's VTT and the
-// captions, and lists the job's files.
-func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.Branding, progress *run.Progress) (finished, error) {
+// finish scores the grey frames, runs the finishing pass, writes the storyboard's VTT and the captions,
+// and lists the job's files. poster is the frame the poster step cut (nil: it cut none, and the poster
+// is chosen and cut here).
+func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.Branding, poster *posterChoice, progress *run.Progress) (finished, error) {
 	dir := in.WorkDir
 	if err := writeCaptions(b, dir); err != nil {
 		return finished{}, err
@@ -118,16 +126,24 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 		return finished{}, err
 	}
 	var done finished
-	choice := pickPoster(stats, vp.Poster.Candidates)
-	if choice.Dark {
+	rate := probe.ParseRatio(vp.FrameRate)
+	from := PosterFromSubjects
+	if poster == nil {
+		c := pickPoster(stats, nil)
+		if _, err := p.cutPoster(ctx, in, vp, float64(c.Frame)/rate); err != nil {
+			return finished{}, err
+		}
+		poster, from = &c, PosterFromGrey
+	}
+	if poster.Dark {
 		done.warnings = append(done.warnings, "the video is dark throughout: the poster is its best frame, but it is dark too")
 	}
-	rate := probe.ParseRatio(vp.FrameRate)
 	start := liveliest(stats, rate, vp.Preview.Seconds, vp.Duration)
-	done.choice = &FinishResult{PosterFrame: choice.Frame, PosterScores: choice.Scores, PreviewStart: math.Round(start*1000) / 1000}
+	done.choice = &FinishResult{PosterFrame: poster.Frame, PosterScore: poster.Score, PosterFace: poster.Face, PosterFrom: from,
+		PreviewStart: math.Round(start*1000) / 1000}
 
 	run := p.run.Measured(progress.Meter("", vp.Duration))
-	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, choice.Index, start, p.settings())); err != nil {
+	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, start, p.settings())); err != nil {
 		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
 	if err := os.WriteFile(ffcmd.OutputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {

@@ -51,7 +51,7 @@ func planned(t *testing.T, p *Pipeline, in Input) *Result {
 	m, err := p.probe(ctx, in)
 	testenv.Must(t, err)
 	testenv.Must(t, p.analyzeStep(ctx, in, m))
-	x, err := p.subjectStep(ctx, in, m, b, nil)
+	x, err := p.subjectStep(ctx, in, m, b, nil, nil)
 	testenv.Must(t, err)
 	pl, err := plan.New(*m, x)
 	testenv.Must(t, err)

@@ -18,7 +18,7 @@ import (
 // A message of three minutes (artists' messages last 30 s to 3 minutes) ends ready on a stall timeout
 // of a few seconds, far shorter than its main pass, whose storyboard has its only frame at the end:
 // every output covers the whole clip (checkOutputs: renditions, crops, HLS, storyboard and its
-// WebVTT), the stills are spread over it, the crops still follow the face in the last minute, and the
+// WebVTT), the thumbnails are spread over it, the crops still follow the face in the last minute, and the
 // job says how far it is as it goes. Small pictures keep it quick.
 func TestLongMessage(t *testing.T) {
 	const seconds = 180
@@ -56,7 +56,6 @@ func TestLongMessage(t *testing.T) {
 		thumbs = append(thumbs, th.Frame)
 	}
 	spread("thumbnails", thumbs)
-	spread("poster candidates", vp.Poster.Candidates)
 
 	// The subject track covers the clip: judged on the last minute alone, the fill crops keep the face.
 	lastMinute := clip

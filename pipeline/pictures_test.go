@@ -66,8 +66,8 @@ func TestPosterAvoidsBlackAndBlur(t *testing.T) {
 	res := process(t, src)
 	c := res.Finish
 	at := float64(c.PosterFrame) / probe.ParseRatio(res.Plan.Video.FrameRate)
-	if at < 5 {
-		t.Errorf("poster at %.2f s (scores %v); the sharp part starts at 5 s", at, c.PosterScores)
+	if at < 5 || c.PosterFrom != PosterFromSubjects {
+		t.Errorf("poster at %.2f s (score %v, from %s); the sharp part starts at 5 s", at, c.PosterScore, c.PosterFrom)
 	}
 	for _, w := range res.Warnings {
 		if strings.Contains(w, "dark") {
@@ -97,9 +97,30 @@ func TestPickPosterAvoidsTransitions(t *testing.T) {
 		{Frame: 25, Mean: 10, P98: 30, Std: 5, Sharp: 500, Diff: 2}, // noisy black
 		{Frame: 30, Mean: 120, P98: 200, Std: 50, Sharp: 120, Diff: 2},
 	}
-	c := pickPoster(stats, []int{10, 20, 25})
+	c := pickPoster(stats, nil)
 	if c.Frame != 20 || c.Dark {
-		t.Errorf("picked frame %d (scores %v, dark %v), want 20", c.Frame, c.Scores, c.Dark)
+		t.Errorf("picked frame %d (score %v, dark %v), want 20", c.Frame, c.Score, c.Dark)
+	}
+}
+
+// TestPickPosterWantsTheFace: a frame where the face was found wins over a sharper one without it, but
+// not when the face's frame is black; with no face anywhere the sharpest steady frame wins.
+func TestPickPosterWantsTheFace(t *testing.T) {
+	steady := func(frame int, sharp, mean float64) frameStats {
+		return frameStats{Frame: frame, Mean: mean, P98: 200, Std: 50, Sharp: sharp, Diff: 2}
+	}
+	stats := []frameStats{steady(0, 100, 120), steady(1, 160, 120), steady(2, 110, 120), steady(3, 200, 10)}
+	for _, c := range []struct {
+		faces []bool
+		want  int
+	}{
+		{[]bool{false, false, true, false}, 2},
+		{[]bool{false, false, false, true}, 1}, // the face is in the dark
+		{nil, 1},
+	} {
+		if got := pickPoster(stats, c.faces); got.Frame != c.want || got.Face != (c.faces != nil && c.faces[c.want]) {
+			t.Errorf("faces %v: picked frame %d (face %v), want %d", c.faces, got.Frame, got.Face, c.want)
+		}
 	}
 }
 

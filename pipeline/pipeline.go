@@ -6,8 +6,10 @@
 //	analyze  cheap passes: packet timeline, loudness, idet when the stream claims interlacing (analyze.go)
 //	subjects where the artist is over the whole video, for the social crops (package reframe)
 //	plan     a pure function of the probe and the analyses, golden-tested, stored in the manifest (package plan)
+//	poster   the best analysis frame (scored in Go as the subject analysis sees it), cut from the source at
+//	         once and handed to Input.Early, so the artist sees it before the main pass ends (poster.go)
 //	encode   the one pass that decodes the source: every encode, crop and still from one ffmpeg
-//	finish   poster (scored in Go), preview and HLS from the main pass's own files; caption/vtt (finish.go)
+//	finish   preview and HLS from the main pass's own files; caption/vtt (finish.go)
 //	verify   every output probed, so the manifest says what was written (verify.go)
 //
 // then Publish puts the outputs in S3 with the manifest last. The command lines come from package
@@ -100,6 +102,12 @@ type Input struct {
 	// Progress, when set, is told which step the job is in and how far that step is, as it moves
 	// (from the tools' own reads and reports; a few times a second at most). It must not block.
 	Progress func(message.Progress)
+
+	// Early, when set, is given the outputs that are finished long before the job: the poster, cut
+	// right after the subject analysis and before the main pass, so that it can be published at once.
+	// The job goes on meanwhile and its Result lists these files again, unchanged. It must not block:
+	// the main pass waits for it to return.
+	Early func(ctx context.Context, files []File)
 }
 
 // File is one output on local disk, ready to publish.
@@ -144,16 +152,22 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		return s.result(res)
 	}
 
-	// brand → probe → analyze → subjects → plan → encode → finish → verify
+	// brand → probe → analyze → subjects → plan → poster → encode → finish → verify
 	media := step(s, "probe", func(ctx context.Context) (*probe.Media, error) { return p.probe(ctx, in) })
 	s.deadline(media) // once the duration is known, the job gets a deadline that grows with it
 	s.do("analyze", func(ctx context.Context) error { return p.analyzeStep(ctx, in, media) })
+	seen := newAnalysisFrames() // the subject analysis's frames, measured for the poster as they pass
 	extras := step(s, "subjects", func(ctx context.Context) (plan.Extras, error) {
-		return p.subjectStep(ctx, in, media, branding, s.progress)
+		return p.subjectStep(ctx, in, media, branding, seen, s.progress)
 	})
 	planned := step(s, "plan", func(context.Context) (*plan.Plan, error) { return plan.New(*media, extras) })
+	poster := step(s, "poster", func(ctx context.Context) (*posterChoice, error) {
+		return p.posterStep(ctx, in, planned, extras.Track, seen)
+	})
 	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, planned, s.progress) })
-	done := step(s, "finish", func(ctx context.Context) (finished, error) { return p.finish(ctx, in, planned, branding, s.progress) })
+	done := step(s, "finish", func(ctx context.Context) (finished, error) {
+		return p.finish(ctx, in, planned, branding, poster, s.progress)
+	})
 	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
 
 	res := &Result{Kind: in.Kind}

@@ -23,19 +23,20 @@ import (
 // chose afterwards (the poster, the preview's start) is the run's result, not the plan's.
 
 // goldenArgv is the argv of a plan's passes as the golden files pin them (one argument a line, the
-// finishing pass after a marker), and the files the passes read that the job writes first (camera
+// poster's and the finishing pass after a marker each; the poster at 0 s, as the run chooses its time), and the files the passes read that the job writes first (camera
 // paths, lower-thirds and captions, caption/vtt), by name, written in dir.
 func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]string) {
 	t.Helper()
 	e := ffcmd.Settings{Preset: "veryfast", CRF: 23}
 	var cmds [][]string
+	markers := []string{"", "\n# poster pass\n", "\n# finishing pass\n"}
 	switch {
 	case pl.Video != nil:
 		testenv.Must(t, ffcmd.Prepare(pl.Video, dir))
 		testenv.Must(t, writeCaptions(pl.Video.Brand, dir))
 		main, err := ffcmd.VideoCommand(pl.Video, "/job/source", "/job", e)
 		testenv.Must(t, err)
-		cmds = append(cmds, main, ffcmd.FinishCommand(pl.Video, "/job", 0, 0, e))
+		cmds = append(cmds, main, ffcmd.PosterCommand(pl.Video, "/job/source", "/job", 0), ffcmd.FinishCommand(pl.Video, "/job", 0, e))
 	case pl.Audio != nil:
 		testenv.Must(t, ffcmd.WriteAudiogramOverlays(pl.Audio, dir))
 		testenv.Must(t, writeCaptions(pl.Audio.Brand, dir))
@@ -43,9 +44,7 @@ func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]str
 	}
 	var out strings.Builder
 	for i, args := range cmds {
-		if i > 0 {
-			out.WriteString("\n# finishing pass\n")
-		}
+		out.WriteString(markers[i])
 		out.WriteString(strings.Join(args, "\n") + "\n")
 	}
 	files := map[string]string{}
@@ -230,10 +229,17 @@ func TestPlanIsPlainData(t *testing.T) {
 	walk(reflect.TypeOf(plan.Plan{}), "Plan")
 }
 
-// manifestJSON records the manifest a Publish writes (a unit test of Publish alone: no files).
-type manifestJSON struct{ b []byte }
+// manifestJSON records the manifest a Publish writes and the keys it uploads (a unit test of Publish
+// alone: no files).
+type manifestJSON struct {
+	b    []byte
+	sent []string
+}
 
-func (m *manifestJSON) PutFile(context.Context, string, string, string) (int64, error) { return 0, nil }
+func (m *manifestJSON) PutFile(_ context.Context, key, _, _ string) (int64, error) {
+	m.sent = append(m.sent, key)
+	return 0, nil
+}
 func (m *manifestJSON) PutJSON(_ context.Context, _ string, v any) (err error) {
 	m.b, err = json.Marshal(v)
 	return err
@@ -247,12 +253,12 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		want string
 	}{
 		{&Result{Kind: message.KindVideo, Plan: &plan.Plan{Kind: message.KindVideo, Video: &plan.VideoPlan{}},
-			Finish: &FinishResult{PosterFrame: 12, PosterScores: []float64{0.5}, PreviewStart: 1.5}},
-			`"finish":{"poster_frame":12,"poster_scores":[0.5],"preview_start":1.5}`},
+			Finish: &FinishResult{PosterFrame: 12, PosterScore: 0.5, PosterFrom: PosterFromSubjects, PreviewStart: 1.5}},
+			`"finish":{"poster_frame":12,"poster_score":0.5,"poster_from":"subjects","preview_start":1.5}`},
 		{&Result{Kind: message.KindAudio, Plan: &plan.Plan{Kind: message.KindAudio, Audio: &plan.AudioPlan{}}}, ""},
 	} {
 		var m manifestJSON
-		_, err := Publish(context.Background(), &m, "m1", c.res)
+		_, err := Publish(context.Background(), &m, "m1", c.res, nil)
 		testenv.Must(t, err)
 		var man struct {
 			Plan   map[string]any  `json:"plan"`
@@ -265,5 +271,23 @@ func TestManifestKeepsFinishOutOfThePlan(t *testing.T) {
 		if c.want == "" && man.Finish != nil || c.want != "" && !strings.Contains(string(m.b), c.want) {
 			t.Errorf("manifest %s, want %q", m.b, c.want)
 		}
+	}
+}
+
+// The outputs published early (the poster) are listed in the manifest with the others, and not sent again.
+func TestManifestListsEarlyOutputsWithoutSendingThemAgain(t *testing.T) {
+	files := []File{
+		{Output: message.Output{Name: "poster", Role: message.RolePoster}, Path: "/job/poster.jpg", Ext: ".jpg"},
+		{Output: message.Output{Name: "rendition/720p", Role: message.RoleRendition}, Path: "/job/rendition_720p.mp4", Ext: ".mp4"},
+	}
+	var m manifestJSON
+	early := map[string]bool{message.OutputKey("m1", "poster", ".jpg"): true}
+	man, err := Publish(context.Background(), &m, "m1", &Result{Kind: message.KindVideo, Files: files}, early)
+	testenv.Must(t, err)
+	if len(man.Outputs) != 2 || man.Outputs[0].Key != message.OutputKey("m1", "poster", ".jpg") {
+		t.Errorf("manifest outputs %+v", man.Outputs)
+	}
+	if !slices.Equal(m.sent, []string{message.OutputKey("m1", "rendition/720p", ".mp4")}) {
+		t.Errorf("sent %v, want the rendition alone", m.sent)
 	}
 }

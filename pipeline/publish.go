@@ -15,8 +15,10 @@ type Publisher interface {
 }
 
 // Publish uploads every output to its deterministic key, then writes the manifest. Until the manifest
-// exists nothing is visible, and a retried job overwrites the same keys with the same files.
-func Publish(ctx context.Context, s Publisher, id string, res *Result) (*message.Manifest, error) {
+// exists nothing is visible, and a retried job overwrites the same keys with the same files. The keys
+// in published were uploaded already, from the same files (Input.Early): they are listed, not sent
+// again.
+func Publish(ctx context.Context, s Publisher, id string, res *Result, published map[string]bool) (*message.Manifest, error) {
 	man := &message.Manifest{ID: id, Kind: res.Kind, Warnings: res.Warnings, Plan: res.Plan, PublishedAt: time.Now().UTC()}
 	if res.Media != nil {
 		man.Probe = res.Media
@@ -35,6 +37,10 @@ func Publish(ctx context.Context, s Publisher, id string, res *Result) (*message
 			o.Parts = append(o.Parts, key)
 		}
 		o.Key = message.OutputKey(id, f.Name, f.Ext)
+		if published[o.Key] && len(f.Parts) == 0 {
+			man.Outputs = append(man.Outputs, o)
+			continue
+		}
 		if _, err := s.PutFile(ctx, o.Key, f.Path, f.ContentType); err != nil {
 			return nil, fmt.Errorf("publish %s: %w", f.Name, err)
 		}

@@ -10,9 +10,11 @@ import (
 	"github.com/quinte-media/quinte/pipeline/plan"
 )
 
-// Frame scoring, in Go, on the small grey frames the main pass writes (one every GreyPlan.Every frames):
-// the poster is the candidate that is exposed, sharp, detailed and not caught in a transition, and the
-// preview is the window with the most change between frames. No second decode is needed for either.
+// Frame scoring, in Go. The poster is the frame that is exposed, sharp, detailed, not caught in a
+// transition and shows the artist's face, scored on the subject analysis's frames as they are searched
+// for faces (poster.go); the preview is the window with the most change between the small grey frames
+// the main pass writes (one every GreyPlan.Every frames). No extra decode is needed for either. Without
+// a subject analysis the poster is scored on the grey frames too.
 
 // frameStats describes one grey analysis frame.
 type frameStats struct {
@@ -99,63 +101,71 @@ const (
 	darkP98  = 60
 )
 
-// posterChoice is the chosen candidate and what was seen.
+// posterChoice is the frame chosen for the poster and what was seen.
 type posterChoice struct {
-	Index  int       // into the candidate list
-	Frame  int       // output frame number
-	Scores []float64 // per candidate
-	Dark   bool      // every analysis frame is dark
+	Index int     // into the scored frames
+	Frame int     // output frame number
+	Score float64 // the chosen frame's
+	Face  bool    // the chosen frame shows a face
+	Dark  bool    // every scored frame is dark
 }
 
-// pickPoster scores the candidate frames (which are analysis frames) and picks the best.
-func pickPoster(stats []frameStats, candidates []int) posterChoice {
-	byFrame := map[int]int{}
-	for i, s := range stats {
-		byFrame[s.Frame] = i
-	}
+// facelessFactor is what a frame without a face keeps of its score when other frames of the clip show
+// one: the artist's face makes the poster, unless every frame with it is black, blurred or in a fade.
+const facelessFactor = 0.5
+
+// pickPoster scores every frame (exposed, sharp, detailed, not caught in a transition, and showing a
+// face when faces says so: nil when nobody looked) and picks the best; the first wins a tie.
+func pickPoster(stats []frameStats, faces []bool) posterChoice {
 	diffs := make([]float64, 0, len(stats))
-	dark := true
+	dark, anyFace := true, false
 	for _, s := range stats[1:] {
 		diffs = append(diffs, s.Diff)
 	}
-	for _, s := range stats {
+	for i, s := range stats {
 		dark = dark && s.Mean < darkMean && s.P98 < darkP98
+		anyFace = anyFace || (i < len(faces) && faces[i])
 	}
 	slices.Sort(diffs)
 	median := 0.0
 	if len(diffs) > 0 {
 		median = diffs[len(diffs)/2]
 	}
-	maxSharp := 1e-9
-	for _, f := range candidates {
-		if i, ok := byFrame[f]; ok {
-			maxSharp = math.Max(maxSharp, stats[i].Sharp)
+	// Sharpness is judged against the sharpest well exposed frame: the noise of a black frame measures
+	// sharper than any picture, and would squash the others' differences.
+	maxSharp, maxAny := 1e-9, 1e-9
+	for _, s := range stats {
+		maxAny = math.Max(maxAny, s.Sharp)
+		if exposure(s.Mean) == 1 {
+			maxSharp = math.Max(maxSharp, s.Sharp)
 		}
 	}
+	if maxSharp == 1e-9 {
+		maxSharp = maxAny
+	}
 
-	c := posterChoice{Index: 0, Frame: candidates[0], Dark: dark}
+	c := posterChoice{Dark: dark}
 	best := -1.0
-	for k, f := range candidates {
-		i, ok := byFrame[f]
-		if !ok {
-			c.Scores = append(c.Scores, 0)
-			continue
-		}
-		s := stats[i]
-		// In a fade or a cut flash a frame differs from both neighbours.
+	for i, s := range stats {
+		// In a fade or a cut flash a frame differs from both neighbours (the first and the last frame
+		// have one each).
 		trans := s.Diff
-		if i+1 < len(stats) {
+		switch {
+		case i == 0 && len(stats) > 1:
+			trans = stats[1].Diff
+		case i+1 < len(stats):
 			trans = math.Min(trans, stats[i+1].Diff)
 		}
-		if i == 0 {
-			trans = 0
-		}
 		transFactor := 1 / (1 + trans/math.Max(4, 3*median))
-		score := exposure(s.Mean) * (0.25 + 0.75*s.Sharp/maxSharp) * (0.5 + 0.5*math.Min(1, s.Std/40)) * transFactor
+		sharp := math.Min(1, s.Sharp/maxSharp)
+		score := exposure(s.Mean) * (0.25 + 0.75*sharp) * (0.5 + 0.5*math.Min(1, s.Std/40)) * transFactor
+		face := i < len(faces) && faces[i]
+		if anyFace && !face {
+			score *= facelessFactor
+		}
 		score = math.Round(score*1000) / 1000
-		c.Scores = append(c.Scores, score)
 		if score > best {
-			best, c.Index, c.Frame = score, k, f
+			best, c.Index, c.Frame, c.Score, c.Face = score, i, s.Frame, score, face
 		}
 	}
 	return c

@@ -123,7 +123,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		var was message.Status
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
 			was = r.Status
-			r.Status, r.Error, r.Note, r.Running = message.StatusReady, nil, "", ""
+			r.Status, r.Error, r.Note, r.Running, r.Early = message.StatusReady, nil, "", "", nil
 		})
 		if err == nil && was != message.StatusReady {
 			h.emit(ctx, log, message.EventReady, id)
@@ -164,12 +164,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	defer progress.stop()
 	clock := newStageClock(h.Figures, meta.Kind)
 	report := clock.wrap(progress.set)
+	early := h.earlyPublisher(log, id, a)
 	in := pipeline.Input{ID: id, Path: src, Kind: meta.Kind, WorkDir: dir.Path, Artist: meta.Artist, Campaign: meta.Campaign,
-		Progress: report, MaxSeconds: meta.MaxSeconds}
+		Progress: report, MaxSeconds: meta.MaxSeconds, Early: early.files}
 	if in.Captions, err = h.captions(ctx, id, meta, dir.Path); err != nil {
 		return h.fail(ctx, log, id, err)
 	}
 	res, err := h.pipe.Process(ctx, in)
+	published := early.wait() // before anything else touches the record or the job's files
 	if err != nil {
 		return h.fail(ctx, log, id, err)
 	}
@@ -181,7 +183,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	report(message.Progress{Stage: "publish"})
 	var man *message.Manifest
 	err = h.patiently(ctx, log, "publish", func() error {
-		man, err = pipeline.Publish(ctx, h.store, id, res)
+		man, err = pipeline.Publish(ctx, h.store, id, res, published)
 		return err
 	})
 	if err != nil {
@@ -190,7 +192,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := h.patiently(ctx, log, "record ready", func() error {
 		_, err := h.states.Update(ctx, id, func(r *message.Record) {
 			r.Status, r.Kind, r.Error, r.Warnings = message.StatusReady, res.Kind, nil, res.Warnings
-			r.Note, r.Running = "", ""
+			r.Note, r.Running, r.Early = "", "", nil
 		})
 		return err
 	}); err != nil {
@@ -314,7 +316,7 @@ func (h *Handler) begin(ctx context.Context, log *slog.Logger, id string, kind m
 		}
 		r.Crashes = crashes
 		r.Attempts++
-		r.Status, r.Error, r.Note, r.Running = message.StatusProcessing, nil, "", a.name
+		r.Status, r.Error, r.Note, r.Running, r.Early = message.StatusProcessing, nil, "", a.name, nil
 		if r.Kind == "" {
 			r.Kind = kind
 		}
@@ -370,7 +372,7 @@ func (h *Handler) end(ctx context.Context, log *slog.Logger, id string, a *attem
 	}
 	if _, err := h.states.Update(ctx, id, func(r *message.Record) {
 		if r.Running == a.name {
-			r.Running = ""
+			r.Running, r.Early = "", nil
 			r.Status, r.Note = message.StatusQueued, "the last try stopped before it finished (a passing error or a time limit); it is tried again"
 		}
 	}); err != nil {
@@ -395,7 +397,7 @@ func (h *Handler) GiveBack(why string) int {
 	for _, a := range jobs {
 		if _, err := h.states.Update(ctx, a.id, func(r *message.Record) {
 			if r.Running == a.name && !r.Status.Terminal() {
-				r.Status, r.Running, r.Note = message.StatusQueued, "", why
+				r.Status, r.Running, r.Note, r.Early = message.StatusQueued, "", why, nil
 			}
 		}); err != nil {
 			h.log.Warn("could not record that a job goes back to the queue", "message_id", a.id, "err", err)

@@ -356,8 +356,11 @@ func TestArtistPageRecordsAndSends(t *testing.T) {
 		})()`, time.Minute)
 		last := browsertest.Eval[float64](p, `Number(document.getElementById('result').dataset.uploadedAt)`)
 		poster := browsertest.Eval[float64](p, `Number(document.getElementById('result').dataset.posterAt)`)
-		t.Logf("artist page, %d s recording (%s): last byte sent to poster on screen %.1f s",
-			recordSeconds(), strings.TrimPrefix(t.Name(), "TestArtistPageRecordsAndSends/"), (poster-last)/1000)
+		// The poster is published before the main pass: it is usually on screen while the message is still
+		// processing (logged, not asserted: a short recording may be made between two polls).
+		t.Logf("artist page, %d s recording (%s): last byte sent to poster on screen %.1f s, the message then %s",
+			recordSeconds(), strings.TrimPrefix(t.Name(), "TestArtistPageRecordsAndSends/"), (poster-last)/1000,
+			browsertest.Eval[string](p, `document.getElementById('result').dataset.posterWhile || ''`))
 		if got := p.Text(".message .message-sub"); !strings.HasPrefix(got, "Ada Lovelace") {
 			t.Errorf("the list shows %q: the name is not trimmed", got)
 		}

@@ -9,7 +9,6 @@ import (
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
 
-	"github.com/quinte-media/quinte/pipeline/geom"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 )
@@ -32,27 +31,10 @@ func Prepare(vp *plan.VideoPlan, dir string) error {
 	return writeCropOverlays(vp, dir)
 }
 
-// FinishCommand is the finishing pass's argv.
-func FinishCommand(vp *plan.VideoPlan, dir string, poster int, previewStart float64, e Settings) []string {
+// FinishCommand is the finishing pass's argv: the preview and HLS, from the main pass's files (the
+// poster is made before the main pass, by PosterCommand).
+func FinishCommand(vp *plan.VideoPlan, dir string, previewStart float64, e Settings) []string {
 	var outs []*ffmpeg.Stream
-
-	cands := ownInput(JobFile(dir, CandidatesFile), "yuv4mpegpipe", ffmpeg.KwArgs{"f": "yuv4mpegpipe"})
-	p := apply(cands.Get("0"), filt{"select", selectFrames([]int{poster})})
-	sizes := splitN(p, 2, false)
-	for i, sz := range []geom.Size{vp.Poster.Full, vp.Poster.Small} {
-		name := plan.PosterName
-		if i == 1 {
-			name = plan.PosterSmallName
-		}
-		s := sizes[i]
-		if sz != vp.Poster.Full {
-			s = apply(s, filt{"scale", size(sz.W, sz.H) + ":flags=lanczos"}, filt{"setsar", "1"})
-		}
-		both := splitN(s, 2, false)
-		outs = append(outs,
-			toJPEG(both[0], sz).Output(OutputFile(dir, name, ".jpg"), jpegArgs(2)),
-			both[1].Output(OutputFile(dir, name+plan.WebPAlso, ".webp"), merge(webpArgs(85), ffmpeg.KwArgs{"frames:v": "1"})))
-	}
 
 	from := ownInput(OutputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
 		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})

@@ -15,18 +15,17 @@ import (
 
 // Files of a job's directory that are not outputs: what the main pass leaves for the finishing step.
 const (
-	CandidatesFile = "poster_candidates.y4m" // the poster candidates at full size, raw
-	GreyFile       = "analysis_grey.raw"     // small grey frames, raw, for scoring in Go
+	GreyFile = "analysis_grey.raw" // small grey frames, raw, for scoring in Go
 )
 
 // Parts are the stills a pass writes besides its encodes (a job's pass writes them all; the
 // benchmark's one-process-per-output baseline writes them one kind at a time).
-type Parts struct{ Thumbnails, Candidates, Storyboard, Grey bool }
+type Parts struct{ Thumbnails, Storyboard, Grey bool }
 
 // VideoCommand is the single ffmpeg pass of a video plan: decode once, normalise, split to every
 // encode and still. It returns the argv (without the binary); Prepare writes the files it reads.
 func VideoCommand(vp *plan.VideoPlan, in, dir string, e Settings) ([]string, error) {
-	return PassCommand(vp, in, dir, e, Parts{true, true, true, true})
+	return PassCommand(vp, in, dir, e, Parts{true, true, true})
 }
 
 // PassCommand is the pass of a video plan that writes its encodes and the parts asked for.
@@ -34,7 +33,7 @@ func PassCommand(vp *plan.VideoPlan, in, dir string, e Settings, parts Parts) ([
 	src := sourceInput(in, nil)
 	work := apply(src.Get(strconv.Itoa(vp.VideoStream)), workFilters(vp)...)
 	n := len(vp.Encodes)
-	for _, on := range []bool{parts.Candidates, parts.Storyboard, parts.Grey} {
+	for _, on := range []bool{parts.Storyboard, parts.Grey} {
 		if on {
 			n++
 		}
@@ -119,11 +118,6 @@ func PassCommand(vp *plan.VideoPlan, in, dir string, e Settings, parts Parts) ([
 		}
 		s := toJPEG(apply(next(), filt{"select", selectFrames([]int{t.Frame})}), geom.Size{W: t.Width, H: t.Height})
 		outs = append(outs, s.Output(OutputFile(dir, t.Name, ".jpg"), jpegArgs(3)))
-	}
-
-	if parts.Candidates {
-		cands := apply(next(), filt{"select", selectFrames(vp.Poster.Candidates)}, filt{"scale", size(vp.Poster.Full.W, vp.Poster.Full.H) + ":flags=lanczos"})
-		outs = append(outs, cands.Output(JobFile(dir, CandidatesFile), merge(ffmpeg.KwArgs{"f": "yuv4mpegpipe", "fps_mode": "passthrough"}, cleanArgs())))
 	}
 
 	if parts.Storyboard {

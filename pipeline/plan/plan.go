@@ -43,7 +43,6 @@ const (
 	thumbnailCount  = 5
 	thumbnailLong   = 480
 	posterSmallLong = 640
-	posterMaxCands  = 12
 	greySide        = 96 // analysis frames: small enough to score thousands, big enough to see blur
 	greyPerSecond   = 6
 	storyboardMax   = 100 // tiles in the sprite

@@ -16,7 +16,8 @@ import (
 // VideoPlan is one ffmpeg pass: the main video stream is decoded once, brought to Work (deinterlaced when
 // really interlaced, constant frame rate, display orientation, square pixels, SDR BT.709 yuv420p), split,
 // and each branch is cropped and scaled to one encode or still. What needs the whole clip first (the
-// poster's choice, the preview's window, HLS) is finished from the pass's own files afterwards.
+// preview's window, HLS) is finished from the pass's own files afterwards; the poster is cut from the
+// source before the pass, at the frame the subject analysis chose.
 type VideoPlan struct {
 	VideoStream int     `json:"video_stream"`
 	AudioStream int     `json:"audio_stream"` // -1: a silent track is generated
@@ -86,12 +87,11 @@ type Still struct {
 	Height int    `json:"height"`
 }
 
-// PosterPlan: candidate frames are kept at full size during the pass and scored on their grey copies;
-// the best becomes the poster.
+// PosterPlan: the poster's sizes. Its frame is chosen from the subject analysis (or, without one, from
+// the main pass's grey frames) and cut from the source on its own, before the main pass.
 type PosterPlan struct {
-	Candidates []int `json:"candidates"`
-	Full       Size  `json:"full"`
-	Small      Size  `json:"small"`
+	Full  Size `json:"full"`
+	Small Size `json:"small"`
 }
 
 // StoryboardPlan: one frame every Every frames, Count tiles of Tile in a Cols×Rows sprite.
@@ -307,8 +307,8 @@ func planPictures(pl planner, vp *VideoPlan, disp Size, x Extras) {
 	pl.why("HLS (%d s fMP4 segments) remuxed from the rendition files, not encoded again", hlsSegment)
 }
 
-// planStills places the thumbnails, the poster candidates, the storyboard and the grey analysis frames
-// on the output frame numbers (after the rate conversion).
+// planStills places the thumbnails, the storyboard and the grey analysis frames on the output frame
+// numbers (after the rate conversion).
 func planStills(vp *VideoPlan, rate float64) {
 	last := max(0, vp.Frames-2) // the last frame number is an estimate: stay clear of it
 	thumb := geom.FitLong(vp.Work, thumbnailLong)
@@ -318,20 +318,6 @@ func planStills(vp *VideoPlan, rate float64) {
 	}
 
 	vp.Grey = GreyPlan{Every: max(1, int(math.Round(rate/greyPerSecond))), Size: Size{W: greySide, H: greySide}}
-	samples := last/vp.Grey.Every + 1
-	n := min(posterMaxCands, samples)
-	seen := map[int]bool{}
-	for k := 0; k < n; k++ {
-		pos := 0.5
-		if n > 1 {
-			pos = 0.05 + 0.9*float64(k)/float64(n-1)
-		}
-		f := int(math.Round(pos*float64(samples-1))) * vp.Grey.Every
-		if !seen[f] {
-			seen[f] = true
-			vp.Poster.Candidates = append(vp.Poster.Candidates, f)
-		}
-	}
 
 	interval := math.Max(1, math.Ceil(vp.Duration/storyboardMax))
 	every := max(1, int(math.Round(interval*rate)))

@@ -55,6 +55,11 @@ type Input struct {
 	WorkDir     string        // the job's scratch directory (ffmpeg writes the shot cuts there)
 	Stall       time.Duration // the analysis stops when ffmpeg sends and reads nothing this long (0: only ctx stops it)
 	Progress    func(float64) // told the share of the expected frames analysed so far (nil: nobody asked)
+
+	// Frame, when set, is given the grey picture of each analysed frame (the i-th sample, at i/Rate
+	// seconds) before its face search, so that the caller can measure it (the poster's choice) without
+	// decoding the video again. It is called from several goroutines at once and must not keep g.
+	Frame func(i int, g *image.Gray)
 }
 
 // Analyze decodes the video once more at low resolution, a few frames per second, and returns its
@@ -93,7 +98,7 @@ func (a *Analyzer) Analyze(ctx context.Context, in Input) (*reframe.Track, error
 			in.Progress(float64(n) / float64(expected))
 		}
 	}
-	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, w.Kick, searched)
+	obs, upsampled, readErr := a.observe(run, bufio.NewReaderSize(frames, 1<<20), size, rate, expected, w.Kick, searched, in.Frame)
 	if readErr != nil {
 		_ = cmd.Cancel()
 	}
@@ -158,8 +163,8 @@ func analysisSize(d geom.Size, long int) geom.Size {
 
 // observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
 // searching is called every half second while a search runs, searched with how many frames have been
-// searched so far, after each one.
-func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int)) ([]reframe.Observation, int, error) {
+// searched so far, after each one; frame (when not nil) is shown each frame first (Input.Frame).
+func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int), frame func(int, *image.Gray)) ([]reframe.Observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
 	stride := 1
@@ -208,6 +213,9 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 				)
 				inFlight.Add(1)
 				err := safe.Call(func() (err error) {
+					if frame != nil {
+						frame(j.i, &image.Gray{Pix: j.pix[:size.W*size.H], Stride: size.W, Rect: image.Rect(0, 0, size.W, size.H)})
+					}
 					o, up, err = a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
 					return err
 				})
