@@ -71,3 +71,15 @@ func (e *earlyPublish) wait() map[string]bool {
 	defer e.mu.Unlock()
 	return e.done
 }
+
+// withdraw deletes what was published early when the job did not get to its manifest: nothing may be
+// left in S3 that no manifest lists (a retry cuts and publishes the poster again). The record's early
+// outputs are dropped when the job ends, however it ends.
+func (e *earlyPublish) withdraw(ctx context.Context, keys map[string]bool) {
+	ctx = context.WithoutCancel(ctx) // a job stopped from outside still cleans up after itself
+	for k := range keys {
+		if err := e.h.store.Delete(ctx, k); err != nil {
+			e.log.Warn("deleting an output published early failed", "key", k, "err", err)
+		}
+	}
+}

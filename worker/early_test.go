@@ -148,3 +148,46 @@ func TestPosterPublishedWhileProcessing(t *testing.T) {
 		t.Errorf("%d posters early, the manifest's finish %+v", n, man.Finish)
 	}
 }
+
+// A job stopped after its poster was published early (here: cancelled the moment the early poster is
+// recorded, as a shutdown or new captions stop it) leaves nothing in S3 that no manifest lists: the
+// early poster objects are deleted, and the record no longer shows them.
+func TestEarlyPosterWithdrawnWhenTheJobStops(t *testing.T) {
+	r := newRig(t, nil)
+	pool := face.NewPool(2)
+	t.Cleanup(pool.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pipe := pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, StallTimeout: time.Minute},
+		pipeline.Parts{Subjects: subject.NewAnalyzer(reframe.DefaultConfig(), pool)}, log)
+	r.h = NewHandler(r.store, pipe, r.cfg, log)
+	id := r.seed(t, testenv.Corpus(t, "video/person_asl_gesture_640x480.mkv"), message.KindVideo)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var early []message.Output
+	r.h.OnChange(func(_ context.Context, rec message.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(rec.Early) > 0 && early == nil {
+			early = rec.Early
+			cancel()
+		}
+	})
+	if err := r.run(ctx, t, id); err == nil {
+		t.Fatal("the job stopped after its early poster ended without an error")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if early == nil {
+		t.Fatal("no output was published early")
+	}
+	for _, o := range early {
+		if ok, err := r.store.Exists(context.Background(), o.Key); ok || err != nil {
+			t.Errorf("after the job stopped, %s is still in S3 (%v)", o.Key, err)
+		}
+	}
+	if rec := r.status(t, id); len(rec.Early) != 0 {
+		t.Errorf("after the job stopped, the record (%s) still shows %d early outputs", rec.Status, len(rec.Early))
+	}
+}

@@ -173,6 +173,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	res, err := h.pipe.Process(ctx, in)
 	published := early.wait() // before anything else touches the record or the job's files
 	if err != nil {
+		early.withdraw(ctx, published)
 		return h.fail(ctx, log, id, err)
 	}
 	if h.isRevoked(ctx, id) {
