@@ -62,7 +62,7 @@ type entry struct {
 	Campaign  string
 	InviteID  string
 	Captions  bool
-	Poster    string  // the key of its poster (the 640 WebP when there is one), once ready
+	Poster    string  // the key of its poster (the 640 WebP when there is one), once published
 	Duration  float64 // seconds, once ready: its longest output's (the grid shows it)
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -358,6 +358,9 @@ func (x *Index) load(ctx context.Context, id string, rec *message.Record) (*entr
 		e.Artist, e.Title, e.Campaign, e.InviteID, e.Captions = meta.Artist, meta.Title, meta.Campaign, meta.InviteID, meta.Captions != ""
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	if e.Status == message.StatusProcessing {
+		e.Poster = posterKey(rec.Early) // the poster published before the main pass, while the rest is made
 	}
 	if e.Status == message.StatusReady {
 		var man message.Manifest

@@ -134,7 +134,7 @@ type listItem struct {
 	InviteID  string         `json:"invite_id,omitempty"`
 	Campaign  string         `json:"campaign,omitempty"`
 	Captions  bool           `json:"captions"`
-	PosterURL string         `json:"poster_url,omitempty"` // once ready: the grid's picture (the 640 WebP poster)
+	PosterURL string         `json:"poster_url,omitempty"` // once published (a video's early, while processing): the grid's picture (the 640 WebP poster)
 	Duration  float64        `json:"duration,omitempty"`   // once ready: seconds (a photo has none)
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`

@@ -102,6 +102,19 @@ func TestPosterPublishedWhileProcessing(t *testing.T) {
 			picture(v.Outputs[i].URL, "the team's poster link")
 		}
 
+		var list struct {
+			Messages []struct {
+				ID        string `json:"id"`
+				PosterURL string `json:"poster_url"`
+			} `json:"messages"`
+		}
+		get("/v1/messages", team, &list)
+		if len(list.Messages) != 1 || list.Messages[0].ID != id || list.Messages[0].PosterURL == "" {
+			t.Errorf("the team's list while processing: %+v", list.Messages)
+		} else {
+			picture(list.Messages[0].PosterURL, "the grid's poster link")
+		}
+
 		var own struct {
 			Messages []struct {
 				ID        string         `json:"id"`
