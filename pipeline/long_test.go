@@ -94,7 +94,7 @@ func TestLongMessage(t *testing.T) {
 			moves[pr.Stage]++
 		}
 	}
-	if want := []string{"brand", "probe", "analyze", "subjects", "plan", "encode", "finish", "verify"}; !slices.Equal(stages, want) {
+	if want := []string{"brand", "probe", "analyze", "subjects", "plan", "poster", "encode", "finish", "verify"}; !slices.Equal(stages, want) {
 		t.Errorf("stages reported %v, want %v", stages, want)
 	}
 	if moves["encode"] < 3 || moves["subjects"] < 3 {
