@@ -277,13 +277,9 @@ func isGone(err error) bool {
 }
 
 // transient errors are worth a resume: the network, a 5xx, a conflicting offset (a chunk arrived
-// that the client did not hear back about), a lock still held by a cut request, or a request
-// another one for the same upload took over (older servers answer that 400 upload_interrupted).
+// that the client did not hear back about, or another request for the upload took it over), or a
+// lock still held by a cut request.
 func transient(err error) bool {
-	var e *Error
-	if errors.As(err, &e) && e.Code == "upload_interrupted" {
-		return true
-	}
 	switch s := StatusOf(err); {
 	case s == 0:
 		return true

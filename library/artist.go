@@ -119,7 +119,7 @@ func (s *Server) artistMessage(ctx context.Context, base, id string) *artistMess
 	case message.StatusProcessing:
 		m.Progress = s.progress(ctx, id, rec)
 		// The poster is published before the rest: the page shows it while the crops are made.
-		if o, ok := s.earlyPoster(ctx, base, rec); ok {
+		if o, ok := s.earlyPoster(ctx, base, rec.Early); ok {
 			m.PosterURL = o.URL
 		}
 	case message.StatusReady:
@@ -146,10 +146,10 @@ var (
 	cropNames   = []string{"crop/9x16", "audiogram/9x16"}
 )
 
-// earlyPoster is the poster a processing message's job published before the rest, with a link that
-// lives artistLinkTTL (false: none yet, or no link could be made; the page asks again).
-func (s *Server) earlyPoster(ctx context.Context, base string, rec message.Record) (message.Output, bool) {
-	o, ok := bestOutput(rec.Early, posterNames)
+// earlyPoster is the poster among early (what a processing message's job published before the rest),
+// with a link that lives artistLinkTTL (false: none yet, or no link could be made; the page asks again).
+func (s *Server) earlyPoster(ctx context.Context, base string, early []message.Output) (message.Output, bool) {
+	o, ok := bestOutput(early, posterNames)
 	if !ok {
 		return o, false
 	}

@@ -36,22 +36,18 @@ func slug(s string, max int) string {
 			dash = true
 			continue
 		}
-		sep := dash && b.Len() > 0
-		if b.Len()+1+btoi(sep) > max {
+		n := 1 // the letter, and the dash before it when a run of other characters came first
+		if dash && b.Len() > 0 {
+			n = 2
+		}
+		if b.Len()+n > max {
 			break
 		}
-		if sep {
+		if n == 2 {
 			b.WriteByte('-')
 		}
 		b.WriteRune(r)
 		dash = false
 	}
 	return b.String()
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -453,13 +453,6 @@ func (x *Index) Query(q listQuery) ([]entry, bool) {
 	return out, false
 }
 
-// Len is how many messages the index holds.
-func (x *Index) Len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.ids)
-}
-
 // BuiltIn is how long the last build from the bucket took.
 func (x *Index) BuiltIn() time.Duration { return time.Duration(x.builtIn.Load()) }
 

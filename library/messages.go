@@ -41,6 +41,8 @@ type messageView struct {
 	// consent is withdrawn, who withdrew it, when, and what was deleted.
 	Consent *message.Consent    `json:"consent,omitempty"`
 	Revoked *message.Revocation `json:"revoked,omitempty"`
+
+	early []message.Output // while processing, what the job published before the rest, with its keys
 }
 
 // getMessage handles GET /v1/messages/{id}. Tus clients may pass their upload id. An invite sees only
@@ -60,10 +62,8 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		v.Outputs, v.InviteID = []message.Output{}, ""
 		if v.Status == message.StatusProcessing {
 			// The poster the job published before the rest, by the same short link as once ready.
-			if rec, err := s.states.Get(r.Context(), id); err == nil {
-				if o, ok := s.earlyPoster(r.Context(), httpapi.RequestBase(r), rec); ok {
-					v.Outputs = append(v.Outputs, o)
-				}
+			if o, ok := s.earlyPoster(r.Context(), httpapi.RequestBase(r), v.early); ok {
+				v.Outputs = append(v.Outputs, o)
 			}
 		}
 		if v.Status == message.StatusReady {
@@ -201,6 +201,7 @@ func (s *Server) view(ctx context.Context, id, base string) (*messageView, *http
 	if rec.Status == message.StatusProcessing {
 		v.Progress = s.progress(ctx, id, rec)
 		// What the job published before the rest (the poster), until the manifest lists everything.
+		v.early = rec.Early
 		names := fileBase(id, v.Artist, v.Title)
 		for _, o := range rec.Early {
 			o.Filename = outputFileName(names, o)

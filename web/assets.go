@@ -88,9 +88,6 @@ func (s *assetSet) URL(file string) string {
 	return AssetsPrefix + a.name
 }
 
-// Size is what the page ships of file, in bytes.
-func (s *assetSet) Size(file string) int { return len(s.byFile[file].body) }
-
 // Assets handles GET /assets/{file...}: only versioned names, cached for a year.
 func (p *Pages) Assets(w http.ResponseWriter, r *http.Request) {
 	a, ok := p.assets.byName[r.PathValue("file")]

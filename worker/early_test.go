@@ -23,6 +23,20 @@ import (
 	"github.com/quinte-media/quinte/pipeline/reframe/subject"
 )
 
+// newAnalysingRig is the worker's rig with the real subject analysis (faces), which the early poster
+// is chosen from.
+func newAnalysingRig(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pool := face.NewPool(2)
+	t.Cleanup(pool.Close)
+	pipe := pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, StallTimeout: time.Minute},
+		pipeline.Parts{Subjects: subject.NewAnalyzer(reframe.DefaultConfig(), pool)}, log)
+	r.h = NewHandler(r.store, pipe, r.cfg, log)
+	return r
+}
+
 // TestPosterPublishedWhileProcessing: a video's poster, chosen by the subject analysis, is in S3, on the
 // message's record and in its JSON (the team's GET /v1/messages/{id}, the invite's GET /v1/invite and
 // GET /v1/messages/{id}) while the message is still processing, and its link serves the picture. It is
@@ -30,13 +44,8 @@ import (
 // so no manifest can exist yet. Then the manifest lists the same poster keys, and the record drops
 // its early outputs.
 func TestPosterPublishedWhileProcessing(t *testing.T) {
-	r := newRig(t, nil)
-	pool := face.NewPool(2)
-	t.Cleanup(pool.Close)
+	r := newAnalysingRig(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pipe := pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, StallTimeout: time.Minute},
-		pipeline.Parts{Subjects: subject.NewAnalyzer(reframe.DefaultConfig(), pool)}, log)
-	r.h = NewHandler(r.store, pipe, r.cfg, log)
 
 	const team = "worker-team-token-0123456789"
 	api := httpapi.Handler(httpapi.NewAuth(team, r.store, log), nil, library.New(library.Config{URLTTL: time.Hour}, team, r.store, nil, log).Routes())
@@ -166,13 +175,7 @@ func TestPosterPublishedWhileProcessing(t *testing.T) {
 // recorded, as a shutdown or new captions stop it) leaves nothing in S3 that no manifest lists: the
 // early poster objects are deleted, and the record no longer shows them.
 func TestEarlyPosterWithdrawnWhenTheJobStops(t *testing.T) {
-	r := newRig(t, nil)
-	pool := face.NewPool(2)
-	t.Cleanup(pool.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pipe := pipeline.New(pipeline.Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", Preset: "veryfast", CRF: 23, StallTimeout: time.Minute},
-		pipeline.Parts{Subjects: subject.NewAnalyzer(reframe.DefaultConfig(), pool)}, log)
-	r.h = NewHandler(r.store, pipe, r.cfg, log)
+	r := newAnalysingRig(t)
 	id := r.seed(t, testenv.Corpus(t, "video/person_asl_gesture_640x480.mkv"), message.KindVideo)
 
 	ctx, cancel := context.WithCancel(context.Background())

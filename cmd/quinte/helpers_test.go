@@ -23,22 +23,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// writeMultipart writes a form holding the file at path to w and returns its Content-Type.
-func writeMultipart(t testing.TB, w io.Writer, path string) string {
-	t.Helper()
-	mw := multipart.NewWriter(w)
-	fw, err := mw.CreateFormFile("file", filepath.Base(path))
-	testenv.Must(t, err)
-	f, err := os.Open(path)
-	testenv.Must(t, err)
-	defer f.Close()
-	_, err = io.Copy(fw, f)
-	testenv.Must(t, err)
-	testenv.Must(t, mw.Close())
-	return mw.FormDataContentType()
-}
-
-// writeMultipartFields is writeMultipart with text fields before the file.
+// writeMultipartFields writes a form holding text fields, then the file at path, to w and returns its
+// Content-Type.
 func writeMultipartFields(t testing.TB, w io.Writer, path string, fields map[string]string) string {
 	t.Helper()
 	mw := multipart.NewWriter(w)

@@ -28,11 +28,6 @@ type Overlay struct {
 	Fonts  *Coverage // what the installed fonts draw (package fontconfig reads it)
 }
 
-// Empty reports an overlay that draws nothing.
-func (o Overlay) Empty() bool {
-	return !(o.Config.Enabled && !o.Texts.Empty()) && len(o.Cues) == 0
-}
-
 // forever ends a lower-third shown for the whole clip (ASS times need an end).
 const forever = 99 * 3600.0
 
