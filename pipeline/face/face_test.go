@@ -48,7 +48,7 @@ func TestDetectCorpusPhotos(t *testing.T) {
 	}
 	for _, c := range cases {
 		g := grey(t, testenv.Corpus(t, c.file))
-		boxes, err := d.Detect(g, false)
+		boxes, err := d.Detect(g, Plain)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,8 +64,8 @@ func TestDetectCorpusPhotos(t *testing.T) {
 	}
 }
 
-// A face in a sub-image is reported in the parent's coordinates, and a face shrunk to ~35 px, which
-// the plain pass misses, is found with upsampling.
+// A face in a sub-image is reported in the parent's coordinates, a face shrunk to ~35 px, which the
+// plain pass misses, is found with upsampling, and a large one at half the size.
 func TestDetectSubImageAndUpsample(t *testing.T) {
 	d, err := NewDetector()
 	if err != nil {
@@ -73,12 +73,12 @@ func TestDetectSubImageAndUpsample(t *testing.T) {
 	}
 	defer d.Close()
 	g := grey(t, testenv.Corpus(t, "image/progressive_faces_840x700.jpg"))
-	full, err := d.Detect(g, false)
+	full, err := d.Detect(g, Plain)
 	if err != nil || len(full) != 1 {
 		t.Fatalf("full picture: %v %v", full, err)
 	}
 	sub := g.SubImage(image.Rect(0, 0, 840, 700).Intersect(full[0].Inset(-60))).(*image.Gray)
-	in, err := d.Detect(sub, false)
+	in, err := d.Detect(sub, Plain)
 	if err != nil || len(in) != 1 {
 		t.Fatalf("sub-image: %v %v", in, err)
 	}
@@ -87,8 +87,8 @@ func TestDetectSubImageAndUpsample(t *testing.T) {
 	}
 
 	small := shrink(g, 3)
-	plain, _ := d.Detect(small, false)
-	up, err := d.Detect(small, true)
+	plain, _ := d.Detect(small, Plain)
+	up, err := d.Detect(small, Double)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +99,32 @@ func TestDetectSubImageAndUpsample(t *testing.T) {
 	if c1, c2 := center(up[0].Rectangle).Mul(3), center(full[0].Rectangle); len(up) == 1 && (abs(c1.X-c2.X) > 12 || abs(c1.Y-c2.Y) > 12) {
 		t.Errorf("upsampled face at %v (x3), full-size face at %v", up[0], full[0])
 	}
+
+	// Searched at half the size, a face of 210 px is found where it is, in the picture's own pixels.
+	big := enlarge(g, 2)
+	half, err := d.Detect(big, Half)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("twice the size, searched at half: %v", half)
+	if len(half) != 1 {
+		t.Fatalf("at half the size: %d faces of 210 px, want 1", len(half))
+	}
+	if c1, c2 := center(half[0].Rectangle), center(full[0].Rectangle).Mul(2); abs(c1.X-c2.X) > 16 || abs(c1.Y-c2.Y) > 16 || abs(half[0].Dx()-2*full[0].Dx()) > 40 {
+		t.Errorf("face found at half the size at %v, want about %v (x2)", half[0], full[0])
+	}
+}
+
+// enlarge repeats each pixel of g n times in each direction.
+func enlarge(g *image.Gray, n int) *image.Gray {
+	b := g.Bounds()
+	h := image.NewGray(image.Rect(0, 0, b.Dx()*n, b.Dy()*n))
+	for y := 0; y < h.Rect.Dy(); y++ {
+		for x := 0; x < h.Rect.Dx(); x++ {
+			h.Pix[y*h.Stride+x] = g.GrayAt(b.Min.X+x/n, b.Min.Y+y/n).Y
+		}
+	}
+	return h
 }
 
 func TestPoolConcurrentAndClosed(t *testing.T) {
@@ -110,7 +136,7 @@ func TestPoolConcurrentAndClosed(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b, err := p.Detect(context.Background(), g, false)
+			b, err := p.Detect(context.Background(), g, Plain)
 			if err != nil {
 				t.Error(err)
 			}
@@ -127,7 +153,7 @@ func TestPoolConcurrentAndClosed(t *testing.T) {
 		t.Errorf("pool made %d detectors, size 2", p.made)
 	}
 	p.Close()
-	if _, err := p.Detect(context.Background(), g, false); err != ErrClosed {
+	if _, err := p.Detect(context.Background(), g, Plain); err != ErrClosed {
 		t.Errorf("a closed pool answered %v, want ErrClosed", err)
 	}
 }

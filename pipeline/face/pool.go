@@ -33,13 +33,13 @@ func (p *Pool) Size() int { return p.size }
 var ErrClosed = errors.New("face detector pool is closed")
 
 // Detect borrows a detector, runs it on g and gives it back.
-func (p *Pool) Detect(ctx context.Context, g *image.Gray, upsample bool) ([]Box, error) {
+func (p *Pool) Detect(ctx context.Context, g *image.Gray, zoom Zoom) ([]Box, error) {
 	d, err := p.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer p.put(d)
-	return d.Detect(g, upsample)
+	return d.Detect(g, zoom)
 }
 
 func (p *Pool) get(ctx context.Context) (*Detector, error) {

@@ -65,7 +65,7 @@ func headPatch(tb testing.TB, det *face.Detector, scale float64) (image.Image, i
 	if err != nil {
 		tb.Fatal(err)
 	}
-	boxes, err := det.Detect(Gray(img), false)
+	boxes, err := det.Detect(Gray(img), face.Plain)
 	if err != nil || len(boxes) != 1 {
 		tb.Fatalf("the corpus photo should show one frontal face: %v %v", boxes, err)
 	}
@@ -212,7 +212,7 @@ func GeneratePiP(tb testing.TB, dir string, det *face.Detector) Clip {
 			return
 		}
 		win := image.Rect(0, 0, 640, 480).Add(image.Pt(overlayPos(x(float64(n)/fps)), 120))
-		boxes, err := det.Detect(g.SubImage(win).(*image.Gray), true)
+		boxes, err := det.Detect(g.SubImage(win).(*image.Gray), face.Double)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -230,9 +230,12 @@ func CorpusClip(tb testing.TB, file string, stream int, display geom.Size, fps f
 	dur := probeDuration(tb, path)
 	c := Clip{Name: filepath.Base(file), Path: path, VideoStream: stream, Size: display, FPS: fps, Duration: dur,
 		TruthHow: "detector on every frame at full size (its own boxes)"}
-	up := max(display.W, display.H) <= 800
+	zoom := face.Plain
+	if max(display.W, display.H) <= 800 {
+		zoom = face.Double
+	}
 	EachFrame(tb, path, stream, display, fps, func(n int, g *image.Gray) {
-		boxes, err := det.Detect(g, up)
+		boxes, err := det.Detect(g, zoom)
 		if err != nil {
 			tb.Fatal(err)
 		}

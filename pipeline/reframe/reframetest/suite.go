@@ -65,8 +65,8 @@ func SaliencyTrack(tb testing.TB, cfg reframe.Config, c Clip, workDir string) *r
 // blind is a face finder that never finds a face, to measure the saliency fallback on its own.
 type blind struct{}
 
-func (blind) Detect(context.Context, *image.Gray, bool) ([]face.Box, error) { return nil, nil }
-func (blind) Size() int                                                     { return 2 }
+func (blind) Detect(context.Context, *image.Gray, face.Zoom) ([]face.Box, error) { return nil, nil }
+func (blind) Size() int                                                          { return 2 }
 
 // Run analyses a clip as the service would (working picture = display size), plans every social
 // aspect and scores the plans against the clip's truth.

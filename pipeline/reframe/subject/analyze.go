@@ -29,7 +29,7 @@ import (
 // FaceFinder finds faces in a grey picture; *face.Pool is the real one. Size is how many searches
 // may run at once.
 type FaceFinder interface {
-	Detect(ctx context.Context, g *image.Gray, upsample bool) ([]face.Box, error)
+	Detect(ctx context.Context, g *image.Gray, zoom face.Zoom) ([]face.Box, error)
 	Size() int
 }
 
@@ -161,9 +161,20 @@ func analysisSize(d geom.Size, long int) geom.Size {
 	return geom.FitLong(d, long)
 }
 
-// observe reads raw frames from r and searches them on as many goroutines as the face finder allows.
-// searching is called every half second while a search runs, searched with how many frames have been
-// searched so far, after each one; frame (when not nil) is shown each frame first (Input.Frame).
+// observe reads raw frames from r in runs of about a second (runLength) and searches the runs on as
+// many goroutines as the face finder allows. searching is called every half second while a search
+// runs, searched with how many frames have been searched so far, after each one; frame (when not nil)
+// is shown each frame first (Input.Frame).
+//
+// A run's first frame is searched whole. Each next frame is searched only around the faces of the
+// frame before it (follow), at the zoom their size asks for, which costs a fraction of a whole search;
+// when that finds none, the frame is searched whole. A frame whose run has lost every face is not
+// searched, and falls back to saliency: a face that enters the picture is found at the next run's
+// first frame, within a second. A first frame with no face at the plain size is searched at twice the
+// size around the faces of the run before's first frame, then whole (small faces: the whole picture
+// at twice the size costs as much as a dozen searches around a face). Which search a frame gets
+// depends only on the frames before it, so the track is the same however the goroutines are
+// scheduled.
 func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rate float64, expected int, searching func(), searched func(n int), frame func(int, *image.Gray)) ([]reframe.Observation, int, error) {
 	frameBytes := size.W * size.H * 3 / 2
 	workers := max(1, min(a.faces.Size(), runtime.GOMAXPROCS(0))) // the CPUs this process may use
@@ -171,11 +182,12 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	if a.cfg.MaxUpsampled > 0 && expected > a.cfg.MaxUpsampled {
 		stride = (expected + a.cfg.MaxUpsampled - 1) / a.cfg.MaxUpsampled
 	}
-	type job struct {
-		i   int
-		pix []byte
+	type run struct {
+		first         int
+		frames        [][]byte
+		before, faces *firstFaces // the first frame's faces of the run before (nil for the first run), and of this one
 	}
-	jobs := make(chan job, workers)
+	runs := make(chan run, workers)
 	var (
 		mu        sync.Mutex
 		obs       = map[int]reframe.Observation{}
@@ -204,40 +216,81 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				// A panic in a look (cgo dlib, saliency) ends the analysis with its error, and this
-				// goroutine keeps draining jobs so that the reader is never left blocked.
-				var (
-					o  reframe.Observation
-					up bool
-				)
-				inFlight.Add(1)
-				err := safe.Call(func() (err error) {
-					if frame != nil {
-						frame(j.i, &image.Gray{Pix: j.pix[:size.W*size.H], Stride: size.W, Rect: image.Rect(0, 0, size.W, size.H)})
+			for ru := range runs {
+				var last []face.Box // the faces of the frame before, in this run
+				before := func() []face.Box { return ru.before.wait(ctx) }
+				for k, pix := range ru.frames {
+					i := ru.first + k
+					f := yuvFrame{W: size.W, H: size.H, Pix: pix}
+					g := f.grey()
+					// A panic in a look (cgo dlib, saliency) ends the analysis with its error, and this
+					// goroutine keeps draining runs so that the reader is never left blocked.
+					var (
+						boxes []face.Box
+						up    bool
+					)
+					inFlight.Add(1)
+					err := safe.Call(func() (err error) {
+						if ctx.Err() != nil {
+							return nil
+						}
+						if frame != nil {
+							frame(i, g)
+						}
+						if k > 0 && len(last) > 0 {
+							if boxes, err = a.follow(ctx, g, last); err != nil || len(boxes) > 0 {
+								return err
+							}
+						}
+						switch {
+						case k == 0:
+							boxes, up, err = a.searchFirst(ctx, g, i%stride == 0, before)
+						case len(last) > 0:
+							boxes, up, err = a.search(ctx, g, i%stride == 0)
+						}
+						return err
+					})
+					inFlight.Add(-1)
+					last = boxes
+					if k == 0 {
+						ru.faces.set(boxes)
 					}
-					o, up, err = a.look(ctx, yuvFrame{W: size.W, H: size.H, Pix: j.pix}, j.i%stride == 0)
-					return err
-				})
-				inFlight.Add(-1)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
+					var o reframe.Observation
+					if err == nil {
+						err = safe.Call(func() error { o = observation(f, boxes); return nil })
+					}
+					mu.Lock()
+					if err != nil && firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					o.T = float64(i) / rate
+					obs[i] = o
+					n := len(obs)
+					mu.Unlock()
+					searched(n)
+					if up {
+						upsampled.Add(1)
+					}
 				}
-				o.T = float64(j.i) / rate
-				obs[j.i] = o
-				n := len(obs)
-				mu.Unlock()
-				searched(n)
-				if up {
-					upsampled.Add(1)
-				}
+				ru.faces.set(nil) // when the first frame ended in a panic
 			}
 		}()
 	}
 	var readErr error
-	for i := 0; ; i++ {
+	each := runLength(rate)
+	cur := run{faces: newFirstFaces()}
+	send := func() {
+		if len(cur.frames) == 0 {
+			return
+		}
+		select {
+		case runs <- cur:
+		case <-ctx.Done():
+		}
+		cur = run{first: cur.first + len(cur.frames), before: cur.faces, faces: newFirstFaces()}
+	}
+	for {
 		buf := make([]byte, frameBytes)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -245,15 +298,17 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 			}
 			break
 		}
-		select {
-		case jobs <- job{i, buf}:
-		case <-ctx.Done():
+		if cur.frames = append(cur.frames, buf); len(cur.frames) == each {
+			send()
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	close(jobs)
+	if ctx.Err() == nil {
+		send()
+	}
+	close(runs)
 	wg.Wait()
 	// Drain what ffmpeg still writes so that it can exit.
 	_, _ = io.Copy(io.Discard, r)
@@ -271,26 +326,127 @@ func (a *Analyzer) observe(ctx context.Context, r io.Reader, size geom.Size, rat
 	return out, int(upsampled.Load()), nil
 }
 
-// look finds the faces and the salient region of one frame. A frame with no face at the plain size is
-// searched again at twice the size when allowed (faces of 40 to 80 pixels).
+// runLength is how many frames a run holds: about a second's worth, at most 8 (a short clip sampled
+// at 15/s still searches whole every half second).
+func runLength(rate float64) int {
+	return max(1, min(8, int(math.Round(rate))))
+}
+
+// look finds the faces and the salient region of one picture, searched whole.
 func (a *Analyzer) look(ctx context.Context, f yuvFrame, mayUpsample bool) (reframe.Observation, bool, error) {
-	g := &image.Gray{Pix: f.Pix[:f.W*f.H], Stride: f.W, Rect: image.Rect(0, 0, f.W, f.H)}
-	boxes, err := a.faces.Detect(ctx, g, false)
+	boxes, up, err := a.search(ctx, f.grey(), mayUpsample)
 	if err != nil {
 		return reframe.Observation{}, false, err
 	}
-	up := false
-	if len(boxes) == 0 && a.cfg.Upsample && mayUpsample {
-		up = true
-		if boxes, err = a.faces.Detect(ctx, g, true); err != nil {
-			return reframe.Observation{}, false, err
+	return observation(f, boxes), up, nil
+}
+
+// firstFaces are the faces of a run's first frame, for the run after it. Nil waits for nothing.
+type firstFaces struct {
+	once  sync.Once
+	done  chan struct{}
+	boxes []face.Box
+}
+
+func newFirstFaces() *firstFaces { return &firstFaces{done: make(chan struct{})} }
+
+// set gives the faces; only the first call counts.
+func (f *firstFaces) set(boxes []face.Box) {
+	f.once.Do(func() { f.boxes = boxes; close(f.done) })
+}
+
+// wait returns the faces once they are set (none for a nil f, or once ctx ends).
+func (f *firstFaces) wait(ctx context.Context) []face.Box {
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+		return f.boxes
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// searchFirst searches a run's first frame: whole at the plain size, then (when none is found) at
+// twice the size around the faces of the run before's first frame, a second earlier (before), grown by
+// three times their size on every side (a face crossing the picture moves that much in a second), then
+// whole at twice the size when allowed.
+func (a *Analyzer) searchFirst(ctx context.Context, g *image.Gray, mayUpsample bool, before func() []face.Box) ([]face.Box, bool, error) {
+	boxes, err := a.faces.Detect(ctx, g, face.Plain)
+	if err != nil || len(boxes) > 0 || !a.cfg.Upsample {
+		return boxes, false, err
+	}
+	if prev := before(); len(prev) > 0 {
+		if boxes, err = a.around(ctx, g, prev, 3, face.Double); err != nil || len(boxes) > 0 {
+			return boxes, false, err
 		}
 	}
+	if !mayUpsample {
+		return nil, false, nil
+	}
+	boxes, err = a.faces.Detect(ctx, g, face.Double)
+	return boxes, true, err
+}
+
+// search finds the faces of the whole picture. A picture with no face at the plain size is searched
+// again at twice the size when allowed (faces of 40 to 80 pixels); the bool says it was.
+func (a *Analyzer) search(ctx context.Context, g *image.Gray, mayUpsample bool) ([]face.Box, bool, error) {
+	boxes, err := a.faces.Detect(ctx, g, face.Plain)
+	if err != nil || len(boxes) > 0 || !a.cfg.Upsample || !mayUpsample {
+		return boxes, false, err
+	}
+	boxes, err = a.faces.Detect(ctx, g, face.Double)
+	return boxes, true, err
+}
+
+// Sizes (pixels of the analysed frame) at which follow searches at another zoom: a face last seen
+// under followDouble pixels is looked for at twice the size, one of followHalf or more at half. The
+// detector's window is 80 px at each zoom, so a face may shrink by a fifth between two frames and
+// still be found (and if not, the frame is searched whole).
+const (
+	followDouble = 100
+	followHalf   = 200
+)
+
+// follow searches g around the faces of the frame before (last) only: each box grown by its own size
+// on every side (a face moves less than that in a quarter of a second), at the zoom the smallest of
+// them asks for.
+func (a *Analyzer) follow(ctx context.Context, g *image.Gray, last []face.Box) ([]face.Box, error) {
+	smallest := math.MaxInt
+	for _, b := range last {
+		smallest = min(smallest, max(b.Dx(), b.Dy()))
+	}
+	zoom := face.Plain
+	switch {
+	case smallest < followDouble:
+		zoom = face.Double
+	case smallest >= followHalf:
+		zoom = face.Half
+	}
+	return a.around(ctx, g, last, 1, zoom)
+}
+
+// around searches g at zoom inside the union of boxes, each grown by grow times its size on every side.
+func (a *Analyzer) around(ctx context.Context, g *image.Gray, boxes []face.Box, grow int, zoom face.Zoom) ([]face.Box, error) {
+	var area image.Rectangle
+	for _, b := range boxes {
+		area = area.Union(b.Rectangle.Inset(-grow * max(b.Dx(), b.Dy())))
+	}
+	area = area.Intersect(g.Rect)
+	if area.Empty() {
+		return nil, nil
+	}
+	return a.faces.Detect(ctx, g.SubImage(area).(*image.Gray), zoom)
+}
+
+// observation is what one frame shows: its faces, or when it has none its salient region.
+func observation(f yuvFrame, boxes []face.Box) reframe.Observation {
 	o := reframe.Observation{Faces: normBoxes(boxes, f.W, f.H)}
 	if len(o.Faces) == 0 {
 		o.Saliency = saliency(f)
 	}
-	return o, up, nil
+	return o
 }
 
 // normBoxes turns pixel boxes into fractions of the picture, largest first.

@@ -1,6 +1,7 @@
 package subject
 
 import (
+	"image"
 	"math"
 	"sort"
 
@@ -12,6 +13,11 @@ import (
 type yuvFrame struct {
 	W, H int
 	Pix  []byte // Y (W*H), then U and V (W/2*H/2 each)
+}
+
+// grey is the frame's Y plane as a picture (sharing its bytes).
+func (f yuvFrame) grey() *image.Gray {
+	return &image.Gray{Pix: f.Pix[:f.W*f.H], Stride: f.W, Rect: image.Rect(0, 0, f.W, f.H)}
 }
 
 func (f yuvFrame) y(x, y int) float64 { return float64(f.Pix[y*f.W+x]) }
