@@ -111,6 +111,10 @@ func floorOf(b *testing.B, p *pipeline.Pipeline, store *storage.Store, steps *st
 		{"stage: wall (cpu), share of the job's wall, cores busy", "", ""},
 	}
 	for _, s := range job.stages {
+		if s.cpu < 0 {
+			rows = append(rows, [3]string{"  " + stageLabel(s.name), fmt.Sprintf("%.2f s", s.wall.Seconds()), "  beside the steps after it"})
+			continue
+		}
 		use := "  -"
 		if s.wall >= 100*time.Millisecond { // shorter steps' CPU is mostly rounding
 			use = fmt.Sprintf("%3.0f%%", 100*busy(s.cost, cores))
@@ -131,10 +135,11 @@ func secs2(c cost) string { return fmt.Sprintf("%.2f s (%.2f)", c.wall.Seconds()
 // stepRecord is one "step done" record of a job: the step's name, when it ended, how long it took,
 // and the CPU of this process and its waited-for children when it ended.
 type stepRecord struct {
-	name string
-	end  time.Time
-	took time.Duration
-	cpu  time.Duration
+	name   string
+	end    time.Time
+	took   time.Duration
+	cpu    time.Duration
+	beside bool // it ran beside the steps after it (its CPU is theirs too)
 }
 
 // stepLog is a slog handler keeping the pipeline's "step done" records (Process logs one per step,
@@ -157,6 +162,8 @@ func (h *stepLog) Handle(_ context.Context, r slog.Record) error {
 			rec.name = a.Value.String()
 		case "took":
 			rec.took = a.Value.Duration()
+		case "beside":
+			rec.beside = a.Value.Bool()
 		}
 		return true
 	})
@@ -238,6 +245,10 @@ func timedJob(b *testing.B, p *pipeline.Pipeline, store *storage.Store, steps *s
 	j := jobTimes{total: cost{wall: end.Sub(start), cpu: cpu2 - cpu0}, poster: posterAt}
 	last, lastCPU := start, cpu0
 	for _, r := range steps.take() {
+		if r.beside { // its wall and CPU are inside the steps it ran beside
+			j.stages = append(j.stages, stage{r.name, cost{wall: r.took, cpu: -1}})
+			continue
+		}
 		begin := r.end.Add(-r.took)
 		j.gaps += max(0, begin.Sub(last))
 		j.stages = append(j.stages, stage{r.name, cost{wall: r.took, cpu: r.cpu - lastCPU}})

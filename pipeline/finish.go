@@ -11,6 +11,7 @@ import (
 	"github.com/quinte-media/quinte/message"
 	"github.com/quinte-media/quinte/pipeline/brand"
 	"github.com/quinte-media/quinte/pipeline/ffcmd"
+	"github.com/quinte-media/quinte/pipeline/internal/safe"
 	"github.com/quinte-media/quinte/pipeline/output"
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
@@ -142,14 +143,37 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 	done.choice = &FinishResult{PosterFrame: poster.Frame, PosterScore: poster.Score, PosterFace: poster.Face, PosterFrom: from,
 		PreviewStart: math.Round(start*1000) / 1000}
 
+	// The main pass's files are verified while the finishing pass runs: it keeps about one core busy
+	// (its encoders are single-threaded), and the probes fill the other.
+	done.files = plannedFiles(vp.Outputs, dir)
+	var made []File // the main pass's and the poster's, verified beside the finishing pass
+	for _, f := range done.files {
+		if !finishWrites(f) {
+			made = append(made, f)
+		}
+	}
+	checked := make(chan error, 1)
+	go func() { checked <- safe.Call(func() error { return p.verify(ctx, made, vp.Duration) }) }()
 	run := p.run.Measured(progress.Meter("", vp.Duration))
-	if _, err := run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, start, p.settings())); err != nil {
+	_, err = run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, start, p.settings()))
+	if verr := <-checked; err == nil && verr != nil {
+		return finished{}, fmt.Errorf("verify: %w", verr)
+	}
+	if err != nil {
 		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
 	}
 	if err := os.WriteFile(ffcmd.OutputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
 		return finished{}, err
 	}
-	done.files = plannedFiles(vp.Outputs, dir)
+	verified := map[string]File{}
+	for _, f := range made {
+		verified[f.Name] = f
+	}
+	for i := range done.files {
+		if f, ok := verified[done.files[i].Name]; ok {
+			done.files[i] = f
+		}
+	}
 	for i := range done.files {
 		f := &done.files[i]
 		if f.Role == message.RoleHLS {
@@ -160,6 +184,12 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 		}
 	}
 	return done, nil
+}
+
+// finishWrites says whether the finishing step writes f (the preview, HLS, the storyboard's and the
+// captions' VTT), so that it cannot be verified before.
+func finishWrites(f File) bool {
+	return strings.HasPrefix(f.Name, "preview/") || f.Role == message.RoleHLS || f.Ext == ".vtt"
 }
 
 // plannedFiles are the outputs of a plan as files of the job's directory.

@@ -116,6 +116,8 @@ type File struct {
 	Path  string
 	Ext   string
 	Parts []Part // the other files of a multi-file output (HLS)
+
+	verified bool // probed already (the main pass's files are, while the finishing pass runs)
 }
 
 // Part is one file of a multi-file output. Name is its path under the message's folder
@@ -152,7 +154,7 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		return s.result(res)
 	}
 
-	// brand → probe → analyze → subjects → plan → poster → encode → finish → verify
+	// brand → probe → analyze → subjects → plan → (poster beside) encode → finish → verify
 	media := step(s, "probe", func(ctx context.Context) (*probe.Media, error) { return p.probe(ctx, in) })
 	s.deadline(media) // once the duration is known, the job gets a deadline that grows with it
 	s.do("analyze", func(ctx context.Context) error { return p.analyzeStep(ctx, in, media) })
@@ -161,12 +163,15 @@ func (p *Pipeline) Process(ctx context.Context, in Input) (*Result, error) {
 		return p.subjectStep(ctx, in, media, branding, seen, s.progress)
 	})
 	planned := step(s, "plan", func(context.Context) (*plan.Plan, error) { return plan.New(*media, extras) })
-	poster := step(s, "poster", func(ctx context.Context) (*posterChoice, error) {
+	// The poster is cut beside the main pass: one seek and one frame, while the main pass leaves a core
+	// idle now and then; it is handed over (published early) the moment it is written.
+	poster := background(s, "poster", func(ctx context.Context) (*posterChoice, error) {
 		return p.posterStep(ctx, in, planned, extras.Track, seen)
 	})
 	s.do("encode", func(ctx context.Context) error { return p.encode(ctx, in, media, planned, s.progress) })
+	cut := poster()
 	done := step(s, "finish", func(ctx context.Context) (finished, error) {
-		return p.finish(ctx, in, planned, branding, poster, s.progress)
+		return p.finish(ctx, in, planned, branding, cut, s.progress)
 	})
 	s.do("verify", func(ctx context.Context) error { return p.verify(ctx, done.files, media.Duration) })
 

@@ -17,12 +17,22 @@ import (
 // verify probes every output and fills in what it found, so the manifest states what was really written, not what was meant. A
 // planned output that is missing or empty fails the job (a bug or a full disk, retried), never a
 // silently shorter manifest.
+// Files verified already are left as they are.
 func (p *Pipeline) verify(ctx context.Context, files []File, duration float64) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i := range files {
 		f := &files[i]
-		g.Go(safe.Func(func() error { return p.verifyFile(gctx, f, duration) }))
+		if f.verified {
+			continue
+		}
+		g.Go(safe.Func(func() error {
+			if err := p.verifyFile(gctx, f, duration); err != nil {
+				return err
+			}
+			f.verified = true
+			return nil
+		}))
 	}
 	return g.Wait()
 }
