@@ -280,8 +280,14 @@ func (p *Page) WaitFor(what, js string, within time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
+		// Only a document parsed to its end is asked: while a page loads, a condition on its top part
+		// can hold before the rows further down exist.
 		ctx, cancel := context.WithTimeout(p.Ctx, 10*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
+		ok := false
+		if err == nil && state != "loading" {
+			ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		}
 		cancel()
 		if err == nil && ok {
 			return
