@@ -12,10 +12,11 @@ import (
 // benchSettings are the x264 settings of benchPipeline's config.
 var benchSettings = ffcmd.Settings{Preset: "veryfast", CRF: 23}
 
-// commands are the ffmpeg command lines (argv without the program) of a finished video job's three
-// passes, the poster, the main pass and the finishing pass, exactly as the job ran them; run in order in dir (which
-// it prepares) they write the same files. The benchmark runs them bare to measure what quinte adds
-// around ffmpeg (probe, analysis, scoring, verification).
+// commands are the ffmpeg command lines (argv without the program) of a finished video job's passes,
+// exactly as the job ran them: the main pass, the poster, and the finishing pass's two processes
+// (the last two, which the job runs side by side); run in that order in dir (which it prepares) they
+// write the same files. The benchmark runs them bare to measure what quinte adds around ffmpeg
+// (probe, analysis, scoring, verification).
 func commands(res *pipeline.Result, in, dir string) ([][]string, error) {
 	vp, poster, err := finishedVideo(res, dir)
 	if err != nil {
@@ -25,7 +26,7 @@ func commands(res *pipeline.Result, in, dir string) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return [][]string{ffcmd.PosterCommand(vp, in, dir, poster), main, ffcmd.FinishCommand(vp, dir, res.Finish.PreviewStart, benchSettings)}, nil
+	return append([][]string{main, ffcmd.PosterCommand(vp, in, dir, poster)}, ffcmd.FinishCommands(vp, dir, res.Finish.PreviewStart, benchSettings)...), nil
 }
 
 // encodesOnly is the main pass of a finished video job with its encodes alone (video and audio; no
@@ -79,7 +80,7 @@ func oneProcessPerOutput(res *pipeline.Result, in, dir string) ([][]string, erro
 	}
 	// The poster is one seek, and the preview and HLS come from the files above, as in a job: both are
 	// already cheap, and doing them the same way keeps the baseline from looking slower than it is.
-	cmds = append(cmds, ffcmd.PosterCommand(vp, in, dir, poster), ffcmd.FinishCommand(vp, dir, res.Finish.PreviewStart, e))
+	cmds = append(append(cmds, ffcmd.PosterCommand(vp, in, dir, poster)), ffcmd.FinishCommands(vp, dir, res.Finish.PreviewStart, e)...)
 	return cmds, nil
 }
 

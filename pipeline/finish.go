@@ -16,6 +16,7 @@ import (
 	"github.com/quinte-media/quinte/pipeline/plan"
 	"github.com/quinte-media/quinte/pipeline/probe"
 	"github.com/quinte-media/quinte/pipeline/run"
+	"golang.org/x/sync/errgroup"
 )
 
 // The finishing pass makes what needs the whole clip first, from files the main pass wrote, without
@@ -143,8 +144,8 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 	done.choice = &FinishResult{PosterFrame: poster.Frame, PosterScore: poster.Score, PosterFace: poster.Face, PosterFrom: from,
 		PreviewStart: math.Round(start*1000) / 1000}
 
-	// The main pass's files are verified while the finishing pass runs: it keeps about one core busy
-	// (its encoders are single-threaded), and the probes fill the other.
+	// The main pass's files are verified while the finishing pass runs: its two processes have
+	// single-threaded encoders, and the probes fill the gaps they leave.
 	done.files = plannedFiles(vp.Outputs, dir)
 	var made []File // the main pass's and the poster's, verified beside the finishing pass
 	for _, f := range done.files {
@@ -152,15 +153,25 @@ func (p *Pipeline) finish(ctx context.Context, in Input, pl *plan.Plan, b *plan.
 			made = append(made, f)
 		}
 	}
-	checked := make(chan error, 1)
-	go func() { checked <- safe.Call(func() error { return p.verify(ctx, made, vp.Duration) }) }()
-	run := p.run.Measured(progress.Meter("", vp.Duration))
-	_, err = run.FFmpeg(ctx, p.cfg.FFmpeg, ffcmd.FinishCommand(vp, dir, start, p.settings()))
-	if verr := <-checked; err == nil && verr != nil {
-		return finished{}, fmt.Errorf("verify: %w", verr)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(safe.Func(func() error {
+		if err := p.verify(gctx, made, vp.Duration); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		return nil
+	}))
+	for i, args := range ffcmd.FinishCommands(vp, dir, start, p.settings()) {
+		run := p.run
+		if i == 0 { // the MP4 and HLS: the one whose progress is shown
+			run = p.run.Measured(progress.Meter("", vp.Duration))
+		}
+		g.Go(safe.Func(func() error {
+			_, err := run.FFmpeg(gctx, p.cfg.FFmpeg, args)
+			return err // the inputs are quinte's own files: a failure here is not the upload's fault
+		}))
 	}
-	if err != nil {
-		return finished{}, err // the inputs are quinte's own files: a failure here is not the upload's fault
+	if err := g.Wait(); err != nil {
+		return finished{}, err
 	}
 	if err := os.WriteFile(ffcmd.OutputFile(dir, "storyboard/vtt", ".vtt"), storyboardVTT(vp.Storyboard, vp.Duration), 0o644); err != nil {
 		return finished{}, err

@@ -29,14 +29,14 @@ func goldenArgv(t *testing.T, pl *plan.Plan, dir string) (string, map[string]str
 	t.Helper()
 	e := ffcmd.Settings{Preset: "veryfast", CRF: 23}
 	var cmds [][]string
-	markers := []string{"", "\n# poster pass\n", "\n# finishing pass\n"}
+	markers := []string{"", "\n# poster pass\n", "\n# finishing pass\n", "\n# finishing pass, beside it\n"}
 	switch {
 	case pl.Video != nil:
 		testenv.Must(t, ffcmd.Prepare(pl.Video, dir))
 		testenv.Must(t, writeCaptions(pl.Video.Brand, dir))
 		main, err := ffcmd.VideoCommand(pl.Video, "/job/source", "/job", e)
 		testenv.Must(t, err)
-		cmds = append(cmds, main, ffcmd.PosterCommand(pl.Video, "/job/source", "/job", 0), ffcmd.FinishCommand(pl.Video, "/job", 0, e))
+		cmds = append(append(cmds, main, ffcmd.PosterCommand(pl.Video, "/job/source", "/job", 0)), ffcmd.FinishCommands(pl.Video, "/job", 0, e)...)
 	case pl.Audio != nil:
 		testenv.Must(t, ffcmd.WriteAudiogramOverlays(pl.Audio, dir))
 		testenv.Must(t, writeCaptions(pl.Audio.Brand, dir))

@@ -31,23 +31,20 @@ func Prepare(vp *plan.VideoPlan, dir string) error {
 	return writeCropOverlays(vp, dir)
 }
 
-// FinishCommand is the finishing pass's argv: the preview and HLS, from the main pass's files (the
-// poster is made before the main pass, by PosterCommand).
-func FinishCommand(vp *plan.VideoPlan, dir string, previewStart float64, e Settings) []string {
-	var outs []*ffmpeg.Stream
-
-	from := ownInput(OutputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
-		"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)})
-	pv := splitN(from.Get("0"), 2, false)
+// FinishCommands are the finishing pass's argvs, run side by side: the preview's MP4 and HLS, and the
+// preview's WebP, from the main pass's files (the poster is made before the main pass, by
+// PosterCommand). Their encoders are single-threaded, so as two processes they keep both cores busy.
+func FinishCommands(vp *plan.VideoPlan, dir string, previewStart float64, e Settings) [][]string {
+	preview := func() *ffmpeg.Stream {
+		return ownInput(OutputFile(dir, vp.Preview.From, ".mp4"), "mov", ffmpeg.KwArgs{
+			"ss": strconv.FormatFloat(previewStart, 'f', 3, 64), "t": strconv.FormatFloat(vp.Preview.Seconds, 'f', 3, 64)}).Get("0")
+	}
 	// Whole frames only: at 8.8 fps a frame lasts 0.11 s and a third of one more would show.
 	frames := strconv.Itoa(max(1, int(vp.Preview.Seconds*probe.ParseRatio(vp.FrameRate))))
 	// One x264 thread: the preview is a few seconds at 480p, and its bit-rate cap then stays
 	// deterministic (see videoArgs).
-	outs = append(outs, pv[0].Output(OutputFile(dir, "preview/mp4", ".mp4"),
-		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"})))
-	w := vp.Preview.WebP
-	webp := apply(pv[1], filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"})
-	outs = append(outs, webp.Output(OutputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"})))
+	outs := []*ffmpeg.Stream{preview().Output(OutputFile(dir, "preview/mp4", ".mp4"),
+		merge(videoArgs(e, 1500), cleanArgs(), ffmpeg.KwArgs{"an": "", "movflags": "+faststart", "flags:v": "+bitexact", "frames:v": frames, "threads:v": "1"}))}
 
 	var hls []*ffmpeg.Stream
 	var vmap []string
@@ -63,7 +60,14 @@ func FinishCommand(vp *plan.VideoPlan, dir string, previewStart float64, e Setti
 		"var_stream_map": strings.Join(vmap, " "), "hls_fmp4_init_filename": "init.mp4",
 		"hls_segment_filename": filepath.Join(hd, "%v_%03d.m4s"),
 	})))
-	return append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...)
+
+	w := vp.Preview.WebP
+	webp := apply(preview(), filt{"fps", strconv.Itoa(vp.Preview.WebPFPS)}, filt{"scale", size(w.W, w.H) + ":flags=lanczos"}, filt{"setsar", "1"}).
+		Output(OutputFile(dir, "preview/webp", ".webp"), merge(webpArgs(60), ffmpeg.KwArgs{"an": "", "loop": "0"}))
+	return [][]string{
+		append(append([]string{}, globalArgs...), ffmpeg.MergeOutputs(outs...).GetArgs()...),
+		append(append([]string{}, globalArgs...), webp.GetArgs()...),
+	}
 }
 
 // webpArgs write a lossy WebP at quality q, without metadata.
